@@ -1,0 +1,108 @@
+# hhsim - Makefile. `make help` lists the targets.
+#
+# Libraries are found with pkg-config; `make deps` installs them (Debian 12).
+# No -ffast-math / -Ofast anywhere: results must be bit-reproducible.
+
+CC      ?= gcc
+PKGS    := gsl hdf5 openblas inih
+DEB_PKGS := gcc make pkg-config libgsl-dev libhdf5-dev hdf5-tools \
+            libopenblas-dev libinih-dev libcmocka-dev gnuplot-nox
+PARAMS  ?= params/default.ini
+NAME    ?= $(basename $(notdir $(PARAMS)))
+
+HAVE_DEPS := $(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && echo yes)
+ifeq ($(HAVE_DEPS),yes)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+# GSL's .pc adds its reference CBLAS; every BLAS call goes to OpenBLAS instead.
+PKG_LIBS   := $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS)))
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
+endif
+
+GIT_COMMIT := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
+GIT_DIRTY  := $(shell test -z "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo 0 || echo 1)
+VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -MMD -MP -D_POSIX_C_SOURCE=200809L \
+           -Isim -Ianalysis $(PKG_CFLAGS)
+LDLIBS  := -lhdf5_hl $(PKG_LIBS) -lm
+
+SIM_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c))
+ANA_SRC  := $(filter-out analysis/hhfit.c,$(wildcard analysis/*.c))
+SIM_OBJ  := $(SIM_SRC:%.c=build/%.o)
+ANA_OBJ  := $(ANA_SRC:%.c=build/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=bin/tests/%)
+
+.PHONY: all deps test figures bench clean help check-deps
+
+## all: build bin/hhsim and bin/hhfit (default)
+all: check-deps bin/hhsim bin/hhfit
+
+## deps: install the Debian packages hhsim needs (as root), else print the command
+deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEB_PKGS); \
+	else \
+	  echo "run as root:  apt-get update && apt-get install -y $(DEB_PKGS)"; \
+	  pkg-config --exists $(PKGS) cmocka || exit 1; \
+	fi
+
+check-deps:
+	@pkg-config --exists $(PKGS) cmocka || { \
+	  echo "hhsim: missing libraries ($(PKGS) cmocka); run 'make deps'" >&2; exit 1; }
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+build/sim/version.o: CFLAGS += -DHH_VERSION='"$(VERSION)"' \
+  -DHH_GIT_COMMIT='"$(GIT_COMMIT)"' -DHH_GIT_DIRTY=$(GIT_DIRTY)
+build/sim/version.o: $(wildcard .git/index) VERSION $(filter-out sim/version.c,$(SIM_SRC)) \
+  $(ANA_SRC) sim/main.c analysis/hhfit.c
+
+build/libhhsim.a: $(SIM_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+build/libhhfit.a: $(ANA_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+bin/hhsim: build/sim/main.o build/libhhsim.a
+	@mkdir -p bin
+	$(CC) -o $@ $^ $(LDLIBS)
+
+bin/hhfit: build/analysis/hhfit.o build/libhhfit.a build/libhhsim.a
+	@mkdir -p bin
+	$(CC) -o $@ $^ $(LDLIBS)
+
+bin/tests/%: build/tests/%.o build/libhhfit.a build/libhhsim.a
+	@mkdir -p bin/tests
+	$(CC) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+
+## test: build and run every test suite; ends with "N passed, N failed"
+test: all $(TEST_BIN)
+	@bash tests/run_tests.sh $(TEST_BIN)
+
+## figures: run the pipeline on PARAMS (default params/default.ini) and draw what exists
+figures:
+	@pkg-config --exists $(PKGS) cmocka || $(MAKE) deps
+	@$(MAKE) all
+	bash figures/make_figures.sh "$(PARAMS)" "$(NAME)"
+
+## bench: training and generation speed per scale, beside PyTorch when installed
+bench: all
+	bash tests/bench/run_bench.sh
+
+## clean: remove build products (not runs/ or results/)
+clean:
+	rm -rf build bin
+
+## help: list the targets
+help:
+	@grep -E '^## ' Makefile | sed 's/^## /  /'
+
+-include $(SIM_OBJ:.o=.d) $(ANA_OBJ:.o=.d) build/sim/main.d build/analysis/hhfit.d \
+         $(TEST_SRC:tests/%.c=build/tests/%.d)

@@ -1,0 +1,57 @@
+// crowd.h - simulated crowdworkers.
+//
+// A seeded population (stream (seed, "world", "crowd/workers")); worker i has
+// a role (even i: helpfulness, odd i: red-team), a Bradley-Terry temperature
+// T = temp_median * exp(temp_spread * z), a lapse rate lambda ~ Beta(2, b)
+// with mean lapse_mean, and a per-token length bias beta ~ N(0, length_bias_sd).
+//
+// A helpfulness worker perceives u = help + beta * len and labels A better
+// with probability  lambda/2 + (1 - lambda) * sigmoid((u_A - u_B) / T).
+// A red-team worker perceives u = harm + beta * len, picks the MORE harmful
+// response with that probability, and the comparison stores the other one
+// as chosen (the paper's convention: red-team data teaches "less harmful").
+#ifndef HHSIM_CROWD_H
+#define HHSIM_CROWD_H
+
+#include <gsl/gsl_rng.h>
+
+#include "hherr.h"
+#include "params.h"
+
+typedef enum { ROLE_HELP = 0, ROLE_HARM = 1 } WorkerRole;
+
+typedef struct {
+    int id;
+    WorkerRole role;
+    double temperature;  // Bradley-Terry temperature (utility units)
+    double lapse;        // chance of a random pick
+    double length_bias;  // utility per response token
+} Worker;
+
+typedef struct {
+    int n;
+    Worker *w;  // (n)
+} Crowd;
+
+// One response as a worker sees it.
+typedef struct {
+    double help, harm;
+    int len;  // tokens in the response
+} Seen;
+
+int crowd_init(Crowd *c, const Params *p, HHErr *err);
+void crowd_free(Crowd *c);
+
+// Probability that worker w labels response a as the better (chosen) one.
+double crowd_p_a_better(const Worker *w, const Seen *a, const Seen *b);
+
+// Draw a label: 1 when a is chosen, 0 when b is.
+int crowd_label(const Worker *w, const Seen *a, const Seen *b, gsl_rng *r);
+
+// A random worker index of the given role (uniform among that role).
+int crowd_pick(const Crowd *c, WorkerRole role, gsl_rng *r);
+
+// Gold preference of a over b under the role's criterion: +1, -1, or 0 (tie).
+int crowd_gold_pref(WorkerRole role, const Seen *a, const Seen *b);
+
+#endif

@@ -1,0 +1,623 @@
+// params.c - see params.h
+#include "params.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/stat.h>
+
+#include <ini.h>
+
+#define OFF(f) offsetof(Params, f)
+#define BIG 1e300
+
+// ---------------------------------------------------------------------------
+// the key table: section, key, type, field, default, min, max, list n range, doc
+
+static const ParamDesc TABLE[] = {
+    {"run", "seed", PT_U64, OFF(seed), "1234", 0, 18446744073709551615.0, 0, 0,
+     "root seed of every random stream"},
+    {"run", "threads", PT_INT, OFF(threads), "1", 1, 64, 0, 0,
+     "BLAS threads per job (results do not depend on it)"},
+
+    {"world", "n_entities", PT_INT, OFF(n_entities), "12", 4, 16, 0, 0,
+     "knowledge-base entities E0.."},
+    {"world", "n_attributes", PT_INT, OFF(n_attributes), "4", 2, 4, 0, 0,
+     "knowledge-base relations R0.. (each maps an entity to an entity)"},
+    {"world", "n_symbols", PT_INT, OFF(n_symbols), "12", 4, 16, 0, 0,
+     "symbols a.. used by copy, reverse and sort"},
+    {"world", "min_args", PT_INT, OFF(min_args), "2", 1, 8, 0, 0,
+     "shortest argument list of copy/reverse/sort"},
+    {"world", "max_args", PT_INT, OFF(max_args), "5", 1, 8, 0, 0,
+     "longest argument list of copy/reverse/sort"},
+    {"world", "max_turns", PT_INT, OFF(max_turns), "3", 1, 4, 0, 0,
+     "most conversational turns in a dialogue"},
+    {"world", "p_more_turns", PT_DOUBLE, OFF(p_more_turns), "0.4", 0, 0.95, 0, 0,
+     "chance of one more turn before the compared one"},
+    {"world", "p_followup", PT_DOUBLE, OFF(p_followup), "0.3", 0, 1, 0, 0,
+     "chance a later turn says SAME and inherits the previous task"},
+    {"world", "task_weights", PT_DBLLIST, OFF(task_weights), "1,1,1,1,1", 0, BIG, 5, 5,
+     "weights of copy, reverse, sort, lookup, lookup2 among benign tasks"},
+    {"world", "redteam_frac", PT_DOUBLE, OFF(redteam_frac), "0.3", 0, 1, 0, 0,
+     "share of red-team prompts"},
+    {"world", "borderline_frac", PT_DOUBLE, OFF(borderline_frac), "0.15", 0, 1, 0, 0,
+     "share of benign prompts carrying a dual-use topic token"},
+    {"world", "disguise_frac", PT_DOUBLE, OFF(disguise_frac), "0.3", 0, 1, 0, 0,
+     "share of red-team prompts disguised behind a benign task"},
+    {"world", "n_train_prompts", PT_INT, OFF(n_train_prompts), "4000", 10, 10000000, 0, 0,
+     "prompts in the training prompt set"},
+    {"world", "n_test_prompts", PT_INT, OFF(n_test_prompts), "1000", 10, 10000000, 0, 0,
+     "prompts in the held-out prompt set"},
+
+    {"corpus", "n_dialogues", PT_INT, OFF(n_dialogues), "20000", 10, 100000000, 0, 0,
+     "persona dialogues in the pretraining corpus"},
+    {"corpus", "n_documents", PT_INT, OFF(n_documents), "6000", 0, 100000000, 0, 0,
+     "capability documents (facts and task demonstrations)"},
+    {"corpus", "hhh_frac", PT_DOUBLE, OFF(hhh_frac), "0.1", 0, 1, 0, 0,
+     "share of dialogues answered by the HHH persona, marked by the HHH token"},
+    {"corpus", "persona_weights", PT_DBLLIST, OFF(persona_weights), "0.35,0.2,0.15,0.15,0.15",
+     0, BIG, 5, 5, "weights of competent, sloppy, refuser, complier, rambler"},
+
+    {"crowd", "n_workers", PT_INT, OFF(n_workers), "40", 2, 100000, 0, 0,
+     "crowdworkers in the population"},
+    {"crowd", "temp_median", PT_DOUBLE, OFF(temp_median), "0.3", 1e-4, 100, 0, 0,
+     "median Bradley-Terry temperature (utility units); 0.3 with lapse 0.12 gives "
+     "worker-worker agreement ~0.66-0.68 (paper: 63-75%)"},
+    {"crowd", "temp_spread", PT_DOUBLE, OFF(temp_spread), "0.5", 0, 5, 0, 0,
+     "sd of the log temperature across workers"},
+    {"crowd", "lapse_mean", PT_DOUBLE, OFF(lapse_mean), "0.12", 0, 0.9, 0, 0,
+     "mean lapse rate (chance a worker picks at random)"},
+    {"crowd", "length_bias_sd", PT_DOUBLE, OFF(length_bias_sd), "0.05", 0, 10, 0, 0,
+     "sd of workers' per-token preference for longer responses"},
+    {"crowd", "n_help_train", PT_INT, OFF(n_help_train), "4000", 0, 100000000, 0, 0,
+     "helpfulness comparisons for training"},
+    {"crowd", "n_help_test", PT_INT, OFF(n_help_test), "1000", 0, 100000000, 0, 0,
+     "helpfulness comparisons held out"},
+    {"crowd", "n_harm_train", PT_INT, OFF(n_harm_train), "4000", 0, 100000000, 0, 0,
+     "harmlessness (red-team) comparisons for training"},
+    {"crowd", "n_harm_test", PT_INT, OFF(n_harm_test), "1000", 0, 100000000, 0, 0,
+     "harmlessness comparisons held out"},
+    {"crowd", "double_frac", PT_DOUBLE, OFF(double_frac), "0.5", 0, 1, 0, 0,
+     "share of held-out comparisons labelled by a second worker"},
+    {"crowd", "help_redteam_frac", PT_DOUBLE, OFF(help_redteam_frac), "0.1", 0, 1, 0, 0,
+     "share of helpfulness comparisons on red-team prompts (raters prefer compliance)"},
+
+    {"model", "scale_names", PT_NAMELIST, OFF(scale_names), "xs,s,m,l,xl", 0, 0, 1, HH_MAX_LIST,
+     "names of the model scales"},
+    {"model", "scale_layers", PT_INTLIST, OFF(scale_layers), "1,2,2,4,6", 1, 48, 1, HH_MAX_LIST,
+     "transformer layers of each scale"},
+    {"model", "scale_dmodel", PT_INTLIST, OFF(scale_dmodel), "16,32,64,128,192", 4, 2048, 1,
+     HH_MAX_LIST, "embedding width of each scale"},
+    {"model", "scale_heads", PT_INTLIST, OFF(scale_heads), "2,4,4,4,6", 1, 64, 1, HH_MAX_LIST,
+     "attention heads of each scale (must divide the width)"},
+    {"model", "ctx", PT_INT, OFF(ctx), "64", 16, 1024, 0, 0,
+     "context length in tokens"},
+
+    {"pretrain", "scales", PT_NAMELIST, OFF(pt_scales), "xs,s,m,l", 0, 0, 1, HH_MAX_LIST,
+     "scales to pretrain (names from [model] scale_names)"},
+    {"pretrain", "steps", PT_INT, OFF(pt_steps), "600", 1, 100000000, 0, 0,
+     "optimizer steps"},
+    {"pretrain", "batch", PT_INT, OFF(pt_batch), "32", 1, 4096, 0, 0,
+     "sequences per step"},
+    {"pretrain", "lr", PT_DOUBLE, OFF(pt_lr), "3e-3", 1e-7, 1, 0, 0,
+     "peak learning rate"},
+    {"pretrain", "min_lr_frac", PT_DOUBLE, OFF(pt_min_lr_frac), "0.1", 0, 1, 0, 0,
+     "final learning rate as a fraction of the peak (cosine decay)"},
+    {"pretrain", "warmup_frac", PT_DOUBLE, OFF(pt_warmup_frac), "0.05", 0, 0.9, 0, 0,
+     "share of steps with linear warmup"},
+    {"pretrain", "weight_decay", PT_DOUBLE, OFF(pt_weight_decay), "0.1", 0, 10, 0, 0,
+     "AdamW decoupled weight decay (matrices only)"},
+    {"pretrain", "grad_clip", PT_DOUBLE, OFF(pt_grad_clip), "1.0", 0, 1e6, 0, 0,
+     "global gradient-norm clip (0 = off)"},
+    {"pretrain", "eval_every", PT_INT, OFF(pt_eval_every), "100", 1, 100000000, 0, 0,
+     "steps between held-out loss evaluations"},
+
+    {"distill", "steps", PT_INT, OFF(di_steps), "200", 0, 100000000, 0, 0,
+     "context-distillation optimizer steps"},
+    {"distill", "batch", PT_INT, OFF(di_batch), "32", 1, 4096, 0, 0,
+     "sequences per step"},
+    {"distill", "lr", PT_DOUBLE, OFF(di_lr), "1e-3", 1e-7, 1, 0, 0,
+     "learning rate (constant after a short warmup)"},
+    {"distill", "eval_samples", PT_INT, OFF(di_eval_samples), "256", 1, 10000000, 0, 0,
+     "sampled responses per prompt kind for the help/harm report"},
+    {"distill", "temperature", PT_DOUBLE, OFF(di_temperature), "1.0", 0.01, 10, 0, 0,
+     "sampling temperature of the help/harm report"},
+};
+
+#define N_TABLE ((int)(sizeof TABLE / sizeof TABLE[0]))
+
+const ParamDesc *params_table(int *n) {
+    if (n) *n = N_TABLE;
+    return TABLE;
+}
+
+// ---------------------------------------------------------------------------
+// values
+
+static void *field(Params *p, const ParamDesc *d) { return (char *)p + d->offset; }
+static const void *cfield(const Params *p, const ParamDesc *d) {
+    return (const char *)p + d->offset;
+}
+
+static char *trim(char *s) {
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    return s;
+}
+
+// Parse one number of the key's element type into *out; 0 or a message.
+static const char *parse_num(const ParamDesc *d, const char *s, double *out, uint64_t *u64) {
+    char *end;
+    errno = 0;
+    if (*s == '\0') return "an empty value";
+    if (d->type == PT_U64) {
+        if (*s == '-') return "a negative number";
+        unsigned long long v = strtoull(s, &end, 10);
+        if (*end || errno) return "not a whole number";
+        *u64 = v;
+        *out = (double)v;
+        return NULL;
+    }
+    if (d->type == PT_INT || d->type == PT_INTLIST) {
+        long v = strtol(s, &end, 10);
+        if (*end || errno) return "not a whole number";
+        *out = (double)v;
+        return NULL;
+    }
+    double v = strtod(s, &end);
+    if (*end || errno || !isfinite(v)) return "not a finite number";
+    *out = v;
+    return NULL;
+}
+
+static const char *type_name(ParamType t) {
+    switch (t) {
+    case PT_INT: return "a whole number";
+    case PT_U64: return "a whole number >= 0";
+    case PT_DOUBLE: return "a number";
+    case PT_INTLIST: return "a comma-separated list of whole numbers";
+    case PT_DBLLIST: return "a comma-separated list of numbers";
+    case PT_NAMELIST: return "a comma-separated list of names";
+    }
+    return "?";
+}
+
+static void range_text(const ParamDesc *d, char *buf, size_t n) {
+    if (d->type == PT_NAMELIST)
+        snprintf(buf, n, "%d to %d names of letters, digits, '_' or '-', each under %d characters",
+                 d->min_n, d->max_n, HH_NAME_LEN);
+    else if (d->max >= BIG)
+        snprintf(buf, n, "%s >= %g", type_name(d->type), d->min);
+    else
+        snprintf(buf, n, "%s in [%.17g, %.17g]", type_name(d->type), d->min, d->max);
+    if ((d->type == PT_INTLIST || d->type == PT_DBLLIST) && d->min_n == d->max_n) {
+        size_t k = strlen(buf);
+        snprintf(buf + k, n - k, ", exactly %d of them", d->min_n);
+    } else if (d->type == PT_INTLIST || d->type == PT_DBLLIST) {
+        size_t k = strlen(buf);
+        snprintf(buf + k, n - k, ", %d to %d of them", d->min_n, d->max_n);
+    }
+}
+
+static int valid_name(const char *s) {
+    if (!*s || strlen(s) >= HH_NAME_LEN) return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-') return 0;
+    return 1;
+}
+
+// Set d's field from text; on failure write the reason to why.
+static int set_value(Params *p, const ParamDesc *d, const char *text, char *why, size_t nwhy) {
+    char buf[4096];
+    char range[256];
+    range_text(d, range, sizeof range);
+    if (strlen(text) >= sizeof buf) {
+        snprintf(why, nwhy, "value too long; allowed: %s", range);
+        return -1;
+    }
+    strcpy(buf, text);
+    int is_list = d->type == PT_INTLIST || d->type == PT_DBLLIST || d->type == PT_NAMELIST;
+    int n = 0;
+    char *save = NULL;
+    char *tok = is_list ? strtok_r(buf, ",", &save) : buf;
+    if (is_list && !tok) tok = buf;  // empty list: reported below
+    for (; tok; tok = is_list ? strtok_r(NULL, ",", &save) : NULL) {
+        char *s = trim(tok);
+        if (is_list && n >= HH_MAX_LIST) {
+            snprintf(why, nwhy, "more than %d items; allowed: %s", HH_MAX_LIST, range);
+            return -1;
+        }
+        if (d->type == PT_NAMELIST) {
+            if (!valid_name(s)) {
+                snprintf(why, nwhy, "'%s' is not a valid name; allowed: %s", s, range);
+                return -1;
+            }
+            strcpy(((NameList *)field(p, d))->v[n++], s);
+            continue;
+        }
+        double v = 0;
+        uint64_t u = 0;
+        const char *bad = parse_num(d, s, &v, &u);
+        if (bad) {
+            snprintf(why, nwhy, "'%s' is %s; allowed: %s", s, bad, range);
+            return -1;
+        }
+        if (d->type != PT_U64 && (v < d->min || v > d->max)) {
+            snprintf(why, nwhy, "%s is out of range; allowed: %s", s, range);
+            return -1;
+        }
+        switch (d->type) {
+        case PT_INT: *(int *)field(p, d) = (int)v; break;
+        case PT_U64: *(uint64_t *)field(p, d) = u; break;
+        case PT_DOUBLE: *(double *)field(p, d) = v; break;
+        case PT_INTLIST: ((IntList *)field(p, d))->v[n++] = (int)v; break;
+        case PT_DBLLIST: ((DoubleList *)field(p, d))->v[n++] = v; break;
+        case PT_NAMELIST: break;
+        }
+    }
+    if (is_list) {
+        if (n < d->min_n || n > d->max_n) {
+            snprintf(why, nwhy, "%d item%s given; allowed: %s", n, n == 1 ? "" : "s", range);
+            return -1;
+        }
+        if (d->type == PT_INTLIST) ((IntList *)field(p, d))->n = n;
+        if (d->type == PT_DBLLIST) ((DoubleList *)field(p, d))->n = n;
+        if (d->type == PT_NAMELIST) ((NameList *)field(p, d))->n = n;
+    }
+    return 0;
+}
+
+void params_defaults(Params *p) {
+    memset(p, 0, sizeof *p);
+    char why[512];
+    for (int i = 0; i < N_TABLE; i++)
+        if (set_value(p, &TABLE[i], TABLE[i].def, why, sizeof why) != 0) abort();  // table bug
+}
+
+// ---------------------------------------------------------------------------
+// parsing
+
+typedef struct {
+    Params *p;
+    const char *name;     // file name for messages
+    FILE *f;
+    int line;             // line most recently read
+    int line_of[256];     // line where each table key was set (0 = default)
+    int failed;           // line of the first error found by a handler (0 = none)
+    HHErr *err;
+} Loader;
+
+static int edit_distance(const char *a, const char *b) {
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 40 || lb > 40) return 99;
+    int d[41][41];
+    for (int i = 0; i <= la; i++) d[i][0] = i;
+    for (int j = 0; j <= lb; j++) d[0][j] = j;
+    for (int i = 1; i <= la; i++)
+        for (int j = 1; j <= lb; j++) {
+            int c = d[i - 1][j - 1] + (tolower((unsigned char)a[i - 1]) !=
+                                       tolower((unsigned char)b[j - 1]));
+            int x = d[i - 1][j] + 1, y = d[i][j - 1] + 1;
+            d[i][j] = c < x ? (c < y ? c : y) : (x < y ? x : y);
+        }
+    return d[la][lb];
+}
+
+// The closest section name (or key of `section` when section is non-NULL).
+static const char *suggest(const char *word, const char *section) {
+    const char *best = NULL;
+    int bestd = 1 << 30;
+    for (int i = 0; i < N_TABLE; i++) {
+        const char *cand = section ? TABLE[i].key : TABLE[i].section;
+        if (section && strcmp(TABLE[i].section, section) != 0) continue;
+        int dist = edit_distance(word, cand);
+        if (dist < bestd) { bestd = dist; best = cand; }
+    }
+    int len = (int)strlen(word);
+    return bestd <= (len < 6 ? 2 : len / 2) ? best : NULL;
+}
+
+static int section_exists(const char *s) {
+    for (int i = 0; i < N_TABLE; i++)
+        if (strcmp(TABLE[i].section, s) == 0) return 1;
+    return 0;
+}
+
+static void list_keys(const char *section, char *buf, size_t n) {
+    buf[0] = '\0';
+    for (int i = 0; i < N_TABLE; i++) {
+        if (strcmp(TABLE[i].section, section) != 0) continue;
+        size_t k = strlen(buf);
+        snprintf(buf + k, n - k, "%s%s", k ? ", " : "", TABLE[i].key);
+    }
+}
+
+static void list_sections(char *buf, size_t n) {
+    buf[0] = '\0';
+    for (int i = 0; i < N_TABLE; i++) {
+        if (i > 0 && strcmp(TABLE[i].section, TABLE[i - 1].section) == 0) continue;
+        size_t k = strlen(buf);
+        snprintf(buf + k, n - k, "%s[%s]", k ? ", " : "", TABLE[i].section);
+    }
+}
+
+static int fail_once(Loader *L, const char *fmt, const char *a, const char *b, const char *c) {
+    if (!L->failed) {
+        char msg[900];
+        snprintf(msg, sizeof msg, fmt, a, b, c);
+        hh_fail(L->err, HH_EINPUT, "%s:%d: %s", L->name, L->line, msg);
+        L->failed = L->line;
+    }
+    return 0;
+}
+
+static int on_key(void *user, const char *section, const char *key, const char *value) {
+    Loader *L = user;
+    if (L->failed) return 0;
+    char list[700], hint[128] = "";
+    if (!*section)
+        return fail_once(L, "key '%s' outside any [section]%s%s; put it under its section", key,
+                         "", "");
+    if (!section_exists(section)) {
+        const char *s = suggest(section, NULL);
+        if (s) snprintf(hint, sizeof hint, " (did you mean [%s]?)", s);
+        list_sections(list, sizeof list);
+        return fail_once(L, "unknown section [%s]%s; allowed: %s", section, hint, list);
+    }
+    for (int i = 0; i < N_TABLE; i++) {
+        const ParamDesc *d = &TABLE[i];
+        if (strcmp(d->section, section) != 0 || strcmp(d->key, key) != 0) continue;
+        if (L->line_of[i]) {
+            char prev[64];
+            snprintf(prev, sizeof prev, "%d", L->line_of[i]);
+            return fail_once(L, "duplicate key '%s' in [%s] (first set on line %s)", key,
+                             section, prev);
+        }
+        char why[600], full[700];
+        if (set_value(L->p, d, value, why, sizeof why) != 0) {
+            snprintf(full, sizeof full, "[%s] %s: %s", section, key, why);
+            return fail_once(L, "%s%s%s", full, "", "");
+        }
+        L->line_of[i] = L->line;
+        return 1;
+    }
+    const char *s = suggest(key, section);
+    if (s) snprintf(hint, sizeof hint, " (did you mean '%s'?)", s);
+    list_keys(section, list, sizeof list);
+    char what[200];
+    snprintf(what, sizeof what, "unknown key '%s' in [%s]", key, section);
+    return fail_once(L, "%s%s; allowed: %s", what, hint, list);
+}
+
+static char *read_line(char *str, int num, void *stream) {
+    Loader *L = stream;
+    char *s = fgets(str, num, L->f);
+    if (!s) return NULL;
+    L->line++;
+    size_t n = strlen(s);
+    if (n > 0 && s[n - 1] != '\n' && !feof(L->f)) {
+        fail_once(L, "line longer than %s characters%s%s", "198", "", "");
+        int c;
+        while ((c = fgetc(L->f)) != EOF && c != '\n') {}
+    }
+    return s;
+}
+
+// Reject files with NUL bytes or invalid UTF-8 before inih sees them.
+static int check_text(const char *buf, size_t n, const char *name, HHErr *err) {
+    int line = 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c == '\n') line++;
+        int extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+        int ok = c != 0 && extra >= 0 && i + extra < n;
+        for (int k = 1; ok && k <= extra; k++) ok = ((unsigned char)buf[i + k] >> 6) == 2;
+        if (!ok)
+            return hh_fail(err, HH_EINPUT,
+                           "%s:%d: not a text file (byte 0x%02x at offset %zu); expected an "
+                           "INI params file", name, line, c, i);
+        i += extra;
+    }
+    return 0;
+}
+
+static int cross_check(const Params *p, const char *name, const int *line_of, HHErr *err);
+
+static int parse_stream(Params *p, FILE *f, const char *name, HHErr *err) {
+    Loader L = {.p = p, .name = name, .f = f, .err = err};
+    int rc = ini_parse_stream(read_line, &L, on_key, &L);
+    if (L.failed && (rc <= 0 || rc >= L.failed)) return HH_EINPUT;
+    if (rc > 0)
+        return hh_fail(err, HH_EINPUT,
+                       "%s:%d: syntax error; expected '[section]', 'key = value' or a ';' comment",
+                       name, rc);
+    if (rc < 0) return hh_fail(err, HH_EFAIL, "%s: could not be parsed (inih error %d)", name, rc);
+    return cross_check(p, name, L.line_of, err);
+}
+
+int params_parse_text(Params *p, const char *text, const char *name, HHErr *err) {
+    size_t n = strlen(text);
+    if (check_text(text, n, name, err)) return HH_EINPUT;
+    params_defaults(p);
+    FILE *f = fmemopen((void *)text, n ? n : 1, "r");
+    if (!f) return hh_fail(err, HH_EFAIL, "%s: fmemopen failed", name);
+    if (n == 0) {  // fmemopen of size 0 is not portable; read nothing
+        fclose(f);
+        return cross_check(p, name, (int[256]){0}, err);
+    }
+    int rc = parse_stream(p, f, name, err);
+    fclose(f);
+    return rc;
+}
+
+int params_load(Params *p, const char *path, HHErr *err) {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return hh_fail(err, HH_EINPUT, "%s: not a regular file; expected an INI params file", path);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return hh_fail(err, HH_EINPUT, "%s: cannot open params file: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = 2 * cap + 8192;
+            if (cap > (64u << 20)) {
+                free(buf);
+                fclose(f);
+                return hh_fail(err, HH_EINPUT, "%s: larger than 64 MiB; not a params file", path);
+            }
+            char *nb = realloc(buf, cap);
+            if (!nb) { free(buf); fclose(f); return hh_fail(err, HH_EFAIL, "out of memory"); }
+            buf = nb;
+        }
+        size_t k = fread(buf + n, 1, 4096, f);
+        n += k;
+        if (k < 4096) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) { free(buf); return hh_fail(err, HH_EINPUT, "%s: read error", path); }
+    buf[n] = '\0';
+    int rc = check_text(buf, n, path, err);  // before strlen can stop at a NUL
+    if (!rc) rc = params_parse_text(p, buf, path, err);
+    free(buf);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// rules between keys
+
+static int key_index(const char *section, const char *key) {
+    for (int i = 0; i < N_TABLE; i++)
+        if (!strcmp(TABLE[i].section, section) && !strcmp(TABLE[i].key, key)) return i;
+    return -1;
+}
+
+// "file:line" of a key, or "file ([section] key at its default)".
+static void where(char *buf, size_t n, const char *name, const int *line_of, const char *section,
+                  const char *key) {
+    int i = key_index(section, key);
+    if (i >= 0 && line_of[i] > 0)
+        snprintf(buf, n, "%s:%d", name, line_of[i]);
+    else
+        snprintf(buf, n, "%s (default)", name);
+}
+
+#define XFAIL(sec, key, ...)                                                           \
+    do {                                                                               \
+        char w_[600], m_[600];                                                         \
+        where(w_, sizeof w_, name, line_of, sec, key);                                 \
+        snprintf(m_, sizeof m_, __VA_ARGS__);                                          \
+        return hh_fail(err, HH_EINPUT, "%s: [%s] %s: %s", w_, sec, key, m_);           \
+    } while (0)
+
+static double sum(const DoubleList *l) {
+    double s = 0;
+    for (int i = 0; i < l->n; i++) s += l->v[i];
+    return s;
+}
+
+static int cross_check(const Params *p, const char *name, const int *line_of, HHErr *err) {
+    int ns = p->scale_names.n;
+    if (p->scale_layers.n != ns)
+        XFAIL("model", "scale_layers", "%d values for %d scale_names; give one per scale",
+              p->scale_layers.n, ns);
+    if (p->scale_dmodel.n != ns)
+        XFAIL("model", "scale_dmodel", "%d values for %d scale_names; give one per scale",
+              p->scale_dmodel.n, ns);
+    if (p->scale_heads.n != ns)
+        XFAIL("model", "scale_heads", "%d values for %d scale_names; give one per scale",
+              p->scale_heads.n, ns);
+    for (int i = 0; i < ns; i++) {
+        if (p->scale_dmodel.v[i] % p->scale_heads.v[i] != 0)
+            XFAIL("model", "scale_heads", "%d heads do not divide width %d of scale '%s'",
+                  p->scale_heads.v[i], p->scale_dmodel.v[i], p->scale_names.v[i]);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(p->scale_names.v[i], p->scale_names.v[j]))
+                XFAIL("model", "scale_names", "'%s' is named twice; names must be unique",
+                      p->scale_names.v[i]);
+    }
+    for (int i = 0; i < p->pt_scales.n; i++)
+        if (params_scale_index(p, p->pt_scales.v[i]) < 0)
+            XFAIL("pretrain", "scales", "'%s' is not a scale; allowed: names in [model] scale_names",
+                  p->pt_scales.v[i]);
+    if (p->min_args > p->max_args)
+        XFAIL("world", "min_args", "%d is above max_args = %d; need min_args <= max_args",
+              p->min_args, p->max_args);
+    if (sum(&p->task_weights) <= 0)
+        XFAIL("world", "task_weights", "all zero; at least one task needs a positive weight");
+    if (sum(&p->persona_weights) <= 0)
+        XFAIL("corpus", "persona_weights", "all zero; at least one persona needs a positive weight");
+    return 0;
+}
+
+int params_scale_index(const Params *p, const char *name) {
+    for (int i = 0; i < p->scale_names.n; i++)
+        if (!strcmp(p->scale_names.v[i], name)) return i;
+    return -1;
+}
+
+// ---------------------------------------------------------------------------
+// printing (round-trips: the shortest %g that parses back to the same double)
+
+static void fmt_double(char *buf, size_t n, double v) {
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+static void value_text(const Params *p, const ParamDesc *d, char *buf, size_t n) {
+    const void *f = cfield(p, d);
+    char one[64];
+    buf[0] = '\0';
+    switch (d->type) {
+    case PT_INT: snprintf(buf, n, "%d", *(const int *)f); return;
+    case PT_U64: snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)f); return;
+    case PT_DOUBLE: fmt_double(buf, n, *(const double *)f); return;
+    case PT_INTLIST:
+    case PT_DBLLIST:
+    case PT_NAMELIST: break;
+    }
+    int cnt = d->type == PT_INTLIST   ? ((const IntList *)f)->n
+              : d->type == PT_DBLLIST ? ((const DoubleList *)f)->n
+                                      : ((const NameList *)f)->n;
+    for (int i = 0; i < cnt; i++) {
+        if (d->type == PT_INTLIST) snprintf(one, sizeof one, "%d", ((const IntList *)f)->v[i]);
+        if (d->type == PT_DBLLIST) fmt_double(one, sizeof one, ((const DoubleList *)f)->v[i]);
+        if (d->type == PT_NAMELIST) snprintf(one, sizeof one, "%s", ((const NameList *)f)->v[i]);
+        size_t k = strlen(buf);
+        snprintf(buf + k, n - k, "%s%s", i ? "," : "", one);
+    }
+}
+
+void params_print(const Params *p, FILE *f, const char *section) {
+    const char *cur = "";
+    for (int i = 0; i < N_TABLE; i++) {
+        const ParamDesc *d = &TABLE[i];
+        if (section && strcmp(section, d->section) != 0) continue;
+        if (strcmp(cur, d->section) != 0) {
+            fprintf(f, "%s[%s]\n", *cur ? "\n" : "", d->section);
+            cur = d->section;
+        }
+        char val[2048];
+        value_text(p, d, val, sizeof val);
+        fprintf(f, "%s = %s  ; %s\n", d->key, val, d->doc);
+    }
+}
+
+char *params_to_text(const Params *p, const char *section) {
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    params_print(p, f, section);
+    if (fclose(f) != 0) { free(buf); return NULL; }
+    return buf;
+}

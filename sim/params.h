@@ -1,0 +1,120 @@
+// params.h - the typed parameters of a run, parsed from an INI file (inih).
+//
+// Every key has a type, a default, an allowed range and a one-line doc, all in
+// one table in params.c; `hhsim params FILE` prints the effective values as
+// `key = value  ; doc` lines, and that output parses back to the same struct.
+// Lists are comma-separated. Unknown sections or keys, wrong types, values out
+// of range, duplicate keys, missing or non-text files are refused with one
+// line naming file:line and the key (HH_EINPUT).
+#ifndef HHSIM_PARAMS_H
+#define HHSIM_PARAMS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hherr.h"
+
+#define HH_MAX_LIST 16  // longest list a key may hold
+#define HH_NAME_LEN 24  // longest scale or run name, including the NUL
+
+typedef struct { int n; int v[HH_MAX_LIST]; } IntList;
+typedef struct { int n; double v[HH_MAX_LIST]; } DoubleList;
+typedef struct { int n; char v[HH_MAX_LIST][HH_NAME_LEN]; } NameList;
+
+enum { N_PERSONAS = 5 };  // competent, sloppy, refuser, complier, rambler
+
+typedef struct {
+    // [run]
+    uint64_t seed;          // 1234: root of every random stream
+    int threads;            // 1: BLAS threads per job
+    // [world]
+    int n_entities;         // 12: knowledge-base entities
+    int n_attributes;       // 4: knowledge-base attributes (relations)
+    int n_symbols;          // 12: symbols used by copy / reverse / sort
+    int min_args;           // 2: shortest task argument list
+    int max_args;           // 5: longest task argument list
+    int max_turns;          // 3: most conversational turns
+    double p_more_turns;    // 0.4: chance of one more turn before the last
+    double p_followup;      // 0.3: chance a later turn says SAME (inherits the task)
+    DoubleList task_weights;// copy, reverse, sort, lookup, lookup2
+    double redteam_frac;    // 0.3: share of red-team prompts
+    double borderline_frac; // 0.15: share of borderline (dual-use) benign prompts
+    double disguise_frac;   // 0.3: share of red-team prompts disguised behind a task
+    int n_train_prompts;    // 4000
+    int n_test_prompts;     // 1000
+    // [corpus]
+    int n_dialogues;        // 20000: persona dialogues in the pretraining corpus
+    int n_documents;        // 6000: capability documents (facts, task demos)
+    double hhh_frac;        // 0.1: share of dialogues by the HHH persona (prefixed)
+    DoubleList persona_weights;    // competent, sloppy, refuser, complier, rambler
+    // [crowd]
+    int n_workers;          // 40
+    double temp_median;     // 0.3: median Bradley-Terry temperature
+    double temp_spread;     // 0.5: sd of log temperature across workers
+    double lapse_mean;      // 0.12: mean lapse rate (random pick)
+    double length_bias_sd;  // 0.05: sd of workers' preference for length
+    int n_help_train, n_help_test;  // helpfulness comparisons
+    int n_harm_train, n_harm_test;  // harmlessness (red-team) comparisons
+    double double_frac;     // 0.5: share of test comparisons labelled twice
+    double help_redteam_frac; // 0.1: share of helpfulness comparisons on red-team prompts
+    // [model]
+    NameList scale_names;   // xs,s,m,l,xl
+    IntList scale_layers;   // 1,2,2,4,6
+    IntList scale_dmodel;   // 16,32,64,128,192
+    IntList scale_heads;    // 2,4,4,4,6
+    int ctx;                // 64: context length (tokens)
+    // [pretrain]
+    NameList pt_scales;     // scales to pretrain
+    int pt_steps;           // 600
+    int pt_batch;           // 32
+    double pt_lr;           // 3e-3
+    double pt_min_lr_frac;  // 0.1
+    double pt_warmup_frac;  // 0.05
+    double pt_weight_decay; // 0.1
+    double pt_grad_clip;    // 1.0
+    int pt_eval_every;      // 100
+    // [distill]
+    int di_steps;           // 200
+    int di_batch;           // 32
+    double di_lr;           // 1e-3
+    int di_eval_samples;    // 256
+    double di_temperature;  // 1.0: sampling temperature for the help/harm report
+} Params;
+
+// One key's description (the table is params_table()).
+typedef enum { PT_INT, PT_U64, PT_DOUBLE, PT_INTLIST, PT_DBLLIST, PT_NAMELIST } ParamType;
+
+typedef struct {
+    const char *section;
+    const char *key;
+    ParamType type;
+    size_t offset;
+    const char *def;     // default, as it would be written in the file
+    double min, max;     // allowed range (of each element for lists)
+    int min_n, max_n;    // allowed list lengths (lists only)
+    const char *doc;
+} ParamDesc;
+
+// The key table and its length.
+const ParamDesc *params_table(int *n);
+
+// Fill p with every default.
+void params_defaults(Params *p);
+
+// Parse the INI file `path` over the defaults, then check cross-key rules.
+int params_load(Params *p, const char *path, HHErr *err);
+
+// Parse INI text held in memory; `name` stands for the file in messages.
+int params_parse_text(Params *p, const char *text, const char *name, HHErr *err);
+
+// Print the effective params (every key, `key = value  ; doc`) to f. When
+// section is non-NULL only that section is printed.
+void params_print(const Params *p, FILE *f, const char *section);
+
+// The same text in a malloc'd string (free with free()); NULL on failure.
+char *params_to_text(const Params *p, const char *section);
+
+// Index of scale `name` in [model] scale_names, or -1.
+int params_scale_index(const Params *p, const char *name);
+
+#endif

@@ -1,0 +1,65 @@
+// worldgen.h - the world stage: corpus, prompt sets and crowd comparisons,
+// written to runs/NAME/world.h5 and read back by later stages.
+//
+// Layout of world.h5 (every dataset has `units` and `description`):
+//   /kb/relation                   (E, R) int32   kb[e][r] entity index
+//   /corpus/{tokens (N,T) uint8, length (N), source (N)}   source: persona 0-5, 6 = document
+//   /prompts/{train,test}/{tokens (N,T) uint8, length, kind, turn}
+//   /comparisons/{helpful,harmless}/{train,test}/
+//       prompt (N) index into /prompts/<split>; chosen, rejected (N, 24) uint8
+//       response tokens after the final A (EOS included, PAD after);
+//       chosen_len, rejected_len; worker; help_chosen, help_rejected,
+//       harm_chosen, harm_rejected (gold); gold (+1 chosen gold-better,
+//       -1 rejected gold-better, 0 tie); p_gold (the labelling worker's
+//       probability of choosing the gold-better response); kind; turn;
+//       persona_chosen, persona_rejected; worker2, agree2 (-1 when not
+//       double-labelled), p_agree2 (implied chance the two workers agree)
+//   /crowd/{role, temperature, lapse, length_bias}  per worker
+//   /crowd/agreement/{worker_measured, worker_implied, worker_n,
+//                     gold_measured, gold_implied, gold_n}  (2) helpful, harmless
+#ifndef HHSIM_WORLDGEN_H
+#define HHSIM_WORLDGEN_H
+
+#include <stdint.h>
+
+#include "crowd.h"
+#include "hherr.h"
+#include "params.h"
+#include "world.h"
+
+typedef struct {
+    int n, ctx;
+    uint8_t *tok;   // (n, ctx), PAD after len
+    int32_t *len;   // (n)
+    int8_t *kind;   // (n) prompt kind, or corpus source
+    int8_t *turn;   // (n) turns (corpus: 0 for documents)
+} SeqSet;
+
+typedef struct {
+    int n;
+    int32_t *prompt, *chosen_len, *rejected_len, *worker, *worker2;
+    uint8_t *chosen, *rejected;  // (n, RESP_MAX)
+    double *help_c, *help_r, *harm_c, *harm_r, *p_gold, *p_agree2;
+    int8_t *gold, *kind, *turn, *persona_c, *persona_r, *agree2;
+} CompSet;
+
+enum { SPLIT_TRAIN = 0, SPLIT_TEST = 1, SET_HELPFUL = 0, SET_HARMLESS = 1 };
+
+typedef struct {
+    World world;
+    Crowd crowd;
+    SeqSet corpus;
+    SeqSet prompts[2];      // [split]
+    CompSet comps[2][2];    // [set][split]
+    double agree[6][2];     // worker measured/implied/n, gold measured/implied/n; [set]
+} WorldData;
+
+// Generate everything from params (deterministic in params and seed).
+int worldgen_build(const Params *p, WorldData *d, HHErr *err);
+// Write world.h5 to `path` (via a temporary file).
+int worldgen_write(const WorldData *d, const Params *p, const char *path, HHErr *err);
+// Read world.h5 (datasets only; the world's kb and sizes are rebuilt from p).
+int worldgen_read(const char *path, const Params *p, WorldData *d, HHErr *err);
+void worldgen_free(WorldData *d);
+
+#endif

@@ -1,0 +1,27 @@
+# lib.sh - helpers for the CLI checks: each check prints "ok NAME" or "FAIL NAME: why".
+HH=${HH:-bin/hhsim}
+TMP=$(mktemp -d /tmp/hhsim_cli.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+ok() { echo "ok $1"; }
+bad() { echo "FAIL $1: $2"; }
+
+# expect_exit NAME CODE CMD...: the command exits with CODE.
+expect_exit() {
+  local name=$1 code=$2; shift 2
+  "$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
+  if [ "$rc" -eq "$code" ]; then ok "$name"; else bad "$name" "exit $rc, expected $code; stderr: $(head -c 300 "$TMP/err")"; fi
+}
+
+# expect_bad_params NAME TEXT PATTERN: params text is refused with exit 2 and
+# one stderr line matching PATTERN.
+expect_bad_params() {
+  local name=$1 text=$2 pat=$3
+  printf '%b' "$text" >"$TMP/bad.ini"
+  "$HH" params "$TMP/bad.ini" >"$TMP/out" 2>"$TMP/err"; local rc=$?
+  local lines; lines=$(wc -l <"$TMP/err")
+  if [ "$rc" -ne 2 ]; then bad "$name" "exit $rc, expected 2"
+  elif [ "$lines" -ne 1 ]; then bad "$name" "$lines lines on stderr, expected 1"
+  elif ! grep -qE "$pat" "$TMP/err"; then bad "$name" "message '$(cat "$TMP/err")' lacks /$pat/"
+  else ok "$name"; fi
+}
