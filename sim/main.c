@@ -10,7 +10,13 @@
 #include <cblas.h>
 #include <gsl/gsl_errno.h>
 
+#include <unistd.h>
+
 #include "h5io.h"
+#include "jobs.h"
+#include "lm.h"
+#include "rng.h"
+#include "rollout.h"
 #include "hherr.h"
 #include "params.h"
 #include "version.h"
@@ -20,6 +26,8 @@ typedef struct {
     const char *params;  // positional PARAMS file
     const char *out;     // -o DIR
     int quiet;
+    int jobs;            // --jobs N (default: online cores)
+    long stop_after;     // --stop-after N: stop each job after N steps (resumable)
 } Args;
 
 typedef struct {
@@ -50,8 +58,24 @@ static int has_help(int argc, char **argv) {
 // Parse `PARAMS [-o DIR] [--quiet]`; `need_out` makes -o required.
 static int parse_args(const char *cmd, int argc, char **argv, int need_out, Args *a) {
     memset(a, 0, sizeof *a);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    a->jobs = cores > 0 ? (int)cores : 1;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) {
+        if (!strcmp(argv[i], "--jobs") || !strcmp(argv[i], "-j")) {
+            char *end;
+            long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
+            if (i + 1 >= argc || *end || v < 1 || v > 256)
+                return usage_error(cmd, "%s needs a whole number from 1 to 256", argv[i]);
+            a->jobs = (int)v;
+            i++;
+        } else if (!strcmp(argv[i], "--stop-after")) {
+            char *end;
+            long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
+            if (i + 1 >= argc || *end || v < 1)
+                return usage_error(cmd, "%s needs a whole number of steps >= 1", argv[i]);
+            a->stop_after = v;
+            i++;
+        } else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) {
             if (i + 1 >= argc) return usage_error(cmd, "%s needs a directory", argv[i]);
             a->out = argv[++i];
         } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
@@ -120,6 +144,130 @@ static int cmd_world(int argc, char **argv) {
     return rc ? report(&err) : 0;
 }
 
+// Pretrain or distill every scale in [pretrain] scales, --jobs at a time.
+typedef struct {
+    const Params *p;
+    const WorldData *d;
+    const Args *a;
+    int distill;
+} ScaleJobs;
+
+static int scale_job(int i, void *ctx) {
+    ScaleJobs *sj = ctx;
+    HHErr err;
+    hh_err_clear(&err);
+    const char *scale = sj->p->pt_scales.v[i];
+    StageOpts so = {sj->a->quiet, sj->a->stop_after};
+    int rc = sj->distill ? lm_distill(sj->p, sj->d, scale, sj->a->out, &so, &err)
+                         : lm_pretrain(sj->p, sj->d, scale, sj->a->out, &so, &err);
+    return rc ? report(&err) : 0;
+}
+
+static int run_scales(const char *cmd, int argc, char **argv, int distill) {
+    Args a;
+    int rc = parse_args(cmd, argc, argv, 1, &a);
+    if (rc) return rc;
+    Params p;
+    if ((rc = load_params(a.params, &p))) return rc;
+    HHErr err;
+    hh_err_clear(&err);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/world.h5", a.out);
+    WorldData d;
+    if (worldgen_read(path, &p, &d, &err)) {
+        fprintf(stderr, "hhsim %s: %s (run 'hhsim world %s -o %s' first)\n", cmd, err.msg,
+                a.params, a.out);
+        return err.code;
+    }
+    ScaleJobs sj = {&p, &d, &a, distill};
+    const char *names[HH_MAX_LIST];
+    for (int i = 0; i < p.pt_scales.n; i++) names[i] = p.pt_scales.v[i];
+    rc = jobs_run(p.pt_scales.n, a.jobs, scale_job, &sj, names, &err);
+    worldgen_free(&d);
+    if (rc) fprintf(stderr, "hhsim %s: %s\n", cmd, err.msg);
+    return rc;
+}
+
+static int cmd_pretrain(int argc, char **argv) { return run_scales("pretrain", argc, argv, 0); }
+static int cmd_distill(int argc, char **argv) { return run_scales("distill", argc, argv, 1); }
+
+static void print_tokens(FILE *f, const uint8_t *t, int n) {
+    char buf[8];
+    for (int i = 0; i < n; i++) fprintf(f, "%s%s", i ? " " : "", world_token_name(t[i], buf));
+}
+
+// hhsim sample MODEL.h5 PARAMS -o DIR [--n N] [--hhh] [--temp T]
+static int cmd_sample(int argc, char **argv) {
+    const char *model = NULL, *params = NULL, *dir = NULL;
+    int n = 10, hhh = 0;
+    double temp = 0.0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-o") && i + 1 < argc) dir = argv[++i];
+        else if (!strcmp(argv[i], "--n") && i + 1 < argc) n = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--temp") && i + 1 < argc) temp = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--hhh")) hhh = 1;
+        else if (argv[i][0] == '-') return usage_error("sample", "unknown option '%s'", argv[i]);
+        else if (!model) model = argv[i];
+        else if (!params) params = argv[i];
+        else return usage_error("sample", "unexpected argument '%s'", argv[i]);
+    }
+    if (!model || !params || !dir) return usage_error("sample", "needs MODEL.h5 PARAMS -o DIR%s", "");
+    if (n < 1 || n > 100000 || temp < 0 || temp > 10)
+        return usage_error("sample", "--n must be 1..100000 and --temp 0..10%s", "");
+    Params p;
+    int rc = load_params(params, &p);
+    if (rc) return rc;
+    HHErr err;
+    hh_err_clear(&err);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/world.h5", dir);
+    WorldData d;
+    if (worldgen_read(path, &p, &d, &err)) return report(&err);
+    hid_t f;
+    GPT *m = NULL;
+    char kind[64] = "";
+    if (h5in_open(model, "lm", &f, &err) == 0) snprintf(kind, sizeof kind, "lm");
+    else if (hh_err_clear(&err), h5in_open(model, "distill", &f, &err) == 0)
+        snprintf(kind, sizeof kind, "distill");
+    else { worldgen_free(&d); return report(&err); }
+    H5Fclose(f);
+    char scale[HH_NAME_LEN] = "";
+    for (int i = 0; i < p.scale_names.n; i++) {
+        HHErr e2;
+        if (lm_load(model, kind, &p, p.scale_names.v[i], 64, &m, &e2) == 0) {
+            snprintf(scale, sizeof scale, "%s", p.scale_names.v[i]);
+            break;
+        }
+    }
+    if (!m) { worldgen_free(&d); fprintf(stderr, "hhsim sample: %s matches no scale of %s\n", model, params); return HH_EINPUT; }
+    const SeqSet *ps = &d.prompts[SPLIT_TEST];
+    if (n > ps->n) n = ps->n;
+    uint8_t *resp = malloc((size_t)n * RESP_MAX);
+    int32_t *rlen = malloc(sizeof(int32_t) * (size_t)n);
+    GPTCache *c = gpt_cache_alloc(&m->cfg, 64, &err);
+    gsl_rng *r = rng_stream_alloc(p.seed, "sample", "responses");
+    RolloutOpts ro = {(float)temp, 0, RESP_MAX, hhh};
+    rc = (!resp || !rlen || !c) ? HH_EFAIL
+         : rollout_generate(m, c, ps->tok, ps->len, n, ps->ctx, &ro, r, resp, rlen, &err);
+    for (int i = 0; !rc && i < n; i++) {
+        PromptInfo info;
+        world_prompt_info(&d.world, ps->tok + (size_t)i * ps->ctx, ps->len[i], &info);
+        const uint8_t *rr = resp + (size_t)i * RESP_MAX;
+        printf("help %.2f harm %.2f | ", world_help(&d.world, &info, rr, rlen[i]),
+               world_harm(&info, rr, rlen[i]));
+        print_tokens(stdout, ps->tok + (size_t)i * ps->ctx, ps->len[i]);
+        printf(" | ");
+        print_tokens(stdout, rr, rlen[i]);
+        printf("\n");
+    }
+    gsl_rng_free(r);
+    gpt_cache_free(c);
+    free(resp); free(rlen);
+    gpt_free(m);
+    worldgen_free(&d);
+    return rc ? report(&err) : 0;
+}
+
 static int cmd_inspect(int argc, char **argv) {
     if (argc != 2 || argv[1][0] == '-')
         return usage_error("inspect", "expects exactly one FILE.h5%s", "");
@@ -143,6 +291,32 @@ static const Command COMMANDS[] = {
      "judgements of every response, the workers, and measured agreement rates.\n"
      "The summary goes to stderr. Same PARAMS and seed -> identical datasets.\n"
      "example: hhsim world params/smoke.ini -o runs/smoke\n"},
+    {"pretrain", cmd_pretrain, "pretrain a language model per scale on the world's corpus",
+     "usage: hhsim pretrain PARAMS -o DIR [--jobs N] [--stop-after STEPS] [--quiet]\n"
+     "Reads DIR/world.h5 and PARAMS ([model], [pretrain]); for each scale in\n"
+     "[pretrain] scales trains the transformer on the corpus (AdamW, warmup + cosine,\n"
+     "gradient clipping) and writes DIR/lm/SCALE.h5: weights, train and held-out loss\n"
+     "curves, tokens seen, and the gold help/harm of greedy answers to test prompts.\n"
+     "Up to N scales train at once, one process and one BLAS thread each (default N:\n"
+     "the number of cores); results do not depend on N. Progress goes to stderr.\n"
+     "Every [pretrain] eval_every steps a checkpoint DIR/lm/SCALE.ckpt.h5 is written;\n"
+     "a rerun with the same params resumes from it, to the same bits. --stop-after\n"
+     "stops each scale after STEPS more steps, keeping its checkpoint.\n"
+     "example: hhsim pretrain params/smoke.ini -o runs/smoke\n"},
+    {"distill", cmd_distill, "context-distill the HHH persona into each pretrained LM",
+     "usage: hhsim distill PARAMS -o DIR [--jobs N] [--quiet]\n"
+     "Reads DIR/world.h5 and DIR/lm/SCALE.h5; trains a copy of each LM, without the HHH\n"
+     "prefix, to match the prefixed LM's next-token distribution (KL) on the corpus\n"
+     "dialogues ([distill]) and writes DIR/distill/SCALE.h5: weights, the KL curve, and\n"
+     "the gold help, harm and refusal rate of samples from the base LM, the base LM\n"
+     "with the prefix, and the distilled LM, per prompt kind.\n"
+     "example: hhsim distill params/smoke.ini -o runs/smoke\n"},
+    {"sample", cmd_sample, "print a model's responses to test prompts with their gold scores",
+     "usage: hhsim sample MODEL.h5 PARAMS -o DIR [--n N] [--temp T] [--hhh]\n"
+     "Loads MODEL.h5 (an lm/ or distill/ file of the run in DIR made with PARAMS) and\n"
+     "prints, for the first N test prompts of DIR/world.h5, the gold help and harm,\n"
+     "the prompt and the response (greedy unless --temp > 0; --hhh adds the HHH prefix).\n"
+     "example: hhsim sample runs/smoke/lm/s.h5 params/smoke.ini -o runs/smoke --n 5\n"},
     {"inspect", cmd_inspect, "print provenance and datasets of an hhsim HDF5 file",
      "usage: hhsim inspect FILE.h5\n"
      "Prints the provenance (version, git commit, seed, library versions, ...) and one\n"

@@ -1,0 +1,61 @@
+// lm.h - the language-model stages: pretraining on the world's corpus and
+// context distillation of the HHH persona, plus the gold evaluation of
+// sampled responses that both report.
+//
+// runs/NAME/lm/SCALE.h5 (kind "lm"):
+//   /model/...            weights (names in gpt.h), config as attributes
+//   /curve/{step, train_loss, heldout_loss, tokens}   per eval interval
+//   /eval/{n, help, harm, refuse}        (N_KINDS) greedy samples on test prompts
+//   /eval/{task_n, task_help}            (N_TASKS) benign prompts by task
+// runs/NAME/lm/SCALE.ckpt.h5 (kind "lm-checkpoint", only while unfinished):
+//   /model, /opt/{m, v} (AdamW moments), /curve so far; attribute /opt step
+// runs/NAME/distill/SCALE.h5 (kind "distill"):
+//   /model/...            the distilled weights
+//   /curve/{step, kl, tokens}
+//   /eval/{n, help, harm, refuse}  (3, N_KINDS): rows base LM, base LM with the
+//                         HHH prefix, distilled LM; sampled at [distill] temperature
+#ifndef HHSIM_LM_H
+#define HHSIM_LM_H
+
+#include "gpt.h"
+#include "hherr.h"
+#include "params.h"
+#include "rollout.h"
+#include "worldgen.h"
+
+typedef struct {
+    double n[N_KINDS], help[N_KINDS], harm[N_KINDS], refuse[N_KINDS];
+    double task_n[N_TASKS], task_help[N_TASKS];  // benign prompts, by task
+} GoldEval;
+
+// The transformer config of a named scale.
+int lm_config(const Params *p, const char *scale, GPTConfig *cfg, HHErr *err);
+
+// Sample responses to up to max_per_kind test prompts of each kind and score
+// them with the gold judgements.
+int lm_gold_eval(GPT *m, const WorldData *d, int max_per_kind, const RolloutOpts *o, gsl_rng *r,
+                 GoldEval *ev, HHErr *err);
+
+// Read /model of an hhsim file of `kind` into a new model for max_B rows and
+// check it has the config of `scale`.
+int lm_load(const char *path, const char *kind, const Params *p, const char *scale, int max_B,
+            GPT **out, HHErr *err);
+
+// Options of a stage run.
+typedef struct {
+    int quiet;        // no progress on stderr
+    long stop_after;  // > 0: stop each job after this many steps, keeping its checkpoint
+} StageOpts;
+
+// The stages. dir is runs/NAME; they write dir/lm/SCALE.h5 and
+// dir/distill/SCALE.h5 (distill reads dir/lm/SCALE.h5).
+// Pretraining checkpoints to dir/lm/SCALE.ckpt.h5 every [pretrain] eval_every
+// steps; a run that finds a checkpoint written with the same params resumes
+// from it and ends with bit-identical results; the checkpoint is deleted when
+// the final file is in place.
+int lm_pretrain(const Params *p, const WorldData *d, const char *scale, const char *dir,
+                const StageOpts *so, HHErr *err);
+int lm_distill(const Params *p, const WorldData *d, const char *scale, const char *dir,
+               const StageOpts *so, HHErr *err);
+
+#endif
