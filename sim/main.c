@@ -15,6 +15,7 @@
 #include "h5io.h"
 #include "jobs.h"
 #include "lm.h"
+#include "pm.h"
 #include "rng.h"
 #include "rollout.h"
 #include "hherr.h"
@@ -188,6 +189,73 @@ static int run_scales(const char *cmd, int argc, char **argv, int distill) {
     return rc;
 }
 
+// hhsim pm: PMP per (scale, seed), then every PM job.
+typedef struct {
+    const Params *p;
+    const WorldData *d;
+    const Args *a;
+    const PMJob *jobs;
+} PMRun;
+
+static int pmp_job(int i, void *ctx) {
+    PMRun *r = ctx;
+    HHErr err;
+    hh_err_clear(&err);
+    StageOpts so = {r->a->quiet, 0};
+    int n = r->p->pm_scales.n;
+    int rc = pm_pretrain_pmp(r->p, r->d, r->p->pm_scales.v[i % n], i / n, r->a->out, &so, &err);
+    return rc ? report(&err) : 0;
+}
+
+static int pm_job(int i, void *ctx) {
+    PMRun *r = ctx;
+    HHErr err;
+    hh_err_clear(&err);
+    StageOpts so = {r->a->quiet, 0};
+    return pm_train(r->p, r->d, &r->jobs[i], r->a->out, &so, &err) ? report(&err) : 0;
+}
+
+static int cmd_pm(int argc, char **argv) {
+    Args a;
+    int rc = parse_args("pm", argc, argv, 1, &a);
+    if (rc) return rc;
+    Params p;
+    if ((rc = load_params(a.params, &p))) return rc;
+    HHErr err;
+    hh_err_clear(&err);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/world.h5", a.out);
+    WorldData d;
+    if (worldgen_read(path, &p, &d, &err)) {
+        fprintf(stderr, "hhsim pm: %s (run 'hhsim world %s -o %s' first)\n", err.msg, a.params,
+                a.out);
+        return err.code;
+    }
+    PMJob *jobs = NULL;
+    int n = 0;
+    rc = pm_jobs(&p, &d, &jobs, &n, &err);
+    PMRun r = {&p, &d, &a, jobs};
+    int npmp = p.pm_pmp ? p.pm_scales.n * p.pm_seeds : 0;
+    const char **names = calloc((size_t)(n > npmp ? n : npmp) + 1, sizeof *names);
+    char (*pn)[64] = calloc((size_t)npmp + 1, 64);
+    if (!rc && (!names || !pn)) rc = hh_fail(&err, HH_EFAIL, "out of memory");
+    for (int i = 0; !rc && i < npmp; i++) {
+        snprintf(pn[i], 64, "pmp/%s_s%d", p.pm_scales.v[i % p.pm_scales.n], i / p.pm_scales.n);
+        names[i] = pn[i];
+    }
+    if (!rc && !a.quiet) fprintf(stderr, "hhsim pm: %d PMP models, then %d preference models\n",
+                                 npmp, n);
+    if (!rc && npmp) rc = jobs_run(npmp, a.jobs, pmp_job, &r, names, &err);
+    for (int i = 0; !rc && i < n; i++) names[i] = jobs[i].name;
+    if (!rc) rc = jobs_run(n, a.jobs, pm_job, &r, names, &err);
+    if (rc) fprintf(stderr, "hhsim pm: %s\n", err.msg);
+    free(names);
+    free(pn);
+    free(jobs);
+    worldgen_free(&d);
+    return rc;
+}
+
 static int cmd_pretrain(int argc, char **argv) { return run_scales("pretrain", argc, argv, 0); }
 static int cmd_distill(int argc, char **argv) { return run_scales("distill", argc, argv, 1); }
 
@@ -311,6 +379,16 @@ static const Command COMMANDS[] = {
      "the gold help, harm and refusal rate of samples from the base LM, the base LM\n"
      "with the prefix, and the distilled LM, per prompt kind.\n"
      "example: hhsim distill params/smoke.ini -o runs/smoke\n"},
+    {"pm", cmd_pm, "train and evaluate the preference models of every [pm] sweep",
+     "usage: hhsim pm PARAMS -o DIR [--jobs N] [--quiet]\n"
+     "Reads DIR/world.h5, DIR/lm/SCALE.h5 and (for reward normalisation, when present)\n"
+     "DIR/distill/SCALE.h5. Trains preference-model pretraining (PMP) models on cheap,\n"
+     "noisy comparisons (DIR/pmp/SCALE_sS.h5), then every PM of the [pm] sweeps: scale x\n"
+     "training-set size, scale x helpful/harmless mix, and train/test halves, each x\n"
+     "seed (DIR/pm/JOB.h5). Each PM file holds held-out scores, probabilities, labels,\n"
+     "gold preferences and turns of every test comparison, accuracies, and the PM's\n"
+     "score distribution on samples of the initial policy. N jobs run at once.\n"
+     "example: hhsim pm params/smoke.ini -o runs/smoke\n"},
     {"sample", cmd_sample, "print a model's responses to test prompts with their gold scores",
      "usage: hhsim sample MODEL.h5 PARAMS -o DIR [--n N] [--temp T] [--hhh]\n"
      "Loads MODEL.h5 (an lm/ or distill/ file of the run in DIR made with PARAMS) and\n"

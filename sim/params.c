@@ -126,6 +126,36 @@ static const ParamDesc TABLE[] = {
      "sampled responses per prompt kind for the help/harm report"},
     {"distill", "temperature", PT_DOUBLE, OFF(di_temperature), "1.0", 0.01, 10, 0, 0,
      "sampling temperature of the help/harm report"},
+
+    {"pm", "scales", PT_NAMELIST, OFF(pm_scales), "xs,s,m,l", 0, 0, 1, HH_MAX_LIST,
+     "preference-model scales (each needs a pretrained LM of that scale)"},
+    {"pm", "sizes", PT_INTLIST, OFF(pm_sizes), "250,500,1000,2000,4000", 10, 100000000, 1,
+     HH_MAX_LIST, "training-set sizes of the size sweep (comparisons, at the HH mix)"},
+    {"pm", "mixes", PT_DBLLIST, OFF(pm_mixes), "0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1", 0, 1,
+     0, HH_MAX_LIST, "helpful fractions of the mix sweep (paper Fig. 19); empty list = none"},
+    {"pm", "mix_total", PT_INT, OFF(pm_mix_total), "2000", 10, 100000000, 0, 0,
+     "comparisons per PM of the mix sweep"},
+    {"pm", "hh_frac", PT_DOUBLE, OFF(pm_hh_frac), "0.5", 0, 1, 0, 0,
+     "helpful fraction of the HH mix (size sweep and train/test halves)"},
+    {"pm", "seeds", PT_INT, OFF(pm_seeds), "1", 1, 100, 0, 0,
+     "seeds per preference model (data order and subset)"},
+    {"pm", "epochs", PT_INT, OFF(pm_epochs), "1", 1, 1000, 0, 0,
+     "passes over the training comparisons"},
+    {"pm", "batch", PT_INT, OFF(pm_batch), "32", 1, 2048, 0, 0, "comparisons per step"},
+    {"pm", "lr", PT_DOUBLE, OFF(pm_lr), "1e-3", 1e-7, 1, 0, 0, "peak learning rate (cosine)"},
+    {"pm", "weight_decay", PT_DOUBLE, OFF(pm_weight_decay), "0.0", 0, 10, 0, 0,
+     "AdamW decoupled weight decay"},
+    {"pm", "pmp", PT_INT, OFF(pm_pmp), "2", 0, 2, 0, 0,
+     "preference-model pretraining: 0 off, 1 on, 2 both (size sweep compares them)"},
+    {"pm", "pmp_n", PT_INT, OFF(pm_pmp_n), "8000", 10, 100000000, 0, 0,
+     "PMP comparisons (cheap, noisy, helpfulness-only, like ranked web data)"},
+    {"pm", "pmp_temp", PT_DOUBLE, OFF(pm_pmp_temp), "1.0", 1e-3, 100, 0, 0,
+     "Bradley-Terry temperature of PMP labels (noisier than crowdworkers)"},
+    {"pm", "pmp_lr", PT_DOUBLE, OFF(pm_pmp_lr), "1e-3", 1e-7, 1, 0, 0, "PMP learning rate"},
+    {"pm", "halves", PT_INT, OFF(pm_halves), "1", 0, 1, 0, 0,
+     "1: also train each scale on two disjoint halves of the data (train PM, test PM)"},
+    {"pm", "norm_samples", PT_INT, OFF(pm_norm_samples), "256", 8, 1000000, 0, 0,
+     "distilled-policy samples scored to normalise rewards (mean 0, sd 1)"},
 };
 
 #define N_TABLE ((int)(sizeof TABLE / sizeof TABLE[0]))
@@ -225,7 +255,7 @@ static int set_value(Params *p, const ParamDesc *d, const char *text, char *why,
     int n = 0;
     char *save = NULL;
     char *tok = is_list ? strtok_r(buf, ",", &save) : buf;
-    if (is_list && !tok) tok = buf;  // empty list: reported below
+    if (is_list && (!tok || !*trim(tok))) tok = NULL;  // empty list: n = 0, checked below
     for (; tok; tok = is_list ? strtok_r(NULL, ",", &save) : NULL) {
         char *s = trim(tok);
         if (is_list && n >= HH_MAX_LIST) {
@@ -547,6 +577,10 @@ static int cross_check(const Params *p, const char *name, const int *line_of, HH
         if (params_scale_index(p, p->pt_scales.v[i]) < 0)
             XFAIL("pretrain", "scales", "'%s' is not a scale; allowed: names in [model] scale_names",
                   p->pt_scales.v[i]);
+    for (int i = 0; i < p->pm_scales.n; i++)
+        if (params_scale_index(p, p->pm_scales.v[i]) < 0)
+            XFAIL("pm", "scales", "'%s' is not a scale; allowed: names in [model] scale_names",
+                  p->pm_scales.v[i]);
     if (p->min_args > p->max_args)
         XFAIL("world", "min_args", "%d is above max_args = %d; need min_args <= max_args",
               p->min_args, p->max_args);

@@ -79,6 +79,23 @@ typedef struct {
     double di_lr;           // 1e-3
     int di_eval_samples;    // 256
     double di_temperature;  // 1.0: sampling temperature for the help/harm report
+    // [pm]
+    NameList pm_scales;     // scales of the preference models
+    IntList pm_sizes;       // training-set sizes of the size sweep (HH mix)
+    DoubleList pm_mixes;    // helpful fractions of the mix sweep (fixed total)
+    int pm_mix_total;       // total comparisons of the mix sweep
+    double pm_hh_frac;      // helpful fraction of the size sweep and the halves
+    int pm_seeds;           // seeds per preference model
+    int pm_epochs;          // passes over the training comparisons
+    int pm_batch;           // comparisons per step
+    double pm_lr;           // peak learning rate
+    double pm_weight_decay; // AdamW weight decay
+    int pm_pmp;             // 0 no PMP, 1 PMP, 2 both (size sweep only)
+    int pm_pmp_n;           // PMP comparisons
+    double pm_pmp_temp;     // noise temperature of PMP labels
+    double pm_pmp_lr;       // PMP learning rate
+    int pm_halves;          // 1: train PMs on disjoint halves (train PM / test PM)
+    int pm_norm_samples;    // distilled-policy samples for reward normalisation
 } Params;
 
 // One key's description (the table is params_table()).

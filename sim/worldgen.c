@@ -278,6 +278,57 @@ int worldgen_build(const Params *p, WorldData *d, HHErr *err) {
     return 0;
 }
 
+int worldgen_pmp(const WorldData *d, const Params *p, SeqSet *ps, CompSet *c, HHErr *err) {
+    int n = p->pm_pmp_n;
+    memset(ps, 0, sizeof *ps);
+    memset(c, 0, sizeof *c);
+    if (seq_alloc(ps, n, p->ctx) || comp_alloc(c, n)) {
+        worldgen_free_sets(ps, c);
+        return hh_fail(err, HH_EFAIL, "pmp: out of memory");
+    }
+    gsl_rng *r = rng_stream_alloc(p->seed, "world", "pmp");
+    if (!r) return hh_fail(err, HH_EFAIL, "pmp: out of memory");
+    const World *w = &d->world;
+    uint8_t tok[1024], ra[RESP_MAX], rb[RESP_MAX];
+    Worker web = {0, ROLE_HELP, p->pm_pmp_temp, 0.0, 0.0};
+    for (int i = 0; i < n; i++) {
+        PromptKind kind = world_draw_kind(p, r);
+        int len = world_sample_prompt(w, p, r, kind, 0, tok);
+        PromptInfo info;
+        world_prompt_info(w, tok, len, &info);
+        put_seq(ps, i, tok, len, (int)info.kind, info.turn);
+        int la, lb, pa, pb;
+        respond_pair(w, p, &info, r, ra, &la, &pa, rb, &lb, &pb);
+        Seen sa = {world_help(w, &info, ra, la), world_harm(&info, ra, la), la};
+        Seen sb = {world_help(w, &info, rb, lb), world_harm(&info, rb, lb), lb};
+        int a = crowd_label(&web, &sa, &sb, r);
+        int cl, rl;
+        store_resp(c->chosen + (size_t)i * RESP_MAX, &cl, a ? ra : rb, a ? la : lb);
+        store_resp(c->rejected + (size_t)i * RESP_MAX, &rl, a ? rb : ra, a ? lb : la);
+        c->chosen_len[i] = cl;
+        c->rejected_len[i] = rl;
+        c->prompt[i] = i;
+        c->worker[i] = -1;
+        c->worker2[i] = -1;
+        c->agree2[i] = -1;
+        const Seen *sc = a ? &sa : &sb, *sr = a ? &sb : &sa;
+        c->help_c[i] = sc->help; c->help_r[i] = sr->help;
+        c->harm_c[i] = sc->harm; c->harm_r[i] = sr->harm;
+        c->gold[i] = (int8_t)crowd_gold_pref(ROLE_HELP, sc, sr);
+        c->kind[i] = (int8_t)info.kind;
+        c->turn[i] = (int8_t)info.turn;
+        c->persona_c[i] = (int8_t)(a ? pa : pb);
+        c->persona_r[i] = (int8_t)(a ? pb : pa);
+    }
+    gsl_rng_free(r);
+    return 0;
+}
+
+void worldgen_free_sets(SeqSet *s, CompSet *c) {
+    if (s) seq_free(s);
+    if (c) comp_free(c);
+}
+
 // ---------------------------------------------------------------------------
 // HDF5
 

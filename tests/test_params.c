@@ -43,7 +43,8 @@ static void test_values_parse(void **state) {
     HHErr err;
     const char *t = "[run]\nseed = 18446744073709551615\n[world]\nredteam_frac = 0.25\n"
                     "task_weights = 1, 2,3,4 ,5\n[model]\nscale_names = a,b\nscale_layers = 1,2\n"
-                    "scale_dmodel = 8,16\nscale_heads = 2,4\n[pretrain]\nscales = b\n";
+                    "scale_dmodel = 8,16\nscale_heads = 2,4\n[pretrain]\nscales = b\n[pm]\nscales = a\n"
+                    "mixes =\n";
     if (params_parse_text(&p, t, "t.ini", &err) != 0) fail_msg("%s", err.msg);
     assert_true(p.seed == UINT64_MAX);
     assert_true(p.redteam_frac == 0.25);
@@ -52,6 +53,7 @@ static void test_values_parse(void **state) {
     assert_int_equal(p.scale_names.n, 2);
     assert_string_equal(p.pt_scales.v[0], "b");
     assert_int_equal(params_scale_index(&p, "b"), 1);
+    assert_int_equal(p.pm_mixes.n, 0);  // an empty list is allowed where min_n = 0
 }
 
 // Each bad input: the text, then substrings the one-line message must contain.

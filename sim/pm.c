@@ -1,0 +1,580 @@
+// pm.c - see pm.h
+#include "pm.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adamw.h"
+#include "h5io.h"
+#include "progress.h"
+#include "rng.h"
+#include "rollout.h"
+
+// ---------------------------------------------------------------------------
+// sequences and scores
+
+// One (prompt, response) pair as pointers into the data sets.
+typedef struct {
+    const uint8_t *p, *r;
+    int pl, rl;
+} Pair;
+
+// Build (B, T) inputs for pairs and the position of each last token.
+static int build(const Pair *pr, int B, int ctx, int *x, int *pos) {
+    int T = 1;
+    for (int b = 0; b < B; b++) {
+        int L = pr[b].pl + pr[b].rl;
+        if (L > ctx) L = ctx;
+        if (L > T) T = L;
+    }
+    for (int b = 0; b < B; b++) {
+        int k = 0;
+        for (int t = 0; t < pr[b].pl && k < T; t++) x[b * T + k++] = pr[b].p[t];
+        for (int t = 0; t < pr[b].rl && k < T; t++) x[b * T + k++] = pr[b].r[t];
+        pos[b] = k - 1;
+        while (k < T) x[b * T + k++] = 0;
+    }
+    return T;
+}
+
+static int score_pairs(GPT *m, const Pair *pr, int n, int ctx, int *x, int *pos, float *tmp,
+                       double *out, HHErr *err) {
+    for (int i = 0; i < n; i += m->max_B) {
+        int B = n - i < m->max_B ? n - i : m->max_B;
+        int T = build(pr + i, B, ctx, x, pos);
+        if (gpt_forward(m, x, B, T, 0, err) || gpt_scalar(m, pos, tmp, err)) return HH_EFAIL;
+        for (int b = 0; b < B; b++) out[i + b] = tmp[b];
+    }
+    return 0;
+}
+
+int pm_score(GPT *m, const uint8_t *prompts, const int32_t *plen, int ctx, const uint8_t *resp,
+             const int32_t *rlen, int n, double *out, HHErr *err) {
+    Pair *pr = malloc(sizeof(Pair) * ((size_t)n + 1));
+    int *x = malloc(sizeof(int) * (size_t)m->max_B * ctx), *pos = malloc(sizeof(int) * m->max_B);
+    float *tmp = malloc(sizeof(float) * m->max_B);
+    int rc = (!pr || !x || !pos || !tmp) ? hh_fail(err, HH_EFAIL, "pm_score: out of memory") : 0;
+    for (int i = 0; !rc && i < n; i++)
+        pr[i] = (Pair){prompts + (size_t)i * ctx, resp + (size_t)i * RESP_MAX, plen[i], rlen[i]};
+    if (!rc) rc = score_pairs(m, pr, n, ctx, x, pos, tmp, out, err);
+    free(pr); free(x); free(pos); free(tmp);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// jobs
+
+static void job_name(PMJob *j) {
+    int n = j->n_help + j->n_harm;
+    snprintf(j->name, sizeof j->name, "%s_n%d_h%03d_pmp%d_s%d", j->scale, n,
+             (int)lround(100 * j->help_frac), j->pmp, j->seed);
+    if (j->half >= 0) {
+        size_t k = strlen(j->name);
+        snprintf(j->name + k, sizeof j->name - k, "_half%d", j->half);
+    }
+}
+
+static int add_job(PMJob *jobs, int *n, PMJob j) {
+    job_name(&j);
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(jobs[i].name, j.name)) return 0;
+    jobs[(*n)++] = j;
+    return 0;
+}
+
+static int check_counts(const Params *p, const WorldData *d, int nh, int nx, HHErr *err) {
+    int ah = d->comps[SET_HELPFUL][SPLIT_TRAIN].n, ax = d->comps[SET_HARMLESS][SPLIT_TRAIN].n;
+    if (nh > ah || nx > ax)
+        return hh_fail(err, HH_EINPUT, "[pm] asks for %d helpful and %d harmless training "
+                       "comparisons but [crowd] n_help_train = %d and n_harm_train = %d; lower "
+                       "[pm] sizes / mix_total or raise the [crowd] counts", nh, nx, ah, ax);
+    (void)p;
+    return 0;
+}
+
+int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err) {
+    int cap = p->pm_scales.n * p->pm_seeds * (2 * p->pm_sizes.n + p->pm_mixes.n + 2) + 1;
+    PMJob *jobs = calloc((size_t)cap, sizeof *jobs);
+    if (!jobs) return hh_fail(err, HH_EFAIL, "out of memory");
+    *n = 0;
+    int pmp_main = p->pm_pmp >= 1;
+    for (int s = 0; s < p->pm_seeds; s++)
+        for (int k = 0; k < p->pm_scales.n; k++) {
+            PMJob j = {.seed = s, .half = -1};
+            snprintf(j.scale, sizeof j.scale, "%s", p->pm_scales.v[k]);
+            for (int i = 0; i < p->pm_sizes.n; i++)
+                for (int v = 0; v < 2; v++) {
+                    if ((v == 0 && p->pm_pmp == 1) || (v == 1 && p->pm_pmp == 0)) continue;
+                    j.sweep = SWEEP_SIZE;
+                    j.pmp = v;
+                    j.help_frac = p->pm_hh_frac;
+                    j.n_help = (int)lround(p->pm_hh_frac * p->pm_sizes.v[i]);
+                    j.n_harm = p->pm_sizes.v[i] - j.n_help;
+                    add_job(jobs, n, j);
+                }
+            for (int i = 0; i < p->pm_mixes.n; i++) {
+                j.sweep = SWEEP_MIX;
+                j.pmp = pmp_main;
+                j.help_frac = p->pm_mixes.v[i];
+                j.n_help = (int)lround(j.help_frac * p->pm_mix_total);
+                j.n_harm = p->pm_mix_total - j.n_help;
+                add_job(jobs, n, j);
+            }
+            for (int h = 0; p->pm_halves && h < 2; h++) {
+                j.sweep = SWEEP_HALVES;
+                j.pmp = pmp_main;
+                j.half = h;
+                j.n_help = (d->comps[SET_HELPFUL][SPLIT_TRAIN].n + 1 - h) / 2;
+                j.n_harm = (d->comps[SET_HARMLESS][SPLIT_TRAIN].n + 1 - h) / 2;
+                j.help_frac = (double)j.n_help / (j.n_help + j.n_harm);
+                add_job(jobs, n, j);
+                j.half = -1;
+            }
+        }
+    for (int i = 0; i < *n; i++)
+        if (check_counts(p, d, jobs[i].n_help, jobs[i].n_harm, err)) {
+            free(jobs);
+            return HH_EINPUT;
+        }
+    *out = jobs;
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Bradley-Terry training
+
+typedef struct {
+    Pair c, r;
+} Comp;
+
+static Comp comp_at(const WorldData *d, const SeqSet *ps, const CompSet *cs, int i) {
+    const uint8_t *p = ps->tok + (size_t)cs->prompt[i] * ps->ctx;
+    int pl = ps->len[cs->prompt[i]];
+    (void)d;
+    return (Comp){{p, cs->chosen + (size_t)i * RESP_MAX, pl, cs->chosen_len[i]},
+                  {p, cs->rejected + (size_t)i * RESP_MAX, pl, cs->rejected_len[i]}};
+}
+
+// A seeded permutation of 0..n-1 for (seed index, set).
+static int *perm(const Params *p, int seed, const char *what, int n) {
+    int *v = malloc(sizeof(int) * ((size_t)n + 1));
+    if (!v) return NULL;
+    for (int i = 0; i < n; i++) v[i] = i;
+    char job[32];
+    snprintf(job, sizeof job, "pm/seed%d", seed);
+    gsl_rng *r = rng_stream_alloc(p->seed, job, what);
+    for (int i = n - 1; i > 0; i--) {  // Fisher-Yates
+        int k = (int)rng_below(r, (unsigned long)i + 1), t = v[i];
+        v[i] = v[k];
+        v[k] = t;
+    }
+    gsl_rng_free(r);
+    return v;
+}
+
+static int gather(const Params *p, const WorldData *d, const PMJob *j, Comp **out, int *n,
+                  HHErr *err) {
+    *n = j->n_help + j->n_harm;
+    Comp *c = malloc(sizeof(Comp) * ((size_t)*n + 1));
+    if (!c) return hh_fail(err, HH_EFAIL, "out of memory");
+    int k = 0;
+    for (int set = 0; set < 2; set++) {
+        const CompSet *cs = &d->comps[set][SPLIT_TRAIN];
+        int *pv = perm(p, j->seed, set == SET_HELPFUL ? "subset/helpful" : "subset/harmless",
+                       cs->n);
+        if (!pv) { free(c); return hh_fail(err, HH_EFAIL, "out of memory"); }
+        int want = set == SET_HELPFUL ? j->n_help : j->n_harm;
+        for (int i = 0; i < want; i++) {
+            int idx = j->half >= 0 ? pv[2 * i + j->half] : pv[i];
+            c[k++] = comp_at(d, &d->prompts[SPLIT_TRAIN], cs, idx);
+        }
+        free(pv);
+    }
+    *out = c;
+    return 0;
+}
+
+typedef struct {
+    int n;
+    double *step, *loss, *acc;
+} BTCurve;
+
+typedef struct {
+    long steps;       // total optimizer steps
+    int B;            // comparisons per step
+    double lr, wd;
+    const char *job;  // stream job key
+    int epochs;
+} BTOpts;
+
+static double sigmoid(double x) { return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)); }
+
+// One step on comparisons order[i0 .. i0+B): returns the mean loss, adds correct count.
+static int bt_step(GPT *m, AdamW *opt, const unsigned char *decay, const Comp *c,
+                   const int *order, int B, double lr, double wd, int *x, int *pos, float *sc,
+                   float *ds, Pair *pairs, double *loss, int *correct, HHErr *err) {
+    for (int b = 0; b < B; b++) {
+        pairs[b] = c[order[b]].c;
+        pairs[B + b] = c[order[b]].r;
+    }
+    int T = build(pairs, 2 * B, m->cfg.ctx, x, pos);
+    if (gpt_forward(m, x, 2 * B, T, 0, err) || gpt_scalar(m, pos, sc, err)) return HH_EFAIL;
+    *loss = 0;
+    for (int b = 0; b < B; b++) {
+        double dlt = (double)sc[b] - sc[B + b], s = sigmoid(dlt);
+        *loss += -log(fmax(s, 1e-300)) / B;
+        *correct += dlt > 0;
+        ds[b] = (float)(-(1 - s) / B);
+        ds[B + b] = (float)((1 - s) / B);
+    }
+    gpt_zero_grad(m);
+    if (gpt_backward(m, NULL, pos, ds, NULL, err)) return HH_EFAIL;
+    adamw_clip(m->grads, m->num_params, 1.0);
+    AdamWConfig ac = {0.9f, 0.95f, 1e-8f, (float)wd};
+    adamw_update(opt, m->params, m->grads, decay, (float)lr, &ac);
+    return 0;
+}
+
+static int bt_train(const Params *p, GPT *m, const Comp *c, int n, const BTOpts *o, BTCurve *cv,
+                    Progress *pr, HHErr *err) {
+    int B = o->B, every = 10, rc = 0, correct = 0, seen = 0;
+    AdamW *opt = adamw_alloc(m->num_params, err);
+    unsigned char *decay = malloc(m->num_params);
+    int *order = malloc(sizeof(int) * ((size_t)n + B)), *x = malloc(sizeof(int) * 2 * B * m->cfg.ctx);
+    int *pos = malloc(sizeof(int) * 2 * B);
+    float *sc = malloc(sizeof(float) * 2 * B), *ds = malloc(sizeof(float) * 2 * B);
+    Pair *pairs = malloc(sizeof(Pair) * 2 * B);
+    if (!opt || !decay || !order || !x || !pos || !sc || !ds || !pairs)
+        rc = hh_fail(err, HH_EFAIL, "out of memory");
+    if (!rc) gpt_decay_mask(m, decay);
+    long s = 0, per_epoch = (n + B - 1) / B, warm = o->steps / 20;
+    double acc = 0;
+    int nl = 0;
+    for (int e = 0; !rc && e < o->epochs; e++) {
+        char comp[32];
+        snprintf(comp, sizeof comp, "epoch/%d", e);
+        gsl_rng *r = rng_stream_alloc(p->seed, o->job, comp);
+        for (int i = 0; i < n; i++) order[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int k = (int)rng_below(r, (unsigned long)i + 1), t = order[i];
+            order[i] = order[k];
+            order[k] = t;
+        }
+        gsl_rng_free(r);
+        for (long b = 0; !rc && b < per_epoch; b++, s++) {
+            int nb = (int)(n - b * B < B ? n - b * B : B);
+            double lr = adamw_lr_cosine(s, warm, o->steps, o->lr, 0.1 * o->lr), loss = 0;
+            rc = bt_step(m, opt, decay, c, order + b * B, nb, lr, o->wd, x, pos, sc, ds, pairs,
+                         &loss, &correct, err);
+            acc += loss;
+            nl++;
+            seen += nb;
+            if (!rc && ((s + 1) % every == 0 || s + 1 == o->steps)) {
+                cv->step[cv->n] = (double)(s + 1);
+                cv->loss[cv->n] = acc / nl;
+                nl = 0;
+                cv->acc[cv->n++] = (double)correct / seen;
+                acc = 0;
+                correct = seen = 0;
+            }
+            if (pr) progress_update(pr, s + 1, "loss %.3f", loss);
+        }
+    }
+    adamw_free(opt);
+    free(decay); free(order); free(x); free(pos); free(sc); free(ds); free(pairs);
+    return rc;
+}
+
+static int curve_alloc(BTCurve *cv, long steps) {
+    size_t k = (size_t)(steps / 10 + 2);
+    cv->n = 0;
+    cv->step = calloc(k, sizeof(double));
+    cv->loss = calloc(k, sizeof(double));
+    cv->acc = calloc(k, sizeof(double));
+    return cv->step && cv->loss && cv->acc ? 0 : -1;
+}
+
+static void curve_free(BTCurve *cv) { free(cv->step); free(cv->loss); free(cv->acc); }
+
+static int write_curve(hid_t f, const BTCurve *cv, HHErr *err) {
+    hsize_t d[1] = {(hsize_t)cv->n};
+    return h5_write(f, "curve/step", H5T_NATIVE_DOUBLE, 1, d, cv->step, "steps",
+                    "optimizer steps done", err) ||
+           h5_write(f, "curve/loss", H5T_NATIVE_DOUBLE, 1, d, cv->loss, "nats",
+                    "mean Bradley-Terry loss over the last 10 steps", err) ||
+           h5_write(f, "curve/acc", H5T_NATIVE_DOUBLE, 1, d, cv->acc, "fraction",
+                    "training accuracy (chosen scored higher) over the last 10 steps", err);
+}
+
+static int write_model(hid_t f, const GPT *m, const char *scale, HHErr *err) {
+    hid_t g = h5_group(f, "model", err);
+    if (g < 0) return HH_EFAIL;
+    int rc = gpt_write_h5(m, g, err);
+    H5Gclose(g);
+    return rc || h5_attr_str(f, "model", "scale", scale, err);
+}
+
+// ---------------------------------------------------------------------------
+// PMP
+
+static void pmp_path(char *buf, size_t n, const char *dir, const char *scale, int seed) {
+    snprintf(buf, n, "%s/pmp/%s_s%d.h5", dir, scale, seed);
+}
+
+int pm_pretrain_pmp(const Params *p, const WorldData *d, const char *scale, int seed,
+                    const char *dir, const StageOpts *so, HHErr *err) {
+    char in[1024], path[1024], sub[1024], job[64];
+    snprintf(in, sizeof in, "%s/lm/%s.h5", dir, scale);
+    pmp_path(path, sizeof path, dir, scale, seed);
+    snprintf(sub, sizeof sub, "%s/pmp", dir);
+    snprintf(job, sizeof job, "pmp/%s_s%d", scale, seed);
+    GPT *m = NULL;
+    if (lm_load(in, "lm", p, scale, 2 * p->pm_batch, &m, err)) return HH_EINPUT;
+    SeqSet ps;
+    CompSet cs;
+    int rc = worldgen_pmp(d, p, &ps, &cs, err);
+    Comp *c = rc ? NULL : malloc(sizeof(Comp) * ((size_t)cs.n + 1));
+    if (!rc && !c) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    for (int i = 0; !rc && i < cs.n; i++) c[i] = comp_at(d, &ps, &cs, i);
+    BTOpts o = {(cs.n + p->pm_batch - 1) / p->pm_batch, p->pm_batch, p->pm_pmp_lr, 0.0, job, 1};
+    BTCurve cv = {0};
+    if (!rc && curve_alloc(&cv, o.steps)) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    Progress pr;
+    char label[64];
+    snprintf(label, sizeof label, "pmp %s_s%d:", scale, seed);
+    progress_start(&pr, label, o.steps, so->quiet);
+    if (!rc) rc = hh_mkdirs(sub, err);
+    if (!rc) rc = bt_train(p, m, c, cs.n, &o, &cv, &pr, err);
+    H5Out out;
+    if (!rc && !(rc = h5out_create(&out, path, "pmp", p, err))) {
+        rc = write_model(out.file, m, scale, err) || write_curve(out.file, &cv, err);
+        if (rc) h5out_abort(&out);
+        else rc = h5out_commit(&out, err);
+    }
+    if (!rc)
+        progress_done(&pr, "%d noisy comparisons, final train accuracy %.3f -> %s", cs.n,
+                      cv.acc[cv.n - 1], path);
+    curve_free(&cv);
+    free(c);
+    worldgen_free_sets(&ps, &cs);
+    gpt_free(m);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// evaluation
+
+typedef struct {
+    double *sc, *sr, *pc;
+    int n;
+} SetEval;
+
+static int eval_set(GPT *m, const WorldData *d, int set, SetEval *ev, HHErr *err) {
+    const CompSet *cs = &d->comps[set][SPLIT_TEST];
+    int n = cs->n, ctx = m->cfg.ctx;
+    Pair *pc = malloc(sizeof(Pair) * (2 * (size_t)n + 1));
+    int *x = malloc(sizeof(int) * (size_t)m->max_B * ctx), *pos = malloc(sizeof(int) * m->max_B);
+    float *tmp = malloc(sizeof(float) * m->max_B);
+    double *s = malloc(sizeof(double) * (2 * (size_t)n + 1));
+    ev->n = n;
+    ev->sc = malloc(sizeof(double) * ((size_t)n + 1));
+    ev->sr = malloc(sizeof(double) * ((size_t)n + 1));
+    ev->pc = malloc(sizeof(double) * ((size_t)n + 1));
+    int rc = (!pc || !x || !pos || !tmp || !s || !ev->sc || !ev->sr || !ev->pc)
+                 ? hh_fail(err, HH_EFAIL, "out of memory") : 0;
+    for (int i = 0; !rc && i < n; i++) {
+        Comp c = comp_at(d, &d->prompts[SPLIT_TEST], cs, i);
+        pc[i] = c.c;
+        pc[n + i] = c.r;
+    }
+    if (!rc) rc = score_pairs(m, pc, 2 * n, ctx, x, pos, tmp, s, err);
+    for (int i = 0; !rc && i < n; i++) {
+        ev->sc[i] = s[i];
+        ev->sr[i] = s[n + i];
+        ev->pc[i] = sigmoid(s[i] - s[n + i]);
+    }
+    free(pc); free(x); free(pos); free(tmp); free(s);
+    return rc;
+}
+
+static void set_eval_free(SetEval *e) { free(e->sc); free(e->sr); free(e->pc); }
+
+static double accuracy(const SetEval *e) {
+    double a = 0;
+    for (int i = 0; i < e->n; i++) a += e->sc[i] > e->sr[i] ? 1.0 : e->sc[i] == e->sr[i] ? 0.5 : 0;
+    return e->n ? a / e->n : NAN;
+}
+
+static int write_set(hid_t f, const WorldData *d, int set, const SetEval *e, HHErr *err) {
+    const CompSet *cs = &d->comps[set][SPLIT_TEST];
+    const char *g = set == SET_HELPFUL ? "eval/helpful" : "eval/harmless";
+    hsize_t dn[1] = {(hsize_t)e->n};
+    char nm[8][64];
+    static const char *N[8] = {"score_chosen", "score_rejected", "p_chosen", "gold", "turn",
+                               "kind", "help_chosen", "help_rejected"};
+    for (int k = 0; k < 8; k++) snprintf(nm[k], 64, "%s/%s", g, N[k]);
+    char h1[64], h2[64];
+    snprintf(h1, 64, "%s/harm_chosen", g);
+    snprintf(h2, 64, "%s/harm_rejected", g);
+    return h5_write(f, nm[0], H5T_NATIVE_DOUBLE, 1, dn, e->sc, "PM score",
+                    "PM score of the crowdworker-chosen response", err) ||
+           h5_write(f, nm[1], H5T_NATIVE_DOUBLE, 1, dn, e->sr, "PM score",
+                    "PM score of the rejected response", err) ||
+           h5_write(f, nm[2], H5T_NATIVE_DOUBLE, 1, dn, e->pc, "probability",
+                    "PM's probability that the chosen response is better, "
+                    "sigmoid(score_chosen - score_rejected)", err) ||
+           h5_write(f, nm[3], H5T_NATIVE_INT8, 1, dn, cs->gold, "sign",
+                    "+1 chosen is gold-better, -1 rejected is, 0 gold tie", err) ||
+           h5_write(f, nm[4], H5T_NATIVE_INT8, 1, dn, cs->turn, "turn",
+                    "conversational turn of the compared responses", err) ||
+           h5_write(f, nm[5], H5T_NATIVE_INT8, 1, dn, cs->kind, "enum",
+                    "prompt kind: 0 benign, 1 borderline, 2 red-team, 3 disguised", err) ||
+           h5_write(f, nm[6], H5T_NATIVE_DOUBLE, 1, dn, cs->help_c, "gold help [0,1]",
+                    "gold help of the chosen response", err) ||
+           h5_write(f, nm[7], H5T_NATIVE_DOUBLE, 1, dn, cs->help_r, "gold help [0,1]",
+                    "gold help of the rejected response", err) ||
+           h5_write(f, h1, H5T_NATIVE_DOUBLE, 1, dn, cs->harm_c, "gold harm [0,1]",
+                    "gold harm of the chosen response", err) ||
+           h5_write(f, h2, H5T_NATIVE_DOUBLE, 1, dn, cs->harm_r, "gold harm [0,1]",
+                    "gold harm of the rejected response", err);
+}
+
+// ---------------------------------------------------------------------------
+// reward normalisation under the distilled policy
+
+static int norm_scores(const Params *p, const WorldData *d, const PMJob *j, const char *dir,
+                       GPT *pm, double *scores, int n, char *source, size_t ns, HHErr *err) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/distill/%s.h5", dir, j->scale);
+    const char *kind = "distill";
+    if (access(path, F_OK) != 0) {
+        snprintf(path, sizeof path, "%s/lm/%s.h5", dir, j->scale);
+        kind = "lm";
+    }
+    snprintf(source, ns, "%s", path);
+    GPT *pol = NULL;
+    if (lm_load(path, kind, p, j->scale, 64, &pol, err)) return HH_EINPUT;
+    const SeqSet *ps = &d->prompts[SPLIT_TRAIN];
+    uint8_t *pr = malloc((size_t)n * ps->ctx), *resp = malloc((size_t)n * RESP_MAX);
+    int32_t *plen = malloc(sizeof(int32_t) * n), *rlen = malloc(sizeof(int32_t) * n);
+    GPTCache *c = gpt_cache_alloc(&pol->cfg, 64, err);
+    int rc = (!pr || !resp || !plen || !rlen || !c) ? hh_fail(err, HH_EFAIL, "out of memory") : 0;
+    for (int i = 0; !rc && i < n; i++) {
+        int k = i % ps->n;
+        memcpy(pr + (size_t)i * ps->ctx, ps->tok + (size_t)k * ps->ctx, (size_t)ps->ctx);
+        plen[i] = ps->len[k];
+    }
+    char job[128];
+    snprintf(job, sizeof job, "pm/%s", j->name);
+    gsl_rng *r = rng_stream_alloc(p->seed, job, "norm");
+    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
+    if (!rc) rc = rollout_generate(pol, c, pr, plen, n, ps->ctx, &ro, r, resp, rlen, err);
+    if (!rc) rc = pm_score(pm, pr, plen, ps->ctx, resp, rlen, n, scores, err);
+    gsl_rng_free(r);
+    gpt_cache_free(c);
+    gpt_free(pol);
+    free(pr); free(resp); free(plen); free(rlen);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// one preference model
+
+static int write_job(hid_t f, const PMJob *j, size_t nparams, HHErr *err) {
+    hid_t g = h5_group(f, "job", err);
+    if (g < 0) return HH_EFAIL;
+    H5Gclose(g);
+    static const char *SW[3] = {"size", "mix", "halves"};
+    return h5_attr_str(f, "job", "scale", j->scale, err) ||
+           h5_attr_str(f, "job", "sweep", SW[j->sweep], err) ||
+           h5_attr_int(f, "job", "n_train", j->n_help + j->n_harm, err) ||
+           h5_attr_int(f, "job", "n_help", j->n_help, err) ||
+           h5_attr_int(f, "job", "n_harm", j->n_harm, err) ||
+           h5_attr_double(f, "job", "help_frac", j->help_frac, err) ||
+           h5_attr_int(f, "job", "pmp", j->pmp, err) ||
+           h5_attr_int(f, "job", "seed", j->seed, err) ||
+           h5_attr_int(f, "job", "half", j->half, err) ||
+           h5_attr_double(f, "job", "params", (double)nparams, err);
+}
+
+static int write_pm(const Params *p, const WorldData *d, const PMJob *j, const char *path,
+                    const GPT *m, const BTCurve *cv, const SetEval ev[2], const double *ns,
+                    int nn, const char *nsrc, HHErr *err) {
+    H5Out o;
+    if (h5out_create(&o, path, "pm", p, err)) return HH_EFAIL;
+    hid_t f = o.file;
+    double acc[3], cnt[3], mean = 0, sd = 0;
+    acc[0] = accuracy(&ev[0]);
+    acc[1] = accuracy(&ev[1]);
+    cnt[0] = ev[0].n;
+    cnt[1] = ev[1].n;
+    cnt[2] = cnt[0] + cnt[1];
+    acc[2] = cnt[2] > 0 ? (acc[0] * cnt[0] + acc[1] * cnt[1]) / cnt[2] : NAN;
+    for (int i = 0; i < nn; i++) mean += ns[i] / nn;
+    for (int i = 0; i < nn; i++) sd += (ns[i] - mean) * (ns[i] - mean) / (nn > 1 ? nn - 1 : 1);
+    sd = sqrt(sd);
+    hsize_t d3[1] = {3}, dn[1] = {(hsize_t)nn}, d1[1] = {1};
+    int rc = write_job(f, j, m->num_params, err) || write_model(f, m, j->scale, err) ||
+             write_curve(f, cv, err) || write_set(f, d, SET_HELPFUL, &ev[0], err) ||
+             write_set(f, d, SET_HARMLESS, &ev[1], err) ||
+             h5_write(f, "eval/accuracy", H5T_NATIVE_DOUBLE, 1, d3, acc, "fraction",
+                      "held-out accuracy against crowd labels [helpful, harmless, pooled]; "
+                      "ties count 1/2", err) ||
+             h5_write(f, "eval/n", H5T_NATIVE_DOUBLE, 1, d3, cnt, "count",
+                      "held-out comparisons [helpful, harmless, pooled]", err) ||
+             h5_write(f, "norm/scores", H5T_NATIVE_DOUBLE, 1, dn, ns, "PM score",
+                      "PM scores of responses sampled at temperature 1 from the initial policy",
+                      err) ||
+             h5_write(f, "norm/mean", H5T_NATIVE_DOUBLE, 1, d1, &mean, "PM score",
+                      "mean of norm/scores (reward = (score - mean) / sd)", err) ||
+             h5_write(f, "norm/sd", H5T_NATIVE_DOUBLE, 1, d1, &sd, "PM score",
+                      "standard deviation of norm/scores", err) ||
+             h5_attr_str(f, "norm", "policy", nsrc, err);
+    if (rc) { h5out_abort(&o); return HH_EFAIL; }
+    return h5out_commit(&o, err);
+}
+
+int pm_train(const Params *p, const WorldData *d, const PMJob *j, const char *dir,
+             const StageOpts *so, HHErr *err) {
+    char in[1024], path[1024], sub[1024], job[128];
+    if (j->pmp) pmp_path(in, sizeof in, dir, j->scale, j->seed);
+    else snprintf(in, sizeof in, "%s/lm/%s.h5", dir, j->scale);
+    snprintf(path, sizeof path, "%s/pm/%s.h5", dir, j->name);
+    snprintf(sub, sizeof sub, "%s/pm", dir);
+    snprintf(job, sizeof job, "pm/%s", j->name);
+    GPT *m = NULL;
+    int B = p->pm_batch;
+    if (lm_load(in, j->pmp ? "pmp" : "lm", p, j->scale, 2 * B, &m, err)) return HH_EINPUT;
+    Comp *c = NULL;
+    int n = 0, nn = p->pm_norm_samples;
+    int rc = gather(p, d, j, &c, &n, err);
+    BTOpts o = {(long)p->pm_epochs * ((n + B - 1) / B), B, p->pm_lr, p->pm_weight_decay, job,
+                p->pm_epochs};
+    BTCurve cv = {0};
+    SetEval ev[2] = {{0}, {0}};
+    double *ns = malloc(sizeof(double) * nn);
+    char nsrc[1024] = "";
+    if (!rc && (curve_alloc(&cv, o.steps) || !ns)) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    if (!rc) rc = hh_mkdirs(sub, err);
+    Progress pr;
+    char label[128];
+    snprintf(label, sizeof label, "pm %s:", j->name);
+    progress_start(&pr, label, o.steps, so->quiet);
+    if (!rc) rc = bt_train(p, m, c, n, &o, &cv, &pr, err);
+    for (int set = 0; !rc && set < 2; set++) rc = eval_set(m, d, set, &ev[set], err);
+    if (!rc) rc = norm_scores(p, d, j, dir, m, ns, nn, nsrc, sizeof nsrc, err);
+    if (!rc) rc = write_pm(p, d, j, path, m, &cv, ev, ns, nn, nsrc, err);
+    if (!rc)
+        progress_done(&pr, "held-out accuracy helpful %.3f harmless %.3f -> %s",
+                      accuracy(&ev[0]), accuracy(&ev[1]), path);
+    set_eval_free(&ev[0]);
+    set_eval_free(&ev[1]);
+    curve_free(&cv);
+    free(ns);
+    free(c);
+    gpt_free(m);
+    return rc;
+}
