@@ -1,0 +1,158 @@
+// bench.c - see bench.h
+#include "bench.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cblas.h>
+
+#include "adamw.h"
+#include "gpt.h"
+#include "rng.h"
+
+#define BENCH_T 64
+#define BENCH_B 32
+#define BENCH_V 64
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *x, int n) {
+    qsort(x, n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+double bench_sgemm(int n, int reps) {
+    size_t nn = (size_t)n * n;
+    float *a = malloc(3 * nn * sizeof(float));
+    double t[16];
+    if (!a || reps < 1) {
+        free(a);
+        return 0.0;
+    }
+    if (reps > 16) reps = 16;
+    for (size_t i = 0; i < 3 * nn; i++) a[i] = (float)((i * 7919) % 13) * 0.01f;
+    for (int r = -1; r < reps; r++) {  // r = -1: warm-up
+        double t0 = now_s();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a,
+                    n, a + nn, n, 0.0f, a + 2 * nn, n);
+        if (r >= 0) t[r] = now_s() - t0;
+    }
+    free(a);
+    return 2.0 * n * (double)nn / median(t, reps) / 1e9;
+}
+
+// train_step: forward, LM loss, backward, AdamW on (inp, tgt) (B, T).
+static int train_step(GPT *m, AdamW *opt, const unsigned char *mask,
+                      const int *inp, const int *tgt, HHErr *err) {
+    const AdamWConfig ac = {.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                            .weight_decay = 0.01f};  // torch.optim.AdamW
+    if (gpt_forward(m, inp, BENCH_B, BENCH_T, 1, err)) return err->code;
+    gpt_lm_loss(m, tgt, NULL, m->dlogits);
+    gpt_zero_grad(m);
+    if (gpt_backward(m, m->dlogits, NULL, NULL, NULL, err)) return err->code;
+    adamw_update(opt, m->params, m->grads, mask, 1e-3f, &ac);
+    return 0;
+}
+
+// bench_gen: seconds to sample BENCH_T tokens in each of BENCH_B rows.
+static int bench_gen(const GPT *m, GPTCache *c, gsl_rng *r, float *logits,
+                     double *sec, HHErr *err) {
+    int tok[BENCH_B];
+    gpt_cache_reset(c);
+    for (int b = 0; b < BENCH_B; b++) tok[b] = (int)rng_below(r, BENCH_V);
+    double t0 = now_s();
+    for (int s = 0; s < BENCH_T; s++) {
+        if (gpt_step(m, c, tok, logits, err)) return err->code;
+        for (int b = 0; b < BENCH_B; b++)
+            tok[b] = gpt_sample(logits + b * BENCH_V, BENCH_V, 1.0f, 0, r);
+    }
+    *sec = now_s() - t0;
+    return 0;
+}
+
+int bench_scale(BenchResult *res, int steps, HHErr *err) {
+    GPTConfig cfg = {.n_layer = res->n_layer, .d_model = res->d_model,
+                     .n_head = res->n_head, .ctx = BENCH_T, .vocab = BENCH_V};
+    int rc = HH_EFAIL;
+    gsl_rng *r = rng_stream_alloc(0, "bench", res->name);
+    GPT *m = gpt_alloc(&cfg, BENCH_B, err);
+    AdamW *opt = m ? adamw_alloc(m->num_params, err) : NULL;
+    GPTCache *c = opt ? gpt_cache_alloc(&cfg, BENCH_B, err) : NULL;
+    unsigned char *mask = m ? malloc(m->num_params) : NULL;
+    int *x = malloc(sizeof(int) * BENCH_B * (BENCH_T + 1) * 2);
+    float *logits = malloc(sizeof(float) * BENCH_B * BENCH_V);
+    double *t = malloc(sizeof(double) * (steps > 3 ? steps : 3));
+    if (!r || !m || !opt || !c || !mask || !x || !logits || !t) {
+        if (m && opt && c) hh_fail(err, HH_EFAIL, "bench: out of memory");
+        goto done;
+    }
+    gpt_init(m, r);
+    gpt_decay_mask(m, mask);
+    int *inp = x, *tgt = x + BENCH_B * BENCH_T;
+    for (int i = 0; i < BENCH_B * BENCH_T; i++) {
+        inp[i] = (int)rng_below(r, BENCH_V);
+        tgt[i] = (int)rng_below(r, BENCH_V);
+    }
+    for (int s = -3; s < steps; s++) {  // 3 warm-up steps
+        double t0 = now_s();
+        if (train_step(m, opt, mask, inp, tgt, err)) goto done;
+        if (s >= 0) t[s] = now_s() - t0;
+    }
+    res->params = (long)m->num_params;
+    res->train_tok_s = BENCH_B * BENCH_T / median(t, steps);
+    res->gflops = 6.0 * res->params * res->train_tok_s / 1e9;
+    for (int k = -1; k < 3; k++) {  // k = -1: warm-up
+        double sec = 0.0;
+        if (bench_gen(m, c, r, logits, &sec, err)) goto done;
+        if (k >= 0) t[k] = sec;
+    }
+    res->gen_tok_s = BENCH_B * BENCH_T / median(t, 3);
+    rc = 0;
+done:
+    free(t);
+    free(logits);
+    free(x);
+    free(mask);
+    gpt_cache_free(c);
+    adamw_free(opt);
+    gpt_free(m);
+    if (r) gsl_rng_free(r);
+    return rc;
+}
+
+int bench_run(FILE *out, int threads, int steps, HHErr *err) {
+    BenchResult sc[5] = {{"xs", 1, 16, 2, 0, 0, 0, 0}, {"s", 2, 32, 4, 0, 0, 0, 0},
+                         {"m", 2, 64, 4, 0, 0, 0, 0}, {"l", 4, 128, 4, 0, 0, 0, 0},
+                         {"xl", 6, 192, 6, 0, 0, 0, 0}};
+    if (threads < 1 || steps < 1)
+        return hh_fail(err, HH_EINPUT, "bench: threads=%d steps=%d must be >= 1",
+                       threads, steps);
+    openblas_set_num_threads(threads);
+    double g512 = bench_sgemm(512, 5), g1024 = bench_sgemm(1024, 5);
+    double peak = g512 > g1024 ? g512 : g1024;
+    fprintf(out, "# hhsim bench: ctx %d, batch %d, vocab %d, %d BLAS thread(s), "
+            "median of %d steps\n", BENCH_T, BENCH_B, BENCH_V, threads, steps);
+    fprintf(out, "# sgemm n=512 %.1f GFLOP/s, n=1024 %.1f GFLOP/s\n", g512, g1024);
+    fprintf(out, "%-5s %6s %7s %5s %9s %12s %10s %7s %12s\n", "scale", "layers",
+            "d_model", "heads", "params", "train_tok/s", "GFLOP/s", "%sgemm",
+            "gen_tok/s");
+    for (int i = 0; i < 5; i++) {
+        if (bench_scale(&sc[i], steps, err)) return err->code;
+        fprintf(out, "%-5s %6d %7d %5d %9ld %12.0f %10.2f %6.1f%% %12.0f\n",
+                sc[i].name, sc[i].n_layer, sc[i].d_model, sc[i].n_head,
+                sc[i].params, sc[i].train_tok_s, sc[i].gflops,
+                100.0 * sc[i].gflops / peak, sc[i].gen_tok_s);
+        fflush(out);
+    }
+    return 0;
+}

@@ -1,0 +1,39 @@
+// bench.h - training and generation speed of the transformer, per scale.
+//
+// Scales (ctx 64, batch 32, vocab 64): xs (1 layer, d 16, 2 heads),
+// s (2, 32, 4), m (2, 64, 4), l (4, 128, 4), xl (6, 192, 6). For each:
+//   train tok/s  one full step (forward, LM loss, backward, AdamW) on a fixed
+//                random batch; 3 warm-up steps, then the median of `steps`
+//                individually timed steps (CLOCK_MONOTONIC)
+//   GFLOP/s      the model FLOP rate 6 x params x train tok/s
+//   %SGEMM       that rate over the machine's single-core SGEMM rate
+//   gen tok/s    KV-cache sampling of 32 rows over the full context
+//                (temperature 1, no top-k), median of 3 runs
+// and the SGEMM rate itself: square n = 512 and 1024, median of 5.
+// bench_run sets the OpenBLAS thread count to `threads` (the only place in
+// hhsim that does) and prints one table to out; the scale rows start with
+// the scale name so scripts can parse them (tests/bench/run_bench.sh).
+#ifndef HHSIM_BENCH_H
+#define HHSIM_BENCH_H
+
+#include <stdio.h>
+
+#include "hherr.h"
+
+typedef struct {
+    const char *name;  // "xs"
+    int n_layer, d_model, n_head;
+    long params;
+    double train_tok_s, gflops, gen_tok_s;
+} BenchResult;
+
+// bench_sgemm: median single-call SGEMM rate in GFLOP/s for square n.
+double bench_sgemm(int n, int reps);
+
+// bench_scale: measure one configuration (ctx 64, batch 32, vocab 64).
+int bench_scale(BenchResult *res, int steps, HHErr *err);
+
+// bench_run: the whole table; threads >= 1, steps >= 1 (e.g. 1, 20).
+int bench_run(FILE *out, int threads, int steps, HHErr *err);
+
+#endif
