@@ -1,7 +1,9 @@
-// gpt.c - see gpt.h. Sections: kernels, model, losses, sampling, HDF5.
+// gpt.c - see gpt.h. Sections: SIMD helpers, kernels, model, losses, KV cache
+// and sampling, HDF5.
 //
 // This file is longer than the house ~800 lines because the model, its KV
-// cache and its persistence share the private kernels and tensor table.
+// cache and its persistence share the private kernels and tensor table; the
+// natural split is gpt_kernels.c / gpt.c / gpt_h5.c.
 #include "gpt.h"
 
 #include <math.h>
@@ -1028,7 +1030,10 @@ static void step_attention(float *y, float *att, const float *q,
         for (int t = 0; t <= P; t++) {
             const float *vt = v + (size_t)t * C + h * hs;
             float a = att[t] * inv;
-            for (int i = 0; i < hs; i++) yh[i] += a * vt[i];
+            int i = 0;
+            for (; i + 4 <= hs; i += 4)
+                v4_store(yh + i, v4_load(yh + i) + a * v4_load(vt + i));
+            for (; i < hs; i++) yh[i] += a * vt[i];
         }
     }
 }
@@ -1166,10 +1171,15 @@ static int *cfg_field(GPTConfig *c, int i) {
 
 int gpt_write_h5(const GPT *m, hid_t group, HHErr *err) {
     GPTConfig cfg = m->cfg;
-    for (int i = 0; i < 5; i++)
-        if (H5LTset_attribute_int(group, ".", CFG_ATTR[i], cfg_field(&cfg, i), 1) < 0)
+    for (int i = 0; i < 5; i++) {
+        herr_t st = -1;
+        H5E_BEGIN_TRY {
+            st = H5LTset_attribute_int(group, ".", CFG_ATTR[i], cfg_field(&cfg, i), 1);
+        } H5E_END_TRY;
+        if (st < 0)
             return hh_fail(err, HH_EFAIL, "gpt_write_h5: cannot write attribute %s",
                            CFG_ATTR[i]);
+    }
     for (int i = 0; i < GPT_NUM_TENSORS; i++) {
         const GPTTensor *t = &m->tensors[i];
         int nl = t->per_layer ? m->cfg.n_layer : 1;
@@ -1178,7 +1188,11 @@ int gpt_write_h5(const GPT *m, hid_t group, HHErr *err) {
             char name[80];
             snprintf(name, sizeof name, t->name, l);
             const float *src = m->params + t->offset + (size_t)l * t->numel;
-            if (H5LTmake_dataset_float(group, name, t->rank, dims, src) < 0)
+            herr_t st = -1;
+            H5E_BEGIN_TRY {
+                st = H5LTmake_dataset_float(group, name, t->rank, dims, src);
+            } H5E_END_TRY;
+            if (st < 0)
                 return hh_fail(err, HH_EFAIL, "gpt_write_h5: cannot write "
                                "dataset %s", name);
         }
