@@ -51,7 +51,8 @@ static inline void v4_store_n(float *p, v4f v, int n) {
 // instantiated for 4 lanes everywhere and 8 lanes (AVX2) on x86-64. Both
 // are the same lane-wise operations, so they give bit-identical results.
 //
-// exp: Cody-Waite range reduction x = n ln2 + r and the Cephes degree-5
+// exp: Cody-Waite range reduction x = n ln2 + r (n the nearest integer to
+// x log2 e, |r| <= ln2 / 2) and the Cephes degree-5
 // polynomial for exp(r); inputs clamped to [-87.3365, 88]; relative error
 // 8e-8 on [-87, 88] (checked in tests/test_gpt.c).
 // tanh: rational minimax approximation on [-7.905, 7.905] (the form Eigen
@@ -67,9 +68,10 @@ static inline void v4_store_n(float *p, v4f v, int n) {
     }                                                                          \
     ATTR static inline VF P##_exp(VF x) {                                      \
         x = P##_clamp(x, -87.3365f, 88.0f);                                    \
-        VF fx = x * 1.44269504088896341f + 0.5f, z = {0};                      \
-        VF nf = __builtin_convertvector(__builtin_convertvector(fx, VI), VF);  \
-        nf = nf - (VF)((VI)(nf > fx) & (VI)(z + 1.0f)); /* floor */            \
+        /* n = round(x log2 e) by the 1.5 * 2^23 trick: n sits in the low */  \
+        /* mantissa bits of t (|x log2 e| <= 127 << 2^22) */                  \
+        VF t = x * 1.44269504088896341f + 12582912.0f, z = {0};                \
+        VF nf = t - 12582912.0f;                                               \
         VF r = x - nf * 0.693359375f - nf * -2.12194440e-4f;                   \
         VF y = z + 1.9875691500e-4f;                                           \
         y = y * r + 1.3981999507e-3f;                                          \
@@ -78,7 +80,7 @@ static inline void v4_store_n(float *p, v4f v, int n) {
         y = y * r + 1.6666665459e-1f;                                          \
         y = y * r + 5.0000001201e-1f;                                          \
         y = y * (r * r) + r + 1.0f;                                            \
-        VI e = (__builtin_convertvector(nf, VI) + 127) << 23;                  \
+        VI e = ((VI)t - 0x4B400000 + 127) << 23;                               \
         return y * (VF)e;                                                      \
     }                                                                          \
     ATTR static inline VF P##_tanh(VF x) {                                     \
