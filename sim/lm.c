@@ -160,6 +160,28 @@ static int lm_batch(const SeqSet *c, const int *rows, int B, int *x, int *y, lon
     return T;
 }
 
+// Packed pretraining batch: each of the B rows of ctx tokens is filled with
+// whole corpus sequences drawn from the step's stream, one after another (the
+// last one cut at the row's end); targets are the next tokens within the row.
+static void pack_batch(const Params *p, const char *job, long step, const SeqSet *c,
+                       const int *pool, int npool, int B, int *x, int *y, long *ntok) {
+    char comp[48];
+    snprintf(comp, sizeof comp, "batch/%ld", step);
+    gsl_rng *r = rng_stream_alloc(p->seed, job, comp);
+    int T = c->ctx;
+    for (int b = 0; b < B; b++) {
+        int k = 0;
+        while (k < T) {
+            int row = pool[rng_below(r, (unsigned long)npool)];
+            const uint8_t *s = c->tok + (size_t)row * c->ctx;
+            for (int t = 0; t < c->len[row] && k < T; t++) x[b * T + k++] = s[t];
+        }
+        for (int t = 0; t < T; t++) y[b * T + t] = t + 1 < T ? x[b * T + t + 1] : -1;
+        *ntok += T - 1;
+    }
+    gsl_rng_free(r);
+}
+
 static void draw_rows(const Params *p, const char *job, long step, const int *pool, int npool,
                       int B, int *rows) {
     char comp[48];
@@ -360,9 +382,8 @@ static int pretrain_loop(const Params *p, const WorldData *d, const char *job, c
     double acc = 0;
     int nacc = 0;
     for (long s = rs->step; !rc && s < p->pt_steps && s < stop; s++) {
-        draw_rows(p, job, s, pool, npool, B, t->rows);
-        int T = lm_batch(c, t->rows, B, t->x, t->y, &rs->tokens);
-        rc = gpt_forward(t->m, t->x, B, T, 1, err);
+        pack_batch(p, job, s, c, pool, npool, B, t->x, t->y, &rs->tokens);
+        rc = gpt_forward(t->m, t->x, B, c->ctx, 1, err);
         double loss = rc ? NAN : gpt_lm_loss(t->m, t->y, NULL, t->m->dlogits);
         gpt_zero_grad(t->m);
         if (!rc) rc = gpt_backward(t->m, t->m->dlogits, NULL, NULL, NULL, err);

@@ -15,6 +15,7 @@
 #include "h5io.h"
 #include "jobs.h"
 #include "lm.h"
+#include "pipeline.h"
 #include "pm.h"
 #include "rng.h"
 #include "rollout.h"
@@ -151,13 +152,14 @@ typedef struct {
     const WorldData *d;
     const Args *a;
     int distill;
+    int order[HH_MAX_LIST];  // largest scale first, so the slowest job starts first
 } ScaleJobs;
 
 static int scale_job(int i, void *ctx) {
     ScaleJobs *sj = ctx;
     HHErr err;
     hh_err_clear(&err);
-    const char *scale = sj->p->pt_scales.v[i];
+    const char *scale = sj->p->pt_scales.v[sj->order[i]];
     StageOpts so = {sj->a->quiet, sj->a->stop_after};
     int rc = sj->distill ? lm_distill(sj->p, sj->d, scale, sj->a->out, &so, &err)
                          : lm_pretrain(sj->p, sj->d, scale, sj->a->out, &so, &err);
@@ -180,9 +182,18 @@ static int run_scales(const char *cmd, int argc, char **argv, int distill) {
                 a.params, a.out);
         return err.code;
     }
-    ScaleJobs sj = {&p, &d, &a, distill};
+    ScaleJobs sj = {&p, &d, &a, distill, {0}};
     const char *names[HH_MAX_LIST];
-    for (int i = 0; i < p.pt_scales.n; i++) names[i] = p.pt_scales.v[i];
+    double cost[HH_MAX_LIST];
+    for (int i = 0; i < p.pt_scales.n; i++) {
+        int k = params_scale_index(&p, p.pt_scales.v[i]);
+        double c = (double)p.scale_dmodel.v[k];
+        cost[i] = c * c * p.scale_layers.v[k];
+        int j = i;  // insertion by decreasing cost (stable)
+        while (j > 0 && cost[sj.order[j - 1]] < cost[i]) { sj.order[j] = sj.order[j - 1]; j--; }
+        sj.order[j] = i;
+    }
+    for (int i = 0; i < p.pt_scales.n; i++) names[i] = p.pt_scales.v[sj.order[i]];
     rc = jobs_run(p.pt_scales.n, a.jobs, scale_job, &sj, names, &err);
     worldgen_free(&d);
     if (rc) fprintf(stderr, "hhsim %s: %s\n", cmd, err.msg);
@@ -254,6 +265,27 @@ static int cmd_pm(int argc, char **argv) {
     free(jobs);
     worldgen_free(&d);
     return rc;
+}
+
+static int cmd_run(int argc, char **argv) {
+    Args a;
+    int force = 0;
+    for (int i = 1; i < argc; i++)  // --force is run's own flag
+        if (!strcmp(argv[i], "--force")) {
+            force = 1;
+            for (int k = i; k + 1 < argc; k++) argv[k] = argv[k + 1];
+            argc--;
+            i--;
+        }
+    int rc = parse_args("run", argc, argv, 1, &a);
+    if (rc) return rc;
+    Params p;
+    if ((rc = load_params(a.params, &p))) return rc;
+    HHErr err;
+    hh_err_clear(&err);
+    PipelineOpts o = {a.jobs, force, a.quiet};
+    if (pipeline_run(&p, a.out, &o, &err)) return report(&err);
+    return 0;
 }
 
 static int cmd_pretrain(int argc, char **argv) { return run_scales("pretrain", argc, argv, 0); }
@@ -345,6 +377,15 @@ static int cmd_inspect(int argc, char **argv) {
 }
 
 static const Command COMMANDS[] = {
+    {"run", cmd_run, "run every implemented stage, skipping up-to-date jobs",
+     "usage: hhsim run PARAMS -o DIR [--jobs N] [--force] [--quiet]\n"
+     "Runs world, pretrain, distill, pmp and pm on PARAMS into DIR as a graph of jobs,\n"
+     "up to N at once (default: the number of cores), each one process with one BLAS\n"
+     "thread; results do not depend on N. A job whose output exists, is newer than its\n"
+     "inputs, was written by this git commit and used the same params sections is\n"
+     "skipped, so a rerun after a crash resumes and a change to one section reruns only\n"
+     "what depends on it. --force reruns everything. Progress goes to stderr.\n"
+     "example: hhsim run params/default.ini -o runs/default\n"},
     {"params", cmd_params, "print the effective params of a file",
      "usage: hhsim params PARAMS\n"
      "Reads PARAMS (an INI file), checks every key, and prints every key with its\n"

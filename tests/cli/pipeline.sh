@@ -41,3 +41,17 @@ for f in lm/xs.h5 lm/s.h5; do
     ok "$f resumed = uninterrupted"; else bad "$f resumed = uninterrupted" "$(head -3 "$TMP/diff")"; fi
 done
 if [ ! -e "$TMP/empty/lm/s.ckpt.h5" ]; then ok "checkpoint removed when done"; else bad "checkpoint removed when done" "still there"; fi
+
+# hhsim run: a second run skips everything; a changed [distill] reruns distill and pm only
+R="$TMP/run"
+"$HH" run $P -o "$R" --quiet
+"$HH" run $P -o "$R" 2>"$TMP/err1"
+if grep -q "pm: 0 jobs to run" "$TMP/err1" && grep -q "pretrain: 0 jobs to run" "$TMP/err1"; then
+  ok "run skips up-to-date jobs"; else bad "run skips up-to-date jobs" "$(cat "$TMP/err1")"; fi
+sed 's/^steps = 40/steps = 41/' $P >"$TMP/p2.ini"
+"$HH" run "$TMP/p2.ini" -o "$R" 2>"$TMP/err2"
+if grep -q "pretrain: 0 jobs to run" "$TMP/err2" && grep -q "distill: 2 jobs to run" "$TMP/err2" \
+   && grep -q "pmp: 0 jobs to run" "$TMP/err2" && ! grep -q "pm: 0 jobs to run" "$TMP/err2"; then
+  ok "changed [distill] reruns distill and pm only"; else bad "changed [distill] reruns distill and pm only" "$(cat "$TMP/err2")"; fi
+if h5diff --exclude-attribute / "$TMP/j1/lm/s.h5" "$R/lm/s.h5" >/dev/null 2>&1; then
+  ok "run's lm/s.h5 equals the pretrain command's"; else bad "run's lm/s.h5 equals the pretrain command's" "differs"; fi
