@@ -16,11 +16,7 @@
 // ---------------------------------------------------------------------------
 // sequences and scores
 
-// One (prompt, response) pair as pointers into the data sets.
-typedef struct {
-    const uint8_t *p, *r;
-    int pl, rl;
-} Pair;
+typedef PMPair Pair;
 
 // Build (B, T) inputs for pairs and the position of each last token.
 static int build(const Pair *pr, int B, int ctx, int *x, int *pos) {
@@ -146,9 +142,7 @@ int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err
 // ---------------------------------------------------------------------------
 // Bradley-Terry training
 
-typedef struct {
-    Pair c, r;
-} Comp;
+typedef PMComp Comp;
 
 static Comp comp_at(const WorldData *d, const SeqSet *ps, const CompSet *cs, int i) {
     const uint8_t *p = ps->tok + (size_t)cs->prompt[i] * ps->ctx;
@@ -285,6 +279,23 @@ static int bt_train(const Params *p, GPT *m, const Comp *c, int n, const BTOpts 
     }
     adamw_free(opt);
     free(decay); free(order); free(x); free(pos); free(sc); free(ds); free(pairs);
+    return rc;
+}
+
+static int curve_alloc(BTCurve *cv, long steps);
+static void curve_free(BTCurve *cv);
+
+int pm_fit(const Params *p, GPT *m, const PMComp *c, int n, int epochs, double lr,
+           const char *job, double *final_acc, HHErr *err) {
+    int B = m->max_B / 2;
+    if (B < 1 || n < 1 || epochs < 1)
+        return hh_fail(err, HH_EINPUT, "pm_fit: needs max_B >= 2, n >= 1 and epochs >= 1");
+    BTOpts o = {(long)epochs * ((n + B - 1) / B), B, lr, 0.0, job, epochs};
+    BTCurve cv = {0};
+    if (curve_alloc(&cv, o.steps)) return hh_fail(err, HH_EFAIL, "out of memory");
+    int rc = bt_train(p, m, c, n, &o, &cv, NULL, err);
+    if (!rc && final_acc) *final_acc = cv.acc[cv.n - 1];
+    curve_free(&cv);
     return rc;
 }
 

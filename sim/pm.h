@@ -54,6 +54,22 @@ int pm_pretrain_pmp(const Params *p, const WorldData *d, const char *scale, int 
 int pm_train(const Params *p, const WorldData *d, const PMJob *job, const char *dir,
              const StageOpts *so, HHErr *err);
 
+// One (prompt, response) pair and one comparison, as pointers into data sets.
+typedef struct {
+    const uint8_t *p, *r;  // prompt tokens, response tokens
+    int pl, rl;            // their lengths
+} PMPair;
+typedef struct {
+    PMPair c, r;  // chosen, rejected
+} PMComp;
+
+// Bradley-Terry training of m on n comparisons: epochs passes in batches of
+// m->max_B / 2 comparisons (order from streams (seed, job, "epoch/E")), AdamW
+// at lr with cosine decay. *final_acc gets the training accuracy of the last
+// 10 steps.
+int pm_fit(const Params *p, GPT *m, const PMComp *c, int n, int epochs, double lr,
+           const char *job, double *final_acc, HHErr *err);
+
 // Scores of n (prompt, response) pairs: prompts (n, ctx) rows with lengths,
 // responses (n, RESP_MAX) rows with lengths. Sequences longer than ctx are
 // cut to ctx. Uses m in batches of m->max_B.

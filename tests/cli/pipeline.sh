@@ -11,8 +11,10 @@ expect_exit "pretrain smoke, 1 job" 0 "$HH" pretrain $P -o "$TMP/j1" --jobs 1 --
 expect_exit "pretrain smoke, 2 jobs" 0 "$HH" pretrain $P -o "$TMP/j2" --jobs 2 --quiet
 expect_exit "distill smoke, 2 jobs" 0 "$HH" distill $P -o "$TMP/j1" --jobs 2 --quiet
 expect_exit "distill smoke, 1 job" 0 "$HH" distill $P -o "$TMP/j2" --jobs 1 --quiet
-echo "# smoke pretrain + distill twice took $(( $(date +%s) - t0 )) s"
-for f in lm/xs.h5 lm/s.h5 distill/xs.h5 distill/s.h5; do
+expect_exit "pm smoke, 2 jobs" 0 "$HH" pm $P -o "$TMP/j1" --jobs 2 --quiet
+expect_exit "pm smoke, 1 job" 0 "$HH" pm $P -o "$TMP/j2" --jobs 1 --quiet
+echo "# smoke pretrain + distill + pm twice took $(( $(date +%s) - t0 )) s"
+for f in lm/xs.h5 lm/s.h5 distill/xs.h5 distill/s.h5 pmp/s_s0.h5 pm/s_n400_h050_pmp1_s0.h5 pm/xs_n800_h050_pmp1_s0_half1.h5; do
   if [ -s "$TMP/j1/$f" ] && h5diff --exclude-attribute / "$TMP/j1/$f" "$TMP/j2/$f" >"$TMP/diff" 2>&1 && [ ! -s "$TMP/diff" ]; then
     ok "$f identical for 1 and 2 jobs"; else bad "$f identical for 1 and 2 jobs" "$(head -3 "$TMP/diff")"; fi
 done
