@@ -465,7 +465,7 @@ static int norm_scores(const Params *p, const WorldData *d, const PMJob *j, cons
         snprintf(path, sizeof path, "%s/lm/%s.h5", dir, j->scale);
         kind = "lm";
     }
-    snprintf(source, ns, "%s", path);
+    snprintf(source, ns, "%s/%s.h5 (in the run directory)", kind, j->scale);
     GPT *pol = NULL;
     if (lm_load(path, kind, p, j->scale, 64, &pol, err)) return HH_EINPUT;
     const SeqSet *ps = &d->prompts[SPLIT_TRAIN];
