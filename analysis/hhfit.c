@@ -1,34 +1,266 @@
-// hhfit.c - the analysis command line (fits, tables, figure scripts).
-// For now it only explains itself; the fits arrive with the analysis stage.
+// hhfit.c - the analysis command: reads a run directory, fits the paper's
+// relationships, writes RESULTS_DIR/tables.h5, one gnuplot script per figure
+// and claims.md. All outputs are written under temporary names and renamed
+// into place only when everything succeeded.
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <gsl/gsl_errno.h>
+
+#include "claims.h"
+#include "h5io.h"
+#include "pmclaims.h"
+#include "pmdata.h"
+#include "report.h"
 #include "version.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: hhfit RUN_DIR -o RESULTS_DIR\n"
-               "Reads the HDF5 files of a run (runs/NAME/), fits the paper's relationships\n"
-               "with GSL, and writes RESULTS_DIR/tables.h5, one gnuplot script per figure\n"
-               "and claims.md.\n"
-               "status: not implemented yet in this version (the analysis stage is pending);\n"
-               "it exits with status 1 when asked to run.\n"
-               "example: hhfit runs/default -o results/default\n");
+    fputs("usage: hhfit RUN_DIR -o RESULTS_DIR [--claims FILE] [--style FILE] [--boot B] [--quiet]\n"
+          "\n"
+          "Reads a run of hhsim (RUN_DIR/world.h5 and every RUN_DIR/pm/*.h5), fits the paper's\n"
+          "preference-model relationships with GSL and writes into RESULTS_DIR:\n"
+          "  tables.h5   one HDF5 table per figure and per fit, units on every column,\n"
+          "              provenance (the run's params) on /; schema in analysis/README.md\n"
+          "  *.gp        one self-contained gnuplot script per figure (data inside):\n"
+          "              fig07_pm_accuracy_scaling, fig08_accuracy_by_turn, fig09_calibration,\n"
+          "              fig19_accuracy_vs_mix, fig25_accuracy_above_threshold, pmp_accuracy,\n"
+          "              beyond_gold_vs_crowd; 'gnuplot F.gp' draws F.png and F.pdf beside it,\n"
+          "              'gnuplot -e \"outdir='\\''DIR'\\''\" F.gp' into DIR\n"
+          "  claims.md   each claim of the claims table with its statistic, 95% CI and verdict\n"
+          "\n"
+          "options:\n"
+          "  -o DIR          results directory (created if needed)\n"
+          "  --claims FILE   claims table (default papers/bai2022/claims.tsv of this source tree)\n"
+          "  --style FILE    gnuplot style embedded in every script (default figures/style.gp)\n"
+          "  --boot B        bootstrap resamples for the intervals (default 1000, at least 100)\n"
+          "  --quiet         no summary line on stderr\n"
+          "Results are written to temporary names and renamed together at the end, so a failing\n"
+          "run leaves earlier results untouched. Exit status: 0 ok, 1 failure, 2 bad usage or input.\n"
+          "example: hhfit runs/smoke -o results/smoke\n", f);
+}
+
+typedef struct {
+    const char *run, *out;
+    char claims[1200], style[1200];
+    long boot;
+    int quiet;
+} Opts;
+
+// dir/rel if it exists, where dir is the source tree holding this binary (bin/..).
+static void default_path(char *out, size_t n, const char *rel) {
+    char exe[1024];
+    ssize_t L = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    snprintf(out, n, "%s", rel);
+    if (L <= 0) return;
+    exe[L] = '\0';
+    for (int up = 0; up < 2; up++) {
+        char *s = strrchr(exe, '/');
+        if (!s) return;
+        *s = '\0';
+    }
+    char cand[1200];
+    struct stat st;
+    snprintf(cand, sizeof cand, "%s/%s", exe, rel);
+    if (stat(cand, &st) == 0 && access(rel, R_OK) != 0) snprintf(out, n, "%s", cand);
+}
+
+static int parse_args(int argc, char **argv, Opts *o, HHErr *err) {
+    memset(o, 0, sizeof *o);
+    o->boot = 1000;
+    default_path(o->claims, sizeof o->claims, "papers/bai2022/claims.tsv");
+    default_path(o->style, sizeof o->style, "figures/style.gp");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "-o") && more) o->out = argv[++i];
+        else if (!strcmp(a, "--claims") && more) snprintf(o->claims, sizeof o->claims, "%s", argv[++i]);
+        else if (!strcmp(a, "--style") && more) snprintf(o->style, sizeof o->style, "%s", argv[++i]);
+        else if (!strcmp(a, "--boot") && more) {
+            char *end;
+            o->boot = strtol(argv[++i], &end, 10);
+            if (*end || o->boot < 100 || o->boot > 1000000)
+                return hh_fail(err, HH_EINPUT, "--boot %s: expected an integer from 100 to 1000000", argv[i]);
+        } else if (!strcmp(a, "--quiet")) o->quiet = 1;
+        else if (a[0] == '-') return hh_fail(err, HH_EINPUT, "unknown or incomplete option '%s' (see hhfit --help)", a);
+        else if (!o->run) o->run = a;
+        else return hh_fail(err, HH_EINPUT, "unexpected argument '%s' (one RUN_DIR only)", a);
+    }
+    if (!o->run || !o->out) return hh_fail(err, HH_EINPUT, "usage: hhfit RUN_DIR -o RESULTS_DIR (see hhfit --help)");
+    return 0;
+}
+
+static int read_text(const char *path, char **out, HHErr *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return hh_fail(err, HH_EINPUT, "%s: cannot open (expected the gnuplot style figures/style.gp; see --style)", path);
+    size_t cap = 4096, n = 0, k;
+    char *s = malloc(cap + 1);
+    while (s && (k = fread(s + n, 1, cap - n, f)) > 0) {
+        n += k;
+        if (n == cap) {
+            char *t = realloc(s, 2 * cap + 1);
+            if (!t) free(s);
+            s = t, cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!s) return hh_fail(err, HH_EFAIL, "out of memory");
+    s[n] = '\0';
+    if (strlen(s) != n) {
+        free(s);
+        return hh_fail(err, HH_EINPUT, "%s: not a text file", path);
+    }
+    *out = s;
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// claims
+
+// 1 if the run has the world configuration the crowd constants were tuned on.
+static int tuned_config(const Params *p) {
+    Params d;
+    params_defaults(&d);
+    return p->seed == 1234 && p->temp_median == d.temp_median && p->lapse_mean == d.lapse_mean &&
+           p->temp_spread == d.temp_spread && p->n_workers == d.n_workers;
+}
+
+static void md_header(char *h, size_t n, const Report *R, const Opts *o, int npm) {
+    const Params *p = &R->rd->params;
+    int tuned = tuned_config(p);
+    snprintf(h, n,
+        "# Claims report: Bai et al. 2022 (arXiv:2204.05862) reproduced by hhsim\n\n"
+        "- Run: `%s` (%d preference models), seed %llu; params: the text stored in `%s/world.h5` "
+        "(also the provenance of `tables.h5`).%s\n"
+        "- Claims: `%s`; generated by hhfit %s (git %.12s%s). Tables: `tables.h5` (schema in "
+        "analysis/README.md); figures: the `*.gp` scripts beside this file.\n"
+        "- Tuning: the world's crowd constants (`temp_median`, `lapse_mean`) were tuned on "
+        "params/default.ini with seed 1234 so that two crowdworkers agree on 63-75%% of pairs "
+        "(the paper's range); nothing else was tuned. %s\n"
+        "- Verdicts: REPRODUCED when the whole 95%% interval is on the claim's side of the "
+        "criterion, NOT REPRODUCED when it is wholly on the other side, INCONCLUSIVE when it "
+        "contains the criterion, PENDING when this run has no data for it. Intervals are "
+        "conditional on this run's trained models (one training seed per PM unless [pm] seeds > 1): "
+        "they cover test-set sampling, not retraining.\n",
+        R->rd->dir, npm, (unsigned long long)p->seed, R->rd->dir,
+        R->rd->pm_params_differ ? " Note: some pm/*.h5 were made with params that differ from "
+                                  "world.h5's; their /job attributes decide the sweeps." : "",
+        o->claims, hh_version(), hh_git_commit(), hh_git_dirty() ? ", dirty" : "",
+        tuned ? "**This run is that configuration**: its crowd agreement (table /crowd_agreement) "
+                "and the gold-agreement ceiling of beyond_gold_vs_crowd are computed on the data "
+                "they were tuned on; the claim statistics below were not tuned."
+              : "This run uses another seed or crowd configuration, so none of its statistics "
+                "were computed on the tuning data.");
+}
+
+static int claims_table(Report *R, const ClaimRow *rows, const ClaimResult *res, int n, HHErr *err) {
+    Tab *t = tab_alloc("claims",
+        "every claim of the claims table with its statistic (estimate and 95% interval; units as the "
+        "statistic's, see claims.md), criterion and verdict",
+        "id:s:-;figure:s:-;statistic:s:-;estimate:f:statistic's units;ci_lo:f:statistic's units;"
+        "ci_hi:f:statistic's units;n:i:pairs or points;criterion:s:-;verdict:s:-", err);
+    if (!t) return err->code;
+    for (int k = 0; k < n; k++) {
+        size_t i = tab_add_row(t);
+        tab_sets(t, i, "id", rows[k].id), tab_sets(t, i, "figure", rows[k].figure);
+        tab_sets(t, i, "statistic", rows[k].statistic), tab_setf(t, i, "estimate", res[k].stat.est);
+        tab_setf(t, i, "ci_lo", res[k].stat.lo), tab_setf(t, i, "ci_hi", res[k].stat.hi);
+        tab_seti(t, i, "n", (long)res[k].stat.n), tab_sets(t, i, "criterion", rows[k].criterion);
+        tab_sets(t, i, "verdict", verdict_name(res[k].verdict));
+    }
+    return report_put(R, t, err);
+}
+
+static int do_claims(Report *R, const Opts *o, const ClaimRow *rows, int n, int *count, HHErr *err) {
+    ClaimStat *st = calloc((size_t)n, sizeof *st);
+    ClaimResult *res = calloc((size_t)n, sizeof *res);
+    char *hdr = malloc(8192);
+    int rc = st && res && hdr ? 0 : hh_fail(err, HH_EFAIL, "out of memory");
+    for (int k = 0; k < n && !rc; k++) rc = pmclaims_compute(R, &rows[k], &st[k], err);
+    if (!rc) {
+        claims_decide(rows, n, st, res);
+        for (int k = 0; k < n; k++) count[res[k].verdict]++;
+        md_header(hdr, 8192, R, o, R->rd->npm);
+        FILE *f = outset_open(R->os, R->outdir, "claims.md", err);
+        rc = !f || claims_write_md(f, hdr, rows, res, n) || claims_table(R, rows, res, n, err);
+        if (rc && !err->code) hh_fail(err, HH_EFAIL, "%s/claims.md: write failed", R->outdir);
+    }
+    free(st), free(res), free(hdr);
+    return rc ? err->code : 0;
+}
+
+// ---------------------------------------------------------------------------
+// main
+
+static int analyse(Report *R, const Opts *o, const ClaimRow *rows, int nrows, int *count, HHErr *err) {
+    int (*const STEP[])(Report *, HHErr *) = {report_pm_runs, report_crowd, report_fig07, report_pmp,
+                                              report_fig08,   report_fig09, report_fig19, report_fig25,
+                                              report_gold};
+    for (size_t k = 0; k < sizeof STEP / sizeof STEP[0]; k++)
+        if (STEP[k](R, err)) return err->code;
+    return do_claims(R, o, rows, nrows, count, err);
+}
+
+static int run(const Opts *o, HHErr *err) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char *style = NULL;
+    ClaimRow *rows = NULL;
+    int nrows = 0, rc = read_text(o->style, &style, err) || claims_read(o->claims, &rows, &nrows, err);
+    for (int k = 0; !rc && k < nrows; k++)
+        if (!pmclaims_known(rows[k].statistic))
+            rc = hh_fail(err, HH_EINPUT, "%s:%d: unknown statistic '%s'; known: %s", o->claims,
+                         rows[k].line, rows[k].statistic, pmclaims_list());
+    RunData rd;
+    memset(&rd, 0, sizeof rd);
+    if (!rc) rc = run_load(o->run, &rd, err) || hh_mkdirs(o->out, err);
+    H5Out h5 = {.file = H5I_INVALID_HID};
+    OutSet os = {0};
+    char path[1200], ver[160];
+    snprintf(path, sizeof path, "%s/tables.h5", o->out);
+    snprintf(ver, sizeof ver, "hhfit %s (git %.12s%s)", hh_version(), hh_git_commit(), hh_git_dirty() ? ", dirty" : "");
+    int count[4] = {0, 0, 0, 0}, nscripts = 0;
+    if (!rc) rc = h5out_create(&h5, path, "results", &rd.params, err);
+    if (!rc) {
+        Report R = {.rd = &rd, .h5 = h5.file, .os = &os, .outdir = o->out, .seed = rd.params.seed,
+                    .B = (size_t)o->boot, .gi = {style, o->run, ver}};
+        sweeps_find(&rd, &R.sw);
+        rc = analyse(&R, o, rows, nrows, count, err);
+        nscripts = os.n - 1;  // all but claims.md
+        rc = rc || h5out_commit(&h5, err) || outset_commit(&os, err);
+    }
+    if (rc) h5out_abort(&h5), outset_abort(&os);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (!rc && !o->quiet)
+        fprintf(stderr, "hhfit: %d PMs from %s -> %s: tables.h5, %d figure scripts, claims.md (%d reproduced, "
+                "%d not reproduced, %d inconclusive, %d pending) in %.1f s\n", rd.npm, o->run, o->out,
+                nscripts, count[0], count[1], count[2], count[3],
+                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    run_free(&rd);
+    free(style), free(rows);
+    return rc ? err->code : 0;
 }
 
 int main(int argc, char **argv) {
+    gsl_set_error_handler_off();
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         usage(stdout);
         return 0;
     }
     if (argc >= 2 && !strcmp(argv[1], "--version")) {
-        printf("hhfit %s (git %s%s)\n", hh_version(), hh_git_commit(),
-               hh_git_dirty() ? ", dirty" : "");
+        printf("hhfit %s (git %s%s)\n", hh_version(), hh_git_commit(), hh_git_dirty() ? ", dirty" : "");
         return 0;
     }
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
+    HHErr err;
+    hh_err_clear(&err);
+    Opts o;
+    if (parse_args(argc, argv, &o, &err) || run(&o, &err)) {
+        fprintf(stderr, "hhfit: %s\n", err.msg);
+        return err.code ? err.code : HH_EFAIL;
     }
-    fprintf(stderr, "hhfit: the analysis stage is not implemented yet\n");
-    return 1;
+    return 0;
 }

@@ -1,0 +1,277 @@
+// pmstats.c - see pmstats.h
+#include "pmstats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+// ---------------------------------------------------------------------------
+// counting
+
+PairSel pairsel_all(void) {
+    return (PairSel){.setmask = 0, .turn_min = 0, .turn_max = 0, .vs_gold = 0, .zmin = -INFINITY};
+}
+
+static int selected(const PMRec *r, size_t i, const PairSel *s) {
+    if (s->setmask && !(s->setmask & (1 << r->set[i]))) return 0;
+    if (s->turn_min && r->turn[i] < s->turn_min) return 0;
+    if (s->turn_max && r->turn[i] > s->turn_max) return 0;
+    if (s->vs_gold && r->gold[i] == 0) return 0;
+    return r->smax[i] >= s->zmin;
+}
+
+// 1, 1/2 or 0: the PM agrees with the crowd label (or the gold preference).
+static double correct(const PMRec *r, size_t i, int vs_gold) {
+    double m = r->margin[i];
+    if (vs_gold) m *= r->gold[i];
+    return m > 0 ? 1.0 : m == 0 ? 0.5 : 0.0;
+}
+
+AccCount pm_count(const PMRec *const *g, int ng, const size_t *idx, size_t nidx, const PairSel *s) {
+    AccCount c = {0, 0};
+    for (int j = 0; j < ng; j++) {
+        const PMRec *r = g[j];
+        size_t n = idx ? nidx : (size_t)r->n;
+        for (size_t t = 0; t < n; t++) {
+            size_t i = idx ? idx[t] : t;
+            if (i >= (size_t)r->n || !selected(r, i, s)) continue;
+            c.k += correct(r, i, s->vs_gold);
+            c.n++;
+        }
+    }
+    return c;
+}
+
+StatsCI acc_ci(AccCount c) {
+    StatsCI o = {NAN, NAN, NAN, NAN, c.n};
+    if (c.n == 0) return o;
+    const double z = 1.959963984540054, n = (double)c.n, p = c.k / n;
+    double den = 1 + z * z / n, mid = (p + z * z / (2 * n)) / den;
+    double half = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den;
+    o.est = p, o.lo = mid - half, o.hi = mid + half, o.se = sqrt(p * (1 - p) / n);
+    return o;
+}
+
+// ---------------------------------------------------------------------------
+// sweeps
+
+static void add_int(int *v, int *n, int max, int x) {
+    for (int i = 0; i < *n; i++)
+        if (v[i] == x) return;
+    if (*n == max) return;
+    int i = (*n)++;
+    for (; i > 0 && v[i - 1] > x; i--) v[i] = v[i - 1];
+    v[i] = x;
+}
+
+static void add_dbl(double *v, int *n, int max, double x) {
+    for (int i = 0; i < *n; i++)
+        if (fabs(v[i] - x) < 1e-9) return;
+    if (*n == max) return;
+    int i = (*n)++;
+    for (; i > 0 && v[i - 1] > x; i--) v[i] = v[i - 1];
+    v[i] = x;
+}
+
+void sweeps_find(const RunData *rd, Sweeps *sw) {
+    memset(sw, 0, sizeof *sw);
+    for (int k = 0; k < rd->npm; k++) {  // records are sorted by nparams
+        const PMRec *r = &rd->pm[k];
+        if (sw->nscale < 16 && (sw->nscale == 0 || strcmp(sw->scale[sw->nscale - 1], r->scale))) {
+            int seen = 0;
+            for (int i = 0; i < sw->nscale; i++) seen |= !strcmp(sw->scale[i], r->scale);
+            if (!seen) {
+                snprintf(sw->scale[sw->nscale], HH_NAME_LEN, "%s", r->scale);
+                sw->nparams[sw->nscale++] = r->nparams;
+            }
+        }
+        if (!strcmp(r->sweep, "size")) {
+            add_int(sw->size, &sw->nsize, 32, r->n_train);
+            sw->hh_frac = r->help_frac;
+            if (r->pmp) sw->has_pmp = 1;
+            else sw->has_nopmp = 1;
+        } else if (!strcmp(r->sweep, "mix")) {
+            sw->mix_n = r->n_train;
+            sw->mix_pmp = r->pmp;
+        }
+    }
+    sw->pmp_default = sw->has_pmp;
+    for (int k = 0; k < rd->npm && sw->mix_n; k++) {
+        const PMRec *r = &rd->pm[k];
+        if (r->half < 0 && r->n_train == sw->mix_n && r->pmp == sw->mix_pmp &&
+            (!strcmp(r->sweep, "mix") || !strcmp(r->sweep, "size")))
+            add_dbl(sw->mix, &sw->nmix, 32, r->help_frac);
+    }
+}
+
+int pm_group(const RunData *rd, const Sweeps *sw, int kind, const char *scale, int n_train,
+             double help_frac, int pmp, const PMRec **g, int max) {
+    int n = 0;
+    for (int k = 0; k < rd->npm && n < max; k++) {
+        const PMRec *r = &rd->pm[k];
+        if (r->half >= 0 || strcmp(r->scale, scale)) continue;
+        int ok = kind == 0 ? !strcmp(r->sweep, "size") && r->n_train == n_train && r->pmp == pmp
+                           : sw->mix_n && r->n_train == sw->mix_n && r->pmp == sw->mix_pmp &&
+                                 fabs(r->help_frac - help_frac) < 1e-9 && strcmp(r->sweep, "halves");
+        if (ok) g[n++] = r;
+    }
+    return n;
+}
+
+// ---------------------------------------------------------------------------
+// log-linear fit
+
+int pm_fit_loglinear(const double *P, const double *N, const double *acc, size_t n, LogLinFit *f,
+                     HHErr *err) {
+    memset(f, 0, sizeof *f);
+    if (n < 4) return hh_fail(err, HH_EINPUT, "log-linear fit: %zu points; need at least 4", n);
+    double *X = malloc(sizeof(double) * 3 * n);
+    if (!X) return hh_fail(err, HH_EFAIL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (!(P[i] > 0) || !(N[i] > 0)) {
+            free(X);
+            return hh_fail(err, HH_EINPUT, "log-linear fit: point %zu has P = %g, N = %g", i, P[i], N[i]);
+        }
+        X[3 * i] = 1, X[3 * i + 1] = log(P[i]), X[3 * i + 2] = log(N[i]);
+    }
+    StatsMultifit *m = stats_multifit_alloc(n, 3, err);
+    int rc = m ? stats_multifit_linear(m, X, acc, err) : HH_EFAIL;
+    free(X);
+    if (!rc) {
+        for (int j = 0; j < 3; j++) f->coef[j] = m->c[j], f->se[j] = m->se[j], f->lo[j] = m->lo[j], f->hi[j] = m->hi[j];
+        memcpy(f->cov, m->cov, sizeof f->cov);
+        f->r2 = m->r2, f->chisq = m->chisq, f->n = m->n, f->dof = m->dof;
+        double b = f->coef[1], c = f->coef[2];
+        f->ratio = c / b;
+        // d(c/b) = (1/b) dc - (c/b^2) db
+        double gb = -c / (b * b), gc = 1 / b;
+        f->ratio_se = sqrt(gb * gb * f->cov[4] + 2 * gb * gc * f->cov[5] + gc * gc * f->cov[8]);
+        double t = gsl_cdf_tdist_Pinv(0.975, (double)f->dof);
+        f->ratio_lo = f->ratio - t * f->ratio_se, f->ratio_hi = f->ratio + t * f->ratio_se;
+    }
+    stats_multifit_free(m);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// calibration
+
+// Predictions p = sigmoid(|margin|) and outcomes of the selected, untied pairs.
+static size_t cal_data(const PMRec *const *g, int ng, const size_t *idx, size_t nidx,
+                       const PairSel *s, double **p, int **y) {
+    size_t cap = 0;
+    for (int j = 0; j < ng; j++) cap += idx ? nidx : (size_t)g[j]->n;
+    *p = malloc(sizeof(double) * (cap + 1));
+    *y = malloc(sizeof(int) * (cap + 1));
+    if (!*p || !*y) return (size_t)-1;
+    size_t n = 0;
+    for (int j = 0; j < ng; j++) {
+        const PMRec *r = g[j];
+        size_t m = idx ? nidx : (size_t)r->n;
+        for (size_t t = 0; t < m; t++) {
+            size_t i = idx ? idx[t] : t;
+            if (i >= (size_t)r->n || !selected(r, i, s) || r->margin[i] == 0) continue;
+            (*p)[n] = stats_sigmoid(fabs(r->margin[i]));
+            (*y)[n++] = r->margin[i] > 0;
+        }
+    }
+    return n;
+}
+
+int pm_calibration(const PMRec *const *g, int ng, const size_t *idx, size_t nidx, const PairSel *s,
+                   size_t nbins, StatsCalBin *bins, double *ece, HHErr *err) {
+    double *p;
+    int *y;
+    size_t n = cal_data(g, ng, idx, nidx, s, &p, &y);
+    StatsCalBin local[64];
+    int rc = n == (size_t)-1 ? hh_fail(err, HH_EFAIL, "out of memory")
+             : n == 0       ? hh_fail(err, HH_EINPUT, "calibration: no untied pairs selected")
+             : nbins > 64 && !bins ? hh_fail(err, HH_EINPUT, "calibration: at most 64 bins")
+                                   : stats_calibration(p, y, n, nbins, bins ? bins : local, ece, err);
+    free(p), free(y);
+    return rc;
+}
+
+int pm_ece_null(const PMRec *const *g, int ng, const PairSel *s, size_t nbins, int reps,
+                gsl_rng *r, double *mean, HHErr *err) {
+    double *p;
+    int *y;
+    size_t n = cal_data(g, ng, NULL, 0, s, &p, &y);
+    StatsCalBin bins[64];
+    int rc = n == (size_t)-1 ? hh_fail(err, HH_EFAIL, "out of memory")
+             : n == 0 || nbins > 64 || reps < 1
+                 ? hh_fail(err, HH_EINPUT, "null ECE: no pairs, > 64 bins or reps < 1")
+                 : 0;
+    double sum = 0, e;
+    for (int k = 0; k < reps && !rc; k++) {
+        for (size_t i = 0; i < n; i++) y[i] = gsl_rng_uniform(r) < p[i];
+        rc = stats_calibration(p, y, n, nbins, bins, &e, err);
+        sum += e;
+    }
+    if (!rc) *mean = sum / reps;
+    free(p), free(y);
+    return rc;
+}
+
+int pm_margin_bins(const PMRec *const *g, int ng, const PairSel *s, double dmax, size_t nbins,
+                   StatsAccBin *bins, HHErr *err) {
+    size_t cap = 0;
+    for (int j = 0; j < ng; j++) cap += (size_t)g[j]->n;
+    double *d = malloc(sizeof(double) * (cap + 1));
+    int *y = malloc(sizeof(int) * (cap + 1));
+    if (!d || !y) {
+        free(d), free(y);
+        return hh_fail(err, HH_EFAIL, "out of memory");
+    }
+    size_t n = 0;
+    for (int j = 0; j < ng; j++)
+        for (size_t i = 0; i < (size_t)g[j]->n; i++)
+            if (selected(g[j], i, s)) d[n] = g[j]->margin[i], y[n++] = 1;  // chosen = A
+    int rc = n ? stats_accuracy_by_margin(d, y, n, dmax, nbins, bins, NULL, err)
+               : hh_fail(err, HH_EINPUT, "margin bins: no pairs selected");
+    free(d), free(y);
+    return rc;
+}
+
+double pm_margin_quantile(const PMRec *const *g, int ng, const PairSel *s, double q) {
+    size_t cap = 0, n = 0;
+    for (int j = 0; j < ng; j++) cap += (size_t)g[j]->n;
+    double *a = malloc(sizeof(double) * (cap + 1)), v = 0;
+    if (!a) return 0;
+    for (int j = 0; j < ng; j++)
+        for (size_t i = 0; i < (size_t)g[j]->n; i++)
+            if (selected(g[j], i, s)) a[n++] = fabs(g[j]->margin[i]);
+    if (n) {
+        gsl_sort(a, 1, n);
+        v = gsl_stats_quantile_from_sorted_data(a, 1, n, q);
+    }
+    free(a);
+    return v;
+}
+
+// ---------------------------------------------------------------------------
+// bootstrap
+
+typedef struct {
+    PMStatFn fn;
+    void *ctx;
+} BootAdapt;
+
+static int boot_adapt(const size_t *idx, size_t n, void *data, double *value) {
+    const BootAdapt *a = data;
+    *value = a->fn(idx, n, a->ctx);
+    return 0;
+}
+
+int pm_boot(PMStatFn fn, void *ctx, size_t npairs, size_t B, gsl_rng *r, StatsCI *out, HHErr *err) {
+    StatsBoot *bt = stats_boot_alloc(npairs, B, err);
+    if (!bt) return err->code;
+    BootAdapt a = {fn, ctx};
+    int rc = stats_boot_ci(bt, boot_adapt, &a, 0.95, r, out, err);
+    stats_boot_free(bt);
+    return rc;
+}
