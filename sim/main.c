@@ -18,6 +18,7 @@
 #include "lm.h"
 #include "pipeline.h"
 #include "pm.h"
+#include "rl.h"
 #include "rng.h"
 #include "rollout.h"
 #include "hherr.h"
@@ -289,6 +290,64 @@ static int cmd_run(int argc, char **argv) {
     return 0;
 }
 
+// hhsim rl: every PPO run, then best-of-n.
+typedef struct {
+    const Params *p;
+    const WorldData *d;
+    const Args *a;
+    const RLJob *jobs;
+    int bon;
+} RLRun;
+
+static int rl_job(int i, void *ctx) {
+    RLRun *r = ctx;
+    HHErr err;
+    hh_err_clear(&err);
+    StageOpts so = {r->a->quiet, r->a->stop_after};
+    int rc = r->bon ? rl_best_of_n(r->p, r->d, &r->jobs[i], r->a->out, &so, &err)
+                    : rl_train(r->p, r->d, &r->jobs[i], r->a->out, &so, &err);
+    return rc ? report(&err) : 0;
+}
+
+static int cmd_rl(int argc, char **argv) {
+    Args a;
+    int rc = parse_args("rl", argc, argv, 1, &a);
+    if (rc) return rc;
+    Params p;
+    if ((rc = load_params(a.params, &p))) return rc;
+    HHErr err;
+    hh_err_clear(&err);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/world.h5", a.out);
+    WorldData d;
+    if (worldgen_read(path, &p, &d, &err)) {
+        fprintf(stderr, "hhsim rl: %s (run 'hhsim run %s -o %s' first)\n", err.msg, a.params,
+                a.out);
+        return err.code;
+    }
+    RLJob *jobs = NULL;
+    int n = 0;
+    rc = rl_jobs(&p, &d, &jobs, &n, &err);
+    const char **names = rc ? NULL : calloc((size_t)n + 1, sizeof *names);
+    RLJob *bon = rc ? NULL : calloc((size_t)n + 1, sizeof *bon);
+    int nb = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        names[i] = jobs[i].name;
+        if (jobs[i].seed == 0) bon[nb++] = jobs[i];
+    }
+    RLRun r = {&p, &d, &a, jobs, 0};
+    if (!rc) rc = jobs_run(n, a.jobs, rl_job, &r, names, &err);
+    RLRun rb = {&p, &d, &a, bon, 1};
+    for (int i = 0; !rc && i < nb; i++) names[i] = bon[i].name;
+    if (!rc && a.stop_after == 0) rc = jobs_run(nb, a.jobs, rl_job, &rb, names, &err);
+    if (rc) fprintf(stderr, "hhsim rl: %s\n", err.msg);
+    free(names);
+    free(bon);
+    free(jobs);
+    worldgen_free(&d);
+    return rc;
+}
+
 static int cmd_pretrain(int argc, char **argv) { return run_scales("pretrain", argc, argv, 0); }
 static int cmd_distill(int argc, char **argv) { return run_scales("distill", argc, argv, 1); }
 
@@ -446,6 +505,15 @@ static const Command COMMANDS[] = {
      "gold preferences and turns of every test comparison, accuracies, and the PM's\n"
      "score distribution on samples of the initial policy. N jobs run at once.\n"
      "example: hhsim pm params/smoke.ini -o runs/smoke\n"},
+    {"rl", cmd_rl, "PPO against preference models, and the best-of-n baseline",
+     "usage: hhsim rl PARAMS -o DIR [--jobs N] [--stop-after ITERS] [--quiet]\n"
+     "Reads DIR/world.h5, DIR/distill/SCALE.h5 and DIR/pm/*.h5. Runs PPO ([rl]) for every\n"
+     "policy scale against the largest PM, against its own-scale PM, and the largest\n"
+     "policy against every PM scale, for each variant (hh, helpful) and seed, with exact\n"
+     "KL(pi || pi_0) and held-out train-PM, test-PM, largest-PM and gold scores logged\n"
+     "every eval_every iterations (DIR/rl/RUN.h5), then best-of-n for n = 1, 2, 4, ...\n"
+     "bon_max from the initial policy (DIR/bon/*.h5). Runs checkpoint and resume.\n"
+     "example: hhsim rl params/smoke.ini -o runs/smoke\n"},
     {"sample", cmd_sample, "print a model's responses to test prompts with their gold scores",
      "usage: hhsim sample MODEL.h5 PARAMS -o DIR [--n N] [--temp T] [--hhh]\n"
      "Loads MODEL.h5 (an lm/ or distill/ file of the run in DIR made with PARAMS) and\n"

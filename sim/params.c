@@ -156,6 +156,37 @@ static const ParamDesc TABLE[] = {
      "1: also train each scale on two disjoint halves of the data (train PM, test PM)"},
     {"pm", "norm_samples", PT_INT, OFF(pm_norm_samples), "256", 8, 1000000, 0, 0,
      "distilled-policy samples scored to normalise rewards (mean 0, sd 1)"},
+
+    {"rl", "policy_scales", PT_NAMELIST, OFF(rl_policy_scales), "xs,s,m", 0, 0, 1, HH_MAX_LIST,
+     "policy scales; runs: each vs the largest PM, each vs its own-scale PM, the largest "
+     "policy vs every PM scale"},
+    {"rl", "variants", PT_NAMELIST, OFF(rl_variants), "hh,helpful", 0, 0, 1, 2,
+     "PM data of the train PM: hh (HH half 0) and/or helpful (helpful-only mix-sweep PM)"},
+    {"rl", "seeds", PT_INT, OFF(rl_seeds), "1", 1, 100, 0, 0, "seeds per RL run"},
+    {"rl", "iters", PT_INT, OFF(rl_iters), "150", 1, 100000000, 0, 0, "PPO iterations"},
+    {"rl", "batch", PT_INT, OFF(rl_batch), "64", 1, 4096, 0, 0, "prompts per iteration"},
+    {"rl", "minibatch", PT_INT, OFF(rl_minibatch), "16", 1, 4096, 0, 0,
+     "responses per gradient step"},
+    {"rl", "epochs", PT_INT, OFF(rl_epochs), "4", 1, 100, 0, 0, "passes over each batch"},
+    {"rl", "lr", PT_DOUBLE, OFF(rl_lr), "3e-4", 1e-8, 1, 0, 0, "AdamW learning rate (constant)"},
+    {"rl", "kl_coef", PT_DOUBLE, OFF(rl_kl_coef), "0.01", 0, 100, 0, 0,
+     "KL penalty per nat; rewards are normalised to sd 1 under the initial policy"},
+    {"rl", "kl_adaptive", PT_INT, OFF(rl_kl_adaptive), "0", 0, 1, 0, 0,
+     "1: Ziegler et al. adaptive KL controller"},
+    {"rl", "kl_target", PT_DOUBLE, OFF(rl_kl_target), "6", 1e-3, 1000, 0, 0,
+     "target KL per response (nats) of the adaptive controller"},
+    {"rl", "trunc_penalty", PT_DOUBLE, OFF(rl_trunc_penalty), "-1", -100, 0, 0, 0,
+     "added to the reward of a response cut off without EOS"},
+    {"rl", "eval_every", PT_INT, OFF(rl_eval_every), "10", 1, 100000000, 0, 0,
+     "iterations between held-out evaluations"},
+    {"rl", "eval_prompts", PT_INT, OFF(rl_eval_prompts), "64", 1, 100000, 0, 0,
+     "held-out prompts of each kind per evaluation"},
+    {"rl", "bon_max", PT_INT, OFF(rl_bon_max), "64", 1, 4096, 0, 0,
+     "best-of-n for n = 1, 2, 4, ... up to this"},
+    {"rl", "bon_prompts", PT_INT, OFF(rl_bon_prompts), "64", 1, 100000, 0, 0,
+     "held-out prompts for best-of-n"},
+    {"rl", "bon_samples", PT_INT, OFF(rl_bon_samples), "256", 1, 100000, 0, 0,
+     "initial-policy samples per prompt for best-of-n (>= bon_max)"},
 };
 
 #define N_TABLE ((int)(sizeof TABLE / sizeof TABLE[0]))
@@ -581,6 +612,17 @@ static int cross_check(const Params *p, const char *name, const int *line_of, HH
         if (params_scale_index(p, p->pm_scales.v[i]) < 0)
             XFAIL("pm", "scales", "'%s' is not a scale; allowed: names in [model] scale_names",
                   p->pm_scales.v[i]);
+    for (int i = 0; i < p->rl_policy_scales.n; i++)
+        if (params_scale_index(p, p->rl_policy_scales.v[i]) < 0)
+            XFAIL("rl", "policy_scales", "'%s' is not a scale; allowed: names in [model] "
+                  "scale_names", p->rl_policy_scales.v[i]);
+    for (int i = 0; i < p->rl_variants.n; i++)
+        if (strcmp(p->rl_variants.v[i], "hh") && strcmp(p->rl_variants.v[i], "helpful"))
+            XFAIL("rl", "variants", "'%s' is not a variant; allowed: hh, helpful",
+                  p->rl_variants.v[i]);
+    if (p->rl_bon_samples < p->rl_bon_max)
+        XFAIL("rl", "bon_samples", "%d is below bon_max = %d; need bon_samples >= bon_max",
+              p->rl_bon_samples, p->rl_bon_max);
     if (p->min_args > p->max_args)
         XFAIL("world", "min_args", "%d is above max_args = %d; need min_args <= max_args",
               p->min_args, p->max_args);

@@ -96,6 +96,24 @@ typedef struct {
     double pm_pmp_lr;       // PMP learning rate
     int pm_halves;          // 1: train PMs on disjoint halves (train PM / test PM)
     int pm_norm_samples;    // distilled-policy samples for reward normalisation
+    // [rl]
+    NameList rl_policy_scales;  // policy scales (each needs a distilled LM)
+    NameList rl_variants;       // PM data: hh (train half 0) and/or helpful (helpful-only)
+    int rl_seeds;           // seeds per run
+    int rl_iters;           // PPO iterations
+    int rl_batch;           // prompts per iteration
+    int rl_minibatch;       // responses per gradient step
+    int rl_epochs;          // passes over each batch
+    double rl_lr;           // AdamW learning rate
+    double rl_kl_coef;      // KL penalty per nat (normalised rewards)
+    int rl_kl_adaptive;     // 1: adaptive KL controller
+    double rl_kl_target;    // target KL of the controller
+    double rl_trunc_penalty;// added to the reward of responses cut off without EOS
+    int rl_eval_every;      // iterations between held-out evaluations
+    int rl_eval_prompts;    // held-out prompts per kind at each evaluation
+    int rl_bon_max;         // best-of-n up to this n (power of two)
+    int rl_bon_prompts;     // held-out prompts for best-of-n
+    int rl_bon_samples;     // samples per prompt for best-of-n (>= bon_max)
 } Params;
 
 // One key's description (the table is params_table()).

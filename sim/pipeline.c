@@ -14,6 +14,7 @@
 #include "lm.h"
 #include "pm.h"
 #include "progress.h"
+#include "rl.h"
 #include "version.h"
 #include "worldgen.h"
 
@@ -27,6 +28,8 @@ static const char *const PMP_SECTIONS[] = {"run", "world", "corpus", "crowd", "m
                                            "pretrain", "pm", NULL};
 static const char *const PM_SECTIONS[] = {"run", "world", "corpus", "crowd", "model",
                                           "pretrain", "distill", "pm", NULL};
+static const char *const RL_SECTIONS[] = {"run", "world", "corpus", "crowd", "model",
+                                          "pretrain", "distill", "pm", "rl", NULL};
 
 static double mtime(const char *path) {
     struct stat st;
@@ -72,7 +75,7 @@ static int up_to_date(const Params *p, const char *out, const char *const *secti
 // ---------------------------------------------------------------------------
 // jobs of one stage
 
-typedef enum { ST_PRETRAIN, ST_DISTILL, ST_PMP, ST_PM } Stage;
+typedef enum { ST_PRETRAIN, ST_DISTILL, ST_PMP, ST_PM, ST_RL, ST_BON, N_STAGES } Stage;
 
 typedef struct {
     Stage stage;
@@ -81,7 +84,8 @@ typedef struct {
     const PMJob *pm;
     char out[1024];
     char name[128];
-    char in[3][1024];  // input files ("" = none) besides world.h5
+    char in[4][1024];  // input files ("" = none) besides world.h5
+    const RLJob *rl;
 } Job;
 
 typedef struct {
@@ -104,6 +108,9 @@ static int run_job(int i, void *ctx) {
     case ST_DISTILL: rc = lm_distill(c->p, c->d, j->scale, c->dir, &so, &err); break;
     case ST_PMP: rc = pm_pretrain_pmp(c->p, c->d, j->scale, j->seed, c->dir, &so, &err); break;
     case ST_PM: rc = pm_train(c->p, c->d, j->pm, c->dir, &so, &err); break;
+    case ST_RL: rc = rl_train(c->p, c->d, j->rl, c->dir, &so, &err); break;
+    case ST_BON: rc = rl_best_of_n(c->p, c->d, j->rl, c->dir, &so, &err); break;
+    default: break;
     }
     if (rc) fprintf(stderr, "hhsim run: %s: %s\n", j->name, err.msg);
     return rc;
@@ -121,16 +128,17 @@ static int run_stage(Ctx *c, const char *label, Job *all, int n, double t0, HHEr
     if (!todo || !names) { free(todo); free(names); return hh_fail(err, HH_EFAIL, "out of memory"); }
     int k = 0;
     for (int i = 0; i < n; i++) {
-        const char *in[5] = {NULL};
+        const char *in[6] = {NULL};
         char a[1100];
         snprintf(a, sizeof a, "%s/world.h5", c->dir);
         in[0] = a;
         int m = 1;
-        for (int q = 0; q < 3; q++)
+        for (int q = 0; q < 4; q++)
             if (all[i].in[q][0]) in[m++] = all[i].in[q];
         const char *const *sec = all[i].stage == ST_PRETRAIN ? LM_SECTIONS
                                  : all[i].stage == ST_DISTILL ? DISTILL_SECTIONS
-                                 : all[i].stage == ST_PMP ? PMP_SECTIONS : PM_SECTIONS;
+                                 : all[i].stage == ST_PMP ? PMP_SECTIONS
+                                 : all[i].stage == ST_PM ? PM_SECTIONS : RL_SECTIONS;
         if (c->o->force || !up_to_date(c->p, all[i].out, sec, in)) todo[k++] = all[i];
     }
     for (int i = 1; i < k; i++)  // stable insertion sort by decreasing cost
@@ -178,14 +186,21 @@ static int world_stage(const Params *p, const char *dir, const PipelineOpts *o, 
     return rc;
 }
 
+static int trained(const Params *p, const char *scale) {
+    for (int k = 0; k < p->pt_scales.n; k++)
+        if (!strcmp(scale, p->pt_scales.v[k])) return 1;
+    return 0;
+}
+
 static int check_scales(const Params *p, HHErr *err) {
-    for (int i = 0; i < p->pm_scales.n; i++) {
-        int found = 0;
-        for (int k = 0; k < p->pt_scales.n; k++) found |= !strcmp(p->pm_scales.v[i], p->pt_scales.v[k]);
-        if (!found)
+    for (int i = 0; i < p->pm_scales.n; i++)
+        if (!trained(p, p->pm_scales.v[i]))
             return hh_fail(err, HH_EINPUT, "[pm] scales has '%s', which [pretrain] scales does not "
                            "train; add it there or remove it from [pm] scales", p->pm_scales.v[i]);
-    }
+    for (int i = 0; i < p->rl_policy_scales.n; i++)
+        if (!trained(p, p->rl_policy_scales.v[i]))
+            return hh_fail(err, HH_EINPUT, "[rl] policy_scales has '%s', which [pretrain] scales "
+                           "does not train; add it there or remove it", p->rl_policy_scales.v[i]);
     return 0;
 }
 
@@ -197,13 +212,15 @@ int pipeline_run(const Params *p, const char *dir, const PipelineOpts *o, HHErr 
     WorldData d;
     if (worldgen_read(path, p, &d, err)) return err->code;
     PMJob *pmj = NULL;
-    int npm = 0, ns = p->pt_scales.n, nmax;
+    RLJob *rlj = NULL;
+    int npm = 0, nrl = 0, ns = p->pt_scales.n, nmax;
     int rc = pm_jobs(p, &d, &pmj, &npm, err);
-    nmax = npm + ns * (p->pm_seeds + 2) + 1;
+    if (!rc) rc = rl_jobs(p, &d, &rlj, &nrl, err);
+    nmax = npm + 2 * nrl + ns * (p->pm_seeds + 2) + 1;
     Job *jobs = rc ? NULL : calloc((size_t)nmax, sizeof(Job));
     if (!rc && !jobs) rc = hh_fail(err, HH_EFAIL, "out of memory");
     Ctx c = {p, &d, dir, o, NULL};
-    for (int st = 0; !rc && st < 4; st++) {
+    for (int st = 0; !rc && st < N_STAGES; st++) {
         int n = 0;
         if (st == ST_PRETRAIN || st == ST_DISTILL)
             for (int k = 0; k < ns; k++) {
@@ -230,13 +247,28 @@ int pipeline_run(const Params *p, const char *dir, const PipelineOpts *o, HHErr 
                 if (j->pmp) snprintf(jobs[n].in[2], 1024, "%s/pmp/%s_s%d.h5", dir, j->scale, j->seed);
                 n++;
             }
-        static const char *LABEL[4] = {"pretrain", "distill", "pmp", "pm"};
+        for (int i = 0; st >= ST_RL && i < nrl; i++) {
+            const RLJob *j = &rlj[i];
+            char stem[160];
+            if (st == ST_BON && j->seed != 0) continue;
+            if (st == ST_RL) snprintf(stem, sizeof stem, "%s", j->name);
+            else snprintf(stem, sizeof stem, "%s_%s_%s", j->policy, j->pm_scale, j->variant);
+            set_job(&jobs[n], (Stage)st, j->policy, j->seed, dir, st == ST_RL ? "rl" : "bon", stem);
+            jobs[n].rl = j;
+            snprintf(jobs[n].in[0], 1024, "%s/distill/%s.h5", dir, j->policy);
+            snprintf(jobs[n].in[1], 1024, "%s/pm/%s.h5", dir, j->train_pm);
+            snprintf(jobs[n].in[2], 1024, "%s/pm/%s.h5", dir, j->test_pm);
+            snprintf(jobs[n].in[3], 1024, "%s/pm/%s.h5", dir, j->big_pm);
+            n++;
+        }
+        static const char *LABEL[N_STAGES] = {"pretrain", "distill", "pmp", "pm", "rl", "bon"};
         if (n) rc = run_stage(&c, LABEL[st], jobs, n, t0, err);
     }
     if (!rc && !o->quiet)
         fprintf(stderr, "hhsim run: all stages done in %.0f s -> %s\n", progress_now() - t0, dir);
     free(jobs);
     free(pmj);
+    free(rlj);
     worldgen_free(&d);
     return rc;
 }

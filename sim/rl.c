@@ -1,0 +1,675 @@
+// rl.c - see rl.h
+#include "rl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hdf5_hl.h>
+
+#include "h5io.h"
+#include "pm.h"
+#include "ppo.h"
+#include "progress.h"
+#include "rng.h"
+#include "rollout.h"
+
+// ---------------------------------------------------------------------------
+// jobs
+
+static double cost(const Params *p, const char *scale) {
+    int k = params_scale_index(p, scale);
+    return (double)p->scale_dmodel.v[k] * p->scale_dmodel.v[k] * p->scale_layers.v[k];
+}
+
+// The stem of the PM job matching (scale, sweep, half or help_frac), or NULL.
+static const char *find_pm(const PMJob *pj, int n, const char *scale, PMSweep sweep, int half) {
+    for (int i = 0; i < n; i++) {
+        const PMJob *j = &pj[i];
+        if (strcmp(j->scale, scale) || j->sweep != sweep || j->seed != 0) continue;
+        if (sweep == SWEEP_HALVES && j->half == half) return j->name;
+        if (sweep == SWEEP_MIX && j->help_frac == 1.0) return j->name;
+    }
+    return NULL;
+}
+
+static int add(const Params *p, const PMJob *pj, int npj, RLJob *jobs, int *n, const char *pol,
+               const char *pms, const char *big, const char *variant, int seed, HHErr *err) {
+    RLJob j = {.seed = seed};
+    snprintf(j.policy, sizeof j.policy, "%s", pol);
+    snprintf(j.pm_scale, sizeof j.pm_scale, "%s", pms);
+    snprintf(j.variant, sizeof j.variant, "%s", variant);
+    snprintf(j.name, sizeof j.name, "%s_%s_%s_s%d", pol, pms, variant, seed);
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(jobs[i].name, j.name)) return 0;
+    int helpful = !strcmp(variant, "helpful");
+    const char *tr = helpful ? find_pm(pj, npj, pms, SWEEP_MIX, 0) : find_pm(pj, npj, pms, SWEEP_HALVES, 0);
+    const char *te = find_pm(pj, npj, pms, SWEEP_HALVES, 1), *bg = find_pm(pj, npj, big, SWEEP_HALVES, 1);
+    if (!tr || !te || !bg)
+        return hh_fail(err, HH_EINPUT, "[rl] needs, for PM scale '%s', the train/test halves "
+                       "([pm] halves = 1)%s", pms, helpful ? " and a helpful-only PM ([pm] mixes "
+                       "containing 1)" : "");
+    snprintf(j.train_pm, sizeof j.train_pm, "%s", tr);
+    snprintf(j.test_pm, sizeof j.test_pm, "%s", te);
+    snprintf(j.big_pm, sizeof j.big_pm, "%s", bg);
+    jobs[(*n)++] = j;
+    (void)p;
+    return 0;
+}
+
+int rl_jobs(const Params *p, const WorldData *d, RLJob **out, int *n, HHErr *err) {
+    PMJob *pj = NULL;
+    int npj = 0;
+    *n = 0;
+    if (pm_jobs(p, d, &pj, &npj, err)) return HH_EINPUT;
+    const char *big = p->pm_scales.v[0], *bigpol = p->rl_policy_scales.v[0];
+    for (int i = 1; i < p->pm_scales.n; i++)
+        if (cost(p, p->pm_scales.v[i]) > cost(p, big)) big = p->pm_scales.v[i];
+    for (int i = 1; i < p->rl_policy_scales.n; i++)
+        if (cost(p, p->rl_policy_scales.v[i]) > cost(p, bigpol)) bigpol = p->rl_policy_scales.v[i];
+    int cap = p->rl_seeds * p->rl_variants.n * (2 * p->rl_policy_scales.n + p->pm_scales.n) + 1;
+    RLJob *jobs = calloc((size_t)cap, sizeof *jobs);
+    int rc = jobs ? 0 : hh_fail(err, HH_EFAIL, "out of memory");
+    for (int s = 0; !rc && s < p->rl_seeds; s++)
+        for (int v = 0; !rc && v < p->rl_variants.n; v++) {
+            const char *var = p->rl_variants.v[v];
+            for (int i = 0; !rc && i < p->rl_policy_scales.n; i++) {
+                const char *pol = p->rl_policy_scales.v[i];
+                rc = add(p, pj, npj, jobs, n, pol, big, big, var, s, err);
+                int own = 0;
+                for (int k = 0; k < p->pm_scales.n; k++) own |= !strcmp(p->pm_scales.v[k], pol);
+                if (!rc && own) rc = add(p, pj, npj, jobs, n, pol, pol, big, var, s, err);
+            }
+            for (int k = 0; !rc && k < p->pm_scales.n; k++)
+                rc = add(p, pj, npj, jobs, n, bigpol, p->pm_scales.v[k], big, var, s, err);
+        }
+    free(pj);
+    if (rc) { free(jobs); return rc; }
+    *out = jobs;
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// preference models as rewards
+
+typedef struct {
+    GPT *m;
+    double mean, sd;  // normalisation under the initial policy
+    int ctx;
+} Reward;
+
+static int reward_fn(void *ctx, const uint8_t *prompts, const int32_t *plen, const uint8_t *resp,
+                     const int32_t *rlen, int n, double *out, HHErr *err) {
+    Reward *rw = ctx;
+    if (pm_score(rw->m, prompts, plen, rw->ctx, resp, rlen, n, out, err)) return HH_EFAIL;
+    for (int i = 0; i < n; i++) out[i] = (out[i] - rw->mean) / rw->sd;
+    return 0;
+}
+
+static int load_pm(const Params *p, const char *dir, const char *stem, Reward *rw, HHErr *err) {
+    char path[1024], scale[HH_NAME_LEN] = "";
+    snprintf(path, sizeof path, "%s/pm/%s.h5", dir, stem);
+    snprintf(scale, sizeof scale, "%.*s", (int)strcspn(stem, "_"), stem);
+    rw->ctx = p->ctx;
+    return lm_load(path, "pm", p, scale, 64, &rw->m, err);
+}
+
+// Sample `n` train prompts' responses from the policy and set each PM's
+// normalisation from their scores.
+static int normalise(const Params *p, const WorldData *d, GPT *pol, const char *job, Reward *rw,
+                     int nrw, HHErr *err) {
+    const SeqSet *ps = &d->prompts[SPLIT_TRAIN];
+    int n = p->pm_norm_samples;
+    uint8_t *pr = malloc((size_t)n * ps->ctx), *resp = malloc((size_t)n * RESP_MAX);
+    int32_t *pl = malloc(sizeof(int32_t) * n), *rl = malloc(sizeof(int32_t) * n);
+    double *s = malloc(sizeof(double) * n);
+    GPTCache *c = gpt_cache_alloc(&pol->cfg, pol->max_B < 64 ? pol->max_B : 64, err);
+    int rc = (!pr || !resp || !pl || !rl || !s || !c) ? hh_fail(err, HH_EFAIL, "out of memory") : 0;
+    for (int i = 0; !rc && i < n; i++) {
+        memcpy(pr + (size_t)i * ps->ctx, ps->tok + (size_t)(i % ps->n) * ps->ctx, (size_t)ps->ctx);
+        pl[i] = ps->len[i % ps->n];
+    }
+    gsl_rng *r = rng_stream_alloc(p->seed, job, "norm");
+    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
+    if (!rc) rc = rollout_generate(pol, c, pr, pl, n, ps->ctx, &ro, r, resp, rl, err);
+    gsl_rng_free(r);
+    for (int k = 0; !rc && k < nrw; k++) {
+        rc = pm_score(rw[k].m, pr, pl, ps->ctx, resp, rl, n, s, err);
+        double m = 0, v = 0;
+        for (int i = 0; i < n; i++) m += s[i] / n;
+        for (int i = 0; i < n; i++) v += (s[i] - m) * (s[i] - m) / (n > 1 ? n - 1 : 1);
+        rw[k].mean = m;
+        rw[k].sd = sqrt(v) > 1e-6 ? sqrt(v) : 1.0;
+    }
+    gpt_cache_free(c);
+    free(pr); free(resp); free(pl); free(rl); free(s);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// held-out evaluation
+
+enum {
+    C_ITER, C_KL, C_SQRT_KL, C_TRAIN_PM, C_TEST_PM, C_BIG_PM, C_TRAIN_PM_BENIGN,
+    C_TRAIN_PM_REDTEAM, C_HELP_BENIGN, C_HARM_BENIGN, C_HELP_BORDER, C_REFUSE_BORDER,
+    C_HELP_RED, C_HARM_RED, C_BATCH_REWARD, C_BATCH_KL, C_ENTROPY, C_CLIPFRAC, C_APPROX_KL,
+    C_VF_LOSS, C_RESP_LEN, C_KL_COEF, N_COLS
+};
+
+static const char *COL[N_COLS][3] = {
+    {"iter", "iterations", "PPO iterations done"},
+    {"kl", "nats", "exact KL(pi || pi_0) summed over a response, mean over held-out responses"},
+    {"sqrt_kl", "sqrt(nats)", "square root of kl"},
+    {"train_pm", "normalised score", "train-PM reward of held-out samples (mean 0, sd 1 at start)"},
+    {"test_pm", "normalised score", "test-PM (other data half) score of the same samples"},
+    {"big_pm", "normalised score", "largest test PM's score of the same samples"},
+    {"train_pm_benign", "normalised score", "train-PM reward on benign and borderline prompts"},
+    {"train_pm_redteam", "normalised score", "train-PM reward on red-team and disguised prompts"},
+    {"help_benign", "gold help [0,1]", "mean gold help on benign prompts"},
+    {"harm_benign", "gold harm [0,1]", "mean gold harm on benign prompts"},
+    {"help_borderline", "gold help [0,1]", "mean gold help on borderline prompts"},
+    {"refuse_borderline", "fraction", "share of borderline responses containing SORRY"},
+    {"help_redteam", "gold help [0,1]", "mean gold help on red-team and disguised prompts"},
+    {"harm_redteam", "gold harm [0,1]", "mean gold harm on red-team and disguised prompts"},
+    {"batch_reward", "normalised score", "mean train-PM reward of the last training batch"},
+    {"batch_kl", "nats", "exact KL of the last training batch"},
+    {"entropy", "nats/token", "policy entropy per response token (last batch)"},
+    {"clipfrac", "fraction", "share of clipped ratio terms (last batch)"},
+    {"approx_kl", "nats/token", "approximate KL old vs updated policy (last batch)"},
+    {"vf_loss", "squared reward", "clipped value loss (last batch)"},
+    {"resp_len", "tokens", "mean response length of the last batch"},
+    {"kl_coef", "1/nat", "KL penalty coefficient in use"},
+};
+
+typedef struct {
+    int n;
+    uint8_t *pr, *resp;
+    int32_t *pl, *rl, *kind;
+    double *kl, *s;
+    GPTCache *cache;
+} EvalSet;
+
+static void evalset_free(EvalSet *e) {
+    free(e->pr); free(e->resp); free(e->pl); free(e->rl); free(e->kind); free(e->kl); free(e->s);
+    gpt_cache_free(e->cache);
+}
+
+// Up to per_kind held-out prompts of each kind.
+static int evalset_init(const WorldData *d, int per_kind, const GPT *pol, int rows, EvalSet *e,
+                        HHErr *err) {
+    const SeqSet *ps = &d->prompts[SPLIT_TEST];
+    memset(e, 0, sizeof *e);
+    size_t n = (size_t)ps->n + 1;
+    e->pr = malloc(n * ps->ctx);
+    e->resp = malloc(n * RESP_MAX);
+    e->pl = malloc(sizeof(int32_t) * n);
+    e->rl = malloc(sizeof(int32_t) * n);
+    e->kind = malloc(sizeof(int32_t) * n);
+    e->kl = malloc(sizeof(double) * n);
+    e->s = malloc(sizeof(double) * n);
+    e->cache = gpt_cache_alloc(&pol->cfg, rows, err);
+    if (!e->pr || !e->resp || !e->pl || !e->rl || !e->kind || !e->kl || !e->s || !e->cache)
+        return hh_fail(err, HH_EFAIL, "out of memory");
+    int cnt[N_KINDS] = {0};
+    for (int i = 0; i < ps->n; i++) {
+        int k = ps->kind[i];
+        if (cnt[k]++ >= per_kind) continue;
+        memcpy(e->pr + (size_t)e->n * ps->ctx, ps->tok + (size_t)i * ps->ctx, (size_t)ps->ctx);
+        e->pl[e->n] = ps->len[i];
+        e->kind[e->n++] = k;
+    }
+    return 0;
+}
+
+typedef struct {
+    const Params *p;
+    const WorldData *d;
+    const RLJob *j;
+    char job[160];
+    Reward rw[3];  // train, test, largest
+    EvalSet ev;
+} RLState;
+
+static int evaluate(RLState *st, PPO *ppo, long iter, const PPOStats *ps, double *row, HHErr *err) {
+    EvalSet *e = &st->ev;
+    const World *w = &st->d->world;
+    int ctx = st->p->ctx;
+    char comp[48];
+    snprintf(comp, sizeof comp, "eval/%ld", iter);
+    gsl_rng *r = rng_stream_alloc(st->p->seed, st->job, comp);
+    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
+    int rc = rollout_generate(ppo->policy, e->cache, e->pr, e->pl, e->n, ctx, &ro, r, e->resp,
+                              e->rl, err);
+    gsl_rng_free(r);
+    if (!rc) rc = ppo_exact_kl(ppo->policy, ppo->ref, e->pr, e->pl, e->resp, e->rl, e->n, 1.0f,
+                               e->kl, err);
+    memset(row, 0, sizeof(double) * N_COLS);
+    double cnt[4] = {0};  // benign, borderline, red, all
+    for (int i = 0; !rc && i < e->n; i++) row[C_KL] += e->kl[i] / e->n;
+    for (int k = 0; !rc && k < 3; k++) {
+        rc = reward_fn(&st->rw[k], e->pr, e->pl, e->resp, e->rl, e->n, e->s, err);
+        for (int i = 0; !rc && i < e->n; i++) {
+            row[C_TRAIN_PM + k] += e->s[i] / e->n;
+            if (k == 0) row[e->kind[i] >= KIND_REDTEAM ? C_TRAIN_PM_REDTEAM : C_TRAIN_PM_BENIGN] += e->s[i];
+        }
+    }
+    for (int i = 0; !rc && i < e->n; i++) {
+        PromptInfo info;
+        world_prompt_info(w, e->pr + (size_t)i * ctx, e->pl[i], &info);
+        const uint8_t *rr = e->resp + (size_t)i * RESP_MAX;
+        double h = world_help(w, &info, rr, e->rl[i]), x = world_harm(&info, rr, e->rl[i]);
+        int refuse = 0;
+        for (int t = 0; t < e->rl[i]; t++) refuse |= rr[t] == TOK_SORRY;
+        int g = info.kind == KIND_BENIGN ? 0 : info.kind == KIND_BORDERLINE ? 1 : 2;
+        cnt[g]++;
+        if (g == 0) { row[C_HELP_BENIGN] += h; row[C_HARM_BENIGN] += x; }
+        if (g == 1) { row[C_HELP_BORDER] += h; row[C_REFUSE_BORDER] += refuse; }
+        if (g == 2) { row[C_HELP_RED] += h; row[C_HARM_RED] += x; }
+    }
+    double nb = cnt[0] + cnt[1];
+    row[C_TRAIN_PM_BENIGN] = nb ? row[C_TRAIN_PM_BENIGN] / nb : NAN;
+    row[C_TRAIN_PM_REDTEAM] = cnt[2] ? row[C_TRAIN_PM_REDTEAM] / cnt[2] : NAN;
+    for (int c = C_HELP_BENIGN; c <= C_HARM_RED; c++) {
+        int g = c <= C_HARM_BENIGN ? 0 : c <= C_REFUSE_BORDER ? 1 : 2;
+        row[c] = cnt[g] ? row[c] / cnt[g] : NAN;
+    }
+    row[C_ITER] = (double)iter;
+    row[C_SQRT_KL] = sqrt(row[C_KL]);
+    if (ps) {
+        row[C_BATCH_REWARD] = ps->reward;
+        row[C_BATCH_KL] = ps->kl;
+        row[C_ENTROPY] = ps->entropy;
+        row[C_CLIPFRAC] = ps->clipfrac;
+        row[C_APPROX_KL] = ps->approx_kl;
+        row[C_VF_LOSS] = ps->vf_loss;
+        row[C_RESP_LEN] = ps->resp_len;
+        row[C_KL_COEF] = ps->kl_coef;
+    } else {
+        for (int c = C_BATCH_REWARD; c < N_COLS; c++) row[c] = NAN;
+        row[C_KL_COEF] = ppo->kl_coef;
+    }
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// checkpoints
+
+typedef struct {
+    int n, cap;
+    double *rows;  // (cap, N_COLS)
+} Curve;
+
+static int write_curve(hid_t f, const Curve *cv, HHErr *err) {
+    double *col = malloc(sizeof(double) * ((size_t)cv->n + 1));
+    if (!col) return hh_fail(err, HH_EFAIL, "out of memory");
+    int rc = 0;
+    for (int c = 0; !rc && c < N_COLS; c++) {
+        for (int i = 0; i < cv->n; i++) col[i] = cv->rows[(size_t)i * N_COLS + c];
+        char nm[64];
+        snprintf(nm, sizeof nm, "curve/%s", COL[c][0]);
+        hsize_t d[1] = {(hsize_t)cv->n};
+        rc = h5_write(f, nm, H5T_NATIVE_DOUBLE, 1, d, col, COL[c][1], COL[c][2], err);
+    }
+    free(col);
+    return rc;
+}
+
+static int save_ckpt(const Params *p, const char *path, PPO *ppo, const Curve *cv, HHErr *err) {
+    size_t n = ppo->policy->num_params;
+    float *buf = malloc(sizeof(float) * 3 * n);
+    if (!buf) return hh_fail(err, HH_EFAIL, "out of memory");
+    PPOScalars s;
+    ppo_get_state(ppo, buf, buf + n, buf + 2 * n, &s);
+    H5Out o;
+    int rc = h5out_create(&o, path, "rl-checkpoint", p, err);
+    hsize_t d[1] = {n};
+    if (!rc) {
+        rc = h5_write(o.file, "state/params", H5T_NATIVE_FLOAT, 1, d, buf, "weights",
+                      "policy parameters (gpt.h layout)", err) ||
+             h5_write(o.file, "state/adam_m", H5T_NATIVE_FLOAT, 1, d, buf + n, "gradient units",
+                      "AdamW first moment", err) ||
+             h5_write(o.file, "state/adam_v", H5T_NATIVE_FLOAT, 1, d, buf + 2 * n,
+                      "gradient units^2", "AdamW second moment", err) ||
+             h5_attr_double(o.file, "state", "iter", (double)s.iter, err) ||
+             h5_attr_double(o.file, "state", "adam_step", (double)s.adam_step, err) ||
+             h5_attr_double(o.file, "state", "kl_coef", s.kl_coef, err) ||
+             write_curve(o.file, cv, err);
+        if (rc) h5out_abort(&o);
+        else rc = h5out_commit(&o, err);
+    }
+    free(buf);
+    return rc;
+}
+
+// Resume from a checkpoint written with the same params; 0 when there is none.
+static int load_ckpt(const Params *p, const char *path, PPO *ppo, Curve *cv, HHErr *err) {
+    if (access(path, F_OK) != 0) return 0;
+    hid_t f;
+    if (h5in_open(path, "rl-checkpoint", &f, err)) return HH_EINPUT;
+    char *mine = params_to_text(p, NULL), *theirs = NULL;
+    hsize_t dims;
+    H5T_class_t cls;
+    size_t sz;
+    int same = mine && H5LTget_attribute_info(f, "/", "params", &dims, &cls, &sz) >= 0 &&
+               (theirs = malloc(sz + 1)) && H5LTget_attribute_string(f, "/", "params", theirs) >= 0 &&
+               strcmp(mine, theirs) == 0;
+    free(mine);
+    free(theirs);
+    int rc = 0;
+    if (same) {
+        hsize_t dn[1] = {ppo->policy->num_params};
+        void *pa = NULL, *m = NULL, *v = NULL;
+        double it = 0, st = 0, kc = 0;
+        rc = h5_read(f, path, "state/params", H5T_NATIVE_FLOAT, 1, dn, &pa, err) ||
+             h5_read(f, path, "state/adam_m", H5T_NATIVE_FLOAT, 1, dn, &m, err) ||
+             h5_read(f, path, "state/adam_v", H5T_NATIVE_FLOAT, 1, dn, &v, err) ||
+             h5_read_attr_double(f, "state", "iter", &it, err) ||
+             h5_read_attr_double(f, "state", "adam_step", &st, err) ||
+             h5_read_attr_double(f, "state", "kl_coef", &kc, err);
+        PPOScalars s = {(long)it, (long)st, kc};
+        if (!rc) rc = ppo_set_state(ppo, pa, m, v, &s, err);
+        for (int c = 0; !rc && c < N_COLS; c++) {
+            char nm[64];
+            snprintf(nm, sizeof nm, "curve/%s", COL[c][0]);
+            hsize_t d[1] = {0};
+            void *col = NULL;
+            rc = h5_read(f, path, nm, H5T_NATIVE_DOUBLE, 1, d, &col, err);
+            if (!rc && (int)d[0] > cv->cap) rc = hh_fail(err, HH_EINPUT, "%s: curve too long", path);
+            for (int i = 0; !rc && i < (int)d[0]; i++)
+                cv->rows[(size_t)i * N_COLS + c] = ((double *)col)[i];
+            if (!rc) cv->n = (int)d[0];
+            free(col);
+        }
+        free(pa); free(m); free(v);
+    }
+    H5Fclose(f);
+    return rc ? HH_EINPUT : 0;
+}
+
+// ---------------------------------------------------------------------------
+// a run
+
+static void config(const Params *p, PPOConfig *c) {
+    ppo_config_default(c);
+    c->batch = p->rl_batch;
+    c->minibatch = p->rl_minibatch;
+    c->epochs = p->rl_epochs;
+    c->lr = p->rl_lr;
+    c->kl_coef = p->rl_kl_coef;
+    c->kl_adaptive = p->rl_kl_adaptive;
+    c->kl_target = p->rl_kl_target;
+    c->trunc_penalty = p->rl_trunc_penalty;
+}
+
+static int setup(RLState *st, const Params *p, const WorldData *d, const RLJob *j, const char *dir,
+                 GPT **init, HHErr *err) {
+    memset(st, 0, sizeof *st);
+    st->p = p;
+    st->d = d;
+    st->j = j;
+    snprintf(st->job, sizeof st->job, "rl/%s", j->name);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/distill/%s.h5", dir, j->policy);
+    int rc = lm_load(path, "distill", p, j->policy, 64, init, err);
+    const char *stems[3] = {j->train_pm, j->test_pm, j->big_pm};
+    for (int k = 0; !rc && k < 3; k++) rc = load_pm(p, dir, stems[k], &st->rw[k], err);
+    if (!rc) rc = normalise(p, d, *init, st->job, st->rw, 3, err);
+    // the PPO policy runs max(minibatch, min(batch, 64)) rows (ppo.h); sample with as many
+    int rows = p->rl_batch < 64 ? p->rl_batch : 64;
+    if (rows < p->rl_minibatch) rows = p->rl_minibatch;
+    if (rows > 64) rows = 64;
+    if (!rc) rc = evalset_init(d, p->rl_eval_prompts, *init, rows, &st->ev, err);
+    return rc;
+}
+
+static void state_free(RLState *st) {
+    for (int k = 0; k < 3; k++) gpt_free(st->rw[k].m);
+    evalset_free(&st->ev);
+}
+
+static int write_job(hid_t f, const RLJob *j, HHErr *err) {
+    hid_t g = h5_group(f, "job", err);
+    if (g < 0) return HH_EFAIL;
+    H5Gclose(g);
+    return h5_attr_str(f, "job", "policy", j->policy, err) ||
+           h5_attr_str(f, "job", "pm_scale", j->pm_scale, err) ||
+           h5_attr_str(f, "job", "variant", j->variant, err) ||
+           h5_attr_int(f, "job", "seed", j->seed, err) ||
+           h5_attr_str(f, "job", "train_pm", j->train_pm, err) ||
+           h5_attr_str(f, "job", "test_pm", j->test_pm, err) ||
+           h5_attr_str(f, "job", "big_pm", j->big_pm, err);
+}
+
+static int train_loop(RLState *st, PPO *ppo, Curve *cv, const char *ckpt, long stop,
+                      double rate[2], Progress *pr, HHErr *err) {
+    const Params *p = st->p;
+    const SeqSet *ps = &st->d->prompts[SPLIT_TRAIN];
+    int B = p->rl_batch, rc = 0;
+    uint8_t *pb = malloc((size_t)B * ps->ctx);
+    int32_t *pl = malloc(sizeof(int32_t) * B);
+    if (!pb || !pl) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    if (!rc && cv->n == 0) rc = evaluate(st, ppo, 0, NULL, cv->rows, err), cv->n += !rc;
+    long nrate = 0;
+    for (long it = ppo->iter; !rc && it < p->rl_iters && it < stop; it++) {
+        char comp[48];
+        snprintf(comp, sizeof comp, "iter/%ld", it);
+        gsl_rng *r = rng_stream_alloc(p->seed, st->job, comp);
+        for (int b = 0; b < B; b++) {
+            int k = (int)rng_below(r, (unsigned long)ps->n);
+            memcpy(pb + (size_t)b * ps->ctx, ps->tok + (size_t)k * ps->ctx, (size_t)ps->ctx);
+            pl[b] = ps->len[k];
+        }
+        PPOStats s;
+        rc = ppo_iterate(ppo, pb, pl, B, reward_fn, &st->rw[0], r, &s, err);
+        gsl_rng_free(r);
+        if (rc) break;
+        rate[0] += s.rollout_tok_s;
+        rate[1] += s.update_tok_s;
+        nrate++;
+        if ((it + 1) % p->rl_eval_every == 0 || it + 1 == p->rl_iters) {
+            rc = evaluate(st, ppo, it + 1, &s, cv->rows + (size_t)cv->n * N_COLS, err);
+            if (!rc) cv->n++;
+            if (!rc && it + 1 < p->rl_iters) rc = save_ckpt(p, ckpt, ppo, cv, err);
+        }
+        progress_update(pr, it + 1, "reward %.3f KL %.2f", s.reward, s.kl);
+    }
+    if (nrate) { rate[0] /= nrate; rate[1] /= nrate; }
+    free(pb);
+    free(pl);
+    return rc;
+}
+
+int rl_train(const Params *p, const WorldData *d, const RLJob *j, const char *dir,
+             const StageOpts *so, HHErr *err) {
+    RLState st;
+    GPT *init = NULL;
+    char path[1024], ckpt[1024], sub[1024];
+    snprintf(path, sizeof path, "%s/rl/%s.h5", dir, j->name);
+    snprintf(ckpt, sizeof ckpt, "%s/rl/%s.ckpt.h5", dir, j->name);
+    snprintf(sub, sizeof sub, "%s/rl", dir);
+    int rc = setup(&st, p, d, j, dir, &init, err);
+    PPOConfig cfg;
+    config(p, &cfg);
+    PPO *ppo = rc ? NULL : ppo_alloc(init, &cfg, err);
+    if (!rc && !ppo) rc = HH_EFAIL;
+    Curve cv = {0, p->rl_iters / p->rl_eval_every + 3, NULL};
+    cv.rows = calloc((size_t)cv.cap * N_COLS, sizeof(double));
+    if (!rc && !cv.rows) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    if (!rc) rc = hh_mkdirs(sub, err);
+    if (!rc) rc = load_ckpt(p, ckpt, ppo, &cv, err);
+    long resumed = rc ? 0 : ppo->iter;
+    Progress pr;
+    char label[160];
+    snprintf(label, sizeof label, "rl %s:", j->name);
+    progress_start(&pr, label, p->rl_iters, so->quiet);
+    double rate[2] = {0, 0};
+    long stop = so->stop_after > 0 ? resumed + so->stop_after : p->rl_iters;
+    if (!rc) rc = train_loop(&st, ppo, &cv, ckpt, stop, rate, &pr, err);
+    if (!rc && ppo->iter < p->rl_iters) {
+        progress_done(&pr, "stopped at iteration %ld as asked; rerun to resume", ppo->iter);
+    } else if (!rc) {
+        H5Out o;
+        if (!(rc = h5out_create(&o, path, "rl", p, err))) {
+            rc = write_job(o.file, j, err) || write_curve(o.file, &cv, err) ||
+                 h5_attr_double(o.file, "/", "rollout_tok_s", rate[0], err) ||
+                 h5_attr_double(o.file, "/", "update_tok_s", rate[1], err);
+            if (rc) h5out_abort(&o);
+            else rc = h5out_commit(&o, err);
+        }
+        if (!rc) unlink(ckpt);
+        const double *f = cv.rows, *l = cv.rows + (size_t)(cv.n - 1) * N_COLS;
+        if (!rc)
+            progress_done(&pr, "%sKL %.2f, train PM %.2f -> %.2f, test PM %.2f -> %.2f, help "
+                          "benign %.3f -> %.3f, harm red-team %.3f -> %.3f; %.0f rollout tok/s, "
+                          "%.0f update tok/s", resumed ? "(resumed) " : "", l[C_KL],
+                          f[C_TRAIN_PM], l[C_TRAIN_PM], f[C_TEST_PM], l[C_TEST_PM],
+                          f[C_HELP_BENIGN], l[C_HELP_BENIGN], f[C_HARM_RED], l[C_HARM_RED],
+                          rate[0], rate[1]);
+    }
+    free(cv.rows);
+    ppo_free(ppo);
+    gpt_free(init);
+    state_free(&st);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// best-of-n, exact under the empirical distribution of K samples per prompt
+
+typedef struct {
+    double s;  // train-PM score (the selection criterion)
+    int i;     // sample index
+} Ranked;
+
+static int by_score(const void *a, const void *b) {
+    const Ranked *x = a, *y = b;
+    return x->s < y->s ? -1 : x->s > y->s ? 1 : x->i - y->i;
+}
+
+enum { B_TRAIN, B_TEST, B_BIG, B_HELP_BENIGN, B_HARM_RED, B_HELP_RED, N_BMET };
+
+// For one prompt's K samples (metrics met[K][N_BMET], train scores s): the
+// KL of best-of-n from the empirical distribution and the expected metrics.
+static double bon_prompt(const double *s, const double (*met)[N_BMET], int K, int n, Ranked *rk,
+                         double *out) {
+    for (int i = 0; i < K; i++) rk[i] = (Ranked){s[i], i};
+    qsort(rk, (size_t)K, sizeof *rk, by_score);
+    double kl = 0, below = 0;
+    for (int m = 0; m < N_BMET; m++) out[m] = 0;
+    for (int g0 = 0; g0 < K;) {
+        int g1 = g0;
+        while (g1 < K && rk[g1].s == rk[g0].s) g1++;  // tie group [g0, g1)
+        int c = g1 - g0;
+        double pg = pow((double)g1 / K, n) - pow(below / K, n);
+        if (pg > 0) kl += pg * log(pg * K / c);
+        for (int q = g0; q < g1; q++)
+            for (int m = 0; m < N_BMET; m++) out[m] += pg / c * met[rk[q].i][m];
+        below = g1;
+        g0 = g1;
+    }
+    return kl;
+}
+
+int rl_best_of_n(const Params *p, const WorldData *d, const RLJob *j, const char *dir,
+                 const StageOpts *so, HHErr *err) {
+    RLState st;
+    GPT *init = NULL;
+    char path[1024], sub[1024];
+    snprintf(sub, sizeof sub, "%s/bon", dir);
+    snprintf(path, sizeof path, "%s/bon/%s_%s_%s.h5", dir, j->policy, j->pm_scale, j->variant);
+    int rc = setup(&st, p, d, j, dir, &init, err);
+    const SeqSet *ps = &d->prompts[SPLIT_TEST];
+    int K = p->rl_bon_samples, P = p->rl_bon_prompts < ps->n ? p->rl_bon_prompts : ps->n;
+    size_t N = (size_t)K * P;
+    uint8_t *pr = malloc(N * ps->ctx), *resp = malloc(N * RESP_MAX);
+    int32_t *pl = malloc(sizeof(int32_t) * N), *rl = malloc(sizeof(int32_t) * N);
+    double *sc = malloc(sizeof(double) * N * 3), (*met)[N_BMET] = malloc(sizeof *met * N);
+    Ranked *rk = malloc(sizeof(Ranked) * K);
+    GPTCache *c = rc ? NULL : gpt_cache_alloc(&init->cfg, 64, err);
+    if (!rc && (!pr || !resp || !pl || !rl || !sc || !met || !rk || !c))
+        rc = hh_fail(err, HH_EFAIL, "out of memory");
+    for (size_t i = 0; !rc && i < N; i++) {
+        memcpy(pr + i * ps->ctx, ps->tok + (i / K) * ps->ctx, (size_t)ps->ctx);
+        pl[i] = ps->len[i / K];
+    }
+    Progress pg;
+    char label[160];
+    snprintf(label, sizeof label, "bon %s_%s_%s:", j->policy, j->pm_scale, j->variant);
+    progress_start(&pg, label, 1, so->quiet);
+    gsl_rng *r = rng_stream_alloc(p->seed, st.job, "bon");
+    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
+    if (!rc) rc = rollout_generate(init, c, pr, pl, (int)N, ps->ctx, &ro, r, resp, rl, err);
+    gsl_rng_free(r);
+    for (int k = 0; !rc && k < 3; k++) rc = reward_fn(&st.rw[k], pr, pl, resp, rl, (int)N, sc + k * N, err);
+    for (size_t i = 0; !rc && i < N; i++) {
+        PromptInfo info;
+        world_prompt_info(&d->world, pr + i * ps->ctx, pl[i], &info);
+        const uint8_t *rr = resp + i * RESP_MAX;
+        for (int k = 0; k < 3; k++) met[i][k] = sc[k * N + i];
+        met[i][B_HELP_BENIGN] = met[i][B_HELP_RED] = world_help(&d->world, &info, rr, rl[i]);
+        met[i][B_HARM_RED] = world_harm(&info, rr, rl[i]);
+    }
+    int nn = 0;
+    while ((1 << nn) <= p->rl_bon_max) nn++;
+    double (*tab)[N_BMET + 3] = calloc((size_t)nn, sizeof *tab);  // n, kl_an, kl_ex, metrics
+    if (!rc && !tab) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    for (int q = 0; !rc && q < nn; q++) {
+        int n = 1 << q;
+        double out[N_BMET], cnt[3] = {0};
+        tab[q][0] = n;
+        tab[q][1] = log((double)n) - (n - 1.0) / n;
+        for (int i = 0; i < P; i++) {
+            int red = ps->kind[i] >= KIND_REDTEAM;
+            tab[q][2] += bon_prompt(sc + (size_t)i * K, met + (size_t)i * K, K, n, rk, out) / P;
+            for (int m = 0; m < 3; m++) tab[q][3 + m] += out[m] / P;
+            if (!red) { tab[q][3 + B_HELP_BENIGN] += out[B_HELP_BENIGN]; cnt[0]++; }
+            else {
+                tab[q][3 + B_HARM_RED] += out[B_HARM_RED];
+                tab[q][3 + B_HELP_RED] += out[B_HELP_RED];
+                cnt[1]++;
+            }
+        }
+        tab[q][3 + B_HELP_BENIGN] /= cnt[0] ? cnt[0] : NAN;
+        tab[q][3 + B_HARM_RED] /= cnt[1] ? cnt[1] : NAN;
+        tab[q][3 + B_HELP_RED] /= cnt[1] ? cnt[1] : NAN;
+    }
+    static const char *BN[N_BMET + 3][3] = {
+        {"n", "samples", "best of n"},
+        {"kl_analytic", "nats", "log n - (n-1)/n (an upper bound when scores tie)"},
+        {"kl_exact", "nats", "KL of best-of-n from the empirical initial-policy distribution, ties exact"},
+        {"train_pm", "normalised score", "expected train-PM reward of the best of n"},
+        {"test_pm", "normalised score", "expected test-PM score of the best of n"},
+        {"big_pm", "normalised score", "expected largest-PM score of the best of n"},
+        {"help_benign", "gold help [0,1]", "expected gold help on benign and borderline prompts"},
+        {"harm_redteam", "gold harm [0,1]", "expected gold harm on red-team prompts"},
+        {"help_redteam", "gold help [0,1]", "expected gold help on red-team prompts"}};
+    H5Out o;
+    if (!rc) rc = hh_mkdirs(sub, err);
+    if (!rc && !(rc = h5out_create(&o, path, "bon", p, err))) {
+        double *col = malloc(sizeof(double) * nn);
+        rc = !col || write_job(o.file, j, err);
+        for (int k = 0; !rc && k < N_BMET + 3; k++) {
+            for (int q = 0; q < nn; q++) col[q] = tab[q][k];
+            char nm[64];
+            snprintf(nm, sizeof nm, "bon/%s", BN[k][0]);
+            hsize_t dd[1] = {(hsize_t)nn};
+            rc = h5_write(o.file, nm, H5T_NATIVE_DOUBLE, 1, dd, col, BN[k][1], BN[k][2], err);
+        }
+        free(col);
+        if (rc) { h5out_abort(&o); rc = HH_EFAIL; }
+        else rc = h5out_commit(&o, err);
+    }
+    if (!rc)
+        progress_done(&pg, "n=%d: KL %.2f (analytic %.2f), train PM %.2f, test PM %.2f, help "
+                      "benign %.3f, harm red-team %.3f -> %s", 1 << (nn - 1), tab[nn - 1][2],
+                      tab[nn - 1][1], tab[nn - 1][3], tab[nn - 1][4], tab[nn - 1][3 + B_HELP_BENIGN],
+                      tab[nn - 1][3 + B_HARM_RED], path);
+    free(tab);
+    free(pr); free(resp); free(pl); free(rl); free(sc); free(met); free(rk);
+    gpt_cache_free(c);
+    gpt_free(init);
+    state_free(&st);
+    return rc;
+}
