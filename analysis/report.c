@@ -51,6 +51,14 @@ static void fmt_count(char *buf, size_t n, double v) {
     else snprintf(buf, n, "%.0f", v);
 }
 
+// Tics at the size sweep's training-set sizes (a log axis spanning less than
+// a decade otherwise shows one tic).
+static void size_tics(const Report *R, FILE *f) {
+    fputs("set xtics (", f);
+    for (int j = 0; j < R->sw.nsize; j++) fprintf(f, "%s\"%d\" %d", j ? ", " : "", R->sw.size[j], R->sw.size[j]);
+    fputs(")\n", f);
+}
+
 // Pooled-HH accuracy of a group with its Wilson interval.
 static StatsCI group_acc(const PMRec *const *g, int ng, const PairSel *s) {
     return acc_ci(pm_count(g, ng, NULL, 0, s));
@@ -210,13 +218,17 @@ static void fig07_plot(const Report *R, FILE *f) {
             R->have_fit ? R->fit.coef[0] : NAN, R->have_fit ? R->fit.coef[1] : NAN,
             R->have_fit ? R->fit.coef[2] : NAN);
     gp_loop_begin(f, "fig07_pm_accuracy_scaling");
-    fputs("set multiplot layout 1,2 title \"PM accuracy vs comparisons and PM size (cf. Bai et al. 2022, "
-          "Fig. 7)\" font \",16\"\nset logscale x\nset ylabel \"held-out HH accuracy (fraction)\"\n", f);
+    char fit[256] = "no fit (too few scales or sizes)";
     if (R->have_fit)
-        fprintf(f, "set label 1 \"dashed: fit acc = %.3f %+.4f ln P %+.4f ln N   (R^2 = %.2f, n = %zu)\" "
-                   "at graph 0.02, graph 0.04 font \",10\"\n", R->fit.coef[0], R->fit.coef[1],
-                R->fit.coef[2], R->fit.r2, R->fit.n);
-    fputs("set xlabel \"training comparisons N (HH mix)\"\nset offsets graph 0.05, graph 0.05, 0, 0\nplot ", f);
+        snprintf(fit, sizeof fit, "dashed: least-squares fit acc = %.3f %+.4f ln P %+.4f ln N  (R^2 = %.2f, "
+                 "n = %zu PMs)", R->fit.coef[0], R->fit.coef[1], R->fit.coef[2], R->fit.r2, R->fit.n);
+    fprintf(f, "set multiplot layout 1,2 title \"PM accuracy vs comparisons and PM size (cf. Bai et al. 2022, "
+               "Fig. 7)\\n{/*0.7 %s}\" font \",16\"\nset logscale x\n"
+               "set ylabel \"held-out HH accuracy (fraction)\"\n", fit);
+    fputs("set xlabel \"training comparisons N (HH mix)\"\nset autoscale xfix\n"
+          "set offsets graph 0.06, graph 0.06, graph 0.02, graph 0.02\nset key bottom right\n", f);
+    size_tics(R, f);
+    fputs("plot ", f);
     for (int i = 0; i < sw->nscale; i++) {
         fmt_count(pc, sizeof pc, sw->nparams[i]);
         fprintf(f, "$byN index %d u 1:2:3:4 w yerrorlines lt %d title \"%s (%s params)\", "
@@ -224,11 +236,11 @@ static void fig07_plot(const Report *R, FILE *f) {
                 sw->scale[i], pc, sw->nparams[i], report_lt(R, sw->scale[i]));
     }
     fputs("0.5 w l lt 10 title \"chance\"\n", f);
-    fputs("set xlabel \"PM parameters P\"\nplot ", f);
+    fputs("set xlabel \"PM parameters P\"\nset xtics auto\nset format x \"%.0s%c\"\nplot ", f);
     for (int j = 0; j < sw->nsize; j++)
         fprintf(f, "$byP index %d u 1:2:3:4 w yerrorlines lt %d title \"N = %d\", fit(x, %d) w l lt %d "
                    "dt 2 notitle, \\\n  ", j, 1 + j % 8, sw->size[j], sw->size[j], 1 + j % 8);
-    fputs("0.5 w l lt 10 title \"chance\"\nunset label 1\nunset multiplot\n", f);
+    fputs("0.5 w l lt 10 title \"chance\"\nunset multiplot\n", f);
     gp_loop_end(f);
 }
 
@@ -313,7 +325,7 @@ int report_pmp(Report *R, HHErr *err) {
     if (!R->sw.has_pmp || !R->sw.has_nopmp)
         return report_missing(R, t, "the size sweep was not run both with and without PMP ([pm] pmp = 2)", err);
     FILE *f = gp_begin(R->os, R->outdir, "pmp_accuracy", "PM accuracy with and without preference-model "
-                       "pretraining (PMP; cf. Bai et al. 2022, Sec. 2 and Fig. 7)", &R->gi, 1100, 750, err);
+                       "pretraining (PMP; cf. Bai et al. 2022, Sec. 2 and Fig. 7)", &R->gi, 1300, 750, err);
     if (!f) return tab_free(t), err->code;
     fputs("$pmp << EOD\n# n_train acc_pmp lo hi acc_nopmp lo hi; one block per scale\n", f);
     int rc = 0;
@@ -325,7 +337,10 @@ int report_pmp(Report *R, HHErr *err) {
     gp_loop_begin(f, "pmp_accuracy");
     fputs("set title \"PM accuracy with (solid) and without (dashed) PMP (cf. Bai et al. 2022, PMP)\"\n"
           "set logscale x\nset xlabel \"training comparisons N (HH mix)\"\n"
-          "set ylabel \"held-out HH accuracy (fraction)\"\nset offsets graph 0.05, graph 0.05, 0, 0\nplot ", f);
+          "set ylabel \"held-out HH accuracy (fraction)\"\nset autoscale xfix\n"
+          "set offsets graph 0.06, graph 0.06, graph 0.02, graph 0.02\nset key outside right top\n", f);
+    size_tics(R, f);
+    fputs("plot ", f);
     for (int i = 0; i < R->sw.nscale; i++) {
         int lt = report_lt(R, R->sw.scale[i]);
         fprintf(f, "$pmp index %d u 1:2:3:4 w yerrorlines lt %d title \"%s, PMP\", "
@@ -379,7 +394,7 @@ int report_gold(Report *R, HHErr *err) {
     tab_attr_double(t, "ceiling", ceil);
     if (!R->sw.nsize) return report_missing(R, t, "no size-sweep PMs in the run", err);
     FILE *f = gp_begin(R->os, R->outdir, "beyond_gold_vs_crowd", "PM accuracy against gold vs against "
-                       "crowd labels (beyond Bai et al. 2022)", &R->gi, 1100, 750, err);
+                       "crowd labels (beyond Bai et al. 2022)", &R->gi, 1350, 750, err);
     if (!f) return tab_free(t), err->code;
     gold_rows(R, t, f);
     fprintf(f, "ceiling = %.6f\n", ceil);
@@ -387,15 +402,17 @@ int report_gold(Report *R, HHErr *err) {
     fputs("set title \"PM accuracy against the gold preference (solid) and crowd labels (dashed)\\n"
           "{/*0.8 beyond Bai et al. 2022: a simulation knows the truth}\"\n"
           "set logscale x\nset xlabel \"training comparisons N (HH mix)\"\n"
-          "set ylabel \"held-out HH accuracy (fraction)\"\nset offsets graph 0.05, graph 0.05, 0, 0\n"
-          "set key bottom right\nplot ", f);
+          "set ylabel \"held-out HH accuracy (fraction)\"\nset autoscale xfix\n"
+          "set offsets graph 0.06, graph 0.06, graph 0.02, graph 0.02\nset key outside right top\n", f);
+    size_tics(R, f);
+    fputs("plot ", f);
     for (int i = 0; i < R->sw.nscale; i++) {
         int lt = report_lt(R, R->sw.scale[i]);
         fprintf(f, "$gold index %d u 1:5:6:7 w yerrorlines lt %d title \"%s vs gold\", "
                    "$gold index %d u 1:2:3:4 w yerrorlines lt %d dt 2 pt 6 title \"%s vs crowd\", \\\n  ",
                 i, lt, R->sw.scale[i], i, lt, R->sw.scale[i]);
     }
-    fputs("ceiling w l lt 9 dt 3 title sprintf(\"crowd labels agree with gold: %.3f\", ceiling), "
+    fputs("ceiling w l lt 9 dt 3 title sprintf(\"crowd label = gold: %.3f\\n(crowd accuracy of a gold-perfect PM)\", ceiling), "
           "0.5 w l lt 10 title \"chance\"\n", f);
     gp_loop_end(f);
     return report_put(R, t, err);

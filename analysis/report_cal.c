@@ -112,7 +112,8 @@ static int cal_one(Report *R, CalTabs *T, FILE *f, const char *kind, const char 
         tab_seti(T->margin, i, "count", (long)mb[b].count), tab_seti(T->margin, i, "correct", (long)mb[b].correct);
         tab_setf(T->margin, i, "acc", mb[b].acc), tab_setf(T->margin, i, "acc_lo", mb[b].ci_lo);
         tab_setf(T->margin, i, "acc_hi", mb[b].ci_hi), tab_setf(T->margin, i, "ideal_mean", mb[b].ideal_mean);
-        if (mb[b].count) fprintf(f, "%.6f %.6f %.6f %.6f\n", mb[b].centre, mb[b].acc, mb[b].ci_lo, mb[b].ci_hi);
+        double x = log(mb[b].ideal_mean / (1 - mb[b].ideal_mean));  // |d| whose sigmoid is the bin's mean
+        if (mb[b].count) fprintf(f, "%.6f %.6f %.6f %.6f\n", x, mb[b].acc, mb[b].ci_lo, mb[b].ci_hi);
     }
     for (int b = 0; b < CAL_BINS; b++) {
         size_t i = tab_add_row(T->rel);
@@ -165,7 +166,7 @@ static int cal_panel(Report *R, CalTabs *T, FILE *f, int kind, HHErr *err) {
     const PMRec *g[REPORT_MAX_G];
     PairSel s = pairsel_all();
     s.setmask = kind ? 0 : 1;
-    fprintf(f, "$cal%d << EOD\n# |d| bin centre, acc, lo, hi; one block per scale\n", kind);
+    fprintf(f, "$cal%d << EOD\n# abs(d) at the bin mean of sigmoid(abs(d)), acc, lo, hi; one block per scale\n", kind);
     for (int i = 0; i < R->sw.nscale; i++) {
         const char *sc = R->sw.scale[i];
         int ng = kind ? report_hh_group(R, sc, g) : report_mix_group(R, sc, 1.0, g);
@@ -180,15 +181,16 @@ static int cal_panel(Report *R, CalTabs *T, FILE *f, int kind, HHErr *err) {
 static void cal_plot(const Report *R, FILE *f, int have_help) {
     gp_loop_begin(f, "fig09_calibration");
     fprintf(f, "set multiplot layout 1,%d title \"PM calibration: accuracy vs score difference (cf. Bai et "
-               "al. 2022, Fig. 9)\" font \",16\"\nset xlabel \"|PM score difference| of the pair\"\n"
+               "al. 2022, Fig. 9)\" font \",16\"\nset xlabel \"|PM score difference| of the pair (bin mean)\"\n"
                "set ylabel \"accuracy (fraction)\"\nset yrange [0.3:1.02]\nset xrange [0:*]\nset key bottom right\n",
             have_help ? 2 : 1);
     for (int k = have_help ? 0 : 1; k < 2; k++) {
         fprintf(f, "set title \"%s\"\nplot ", k ? "HH PM, pooled HH test set"
-                                                 : "helpful-only PM (100%% helpful data), helpful test set");
-        for (int i = 0; i < R->sw.nscale; i++)
-            fprintf(f, "$cal%d index %d u 1:2:3:4 w yerrorlines lt %d title \"%s\", \\\n  ", k, i,
-                    report_lt(R, R->sw.scale[i]), R->sw.scale[i]);
+                                                 : "helpful-only PM (100% helpful data), helpful test set");
+        for (int i = 0; i < R->sw.nscale; i++)  // the largest scale with intervals, the others as thin lines
+            fprintf(f, i + 1 < R->sw.nscale ? "$cal%d index %d u 1:2 w lp lt %d lw 1 ps 0.8 title \"%s\", \\\n  "
+                                            : "$cal%d index %d u 1:2:3:4 w yerrorlines lt %d lw 2.5 title \"%s (95%% CI)\", \\\n  ",
+                    k, i, report_lt(R, R->sw.scale[i]), R->sw.scale[i]);
         fputs("1/(1+exp(-x)) w l lt 9 title \"ideal 1/(1+e^{-|d|})\", 0.5 w l lt 10 title \"chance\"\n", f);
     }
     fputs("unset multiplot\n", f);
@@ -259,21 +261,22 @@ static void mix_plot(const Report *R, FILE *f) {
     gp_loop_begin(f, "fig19_accuracy_vs_mix");
     fprintf(f, "set multiplot layout 2,2 title \"PM accuracy vs %% helpful data at %d comparisons "
                "(cf. Bai et al. 2022, Fig. 19)\" font \",16\"\nset xlabel \"helpful share of the "
-               "training comparisons (%%)\"\nset xrange [-3:103]\nset key bottom center horizontal\n",
+               "training comparisons (%%)\"\nset xrange [-3:103]\nset key bottom left\n",
             R->sw.mix_n);
-    for (int p = 0; p < 4; p++) {
+    for (int p = 0; p < 4; p++) {  // one key, in the emptiest panel (lower right)
         int col = 2 + 4 * (p % 2) + (p >= 2 ? 3 : 0);
-        fprintf(f, "set title \"%s\"\nset ylabel \"%s\"\nplot ", PANEL[p],
-                p < 2 ? "accuracy (fraction)" : "accuracy / max over mixes");
+        fprintf(f, "%s\nset title \"%s%s\"\nset ylabel \"%s\"\nplot ", p == 3 ? "set key" : "unset key", PANEL[p],
+                p < 2 ? " (dashed: chance)" : "", p < 2 ? "accuracy (fraction)" : "accuracy / max over mixes");
         for (int i = 0; i < R->sw.nscale; i++) {
+            const char *sc = R->sw.scale[i], *ti = p == 3 ? "title" : "notitle";
             if (p < 2)
-                fprintf(f, "$mix index %d u 1:%d:%d:%d w yerrorlines lt %d title \"%s\", \\\n  ", i, col,
-                        col + 1, col + 2, report_lt(R, R->sw.scale[i]), R->sw.scale[i]);
+                fprintf(f, "$mix index %d u 1:%d:%d:%d w yerrorlines lt %d notitle, \\\n  ", i, col,
+                        col + 1, col + 2, report_lt(R, sc));
             else
-                fprintf(f, "$mix index %d u 1:%d w lp lt %d title \"%s\", \\\n  ", i, col,
-                        report_lt(R, R->sw.scale[i]), R->sw.scale[i]);
+                fprintf(f, "$mix index %d u 1:%d w lp lt %d %s \"%s\", \\\n  ", i, col,
+                        report_lt(R, sc), ti, p == 3 ? sc : "");
         }
-        fputs(p < 2 ? "0.5 w l lt 10 title \"chance\"\n" : "1 w l lt 10 notitle\n", f);
+        fputs(p < 2 ? "0.5 w l lt 10 notitle\n" : "1 w l lt 10 notitle\n", f);
     }
     fputs("unset multiplot\n", f);
     gp_loop_end(f);
@@ -357,9 +360,10 @@ int report_fig25(Report *R, HHErr *err) {
     fputs("set title \"PM accuracy on pairs whose higher PM score exceeds a threshold (cf. Bai et al. 2022, Fig. 25)\"\n"
           "set xlabel \"threshold on the higher score of the pair (sd of policy-sample scores above their mean)\"\n"
           "set ylabel \"held-out HH accuracy (fraction)\"\nset key bottom left\nplot ", f);
-    for (int i = 0; i < R->sw.nscale; i++)
-        fprintf(f, "$thr index %d u 1:2:3:4 w yerrorlines lt %d title \"%s\", \\\n  ", i,
-                report_lt(R, R->sw.scale[i]), R->sw.scale[i]);
+    for (int i = 0; i < R->sw.nscale; i++)  // the largest scale with intervals, the others as thin lines
+        fprintf(f, i + 1 < R->sw.nscale ? "$thr index %d u 1:2 w lp lt %d lw 1 ps 0.7 title \"%s\", \\\n  "
+                                        : "$thr index %d u 1:2:3:4 w yerrorlines lt %d lw 2.5 title \"%s (95%% CI)\", \\\n  ",
+                i, report_lt(R, R->sw.scale[i]), R->sw.scale[i]);
     fputs("0.5 w l lt 10 title \"chance\"\n", f);
     gp_loop_end(f);
     return report_put(R, t, err);
