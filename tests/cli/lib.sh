@@ -25,3 +25,9 @@ expect_bad_params() {
   elif ! grep -qE "$pat" "$TMP/err"; then bad "$name" "message '$(cat "$TMP/err")' lacks /$pat/"
   else ok "$name"; fi
 }
+
+# h5col FILE DATASET: the dataset's values, one per line (first DATA block only).
+h5col() {
+  h5dump -d "$2" -y "$1" 2>/dev/null | sed -n '/DATA {/,/}/{p;/}/q}' | tr ',' '\n' |
+    grep -oE -- '-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?'
+}

@@ -21,7 +21,7 @@ done
 # the model files hold the documented tensors and a decreasing loss
 if h5dump -H -d /model/h.0.attn.c_attn.weight "$TMP/j1/lm/s.h5" | grep -q '( 96, 32 )'; then
   ok "c_attn weight is (3C, C)"; else bad "c_attn weight is (3C, C)" "shape differs"; fi
-loss=$(h5dump -d /curve/heldout_loss -y "$TMP/j1/lm/s.h5" | sed -n '/DATA {/,/}/p' | grep -oE '[0-9]+\.[0-9]+(e[-+]?[0-9]+)?')
+loss=$(h5col "$TMP/j1/lm/s.h5" /curve/heldout_loss)
 first=$(echo "$loss" | head -1); last=$(echo "$loss" | tail -1)
 if awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a - 0.1) }'; then ok "held-out loss falls ($first -> $last)"
 else bad "held-out loss falls" "$first -> $last"; fi
@@ -57,3 +57,20 @@ if grep -q "pretrain: 0 jobs to run" "$TMP/err2" && grep -q "distill: 2 jobs to 
   ok "changed [distill] reruns distill and pm only"; else bad "changed [distill] reruns distill and pm only" "$(cat "$TMP/err2")"; fi
 if h5diff --exclude-attribute / "$TMP/j1/lm/s.h5" "$R/lm/s.h5" >/dev/null 2>&1; then
   ok "run's lm/s.h5 equals the pretrain command's"; else bad "run's lm/s.h5 equals the pretrain command's" "differs"; fi
+
+# RL: PPO and best-of-n on the smoke PMs; identical for 1 and 2 jobs; KL exact and >= 0
+expect_exit "rl smoke, 2 jobs" 0 "$HH" rl $P -o "$TMP/j1" --jobs 2 --quiet
+cp -r "$TMP/j1/pm" "$TMP/j1/pmp" "$TMP/j2/"
+expect_exit "rl smoke, 1 job, stopped after 10 iterations" 0 "$HH" rl $P -o "$TMP/j2" --jobs 1 --stop-after 10 --quiet
+expect_exit "rl smoke, 1 job, resumed" 0 "$HH" rl $P -o "$TMP/j2" --jobs 1 --quiet
+for f in rl/s_s_hh_s0.h5 rl/xs_s_helpful_s0.h5 bon/s_s_hh.h5; do
+  if [ -s "$TMP/j1/$f" ] && h5diff --exclude-attribute / "$TMP/j1/$f" "$TMP/j2/$f" >"$TMP/diff" 2>&1 && [ ! -s "$TMP/diff" ]; then
+    ok "$f identical for 2 jobs and 1 job resumed"; else bad "$f identical for 2 jobs and 1 job resumed" "$(head -3 "$TMP/diff")"; fi
+done
+kl=$(h5col "$TMP/j1/rl/s_s_hh_s0.h5" /curve/kl); rw=$(h5col "$TMP/j1/rl/s_s_hh_s0.h5" /curve/train_pm)
+if echo "$kl" | awk 'NR==1 && $1 != 0 {bad=1} $1 < 0 {bad=1} END {exit bad}'; then
+  ok "KL is 0 at the start and never negative"; else bad "KL is 0 at the start and never negative" "$(echo $kl)"; fi
+k0=$(echo "$kl" | head -1); k1=$(echo "$kl" | tail -1); r0=$(echo "$rw" | head -1); r1=$(echo "$rw" | tail -1)
+if awk -v a="$k0" -v b="$k1" -v c="$r0" -v d="$r1" 'BEGIN { exit !(b > a + 0.5 && d > c + 0.3) }'; then
+  ok "KL and train-PM reward rise (KL $k0 -> $k1, reward $r0 -> $r1)"
+else bad "KL and train-PM reward rise" "KL $k0 -> $k1, reward $r0 -> $r1"; fi
