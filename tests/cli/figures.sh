@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# figures.sh - hhfit end to end on a fresh smoke run: tables.h5 with every
+# table and its columns and units, figure scripts that run alone under
+# gnuplot, one claims.md row per claims.tsv id, clean refusals of bad input,
+# identical results from two runs, and earlier results kept when a run fails.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/cli/lib.sh
+FIT=${HHFIT:-bin/hhfit}
+P=params/smoke.ini
+R=$TMP/run
+
+t0=$(date +%s)
+for s in world pretrain distill pm; do
+  "$HH" "$s" $P -o "$R" --quiet || { bad "smoke run ($s)" "hhsim $s failed"; exit 1; }
+done
+echo "# smoke run for hhfit took $(( $(date +%s) - t0 )) s"
+
+expect_exit "hhfit on the smoke run" 0 "$FIT" "$R" -o "$TMP/res" --quiet
+
+# --- tables.h5: every table, key columns, units, provenance
+H=$TMP/res/tables.h5
+h5dump -H "$H" >"$TMP/h" 2>&1
+for t in pm_runs crowd_agreement fig07_accuracy fit_loglinear pmp_vs_nopmp fig08_accuracy_by_turn \
+         fig09_accuracy_by_margin calibration_reliability calibration_ece fig19_accuracy_vs_mix \
+         fig25_accuracy_above_threshold beyond_gold_vs_crowd claims; do
+  if grep -q "DATASET \"/\?$t\"" "$TMP/h"; then ok "tables.h5 has /$t"; else bad "tables.h5 has /$t" "missing"; fi
+done
+cols() {  # cols TABLE COL...: the table's compound type has these members
+  local t=$1; shift
+  local miss=""
+  for c in "$@"; do h5dump -H -d "/$t" "$H" | grep -q "\"$c\";" || miss="$miss $c"; done
+  if [ -z "$miss" ]; then ok "/$t columns"; else bad "/$t columns" "missing:$miss"; fi
+}
+cols fit_loglinear param estimate se ci_lo ci_hi paper r2 chisq n dof
+cols fig07_accuracy scale params n_train acc acc_lo acc_hi acc_fit
+cols calibration_ece pm scale ece ece_lo ece_hi ece_null
+cols fig19_accuracy_vs_mix scale help_frac test_set acc acc_norm
+cols claims id estimate ci_lo ci_hi criterion verdict
+if h5dump -A -d /fig07_accuracy "$H" | grep -A10 'FIELD_6_UNITS' | grep -q '"fraction"'; then
+  ok "column units as FIELD_k_UNITS"; else bad "column units as FIELD_k_UNITS" "acc has no 'fraction'"; fi
+if h5dump -a /hhsim_kind "$H" | grep -q '"results"' && h5dump -a /params "$H" | grep -q 'seed = 7'; then
+  ok "provenance carries the run's params"; else bad "provenance carries the run's params" "kind or seed missing"; fi
+
+# --- every figure script runs alone and draws a PNG and a PDF
+mkdir -p "$TMP/png"
+n=0
+for g in "$TMP"/res/*.gp; do
+  b=$(basename "$g" .gp); n=$((n + 1))
+  if gnuplot -e "outdir='$TMP/png'" "$g" >"$TMP/gp.err" 2>&1 && [ -s "$TMP/png/$b.png" ] && [ -s "$TMP/png/$b.pdf" ] \
+     && ! grep -qi 'warning\|error' "$TMP/gp.err"; then ok "$b.gp draws $b.png and $b.pdf"
+  else bad "$b.gp draws $b.png and $b.pdf" "$(head -3 "$TMP/gp.err")"; fi
+done
+if [ "$n" -ge 7 ]; then ok "seven figure scripts ($n)"; else bad "seven figure scripts" "$n"; fi
+mkdir -p "$TMP/alone" && cp "$TMP/res/fig07_pm_accuracy_scaling.gp" "$TMP/alone/"
+if (cd / && gnuplot "$TMP/alone/fig07_pm_accuracy_scaling.gp") 2>/dev/null && [ -s "$TMP/alone/fig07_pm_accuracy_scaling.png" ]; then
+  ok "a script copied elsewhere draws beside itself"; else bad "a script copied elsewhere draws beside itself" "no PNG"; fi
+
+# --- claims.md: one row per claims.tsv id, each with a verdict
+ids=$(grep -v '^#' papers/bai2022/claims.tsv | grep -v '^id	' | cut -f1)
+miss=""
+for id in $ids; do
+  c=$(grep -c "^| $id | .*\*\*\(REPRODUCED\|NOT REPRODUCED\|INCONCLUSIVE\|PENDING\)\*\* |$" "$TMP/res/claims.md")
+  [ "$c" -eq 1 ] || miss="$miss $id($c)"
+done
+rows=$(grep '^| [a-z0-9_]* | ' "$TMP/res/claims.md" | grep -vc '^| id |')
+if [ -z "$miss" ] && [ "$rows" -eq "$(echo "$ids" | wc -l)" ]; then ok "claims.md: one row per claims.tsv id ($rows)"
+else bad "claims.md: one row per claims.tsv id" "bad:$miss rows=$rows"; fi
+if grep '^| ' "$TMP/res/claims.md" | grep -v PENDING | grep '\*\*' | grep -vq '[0-9]\.[0-9]* \[' ; then
+  bad "every verdict has its number" "a non-pending row lacks 'x [lo, hi]'"; else ok "every verdict has its number"; fi
+
+# --- bad input: exit 2 with one line naming the problem
+one_line() {  # one_line NAME PATTERN CMD...: exit 2, one stderr line matching PATTERN
+  local name=$1 pat=$2; shift 2
+  "$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
+  if [ "$rc" -ne 2 ]; then bad "$name" "exit $rc, expected 2"
+  elif [ "$(wc -l <"$TMP/err")" -ne 1 ]; then bad "$name" "$(wc -l <"$TMP/err") lines on stderr"
+  elif ! grep -q "$pat" "$TMP/err"; then bad "$name" "message '$(cat "$TMP/err")' lacks '$pat'"
+  else ok "$name"; fi
+}
+one_line "missing run dir" "$TMP/nope: no such run directory" "$FIT" "$TMP/nope" -o "$TMP/r2"
+mkdir -p "$TMP/fake/pm" && echo "not hdf5" >"$TMP/fake/world.h5"
+one_line "non-hhsim world.h5" "fake/world.h5: not an HDF5 file" "$FIT" "$TMP/fake" -o "$TMP/r2"
+mkdir -p "$TMP/nopm" && cp "$R/world.h5" "$TMP/nopm/"
+one_line "run without PMs" "nopm/pm: no such directory" "$FIT" "$TMP/nopm" -o "$TMP/r2"
+mkdir -p "$TMP/wrong/pm" && cp "$R/world.h5" "$TMP/wrong/" && cp "$R/lm/xs.h5" "$TMP/wrong/pm/x.h5"
+one_line "an LM file in pm/" "is an hhsim 'lm' file; expected a 'pm' file" "$FIT" "$TMP/wrong" -o "$TMP/r2"
+one_line "missing -o" "usage: hhfit RUN_DIR -o RESULTS_DIR" "$FIT" "$R"
+
+# --- two runs, identical results; a failing run keeps the earlier ones
+expect_exit "hhfit again" 0 "$FIT" "$R" -o "$TMP/res2" --quiet
+if h5diff --exclude-attribute / "$H" "$TMP/res2/tables.h5" >"$TMP/diff" 2>&1 && [ ! -s "$TMP/diff" ]; then
+  ok "two hhfit runs: identical tables.h5"; else bad "two hhfit runs: identical tables.h5" "$(head -3 "$TMP/diff")"; fi
+if diff -r -x tables.h5 "$TMP/res" "$TMP/res2" >/dev/null; then ok "two hhfit runs: identical scripts and claims.md"
+else bad "two hhfit runs: identical scripts and claims.md" "$(diff -r -x tables.h5 "$TMP/res" "$TMP/res2" | head -3)"; fi
+cp -r "$TMP/res" "$TMP/before"
+printf 'x\t7\tsize\tno_such_statistic\t> 0\twhy\n' >"$TMP/bad.tsv"
+one_line "unknown statistic in claims.tsv" "bad.tsv:1: unknown statistic 'no_such_statistic'" \
+  "$FIT" "$R" -o "$TMP/res" --claims "$TMP/bad.tsv"
+cp "$R/world.h5" "$TMP/wrong/" && rm -f "$TMP/wrong/pm/x.h5" && cp "$R/pm/xs_n100_h050_pmp1_s0.h5" "$TMP/wrong/pm/" \
+  && cp "$R/lm/s.h5" "$TMP/wrong/pm/zz.h5"
+one_line "a bad file among good ones" "pm/zz.h5: is an hhsim 'lm' file" "$FIT" "$TMP/wrong" -o "$TMP/res"
+if diff -r "$TMP/before" "$TMP/res" >/dev/null && ! ls "$TMP/res" | grep -q '\.tmp\.'; then
+  ok "failing runs leave earlier results untouched"; else bad "failing runs leave earlier results untouched" "results changed"; fi
+echo "# figures.sh took $(( $(date +%s) - t0 )) s"
