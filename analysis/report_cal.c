@@ -55,7 +55,7 @@ int report_fig08(Report *R, HHErr *err) {
     fprintf(f, "set title \"PM accuracy vs conversational turn (cf. Bai et al. 2022, Fig. 8)\"\n"
                "set xlabel \"conversational turn of the compared responses\"\n"
                "set ylabel \"held-out HH accuracy (fraction)\"\nset xrange [0.6:%.1f]\nset xtics 1\n"
-               "set key top right\nplot ", tmax + 0.4);
+               "set key bottom right\nplot ", tmax + 0.4);
     for (int i = 0; i < ns; i++)
         fprintf(f, "$turn index %d u 1:2:3:4 w yerrorlines lt %d title \"%s (N = %d)\", \\\n  ", i,
                 report_lt(R, R->sw.scale[i]), R->sw.scale[i], R->sw.size[R->sw.nsize - 1]);
