@@ -188,7 +188,8 @@ static int fig07_rows(Report *R, Tab *t, FILE *f) {
         fprintf(f, "%s << EOD\n", pass ? "$byP" : "$byN");
         int outer = pass ? sw->nsize : sw->nscale, inner = pass ? sw->nscale : sw->nsize;
         for (int o = 0; o < outer; o++) {
-            fprintf(f, "# %s %s\n", pass ? "n_train" : "scale", pass ? "" : sw->scale[o]);
+            if (pass) fprintf(f, "# n_train %d: params acc lo hi\n", sw->size[o]);
+            else fprintf(f, "# scale %s: n_train acc lo hi\n", sw->scale[o]);
             for (int q = 0; q < inner; q++) {
                 int sc = pass ? q : o, sz = pass ? o : q;
                 int ng = pm_group(R->rd, sw, 0, sw->scale[sc], sw->size[sz], 0, sw->pmp_default, g, REPORT_MAX_G);
