@@ -21,6 +21,9 @@ endif
 GIT_COMMIT := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY  := $(shell test -z "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo 0 || echo 1)
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+# Hash of the simulator's sources: `hhsim run` reruns a job whose output was
+# written by other simulator code (analysis-only changes rerun nothing).
+SIM_HASH   := $(shell cat $(sort $(wildcard sim/*.c sim/*.h)) | sha256sum | cut -c1-16)
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -MMD -MP -D_POSIX_C_SOURCE=200809L \
@@ -58,7 +61,7 @@ build/%.o: %.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 build/sim/version.o: CFLAGS += -DHH_VERSION='"$(VERSION)"' \
-  -DHH_GIT_COMMIT='"$(GIT_COMMIT)"' -DHH_GIT_DIRTY=$(GIT_DIRTY)
+  -DHH_GIT_COMMIT='"$(GIT_COMMIT)"' -DHH_GIT_DIRTY=$(GIT_DIRTY) -DHH_SIM_HASH='"$(SIM_HASH)"'
 build/sim/version.o: $(wildcard .git/index) VERSION $(filter-out sim/version.c,$(SIM_SRC)) \
   $(ANA_SRC) sim/main.c analysis/hhfit.c
 

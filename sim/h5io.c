@@ -83,6 +83,7 @@ static int provenance(H5Out *o, const char *kind, const Params *p, HHErr *err) {
     int rc = h5_attr_str(o->file, "/", "hhsim_kind", kind, err) ||
              h5_attr_str(o->file, "/", "hhsim_version", hh_version(), err) ||
              h5_attr_str(o->file, "/", "git_commit", hh_git_commit(), err) ||
+             h5_attr_str(o->file, "/", "sim_source_hash", hh_sim_hash(), err) ||
              h5_attr_int(o->file, "/", "git_dirty", hh_git_dirty(), err) ||
              h5_attr_str(o->file, "/", "params", ptext, err) ||
              h5_attr_str(o->file, "/", "seed", seedtxt, err) ||
@@ -300,7 +301,8 @@ int h5_inspect(const char *path, FILE *out, HHErr *err) {
         return hh_fail(err, HH_EINPUT, "%s: missing, truncated or not an HDF5 file", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return hh_fail(err, HH_EINPUT, "%s: cannot open as HDF5", path);
-    static const char *KEYS[] = {"hhsim_kind", "hhsim_version", "git_commit", "git_dirty", "seed",
+    static const char *KEYS[] = {"hhsim_kind", "hhsim_version", "git_commit", "git_dirty",
+                                 "sim_source_hash", "seed",
                                  "gsl_version", "hdf5_version", "openblas_config", "threads",
                                  "host", "created", "wall_seconds"};
     fprintf(out, "%s\nprovenance:\n", path);

@@ -457,7 +457,7 @@ static const Command COMMANDS[] = {
      "Runs world, pretrain, distill, pmp and pm on PARAMS into DIR as a graph of jobs,\n"
      "up to N at once (default: the number of cores), each one process with one BLAS\n"
      "thread; results do not depend on N. A job whose output exists, is newer than its\n"
-     "inputs, was written by this git commit and used the same params sections is\n"
+     "inputs, was written by the same simulator sources and used the same params sections is\n"
      "skipped, so a rerun after a crash resumes and a change to one section reruns only\n"
      "what depends on it. --force reruns everything. Progress goes to stderr.\n"
      "example: hhsim run params/default.ini -o runs/default\n"},

@@ -120,8 +120,9 @@ static const ParamDesc TABLE[] = {
      "context-distillation optimizer steps"},
     {"distill", "batch", PT_INT, OFF(di_batch), "32", 1, 4096, 0, 0,
      "sequences per step"},
-    {"distill", "lr", PT_DOUBLE, OFF(di_lr), "1e-3", 1e-7, 1, 0, 0,
-     "learning rate (constant after a short warmup)"},
+    {"distill", "lr", PT_DOUBLE, OFF(di_lr), "3e-4", 1e-7, 1, 0, 0,
+     "learning rate (constant after a short warmup); 3e-4 keeps the base LM's help "
+     "(1e-3 lost ~20% of it on default params, l scale) while halving red-team harm"},
     {"distill", "eval_samples", PT_INT, OFF(di_eval_samples), "256", 1, 10000000, 0, 0,
      "sampled responses per prompt kind for the help/harm report"},
     {"distill", "temperature", PT_DOUBLE, OFF(di_temperature), "1.0", 0.01, 10, 0, 0,

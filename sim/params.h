@@ -76,7 +76,7 @@ typedef struct {
     // [distill]
     int di_steps;           // 200
     int di_batch;           // 32
-    double di_lr;           // 1e-3
+    double di_lr;           // 3e-4
     int di_eval_samples;    // 256
     double di_temperature;  // 1.0: sampling temperature for the help/harm report
     // [pm]

@@ -52,13 +52,13 @@ static int up_to_date(const Params *p, const char *out, const char *const *secti
     hsize_t dims;
     H5T_class_t cls;
     size_t sz = 0;
-    char *text = NULL, commit[128] = "";
+    char *text = NULL, hash[128] = "";
     int ok = H5LTget_attribute_info(f, "/", "params", &dims, &cls, &sz) >= 0 &&
              (text = malloc(sz + 1)) && H5LTget_attribute_string(f, "/", "params", text) >= 0 &&
-             H5LTget_attribute_info(f, "/", "git_commit", &dims, &cls, &sz) >= 0 &&
-             sz < sizeof commit && H5LTget_attribute_string(f, "/", "git_commit", commit) >= 0;
+             H5LTget_attribute_info(f, "/", "sim_source_hash", &dims, &cls, &sz) >= 0 &&
+             sz < sizeof hash && H5LTget_attribute_string(f, "/", "sim_source_hash", hash) >= 0;
     H5Fclose(f);
-    ok = ok && strcmp(commit, hh_git_commit()) == 0;
+    ok = ok && strcmp(hash, hh_sim_hash()) == 0;
     Params old;
     HHErr e;
     if (ok) ok = params_parse_text(&old, text, out, &e) == 0;

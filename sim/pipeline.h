@@ -6,9 +6,12 @@
 //   distill (scale)           -> DIR/distill/SCALE.h5      needs lm/SCALE
 //   pmp (scale, seed)         -> DIR/pmp/SCALE_sS.h5       needs lm/SCALE
 //   pm (job)                  -> DIR/pm/JOB.h5             needs lm or pmp, distill
+//   rl (run)                  -> DIR/rl/RUN.h5             needs distill, 3 PMs
+//   bon (policy, PM, variant) -> DIR/bon/P_PM_V.h5         needs distill, 3 PMs
 // A job is up to date, and skipped, when its output exists, is not older
-// than any of its inputs, was written by the same git commit, and the params
-// sections it depends on are unchanged (compared with the params text stored
+// than any of its inputs, was written by the same simulator sources (the
+// provenance attribute sim_source_hash; analysis-only changes rerun
+// nothing), and the params sections it depends on are unchanged (compared with the params text stored
 // in the output). So a rerun after a crash resumes, and a change to one
 // section reruns only what depends on it. --force reruns everything.
 #ifndef HHSIM_PIPELINE_H

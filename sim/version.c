@@ -7,6 +7,9 @@
 #ifndef HH_GIT_COMMIT
 #define HH_GIT_COMMIT "unknown"
 #endif
+#ifndef HH_SIM_HASH
+#define HH_SIM_HASH "unknown"
+#endif
 #ifndef HH_GIT_DIRTY
 #define HH_GIT_DIRTY 1
 #endif
@@ -14,3 +17,4 @@
 const char *hh_version(void) { return HH_VERSION; }
 const char *hh_git_commit(void) { return HH_GIT_COMMIT; }
 int hh_git_dirty(void) { return HH_GIT_DIRTY; }
+const char *hh_sim_hash(void) { return HH_SIM_HASH; }
