@@ -245,6 +245,28 @@ int h5_read_attr_double(hid_t loc, const char *obj, const char *name, double *v,
     return 0;
 }
 
+char *h5_read_attr_str(hid_t loc, const char *obj, const char *name) {
+    hsize_t dims;
+    H5T_class_t cls;
+    size_t sz = 0;
+    if (H5LTget_attribute_info(loc, obj, name, &dims, &cls, &sz) < 0 || cls != H5T_STRING)
+        return NULL;
+    char *s = malloc(sz + 1);
+    if (s && H5LTget_attribute_string(loc, obj, name, s) < 0) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+int h5_same_params(hid_t file, const Params *p) {
+    char *mine = params_to_text(p, NULL), *theirs = h5_read_attr_str(file, "/", "params");
+    int same = mine && theirs && strcmp(mine, theirs) == 0;
+    free(mine);
+    free(theirs);
+    return same;
+}
+
 // ---------------------------------------------------------------------------
 // inspect
 

@@ -55,6 +55,10 @@ int h5in_open(const char *path, const char *kind, hid_t *file, HHErr *err);
 int h5_read(hid_t loc, const char *file, const char *name, hid_t memtype, int rank, hsize_t *dims,
             void **data, HHErr *err);
 int h5_read_attr_double(hid_t loc, const char *obj, const char *name, double *v, HHErr *err);
+// A string attribute in a malloc'd buffer (free with free()), or NULL.
+char *h5_read_attr_str(hid_t loc, const char *obj, const char *name);
+// 1 when the file's provenance params text equals p's effective params.
+int h5_same_params(hid_t file, const Params *p);
 
 // Print provenance and a one-line summary of each dataset (hhsim inspect).
 int h5_inspect(const char *path, FILE *out, HHErr *err);

@@ -276,7 +276,7 @@ static int write_curve(hid_t f, const Curve *cv, const char *loss_name, const ch
                     "target tokens seen so far", err);
 }
 
-static int write_model(hid_t f, const GPT *m, const char *scale, HHErr *err) {
+int lm_write_model(hid_t f, const GPT *m, const char *scale, HHErr *err) {
     hid_t g = h5_group(f, "model", err);
     if (g < 0) return HH_EFAIL;
     int rc = gpt_write_h5(m, g, err);
@@ -302,7 +302,7 @@ static int write_checkpoint(const Params *p, const Trainer *t, const Curve *cv, 
     H5Out o;
     if (h5out_create(&o, rs->ckpt, "lm-checkpoint", p, err)) return HH_EFAIL;
     hsize_t d[1] = {t->m->num_params};
-    int rc = write_model(o.file, t->m, scale, err) ||
+    int rc = lm_write_model(o.file, t->m, scale, err) ||
              write_curve(o.file, cv, "train_loss", "mean training cross-entropy", 1, err) ||
              h5_write(o.file, "opt/m", H5T_NATIVE_FLOAT, 1, d, t->opt->m, "gradient units",
                       "AdamW first moment (parameter layout)", err) ||
@@ -321,18 +321,8 @@ static int read_checkpoint(const Params *p, Trainer *t, Curve *cv, Resume *rs, H
     if (access(rs->ckpt, F_OK) != 0) return 0;
     hid_t f;
     if (h5in_open(rs->ckpt, "lm-checkpoint", &f, err)) return HH_EINPUT;
-    char *mine = params_to_text(p, NULL), *theirs = NULL;
-    hsize_t dims;
-    H5T_class_t cls;
-    size_t sz;
-    int same = 0;
-    if (mine && H5LTget_attribute_info(f, "/", "params", &dims, &cls, &sz) >= 0 &&
-        (theirs = malloc(sz + 1)) && H5LTget_attribute_string(f, "/", "params", theirs) >= 0)
-        same = strcmp(mine, theirs) == 0;
-    free(mine);
-    free(theirs);
     int rc = 0;
-    if (same) {
+    if (h5_same_params(f, p)) {
         size_t n = t->m->num_params;
         hsize_t dn[1] = {n}, dc[1] = {0};
         void *m = NULL, *v = NULL, *c[4] = {0};
@@ -417,7 +407,7 @@ static int write_lm(const Params *p, const char *path, const char *scale, const 
     H5Out o;
     if (h5out_create(&o, path, "lm", p, err)) return HH_EFAIL;
     hsize_t dt[1] = {N_TASKS};
-    int rc = write_model(o.file, m, scale, err) ||
+    int rc = lm_write_model(o.file, m, scale, err) ||
              write_curve(o.file, cv, "train_loss", "mean training cross-entropy over the "
                          "interval", 1, err) ||
              write_eval(o.file, "eval", ev, 1, err) ||
@@ -618,7 +608,7 @@ int lm_distill(const Params *p, const WorldData *d, const char *scale, const cha
     if (!rc) rc = distill_evals(p, d, job, te.teacher, m, ev, err);
     H5Out o;
     if (!rc && !(rc = h5out_create(&o, path, "distill", p, err))) {
-        rc = write_model(o.file, m, scale, err) ||
+        rc = lm_write_model(o.file, m, scale, err) ||
              write_curve(o.file, &cv, "kl", "mean KL(teacher || student) per position over "
                          "the interval", 0, err) ||
              write_eval(o.file, "eval", ev, 3, err) ||

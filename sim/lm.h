@@ -47,6 +47,9 @@ typedef struct {
     long stop_after;  // > 0: stop each job after this many steps, keeping its checkpoint
 } StageOpts;
 
+// Write m's weights to group /model of f, with the scale as an attribute.
+int lm_write_model(hid_t f, const GPT *m, const char *scale, HHErr *err);
+
 // The stages. dir is runs/NAME; they write dir/lm/SCALE.h5 and
 // dir/distill/SCALE.h5 (distill reads dir/lm/SCALE.h5).
 // Pretraining checkpoints to dir/lm/SCALE.ckpt.h5 every [pretrain] eval_every

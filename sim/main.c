@@ -148,6 +148,22 @@ static int cmd_world(int argc, char **argv) {
     return rc ? report(&err) : 0;
 }
 
+// The prologue of every stage command: arguments, params, and the run's world.h5.
+static int open_run(const char *cmd, int argc, char **argv, Args *a, Params *p, WorldData *d) {
+    int rc = parse_args(cmd, argc, argv, 1, a);
+    if (rc || (rc = load_params(a->params, p))) return rc;
+    HHErr err;
+    hh_err_clear(&err);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/world.h5", a->out);
+    if (worldgen_read(path, p, d, &err)) {
+        fprintf(stderr, "hhsim %s: %s (run 'hhsim world %s -o %s' first)\n", cmd, err.msg,
+                a->params, a->out);
+        return err.code;
+    }
+    return 0;
+}
+
 // Pretrain or distill every scale in [pretrain] scales, --jobs at a time.
 typedef struct {
     const Params *p;
@@ -170,20 +186,12 @@ static int scale_job(int i, void *ctx) {
 
 static int run_scales(const char *cmd, int argc, char **argv, int distill) {
     Args a;
-    int rc = parse_args(cmd, argc, argv, 1, &a);
-    if (rc) return rc;
     Params p;
-    if ((rc = load_params(a.params, &p))) return rc;
+    WorldData d;
+    int rc = open_run(cmd, argc, argv, &a, &p, &d);
+    if (rc) return rc;
     HHErr err;
     hh_err_clear(&err);
-    char path[1100];
-    snprintf(path, sizeof path, "%s/world.h5", a.out);
-    WorldData d;
-    if (worldgen_read(path, &p, &d, &err)) {
-        fprintf(stderr, "hhsim %s: %s (run 'hhsim world %s -o %s' first)\n", cmd, err.msg,
-                a.params, a.out);
-        return err.code;
-    }
     ScaleJobs sj = {&p, &d, &a, distill, {0}};
     const char *names[HH_MAX_LIST];
     double cost[HH_MAX_LIST];
@@ -230,20 +238,12 @@ static int pm_job(int i, void *ctx) {
 
 static int cmd_pm(int argc, char **argv) {
     Args a;
-    int rc = parse_args("pm", argc, argv, 1, &a);
-    if (rc) return rc;
     Params p;
-    if ((rc = load_params(a.params, &p))) return rc;
+    WorldData d;
+    int rc = open_run("pm", argc, argv, &a, &p, &d);
+    if (rc) return rc;
     HHErr err;
     hh_err_clear(&err);
-    char path[1100];
-    snprintf(path, sizeof path, "%s/world.h5", a.out);
-    WorldData d;
-    if (worldgen_read(path, &p, &d, &err)) {
-        fprintf(stderr, "hhsim pm: %s (run 'hhsim world %s -o %s' first)\n", err.msg, a.params,
-                a.out);
-        return err.code;
-    }
     PMJob *jobs = NULL;
     int n = 0;
     rc = pm_jobs(&p, &d, &jobs, &n, &err);
@@ -311,20 +311,12 @@ static int rl_job(int i, void *ctx) {
 
 static int cmd_rl(int argc, char **argv) {
     Args a;
-    int rc = parse_args("rl", argc, argv, 1, &a);
-    if (rc) return rc;
     Params p;
-    if ((rc = load_params(a.params, &p))) return rc;
+    WorldData d;
+    int rc = open_run("rl", argc, argv, &a, &p, &d);
+    if (rc) return rc;
     HHErr err;
     hh_err_clear(&err);
-    char path[1100];
-    snprintf(path, sizeof path, "%s/world.h5", a.out);
-    WorldData d;
-    if (worldgen_read(path, &p, &d, &err)) {
-        fprintf(stderr, "hhsim rl: %s (run 'hhsim run %s -o %s' first)\n", err.msg, a.params,
-                a.out);
-        return err.code;
-    }
     RLJob *jobs = NULL;
     int n = 0;
     rc = rl_jobs(&p, &d, &jobs, &n, &err);

@@ -49,16 +49,11 @@ static int up_to_date(const Params *p, const char *out, const char *const *secti
     if (H5Fis_hdf5(out) <= 0) return 0;
     hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return 0;
-    hsize_t dims;
-    H5T_class_t cls;
-    size_t sz = 0;
-    char *text = NULL, hash[128] = "";
-    int ok = H5LTget_attribute_info(f, "/", "params", &dims, &cls, &sz) >= 0 &&
-             (text = malloc(sz + 1)) && H5LTget_attribute_string(f, "/", "params", text) >= 0 &&
-             H5LTget_attribute_info(f, "/", "sim_source_hash", &dims, &cls, &sz) >= 0 &&
-             sz < sizeof hash && H5LTget_attribute_string(f, "/", "sim_source_hash", hash) >= 0;
+    char *text = h5_read_attr_str(f, "/", "params");
+    char *hash = h5_read_attr_str(f, "/", "sim_source_hash");
     H5Fclose(f);
-    ok = ok && strcmp(hash, hh_sim_hash()) == 0;
+    int ok = text && hash && strcmp(hash, hh_sim_hash()) == 0;
+    free(hash);
     Params old;
     HHErr e;
     if (ok) ok = params_parse_text(&old, text, out, &e) == 0;

@@ -320,13 +320,6 @@ static int write_curve(hid_t f, const BTCurve *cv, HHErr *err) {
                     "training accuracy (chosen scored higher) over the last 10 steps", err);
 }
 
-static int write_model(hid_t f, const GPT *m, const char *scale, HHErr *err) {
-    hid_t g = h5_group(f, "model", err);
-    if (g < 0) return HH_EFAIL;
-    int rc = gpt_write_h5(m, g, err);
-    H5Gclose(g);
-    return rc || h5_attr_str(f, "model", "scale", scale, err);
-}
 
 // ---------------------------------------------------------------------------
 // PMP
@@ -361,7 +354,7 @@ int pm_pretrain_pmp(const Params *p, const WorldData *d, const char *scale, int 
     if (!rc) rc = bt_train(p, m, c, cs.n, &o, &cv, &pr, err);
     H5Out out;
     if (!rc && !(rc = h5out_create(&out, path, "pmp", p, err))) {
-        rc = write_model(out.file, m, scale, err) || write_curve(out.file, &cv, err);
+        rc = lm_write_model(out.file, m, scale, err) || write_curve(out.file, &cv, err);
         if (rc) h5out_abort(&out);
         else rc = h5out_commit(&out, err);
     }
@@ -528,7 +521,7 @@ static int write_pm(const Params *p, const WorldData *d, const PMJob *j, const c
     for (int i = 0; i < nn; i++) sd += (ns[i] - mean) * (ns[i] - mean) / (nn > 1 ? nn - 1 : 1);
     sd = sqrt(sd);
     hsize_t d3[1] = {3}, dn[1] = {(hsize_t)nn}, d1[1] = {1};
-    int rc = write_job(f, j, m->num_params, err) || write_model(f, m, j->scale, err) ||
+    int rc = write_job(f, j, m->num_params, err) || lm_write_model(f, m, j->scale, err) ||
              write_curve(f, cv, err) || write_set(f, d, SET_HELPFUL, &ev[0], err) ||
              write_set(f, d, SET_HARMLESS, &ev[1], err) ||
              h5_write(f, "eval/accuracy", H5T_NATIVE_DOUBLE, 1, d3, acc, "fraction",

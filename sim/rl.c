@@ -348,17 +348,8 @@ static int load_ckpt(const Params *p, const char *path, PPO *ppo, Curve *cv, HHE
     if (access(path, F_OK) != 0) return 0;
     hid_t f;
     if (h5in_open(path, "rl-checkpoint", &f, err)) return HH_EINPUT;
-    char *mine = params_to_text(p, NULL), *theirs = NULL;
-    hsize_t dims;
-    H5T_class_t cls;
-    size_t sz;
-    int same = mine && H5LTget_attribute_info(f, "/", "params", &dims, &cls, &sz) >= 0 &&
-               (theirs = malloc(sz + 1)) && H5LTget_attribute_string(f, "/", "params", theirs) >= 0 &&
-               strcmp(mine, theirs) == 0;
-    free(mine);
-    free(theirs);
     int rc = 0;
-    if (same) {
+    if (h5_same_params(f, p)) {
         hsize_t dn[1] = {ppo->policy->num_params};
         void *pa = NULL, *m = NULL, *v = NULL;
         double it = 0, st = 0, kc = 0;
