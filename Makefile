@@ -89,11 +89,34 @@ bin/tests/%: build/tests/%.o build/libhhfit.a build/libhhsim.a
 test: all $(TEST_BIN)
 	@bash tests/run_tests.sh $(TEST_BIN)
 
-## figures: run the pipeline on PARAMS (default params/default.ini) and draw what exists
+## figures: run PARAMS (default params/default.ini), fit, draw figures/out/NAME/ and the claims report
 figures:
 	@pkg-config --exists $(PKGS) cmocka || $(MAKE) deps
-	@$(MAKE) all
+	@$(MAKE) --no-print-directory all
+ifeq ($(PARAMS),params/$(NAME).ini)
+	@$(MAKE) --no-print-directory figures/out/$(NAME)/.done
+	@echo "make figures: data runs/$(NAME)/, tables and claims results/$(NAME)/, figures figures/out/$(NAME)/"
+else
 	bash figures/make_figures.sh "$(PARAMS)" "$(NAME)"
+endif
+
+# The pipeline as real files: a changed params file or simulator reruns
+# `hhsim run` (which itself skips up-to-date jobs); a changed analysis reruns
+# only hhfit and gnuplot.
+runs/%/.done: params/%.ini bin/hhsim
+	@t0=$$(date +%s); bin/hhsim run $< -o runs/$* && touch $@ && \
+	  echo "make figures: simulation took $$(( $$(date +%s) - t0 )) s" >&2
+
+results/%/tables.h5: runs/%/.done bin/hhfit papers/bai2022/claims.tsv figures/style.gp
+	@t0=$$(date +%s); bin/hhfit runs/$* -o results/$* && \
+	  echo "make figures: analysis took $$(( $$(date +%s) - t0 )) s" >&2
+
+figures/out/%/.done: results/%/tables.h5
+	@mkdir -p $(dir $@); t0=$$(date +%s); n=0; \
+	for g in results/$*/*.gp; do gnuplot -e "outdir='$(dir $@)'" $$g || exit 1; n=$$((n + 1)); done; \
+	touch $@; echo "make figures: drew $$n figures in $$(( $$(date +%s) - t0 )) s" >&2
+
+.PRECIOUS: runs/%/.done results/%/tables.h5
 
 ## bench: training and generation speed per scale, beside PyTorch when installed
 bench: all
