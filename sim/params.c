@@ -85,6 +85,9 @@ static const ParamDesc TABLE[] = {
      "share of held-out comparisons labelled by a second worker"},
     {"crowd", "help_redteam_frac", PT_DOUBLE, OFF(help_redteam_frac), "0.1", 0, 1, 0, 0,
      "share of helpfulness comparisons on red-team prompts (raters prefer compliance)"},
+    {"crowd", "same_persona_frac", PT_DOUBLE, OFF(same_persona_frac), "0.7", 0, 1, 0, 0,
+     "share of comparisons whose two responses come from one persona (the paper compared two "
+     "samples of one model); the rest pair two random personas"},
 
     {"model", "scale_names", PT_NAMELIST, OFF(scale_names), "xs,s,m,l,xl", 0, 0, 1, HH_MAX_LIST,
      "names of the model scales"},

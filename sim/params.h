@@ -57,6 +57,7 @@ typedef struct {
     int n_harm_train, n_harm_test;  // harmlessness (red-team) comparisons
     double double_frac;     // 0.5: share of test comparisons labelled twice
     double help_redteam_frac; // 0.1: share of helpfulness comparisons on red-team prompts
+    double same_persona_frac; // 0.7: share of comparisons whose two responses share a persona
     // [model]
     NameList scale_names;   // xs,s,m,l,xl
     IntList scale_layers;   // 1,2,2,4,6

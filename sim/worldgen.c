@@ -145,13 +145,17 @@ static int comp_count(const Params *p, int set, int split) {
     return split == SPLIT_TRAIN ? p->n_harm_train : p->n_harm_test;
 }
 
-// Two distinct persona responses to prompt info (a few redraws if identical).
+// Two distinct responses to prompt info (a few redraws if identical). With
+// probability [crowd] same_persona_frac both come from one persona, as the
+// paper's crowdworkers compared two samples of the same model; otherwise
+// from two independently drawn personas.
 static void respond_pair(const World *w, const Params *p, const PromptInfo *info, gsl_rng *r,
                          uint8_t *ra, int *la, int *pa, uint8_t *rb, int *lb, int *pb) {
+    int same = gsl_rng_uniform(r) < p->same_persona_frac;
     *pa = draw_persona(p, r);
     *la = world_persona_respond(w, info, (Persona)*pa, r, ra);
     for (int tries = 0; tries < 8; tries++) {
-        *pb = draw_persona(p, r);
+        *pb = same ? *pa : (int)draw_persona(p, r);
         *lb = world_persona_respond(w, info, (Persona)*pb, r, rb);
         if (*la != *lb || memcmp(ra, rb, (size_t)*la) != 0) return;
     }
@@ -292,7 +296,8 @@ int worldgen_pmp(const WorldData *d, const Params *p, SeqSet *ps, CompSet *c, HH
     uint8_t tok[1024], ra[RESP_MAX], rb[RESP_MAX];
     Worker web = {0, ROLE_HELP, p->pm_pmp_temp, 0.0, 0.0};
     for (int i = 0; i < n; i++) {
-        PromptKind kind = world_draw_kind(p, r);
+        // ranked web data has no red-team requests: benign and borderline prompts only
+        PromptKind kind = gsl_rng_uniform(r) < p->borderline_frac ? KIND_BORDERLINE : KIND_BENIGN;
         int len = world_sample_prompt(w, p, r, kind, 0, tok);
         PromptInfo info;
         world_prompt_info(w, tok, len, &info);

@@ -63,7 +63,7 @@ int worldgen_read(const char *path, const Params *p, WorldData *d, HHErr *err);
 void worldgen_free(WorldData *d);
 
 // Preference-model pretraining data (not stored in world.h5; regenerated from
-// the stream (seed, "world", "pmp")): [pm] pmp_n prompts of the corpus mix with
+// the stream (seed, "world", "pmp")): [pm] pmp_n benign and borderline prompts with
 // two persona responses each, labelled by helpfulness alone with Bradley-Terry
 // temperature [pm] pmp_temp and no lapse, as cheap ranked web data would be.
 // comps->prompt indexes prompts. Free with worldgen_free_sets.
