@@ -44,8 +44,7 @@ static void test_values_parse(void **state) {
     const char *t = "[run]\nseed = 18446744073709551615\n[world]\nredteam_frac = 0.25\n"
                     "task_weights = 1, 2,3,4 ,5\n[model]\nscale_names = a,b\nscale_layers = 1,2\n"
                     "scale_dmodel = 8,16\nscale_heads = 2,4\n[pretrain]\nscales = b\n[pm]\nscales = a\n"
-                    "[rl]\npolicy_scales = b\n"
-                    "mixes =\n";
+                    "mixes =\n[rl]\npolicy_scales = b\n";
     if (params_parse_text(&p, t, "t.ini", &err) != 0) fail_msg("%s", err.msg);
     assert_true(p.seed == UINT64_MAX);
     assert_true(p.redteam_frac == 0.25);
