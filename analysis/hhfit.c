@@ -17,6 +17,9 @@
 #include "pmclaims.h"
 #include "pmdata.h"
 #include "report.h"
+#include "rlclaims.h"
+#include "rldata.h"
+#include "rlreport.h"
 #include "version.h"
 
 static void usage(FILE *f) {
@@ -175,12 +178,15 @@ static int claims_table(Report *R, const ClaimRow *rows, const ClaimResult *res,
     return report_put(R, t, err);
 }
 
-static int do_claims(Report *R, const Opts *o, const ClaimRow *rows, int n, int *count, HHErr *err) {
+static int do_claims(Report *R, const RLData *D, const Opts *o, const ClaimRow *rows, int n, int *count,
+                     HHErr *err) {
     ClaimStat *st = calloc((size_t)n, sizeof *st);
     ClaimResult *res = calloc((size_t)n, sizeof *res);
     char *hdr = malloc(8192);
     int rc = st && res && hdr ? 0 : hh_fail(err, HH_EFAIL, "out of memory");
-    for (int k = 0; k < n && !rc; k++) rc = pmclaims_compute(R, &rows[k], &st[k], err);
+    for (int k = 0; k < n && !rc; k++)
+        rc = rlclaims_known(rows[k].statistic) ? rlclaims_compute(D, &rows[k], &st[k], err)
+                                               : pmclaims_compute(R, &rows[k], &st[k], err);
     if (!rc) {
         claims_decide(rows, n, st, res);
         for (int k = 0; k < n; k++) count[res[k].verdict]++;
@@ -202,7 +208,11 @@ static int analyse(Report *R, const Opts *o, const ClaimRow *rows, int nrows, in
                                               report_gold};
     for (size_t k = 0; k < sizeof STEP / sizeof STEP[0]; k++)
         if (STEP[k](R, err)) return err->code;
-    return do_claims(R, o, rows, nrows, count, err);
+    RLData D;  // rl/ and bon/ (absent: empty RL tables, RL claims PENDING)
+    if (rl_load(R->rd->dir, R->rd, &D, err)) return err->code;
+    int rc = rlreport_all(R, &D, err) || do_claims(R, &D, o, rows, nrows, count, err);
+    rl_free(&D);
+    return rc ? err->code : 0;
 }
 
 static int run(const Opts *o, HHErr *err) {
@@ -212,9 +222,9 @@ static int run(const Opts *o, HHErr *err) {
     ClaimRow *rows = NULL;
     int nrows = 0, rc = read_text(o->style, &style, err) || claims_read(o->claims, &rows, &nrows, err);
     for (int k = 0; !rc && k < nrows; k++)
-        if (!pmclaims_known(rows[k].statistic))
-            rc = hh_fail(err, HH_EINPUT, "%s:%d: unknown statistic '%s'; known: %s", o->claims,
-                         rows[k].line, rows[k].statistic, pmclaims_list());
+        if (!pmclaims_known(rows[k].statistic) && !rlclaims_known(rows[k].statistic))
+            rc = hh_fail(err, HH_EINPUT, "%s:%d: unknown statistic '%s'; known: %s, %s", o->claims,
+                         rows[k].line, rows[k].statistic, pmclaims_list(), rlclaims_list());
     RunData rd;
     memset(&rd, 0, sizeof rd);
     if (!rc) rc = run_load(o->run, &rd, err) || hh_mkdirs(o->out, err);

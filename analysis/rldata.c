@@ -1,0 +1,258 @@
+// rldata.c - see rldata.h
+#include "rldata.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include "h5io.h"
+
+const char *const RL_COLNAME[RL_NCOL] = {
+    "iter", "kl", "sqrt_kl", "train_pm", "test_pm", "big_pm", "train_pm_benign", "train_pm_redteam",
+    "help_benign", "harm_benign", "help_borderline", "refuse_borderline", "help_redteam", "harm_redteam"};
+const char *const BON_COLNAME[BON_NCOL] = {"n", "kl_analytic", "kl_exact", "train_pm", "test_pm",
+                                           "big_pm", "help_benign", "harm_redteam", "help_redteam"};
+
+void rlrec_free(RLRec *r) {
+    for (int c = 0; c < RL_NCOL; c++) free(r->col[c]), r->col[c] = NULL;
+}
+
+void rl_free(RLData *D) {
+    for (int k = 0; k < D->nrl; k++) rlrec_free(&D->rl[k]);
+    for (int k = 0; k < D->nbon; k++) rlrec_free(&D->bon[k]);
+    free(D->rl), free(D->bon);
+    memset(D, 0, sizeof *D);
+}
+
+// Parameters of the PM file `stem` (NaN if not in the run), and of any PM of `scale`.
+static double pm_params_of(const RunData *rd, const char *stem, const char *scale) {
+    for (int k = 0; rd && k < rd->npm; k++)
+        if (stem ? !strcmp(rd->pm[k].name, stem) : !strcmp(rd->pm[k].scale, scale)) return rd->pm[k].nparams;
+    return NAN;
+}
+
+static void scale_of(char *out, const char *stem) {
+    snprintf(out, HH_NAME_LEN, "%.*s", (int)strcspn(stem, "_"), stem);
+}
+
+static int read_attr(hid_t f, const char *path, const char *name, char *out, size_t n, HHErr *err) {
+    char *s = h5_read_attr_str(f, "/job", name);
+    if (!s) return hh_fail(err, HH_EINPUT, "%s: missing string attribute '%s' on /job (not written by "
+                           "'hhsim rl'?)", path, name);
+    snprintf(out, n, "%s", s);
+    free(s);
+    return 0;
+}
+
+static int load_one(const char *path, int bon, const RunData *rd, RLRec *r, HHErr *err) {
+    hid_t f;
+    if (h5in_open(path, bon ? "bon" : "rl", &f, err)) return err->code;
+    double seed = -1;
+    int rc = read_attr(f, path, "policy", r->policy, sizeof r->policy, err) ||
+             read_attr(f, path, "pm_scale", r->pm_scale, sizeof r->pm_scale, err) ||
+             read_attr(f, path, "variant", r->variant, sizeof r->variant, err) ||
+             read_attr(f, path, "train_pm", r->train_pm, sizeof r->train_pm, err) ||
+             read_attr(f, path, "test_pm", r->test_pm, sizeof r->test_pm, err) ||
+             read_attr(f, path, "big_pm", r->big_pm, sizeof r->big_pm, err) ||
+             (!bon && h5_read_attr_double(f, "/job", "seed", &seed, err));
+    if (rc && err->code == HH_EINPUT && !strstr(err->msg, path)) {
+        char m[sizeof err->msg];
+        snprintf(m, sizeof m, "%s", err->msg);
+        hh_fail(err, HH_EINPUT, "%s: %s", path, m);
+    }
+    r->seed = bon ? -1 : (int)seed;
+    r->ncol = bon ? BON_NCOL : RL_NCOL;
+    r->n = -1;
+    for (int c = 0; !rc && c < r->ncol; c++) {
+        char nm[64];
+        snprintf(nm, sizeof nm, "%s/%s", bon ? "bon" : "curve", bon ? BON_COLNAME[c] : RL_COLNAME[c]);
+        hsize_t d = r->n < 0 ? 0 : (hsize_t)r->n;
+        rc = h5_read(f, path, nm, H5T_NATIVE_DOUBLE, 1, &d, (void **)&r->col[c], err);
+        if (!rc) r->n = (int)d;
+    }
+    H5Fclose(f);
+    if (!rc && (r->n < 1 || r->n > RL_MAXPT))
+        rc = hh_fail(err, HH_EINPUT, "%s: %d rows (expected 1 to %d)", path, r->n, RL_MAXPT);
+    if (!rc) {
+        r->pm_params = pm_params_of(rd, r->train_pm, NULL);
+        if (!isfinite(r->pm_params)) r->pm_params = pm_params_of(rd, NULL, r->pm_scale);
+        r->policy_params = pm_params_of(rd, NULL, r->policy);
+    }
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+// Size order of a scale: parameters when known, then name.
+static int cmp_scale(double pa, const char *a, double pb, const char *b) {
+    int fa = isfinite(pa), fb = isfinite(pb);
+    if (fa != fb) return fa ? -1 : 1;
+    if (fa && pa != pb) return pa < pb ? -1 : 1;
+    return strcmp(a, b);
+}
+
+static int cmp_rec(const void *a, const void *b) {
+    const RLRec *x = a, *y = b;
+    int c = cmp_scale(x->policy_params, x->policy, y->policy_params, y->policy);
+    if (!c) c = cmp_scale(x->pm_params, x->pm_scale, y->pm_params, y->pm_scale);
+    if (!c) c = strcmp(x->variant, y->variant);
+    if (!c) c = (x->seed > y->seed) - (x->seed < y->seed);
+    return c ? c : strcmp(x->name, y->name);
+}
+
+// Every dir/sub/*.h5 (no checkpoints or temporary files) into *recs.
+static int load_dir(const char *dir, const char *sub, const RunData *rd, RLRec **recs, int *n,
+                    char *missing, HHErr *err) {
+    char pd[1100];
+    snprintf(pd, sizeof pd, "%s/%s", dir, sub);
+    *n = 0;
+    *recs = NULL;
+    DIR *dp = opendir(pd);
+    if (!dp) {
+        snprintf(missing, 256, "%.100s: no such directory (run 'hhsim rl PARAMS -o %.100s')", pd, dir);
+        return 0;
+    }
+    int cap = 16, nn = 0;
+    char **names = malloc(sizeof(char *) * (size_t)cap);
+    struct dirent *e;
+    while (names && (e = readdir(dp))) {
+        size_t L = strlen(e->d_name);
+        if (L < 4 || strcmp(e->d_name + L - 3, ".h5") || strstr(e->d_name, ".tmp.") ||
+            strstr(e->d_name, ".ckpt."))
+            continue;
+        if (nn == cap) {
+            char **t = realloc(names, sizeof(char *) * (size_t)(cap *= 2));
+            if (!t) { for (int k = 0; k < nn; k++) free(names[k]); free(names); names = NULL; break; }
+            names = t;
+        }
+        names[nn++] = strdup(e->d_name);
+    }
+    closedir(dp);
+    if (!names) return hh_fail(err, HH_EFAIL, "out of memory");
+    qsort(names, (size_t)nn, sizeof(char *), cmp_str);
+    int rc = 0;
+    if (nn == 0) snprintf(missing, 256, "%.100s: no *.h5 files (run 'hhsim rl PARAMS -o %.100s')", pd, dir);
+    else if (!(*recs = calloc((size_t)nn, sizeof **recs))) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    for (int k = 0; k < nn && !rc; k++) {
+        RLRec *r = &(*recs)[(*n)++];
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", pd, names[k]);
+        snprintf(r->name, sizeof r->name, "%.*s", (int)strlen(names[k]) - 3, names[k]);
+        rc = load_one(path, !strcmp(sub, "bon"), rd, r, err);
+    }
+    for (int k = 0; k < nn; k++) free(names[k]);
+    free(names);
+    if (!rc && *n) qsort(*recs, (size_t)*n, sizeof **recs, cmp_rec);
+    return rc;
+}
+
+void rl_finish(RLData *D) {
+    D->big_pm_scale[0] = D->big_policy[0] = '\0';
+    if (!D->nrl) return;
+    scale_of(D->big_pm_scale, D->rl[0].big_pm);
+    if (!D->big_pm_scale[0]) snprintf(D->big_pm_scale, sizeof D->big_pm_scale, "%s", D->rl[D->nrl - 1].pm_scale);
+    char pol[32][HH_NAME_LEN];
+    int np = rl_scales(D, 0, pol, 32), best = -1;
+    for (int i = 0; i < np; i++) {  // ascending size: ">=" keeps the larger on ties
+        char pms[32][HH_NAME_LEN];
+        int m = 0;
+        for (int k = 0; k < D->nrl; k++) {
+            if (strcmp(D->rl[k].policy, pol[i])) continue;
+            int seen = 0;
+            for (int q = 0; q < m; q++) seen |= !strcmp(pms[q], D->rl[k].pm_scale);
+            if (!seen && m < 32) snprintf(pms[m++], HH_NAME_LEN, "%s", D->rl[k].pm_scale);
+        }
+        if (m >= best) best = m, snprintf(D->big_policy, sizeof D->big_policy, "%.*s", HH_NAME_LEN - 1, pol[i]);
+    }
+}
+
+int rl_load(const char *dir, const RunData *rd, RLData *D, HHErr *err) {
+    memset(D, 0, sizeof *D);
+    int rc = load_dir(dir, "rl", rd, &D->rl, &D->nrl, D->missing_rl, err) ||
+             load_dir(dir, "bon", rd, &D->bon, &D->nbon, D->missing_bon, err);
+    if (rc) {
+        rl_free(D);
+        return err->code;
+    }
+    rl_finish(D);
+    return 0;
+}
+
+int rlrec_init(RLRec *r, int bon, const char *policy, const char *pm_scale, const char *variant,
+               int seed, double policy_params, double pm_params, int n, const double *const *cols,
+               HHErr *err) {
+    memset(r, 0, sizeof *r);
+    if (n < 1 || n > RL_MAXPT) return hh_fail(err, HH_EINPUT, "rlrec_init: n = %d (expected 1 to %d)", n, RL_MAXPT);
+    snprintf(r->policy, sizeof r->policy, "%s", policy);
+    snprintf(r->pm_scale, sizeof r->pm_scale, "%s", pm_scale);
+    snprintf(r->variant, sizeof r->variant, "%s", variant);
+    if (bon) snprintf(r->name, sizeof r->name, "%s_%s_%s", policy, pm_scale, variant);
+    else snprintf(r->name, sizeof r->name, "%s_%s_%s_s%d", policy, pm_scale, variant, seed);
+    snprintf(r->train_pm, sizeof r->train_pm, "%s_synthetic_half0", pm_scale);
+    snprintf(r->test_pm, sizeof r->test_pm, "%s_synthetic_half1", pm_scale);
+    snprintf(r->big_pm, sizeof r->big_pm, "%s_synthetic_half1", pm_scale);
+    r->seed = bon ? -1 : seed;
+    r->policy_params = policy_params, r->pm_params = pm_params;
+    r->n = n, r->ncol = bon ? BON_NCOL : RL_NCOL;
+    for (int c = 0; c < r->ncol; c++) {
+        if (!(r->col[c] = malloc(sizeof(double) * (size_t)n))) {
+            rlrec_free(r);
+            return hh_fail(err, HH_EFAIL, "out of memory");
+        }
+        for (int i = 0; i < n; i++) r->col[c][i] = cols && cols[c] ? cols[c][i] : NAN;
+    }
+    return 0;
+}
+
+static const RLRec *find(const RLRec *v, int n, const char *policy, const char *pm_scale,
+                         const char *variant) {
+    for (int k = 0; k < n; k++)
+        if (!strcmp(v[k].policy, policy) && !strcmp(v[k].pm_scale, pm_scale) && !strcmp(v[k].variant, variant))
+            return &v[k];
+    return NULL;
+}
+
+const RLRec *rl_find(const RLData *D, const char *policy, const char *pm_scale, const char *variant) {
+    return find(D->rl, D->nrl, policy, pm_scale, variant);
+}
+
+const RLRec *bon_find(const RLData *D, const char *policy, const char *pm_scale, const char *variant) {
+    return find(D->bon, D->nbon, policy, pm_scale, variant);
+}
+
+double rl_gold(const RLRec *r, int i) {
+    return 0.5 * (r->col[RL_HELP_BENIGN][i] + r->col[RL_HELP_BORDER][i]) - r->col[RL_HARM_RED][i];
+}
+
+double bon_gold(const RLRec *r, int i) {
+    return r->col[BON_HELP_BENIGN][i] - r->col[BON_HARM_RED][i];
+}
+
+int rl_scales(const RLData *D, int kind, char (*out)[HH_NAME_LEN], int max) {
+    double par[64];
+    int n = 0;
+    for (int k = 0; k < D->nrl; k++) {
+        const char *s = kind ? D->rl[k].pm_scale : D->rl[k].policy;
+        double p = kind ? D->rl[k].pm_params : D->rl[k].policy_params;
+        int seen = 0;
+        for (int q = 0; q < n; q++) seen |= !strcmp(out[q], s);
+        if (seen || n >= max || n >= 64) continue;
+        int at = n;  // insertion sort by size
+        while (at > 0 && cmp_scale(p, s, par[at - 1], out[at - 1]) < 0) {
+            snprintf(out[at], HH_NAME_LEN, "%s", out[at - 1]);
+            par[at] = par[at - 1];
+            at--;
+        }
+        snprintf(out[at], HH_NAME_LEN, "%s", s);
+        par[at] = p;
+        n++;
+    }
+    return n;
+}

@@ -1,0 +1,93 @@
+// rldata.h - what hhfit reads of a run's RLHF stage: every PPO run
+// (RUN_DIR/rl/*.h5, kind "rl") and every best-of-n table (RUN_DIR/bon/*.h5,
+// kind "bon"); layouts in sim/rl.h. A run without rl/ or bon/ is not an
+// error: the RL tables are then written empty with a `missing` attribute.
+//
+// Definitions used by every RL table, figure and claim (analysis/README.md):
+//   d            sqrt(KL(pi || pi_0)) in sqrt(nats): RL the curve's exact
+//                held-out KL; best-of-n its kl_exact (ties exact)
+//   end of RL    the last evaluation of a run
+//   gold HH utility  U = gold help on non-red-team prompts - gold harm on
+//                red-team prompts (both in [0, 1]), the quantity the HH PM's
+//                two data sources judge: helpfulness comparisons (benign and
+//                borderline prompts, judged on help) and red-team comparisons
+//                (red-team and disguised prompts, judged on harm). RL:
+//                (help_benign + help_borderline) / 2 - harm_redteam (the
+//                held-out set has eval_prompts prompts of each kind, so this
+//                is the mean over benign and borderline prompts); best-of-n:
+//                help_benign (benign and borderline prompts) - harm_redteam.
+#ifndef HHFIT_RLDATA_H
+#define HHFIT_RLDATA_H
+
+#include <stddef.h>
+
+#include "hherr.h"
+#include "pmdata.h"
+#include "pmstats.h"
+
+// The curve columns hhfit reads (/curve/<name>).
+enum {
+    RL_ITER, RL_KL, RL_SQRT_KL, RL_TRAIN, RL_TEST, RL_BIG, RL_TRAIN_BENIGN, RL_TRAIN_RED,
+    RL_HELP_BENIGN, RL_HARM_BENIGN, RL_HELP_BORDER, RL_REFUSE_BORDER, RL_HELP_RED, RL_HARM_RED,
+    RL_NCOL
+};
+// The best-of-n columns (/bon/<name>).
+enum {
+    BON_N, BON_KL_ANALYTIC, BON_KL_EXACT, BON_TRAIN, BON_TEST, BON_BIG, BON_HELP_BENIGN,
+    BON_HARM_RED, BON_HELP_RED, BON_NCOL
+};
+
+#define RL_MAXPT 4096  // most rows of one file hhfit reads
+
+extern const char *const RL_COLNAME[RL_NCOL];
+extern const char *const BON_COLNAME[BON_NCOL];
+
+typedef struct {
+    char name[128];                  // file stem, e.g. "m_l_hh_s0" (best-of-n: "m_l_hh")
+    char policy[HH_NAME_LEN], pm_scale[HH_NAME_LEN], variant[16];
+    int seed;                        // -1 for best-of-n
+    char train_pm[96], test_pm[96], big_pm[96];
+    double pm_params;                // parameters of the train PM (pm/*.h5 /job params); NaN if unknown
+    double policy_params;            // parameters of a PM of the policy's scale; NaN if none
+    int n;                           // rows (evaluations or n values)
+    int ncol;                        // RL_NCOL or BON_NCOL
+    double *col[RL_NCOL];            // col[c][i]
+} RLRec;
+
+typedef struct {
+    int nrl, nbon;
+    RLRec *rl, *bon;                 // sorted by (policy size, PM size, variant, seed)
+    char big_pm_scale[HH_NAME_LEN];  // scale of the largest PM (the big_pm attribute's scale)
+    char big_policy[HH_NAME_LEN];    // the policy trained against the most PM scales (ties: larger)
+    char missing_rl[256], missing_bon[256];  // why there are no runs ("" when there are)
+} RLData;
+
+// Read dir/rl/*.h5 and dir/bon/*.h5 (checkpoints and temporary files
+// skipped). rd (may be NULL) gives the PM parameter counts. A file that is
+// not what it should be is HH_EINPUT naming it.
+int rl_load(const char *dir, const RunData *rd, RLData *D, HHErr *err);
+void rl_free(RLData *D);
+
+// Fill a record from arrays (tests, synthetic data): bon = 0 copies RL_NCOL
+// columns of n rows from cols[c] (NULL columns are NaN), bon = 1 BON_NCOL.
+int rlrec_init(RLRec *r, int bon, const char *policy, const char *pm_scale, const char *variant,
+               int seed, double policy_params, double pm_params, int n, const double *const *cols,
+               HHErr *err);
+void rlrec_free(RLRec *r);
+
+// Set big_pm_scale and big_policy from the records (after filling D by hand).
+void rl_finish(RLData *D);
+
+// The first record (lowest seed) of a configuration; NULL if none.
+const RLRec *rl_find(const RLData *D, const char *policy, const char *pm_scale, const char *variant);
+const RLRec *bon_find(const RLData *D, const char *policy, const char *pm_scale, const char *variant);
+
+// Gold HH utility U at row i (see above) of an RL curve or a best-of-n table.
+double rl_gold(const RLRec *r, int i);
+double bon_gold(const RLRec *r, int i);
+
+// Distinct values in record order: policy scales (kind 0) or PM scales (1)
+// of the RL runs, ascending by size. Returns the count (at most max).
+int rl_scales(const RLData *D, int kind, char (*out)[HH_NAME_LEN], int max);
+
+#endif
