@@ -156,8 +156,12 @@ static int load_dir(const char *dir, const char *sub, const RunData *rd, RLRec *
 void rl_finish(RLData *D) {
     D->big_pm_scale[0] = D->big_policy[0] = '\0';
     if (!D->nrl) return;
+    char pms[32][HH_NAME_LEN];
+    int npm = rl_scales(D, 1, pms, 32), known = 0;
     scale_of(D->big_pm_scale, D->rl[0].big_pm);
-    if (!D->big_pm_scale[0]) snprintf(D->big_pm_scale, sizeof D->big_pm_scale, "%s", D->rl[D->nrl - 1].pm_scale);
+    for (int i = 0; i < npm; i++) known |= !strcmp(pms[i], D->big_pm_scale);
+    if (!known)  // no big_pm stem of a trained-against scale (synthetic data): the largest PM scale
+        snprintf(D->big_pm_scale, sizeof D->big_pm_scale, "%.*s", HH_NAME_LEN - 1, pms[npm - 1]);
     char pol[32][HH_NAME_LEN];
     int np = rl_scales(D, 0, pol, 32), best = -1;
     for (int i = 0; i < np; i++) {  // ascending size: ">=" keeps the larger on ties
@@ -197,7 +201,6 @@ int rlrec_init(RLRec *r, int bon, const char *policy, const char *pm_scale, cons
     else snprintf(r->name, sizeof r->name, "%s_%s_%s_s%d", policy, pm_scale, variant, seed);
     snprintf(r->train_pm, sizeof r->train_pm, "%s_synthetic_half0", pm_scale);
     snprintf(r->test_pm, sizeof r->test_pm, "%s_synthetic_half1", pm_scale);
-    snprintf(r->big_pm, sizeof r->big_pm, "%s_synthetic_half1", pm_scale);
     r->seed = bon ? -1 : seed;
     r->policy_params = policy_params, r->pm_params = pm_params;
     r->n = n, r->ncol = bon ? BON_NCOL : RL_NCOL;

@@ -70,6 +70,8 @@ void rl_free(RLData *D);
 
 // Fill a record from arrays (tests, synthetic data): bon = 0 copies RL_NCOL
 // columns of n rows from cols[c] (NULL columns are NaN), bon = 1 BON_NCOL.
+// The PM stems are made up and big_pm is empty (rl_finish then takes the
+// largest PM scale trained against as the largest PM).
 int rlrec_init(RLRec *r, int bon, const char *policy, const char *pm_scale, const char *variant,
                int seed, double policy_params, double pm_params, int n, const double *const *cols,
                HHErr *err);

@@ -362,7 +362,7 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
           "set ylabel \"train - test (normalised score)\"\nset format x \"%.0s%c\"\nset key top right\n", f);
     log_xrange(f, px, n);
     fputs("plot $gap u 1:2 w lp lt 9 pt 7 title \"gap at the end of RL\", $gap u 1:2:3 w labels offset 0,1 "
-          "notitle, 0 w l lt 10 notitle\nunset logscale x\nset format x\nunset multiplot\n", f);
+          "notitle, 0 w l lt 10 notitle\nunset logscale x\nset format x\nset autoscale x\nunset multiplot\n", f);
     gp_loop_end(f);
     return report_put(R, t, err);
 }
@@ -425,7 +425,8 @@ int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
     tab_attr_double(t, "fit_slope_hi", ok ? L.c1_hi : NAN);
     tab_attr_double(t, "fit_n", nfit);
     tab_attr_str(t, "fit_units", "normalised score per ln(parameters)");
-    fprintf(f, "fc0 = %.10g; fc1 = %.10g\n", ok ? L.c0 : NAN, ok ? L.c1 : NAN);
+    if (ok) fprintf(f, "fc0 = %.10g; fc1 = %.10g\n", L.c0, L.c1);
+    else fputs("fc0 = NaN; fc1 = NaN\n", f);
     gp_loop_begin(f, "fig33_test_pm_end");
     fputs("set multiplot layout 1,2 title \"Scores at the end of RLHF, variant HH (cf. Bai et al. 2022, Fig. 33)"
           "\\n{/*0.7 one seed per run}\" font \",16\"\nset key top left\nset ylabel \"score at the end of RL "
@@ -445,7 +446,7 @@ int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
         fputs("plot $s1 u 1:3:xtic(5) w lp lt 1 title \"test PM (other data half)\", $s1 u 1:2 w lp lt 2 title "
               "\"train PM (the reward)\", 0 w l lt 10 notitle\n", f);
     else fputs("plot 0 w l lt 10 title \"no runs\"\n", f);
-    fputs("unset multiplot\n", f);
+    fputs("set autoscale x\nset xtics autofreq\nunset multiplot\n", f);
     gp_loop_end(f);
     return report_put(R, t, err);
 }
