@@ -10,7 +10,7 @@ P=params/smoke.ini
 R=$TMP/run
 
 t0=$(date +%s)
-for s in world pretrain distill pm; do
+for s in world pretrain distill pm rl; do
   "$HH" "$s" $P -o "$R" --quiet || { bad "smoke run ($s)" "hhsim $s failed"; exit 1; }
 done
 echo "# smoke run for hhfit took $(( $(date +%s) - t0 )) s"
@@ -51,6 +51,29 @@ for g in "$TMP"/res/*.gp; do
   else bad "$b.gp draws $b.png and $b.pdf" "$(head -3 "$TMP/gp.err")"; fi
 done
 if [ "$n" -ge 7 ]; then ok "seven figure scripts ($n)"; else bad "seven figure scripts" "$n"; fi
+
+# --- RL and best-of-n (rl/, bon/ of the smoke run): tables filled, one script per figure
+for t in rl_runs fig13_reward_vs_sqrt_kl fit_reward_sqrt_kl fig04_train_vs_test_pm fig33_test_pm_end \
+         fig14_benign_vs_redteam rl_help_harm beyond_gold_vs_sqrt_kl fit_overoptimization; do
+  if ! grep -q "DATASET \"/\?$t\"" "$TMP/h"; then bad "tables.h5 has /$t" "missing"
+  elif h5dump -A -d "/$t" "$H" | grep -q 'ATTRIBUTE "missing"'; then bad "/$t has rows" "marked missing"
+  else ok "tables.h5 has /$t with rows"; fi
+done
+cols fit_reward_sqrt_kl panel policy slope slope_se slope_lo slope_hi r2 n
+cols fit_overoptimization method form a a_se b b_se b_lo b_hi converged n
+miss=""
+for g in fig13_reward_vs_sqrt_kl fig04_train_vs_test_pm fig33_test_pm_end fig14_benign_vs_redteam rl_help_harm \
+         beyond_overoptimization; do
+  [ -s "$TMP/res/$g.gp" ] && [ -s "$TMP/png/$g.png" ] || miss="$miss $g"
+done
+if [ -z "$miss" ]; then ok "RL figure scripts drawn"; else bad "RL figure scripts drawn" "missing:$miss"; fi
+mkdir -p "$TMP/norl" && cp "$R/world.h5" "$TMP/norl/" && ln -s "$(cd "$R" && pwd)/pm" "$TMP/norl/pm"
+expect_exit "hhfit on a run without rl/" 0 "$FIT" "$TMP/norl" -o "$TMP/resnorl" --quiet
+if h5dump -A -d /fig13_reward_vs_sqrt_kl "$TMP/resnorl/tables.h5" | grep -q 'ATTRIBUTE "missing"' \
+   && [ ! -e "$TMP/resnorl/fig13_reward_vs_sqrt_kl.gp" ] \
+   && grep -q '^| reward_linear_in_sqrt_kl .*\*\*PENDING\*\* |$' "$TMP/resnorl/claims.md"; then
+  ok "no rl/: RL tables marked missing, no RL scripts, RL claims PENDING"
+else bad "no rl/: RL tables marked missing, no RL scripts, RL claims PENDING" "see $TMP/resnorl"; fi
 mkdir -p "$TMP/alone" && cp "$TMP/res/fig07_pm_accuracy_scaling.gp" "$TMP/alone/"
 if (cd / && gnuplot "$TMP/alone/fig07_pm_accuracy_scaling.gp") 2>/dev/null && [ -s "$TMP/alone/fig07_pm_accuracy_scaling.png" ]; then
   ok "a script copied elsewhere draws beside itself"; else bad "a script copied elsewhere draws beside itself" "no PNG"; fi
