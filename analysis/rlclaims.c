@@ -80,7 +80,7 @@ static int st_r2(const RLData *D, ClaimStat *o, HHErr *err) {
     set(o, r2[med], lo, hi, npt[med]);
     snprintf(o->method, sizeof o->method, "Lower median over %d policy scales (each vs the largest PM %s, "
              "variant hh, one seed) of the R^2 of the least-squares line train-PM reward vs sqrt(KL); R^2 "
-             "per scale:%s interval: Fisher z of that run's |r| over its n evaluation points (treated as "
+             "per scale:%s interval: Fisher z of that run's correlation over its n evaluation points (treated as "
              "independent). Table /fit_reward_sqrt_kl.", m, D->big_pm_scale, per);
     return 0;
 }
@@ -118,7 +118,7 @@ static int st_slope(const RLData *D, ClaimStat *o, HHErr *err) {
     HHErr e;
     if (m < 3 || rl_fit_line(x, y, m, &L, &e)) {
         snprintf(o->method, sizeof o->method, "needs the largest policy's hh runs against >= 3 PM scales of "
-                 "known size (this run has %d)", m);
+                 "known size (this run has %d).", m);
         return 0;
     }
     set(o, L.c1, L.c1_lo, L.c1_hi, L.n);
