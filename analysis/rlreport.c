@@ -703,7 +703,7 @@ int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
     fprintf(f, "set multiplot layout 1,2 title \"Gold HH utility gain vs sqrt(KL), policy %s vs PMs of every "
                "size (beyond the paper; after Gao et al. 2022)\\n{/*0.7 U = gold help on non-red-team prompts - "
                "gold harm on red-team prompts, minus U of the initial policy; dashed: fitted forms; one seed}\" "
-               "font \",16\"\nset key top left\nset ylabel \"gold utility gain (gold units)\"\n", D->big_policy);
+               "font \",16\"\nset key bottom right\nset ylabel \"gold utility gain (gold units)\"\n", D->big_policy);
     for (int m = 0; m < 2; m++) {
         fprintf(f, "set title \"%s\"\nset xlabel \"%s\"\nplot ",
                 m ? "PPO against the train PM: fit d (a - b ln d)" : "best-of-n by the train PM: fit d (a - b d)",
