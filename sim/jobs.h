@@ -12,7 +12,10 @@ typedef int (*JobFn)(int index, void *ctx);
 
 // Run fn(0..n-1, ctx) with at most max_parallel children (1 = in this process,
 // one after the other). Returns 0 when every job returned 0, else the first
-// non-zero status (by index) with err naming the job.
-int jobs_run(int n, int max_parallel, JobFn fn, void *ctx, const char *const *names, HHErr *err);
+// non-zero status (by index) with err naming the job. When label is not NULL,
+// a line on stderr follows each finished job: "LABEL: [done/total] NAME
+// finished (status); running: ...; elapsed, ~time left" (names may be NULL).
+int jobs_run(int n, int max_parallel, JobFn fn, void *ctx, const char *const *names,
+             const char *label, HHErr *err);
 
 #endif

@@ -204,7 +204,7 @@ static int run_scales(const char *cmd, int argc, char **argv, int distill) {
         sj.order[j] = i;
     }
     for (int i = 0; i < p.pt_scales.n; i++) names[i] = p.pt_scales.v[sj.order[i]];
-    rc = jobs_run(p.pt_scales.n, a.jobs, scale_job, &sj, names, &err);
+    rc = jobs_run(p.pt_scales.n, a.jobs, scale_job, &sj, names, a.quiet ? NULL : cmd, &err);
     worldgen_free(&d);
     if (rc) fprintf(stderr, "hhsim %s: %s\n", cmd, err.msg);
     return rc;
@@ -258,9 +258,10 @@ static int cmd_pm(int argc, char **argv) {
     }
     if (!rc && !a.quiet) fprintf(stderr, "hhsim pm: %d PMP models, then %d preference models\n",
                                  npmp, n);
-    if (!rc && npmp) rc = jobs_run(npmp, a.jobs, pmp_job, &r, names, &err);
+    const char *lab = a.quiet ? NULL : "hhsim pm";
+    if (!rc && npmp) rc = jobs_run(npmp, a.jobs, pmp_job, &r, names, lab, &err);
     for (int i = 0; !rc && i < n; i++) names[i] = jobs[i].name;
-    if (!rc) rc = jobs_run(n, a.jobs, pm_job, &r, names, &err);
+    if (!rc) rc = jobs_run(n, a.jobs, pm_job, &r, names, lab, &err);
     if (rc) fprintf(stderr, "hhsim pm: %s\n", err.msg);
     free(names);
     free(pn);
@@ -328,10 +329,11 @@ static int cmd_rl(int argc, char **argv) {
         if (jobs[i].seed == 0) bon[nb++] = jobs[i];
     }
     RLRun r = {&p, &d, &a, jobs, 0};
-    if (!rc) rc = jobs_run(n, a.jobs, rl_job, &r, names, &err);
+    const char *lab = a.quiet ? NULL : "hhsim rl";
+    if (!rc) rc = jobs_run(n, a.jobs, rl_job, &r, names, lab, &err);
     RLRun rb = {&p, &d, &a, bon, 1};
     for (int i = 0; !rc && i < nb; i++) names[i] = bon[i].name;
-    if (!rc && a.stop_after == 0) rc = jobs_run(nb, a.jobs, rl_job, &rb, names, &err);
+    if (!rc && a.stop_after == 0) rc = jobs_run(nb, a.jobs, rl_job, &rb, names, lab, &err);
     if (rc) fprintf(stderr, "hhsim rl: %s\n", err.msg);
     free(names);
     free(bon);

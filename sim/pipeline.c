@@ -146,7 +146,9 @@ static int run_stage(Ctx *c, const char *label, Job *all, int n, double t0, HHEr
         fprintf(stderr, "hhsim run: %s: %d job%s to run, %d up to date (%.0f s elapsed)\n", label,
                 k, k == 1 ? "" : "s", n - k, progress_now() - t0);
     c->jobs = todo;
-    int rc = jobs_run(k, c->o->jobs, run_job, c, names, err);
+    char lab[64];
+    snprintf(lab, sizeof lab, "hhsim run: %s", label);
+    int rc = jobs_run(k, c->o->jobs, run_job, c, names, c->o->quiet ? NULL : lab, err);
     free(todo);
     free(names);
     return rc;
