@@ -169,41 +169,57 @@ static void store_resp(uint8_t *dst, int *dlen, const uint8_t *src, int len) {
 
 typedef struct { gsl_rng *resp, *lab, *lab2; } CompStreams;
 
-static void comp_one(const WorldData *d, const Params *p, int set, int split, int pi,
-                     CompStreams *st, CompSet *c, int i) {
-    const World *w = &d->world;
-    const SeqSet *ps = &d->prompts[split];
-    PromptInfo info;
-    world_prompt_info(w, ps->tok + (size_t)pi * ps->ctx, ps->len[pi], &info);
+// A labelled pair: two responses to prompt info (respond_pair from r), their
+// gold scores, and the label of worker wk drawn from lab; written to row i of
+// c with the prompt index pi and worker id (-1 for PMP's anonymous labels).
+// Returns the chosen and rejected responses' Seen through sc, sr.
+typedef struct {
+    Seen sc, sr;
+} PairSeen;
+
+static PairSeen label_pair(const World *w, const Params *p, const PromptInfo *info, gsl_rng *r,
+                           gsl_rng *lab, const Worker *wk, WorkerRole role, int pi, int wid,
+                           CompSet *c, int i) {
     uint8_t ra[RESP_MAX], rb[RESP_MAX];
     int la, lb, pa, pb;
-    respond_pair(w, p, &info, st->resp, ra, &la, &pa, rb, &lb, &pb);
-    Seen sa = {world_help(w, &info, ra, la), world_harm(&info, ra, la), la};
-    Seen sb = {world_help(w, &info, rb, lb), world_harm(&info, rb, lb), lb};
-    WorkerRole role = set == SET_HELPFUL ? ROLE_HELP : ROLE_HARM;
-    int wi = crowd_pick(&d->crowd, role, st->lab);
-    const Worker *wk = &d->crowd.w[wi];
-    int a_chosen = crowd_label(wk, &sa, &sb, st->lab);
-    const Seen *sc = a_chosen ? &sa : &sb, *sr = a_chosen ? &sb : &sa;
-    int cint, rint;
-    store_resp(c->chosen + (size_t)i * RESP_MAX, &cint, a_chosen ? ra : rb, a_chosen ? la : lb);
-    store_resp(c->rejected + (size_t)i * RESP_MAX, &rint, a_chosen ? rb : ra, a_chosen ? lb : la);
-    c->chosen_len[i] = cint;
-    c->rejected_len[i] = rint;
+    respond_pair(w, p, info, r, ra, &la, &pa, rb, &lb, &pb);
+    Seen sa = {world_help(w, info, ra, la), world_harm(info, ra, la), la};
+    Seen sb = {world_help(w, info, rb, lb), world_harm(info, rb, lb), lb};
+    int a = crowd_label(wk, &sa, &sb, lab);
+    PairSeen s = {a ? sa : sb, a ? sb : sa};
+    int cl, rl;
+    store_resp(c->chosen + (size_t)i * RESP_MAX, &cl, a ? ra : rb, a ? la : lb);
+    store_resp(c->rejected + (size_t)i * RESP_MAX, &rl, a ? rb : ra, a ? lb : la);
+    c->chosen_len[i] = cl;
+    c->rejected_len[i] = rl;
     c->prompt[i] = pi;
-    c->worker[i] = wi;
-    c->help_c[i] = sc->help; c->help_r[i] = sr->help;
-    c->harm_c[i] = sc->harm; c->harm_r[i] = sr->harm;
-    c->gold[i] = (int8_t)crowd_gold_pref(role, sc, sr);
-    c->p_gold[i] = c->gold[i] > 0 ? crowd_p_a_better(wk, sc, sr)
-                   : c->gold[i] < 0 ? crowd_p_a_better(wk, sr, sc) : 0.5;
-    c->kind[i] = (int8_t)info.kind;
-    c->turn[i] = (int8_t)info.turn;
-    c->persona_c[i] = (int8_t)(a_chosen ? pa : pb);
-    c->persona_r[i] = (int8_t)(a_chosen ? pb : pa);
+    c->worker[i] = wid;
+    c->help_c[i] = s.sc.help; c->help_r[i] = s.sr.help;
+    c->harm_c[i] = s.sc.harm; c->harm_r[i] = s.sr.harm;
+    c->gold[i] = (int8_t)crowd_gold_pref(role, &s.sc, &s.sr);
+    c->p_gold[i] = c->gold[i] > 0 ? crowd_p_a_better(wk, &s.sc, &s.sr)
+                   : c->gold[i] < 0 ? crowd_p_a_better(wk, &s.sr, &s.sc) : 0.5;
+    c->kind[i] = (int8_t)info->kind;
+    c->turn[i] = (int8_t)info->turn;
+    c->persona_c[i] = (int8_t)(a ? pa : pb);
+    c->persona_r[i] = (int8_t)(a ? pb : pa);
     c->worker2[i] = -1;
     c->agree2[i] = -1;
     c->p_agree2[i] = 0;
+    return s;
+}
+
+static void comp_one(const WorldData *d, const Params *p, int set, int split, int pi,
+                     CompStreams *st, CompSet *c, int i) {
+    const SeqSet *ps = &d->prompts[split];
+    PromptInfo info;
+    world_prompt_info(&d->world, ps->tok + (size_t)pi * ps->ctx, ps->len[pi], &info);
+    WorkerRole role = set == SET_HELPFUL ? ROLE_HELP : ROLE_HARM;
+    // the worker is drawn before the responses' label, from the label stream
+    int wi = crowd_pick(&d->crowd, role, st->lab);
+    const Worker *wk = &d->crowd.w[wi];
+    PairSeen s = label_pair(&d->world, p, &info, st->resp, st->lab, wk, role, pi, wi, c, i);
+    const Seen *sc = &s.sc, *sr = &s.sr;
     if (split == SPLIT_TEST && gsl_rng_uniform(st->lab2) < p->double_frac && d->crowd.n >= 4) {
         int w2;
         do w2 = crowd_pick(&d->crowd, role, st->lab2); while (w2 == wi);
@@ -293,7 +309,7 @@ int worldgen_pmp(const WorldData *d, const Params *p, SeqSet *ps, CompSet *c, HH
     gsl_rng *r = rng_stream_alloc(p->seed, "world", "pmp");
     if (!r) return hh_fail(err, HH_EFAIL, "pmp: out of memory");
     const World *w = &d->world;
-    uint8_t tok[1024], ra[RESP_MAX], rb[RESP_MAX];
+    uint8_t tok[1024];
     Worker web = {0, ROLE_HELP, p->pm_pmp_temp, 0.0, 0.0};
     for (int i = 0; i < n; i++) {
         // ranked web data has no red-team requests: benign and borderline prompts only
@@ -302,28 +318,7 @@ int worldgen_pmp(const WorldData *d, const Params *p, SeqSet *ps, CompSet *c, HH
         PromptInfo info;
         world_prompt_info(w, tok, len, &info);
         put_seq(ps, i, tok, len, (int)info.kind, info.turn);
-        int la, lb, pa, pb;
-        respond_pair(w, p, &info, r, ra, &la, &pa, rb, &lb, &pb);
-        Seen sa = {world_help(w, &info, ra, la), world_harm(&info, ra, la), la};
-        Seen sb = {world_help(w, &info, rb, lb), world_harm(&info, rb, lb), lb};
-        int a = crowd_label(&web, &sa, &sb, r);
-        int cl, rl;
-        store_resp(c->chosen + (size_t)i * RESP_MAX, &cl, a ? ra : rb, a ? la : lb);
-        store_resp(c->rejected + (size_t)i * RESP_MAX, &rl, a ? rb : ra, a ? lb : la);
-        c->chosen_len[i] = cl;
-        c->rejected_len[i] = rl;
-        c->prompt[i] = i;
-        c->worker[i] = -1;
-        c->worker2[i] = -1;
-        c->agree2[i] = -1;
-        const Seen *sc = a ? &sa : &sb, *sr = a ? &sb : &sa;
-        c->help_c[i] = sc->help; c->help_r[i] = sr->help;
-        c->harm_c[i] = sc->harm; c->harm_r[i] = sr->harm;
-        c->gold[i] = (int8_t)crowd_gold_pref(ROLE_HELP, sc, sr);
-        c->kind[i] = (int8_t)info.kind;
-        c->turn[i] = (int8_t)info.turn;
-        c->persona_c[i] = (int8_t)(a ? pa : pb);
-        c->persona_r[i] = (int8_t)(a ? pb : pa);
+        label_pair(w, p, &info, r, r, &web, ROLE_HELP, i, -1, c, i);
     }
     gsl_rng_free(r);
     return 0;
