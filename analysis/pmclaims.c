@@ -93,19 +93,6 @@ static double pmp_stat(const size_t *idx, size_t n, void *ctx) {
     return c->vs_large ? small - mean_gain(c->h1, c->m1, c->h0, c->m0, c->nsc, idx, n) : small;
 }
 
-typedef struct {
-    const PMRec **g;
-    int ng;
-    PairSel s;
-} EceCtx;
-
-static double ece_stat(const size_t *idx, size_t n, void *ctx) {
-    const EceCtx *c = ctx;
-    double e = NAN;
-    HHErr err;
-    pm_calibration(c->g, c->ng, idx, n, &c->s, 10, NULL, &e, &err);
-    return e;
-}
 
 // ---------------------------------------------------------------------------
 // the statistics
@@ -148,9 +135,9 @@ static int st_ece(Report *R, const ClaimRow *row, int help_only, ClaimStat *o, H
     const char *sc;
     int ng = largest(R, help_only, 1.0, g, &sc);
     if (!ng) return 0;
-    EceCtx c = {g, ng, pairsel_all()};
+    PMEceCtx c = {g, ng, pairsel_all(), 10};
     c.s.setmask = help_only ? 1 : 0;
-    if (boot(R, row->id, ece_stat, &c, o, err)) return err->code;
+    if (boot(R, row->id, pm_ece_stat, &c, o, err)) return err->code;
     o->n = pm_count(g, ng, NULL, 0, &c.s).n;
     snprintf(o->method, sizeof o->method, "ECE (10 equal bins of p = sigmoid(abs(score difference)), "
              "ties skipped) of %s (%s) on the %s test set; 95%% percentile bootstrap over held-out "

@@ -182,6 +182,14 @@ static size_t cal_data(const PMRec *const *g, int ng, const size_t *idx, size_t 
     return n;
 }
 
+double pm_ece_stat(const size_t *idx, size_t n, void *ctx) {
+    const PMEceCtx *c = ctx;
+    double e = NAN;
+    HHErr err;
+    pm_calibration(c->g, c->ng, idx, n, &c->s, c->nbins, NULL, &e, &err);
+    return e;
+}
+
 int pm_calibration(const PMRec *const *g, int ng, const size_t *idx, size_t nidx, const PairSel *s,
                    size_t nbins, StatsCalBin *bins, double *ece, HHErr *err) {
     double *p;

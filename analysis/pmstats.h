@@ -89,6 +89,16 @@ int pm_fit_loglinear(const double *P, const double *N, const double *acc, size_t
 int pm_calibration(const PMRec *const *g, int ng, const size_t *idx, size_t nidx, const PairSel *s,
                    size_t nbins, StatsCalBin *bins, double *ece, HHErr *err);
 
+// The ECE (nbins bins) of the pairs idx[0..n) as a bootstrap statistic: ctx is
+// a PMEceCtx. Used by pm_boot for ECE intervals.
+typedef struct {
+    const PMRec *const *g;
+    int ng;
+    PairSel s;
+    size_t nbins;
+} PMEceCtx;
+double pm_ece_stat(const size_t *idx, size_t n, void *ctx);
+
 // Mean ECE (same bins) of a perfectly calibrated PM with these predictions:
 // outcomes drawn from Bernoulli(p), reps times from r. The finite-sample floor
 // of the ECE.

@@ -68,20 +68,6 @@ int report_fig08(Report *R, HHErr *err) {
 // Fig. 9: calibration
 
 typedef struct {
-    const PMRec *const *g;
-    int ng;
-    PairSel s;
-} EceCtx;
-
-static double ece_stat(const size_t *idx, size_t n, void *ctx) {
-    const EceCtx *c = ctx;
-    double e = NAN;
-    HHErr err;
-    pm_calibration(c->g, c->ng, idx, n, &c->s, CAL_BINS, NULL, &e, &err);
-    return e;
-}
-
-typedef struct {
     Tab *margin, *rel, *ece;
 } CalTabs;
 
@@ -96,11 +82,11 @@ static int cal_one(Report *R, CalTabs *T, FILE *f, const char *kind, const char 
     char comp[96];
     snprintf(comp, sizeof comp, "ece/%s/%s", kind, scale);
     gsl_rng *r = report_rng(R, comp, err);
-    EceCtx c = {g, ng, *s};
+    PMEceCtx c = {g, ng, *s, CAL_BINS};
     StatsCI ci;
     int rc = !r || pm_margin_bins(g, ng, s, dmax, MARGIN_BINS, mb, err) ||
              pm_calibration(g, ng, NULL, 0, s, CAL_BINS, cb, &ece, err) ||
-             pm_boot(ece_stat, &c, (size_t)g[0]->n, R->B, r, &ci, err) ||
+             pm_boot(pm_ece_stat, &c, (size_t)g[0]->n, R->B, r, &ci, err) ||
              pm_ece_null(g, ng, s, CAL_BINS, NULL_REPS, r, &null, err);
     gsl_rng_free(r);
     if (rc) return err->code ? err->code : HH_EFAIL;
