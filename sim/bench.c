@@ -56,10 +56,8 @@ static int train_step(GPT *m, AdamW *opt, const unsigned char *mask,
                       const int *inp, const int *tgt, HHErr *err) {
     const AdamWConfig ac = {.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                             .weight_decay = 0.01f};  // torch.optim.AdamW
-    if (gpt_forward(m, inp, BENCH_B, BENCH_T, 1, err)) return err->code;
-    gpt_lm_loss(m, tgt, NULL, m->dlogits);
     gpt_zero_grad(m);
-    if (gpt_backward(m, m->dlogits, NULL, NULL, NULL, err)) return err->code;
+    if (gpt_lm_grad(m, inp, tgt, NULL, BENCH_B, BENCH_T, NULL, err)) return err->code;
     adamw_update(opt, m->params, m->grads, mask, 1e-3f, &ac);
     return 0;
 }

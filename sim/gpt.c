@@ -333,107 +333,168 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias,
                     1.0f, dbias, 1);
 }
 
+// causal_exp_rows: for rows t = r0 .. r1-1 of a (row stride T), whose keys
+// 0 .. t are valid and whose columns 0 .. r1-1 were computed: a[t, j] =
+// exp(a[t, j] - max_{j'<=t} a[t, j']) for j <= t, 0 for t < j < r1, and
+// inv[t] = 1 / the row's sum. When r1 % 4 == 0 every row is processed at the
+// full width r1 with masks: more exps than stopping at t, but no branch
+// depends on t, and the rows do not wait on mispredictions. Sums are 4-lane
+// partial sums over j in order (the 8-lane path adds its halves in that
+// order), so the two paths give identical results.
 #ifdef HH_AVX2
-// causal_exp8: r[j] = exp(r[j] - mx) for j <= t, 0 for t < j < n8 (n8 % 8
-// == 0); returns the 4-lane partial sums in the order of the 4-lane loop.
-AVX2 static v4f causal_exp8(float *r, int t, int n8, float mx) {
-    v4f acc = v4_set1(0.0f);
-    for (int j = 0; j < n8; j += 8) {
-        v8i keep = (v8i){j, j + 1, j + 2, j + 3, j + 4, j + 5, j + 6, j + 7} <= t;
-        v8f v = (v8f)(keep & (v8i)v8_exp(v8_load(r + j) - mx));
-        v8_store(r + j, v);
-        acc += v8_lo(v);
-        acc += v8_hi(v);
+AVX2 static void causal_exp_rows8(float *a, float *inv, int T, int r0, int r1) {
+    const v8i lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    const v8f ninf = v8_load((const float[8]){-INFINITY, -INFINITY, -INFINITY,
+                                              -INFINITY, -INFINITY, -INFINITY,
+                                              -INFINITY, -INFINITY});
+    for (int t = r0; t < r1; t++) {
+        float *r = a + (size_t)t * T;
+        v8f m = ninf;
+        for (int j = 0; j < r1; j += 8) {
+            v8i keep = lane + j <= t;
+            v8f v = (v8f)((keep & (v8i)v8_load(r + j)) | (~keep & (v8i)ninf));
+            v8i gt = v > m;
+            m = (v8f)((gt & (v8i)v) | (~gt & (v8i)m));
+        }
+        float mx = v4_hmax(v4_max(v8_lo(m), v8_hi(m)));
+        v4f acc = v4_set1(0.0f);
+        for (int j = 0; j < r1; j += 8) {
+            v8i keep = lane + j <= t;
+            v8f v = (v8f)(keep & (v8i)v8_exp(v8_load(r + j) - mx));
+            v8_store(r + j, v);
+            acc += v8_lo(v);
+            acc += v8_hi(v);
+        }
+        inv[t] = 1.0f / v4_hsum(acc);
     }
-    return acc;
 }
 #endif
 
-// causal_softmax_row: r (T) = softmax(r[0..t]) in place, 0 for j > t. Works
-// on whole vectors up to t rounded up to 4 (masking j > t) when that fits.
-static void causal_softmax_row(float *r, int t, int T) {
-    int n = t + 1, n4 = (n + 3) & ~3;
-    float mx = max_f(r, n), s;
-    if (n4 <= T) {
-        v4f acc = v4_set1(0.0f);
-        int j0 = 0;
+static void causal_exp_rows(float *a, float *inv, int T, int r0, int r1) {
 #ifdef HH_AVX2
-        if (n4 >= 8 && have_avx2()) {
-            j0 = n4 & ~7;
-            acc = causal_exp8(r, t, j0, mx);
-        }
+    if (r1 % 8 == 0 && have_avx2()) {
+        causal_exp_rows8(a, inv, T, r0, r1);
+        return;
+    }
 #endif
-        for (int j = j0; j < n4; j += 4) {
-            v4i keep = (v4i){j, j + 1, j + 2, j + 3} <= t;
-            v4f v = v4_sel(keep, v4_exp(v4_load(r + j) - mx), v4_set1(0.0f));
+    const v4i lane = {0, 1, 2, 3};
+    for (int t = r0; t < r1; t++) {
+        float *r = a + (size_t)t * T;
+        if (r1 % 4) {  // odd widths: exact row, then zeros
+            float mx = max_f(r, t + 1);
+            inv[t] = 1.0f / exp_shift_sum(r, r, t + 1, mx);
+            for (int j = t + 1; j < r1; j++) r[j] = 0.0f;
+            continue;
+        }
+        v4f m = v4_set1(-INFINITY);
+        for (int j = 0; j < r1; j += 4)
+            m = v4_max(m, v4_sel(lane + j <= t, v4_load(r + j), v4_set1(-INFINITY)));
+        float mx = v4_hmax(m);
+        v4f acc = v4_set1(0.0f);
+        for (int j = 0; j < r1; j += 4) {
+            v4f v = v4_sel(lane + j <= t, v4_exp(v4_load(r + j) - mx), v4_set1(0.0f));
             v4_store(r + j, v);
             acc += v;
         }
-        s = v4_hsum(acc);
-    } else {
-        s = exp_shift_sum(r, r, n, mx);
-        n4 = n;
+        inv[t] = 1.0f / v4_hsum(acc);
     }
-    v4f inv = v4_set1(1.0f / s);
-    int j = 0;
-    for (; j + 4 <= n4; j += 4) v4_store(r + j, v4_load(r + j) * inv);
-    for (; j < n; j++) r[j] *= inv[0];
-    for (j = n4; j < T; j++) r[j] = 0.0f;
 }
 
-// attention_forward: out (B, T, C), att (B, NH, T, T) probabilities (0 above
-// the diagonal), qkv (B, T, 3C) with q | k | v blocks of C.
-static void attention_forward(float *out, float *att, const float *qkv, int B,
-                              int T, int C, int NH) {
-    int hs = C / NH, C3 = 3 * C;
+// Causal attention works on blocks of ATT_BLOCK query rows: the rows of
+// block i only see keys 0 .. end of block i, so every product below skips
+// the key columns past its block's end (for T = 64, a quarter of the work).
+// The weights are kept unnormalised, E = exp(S - rowmax), with inv = 1 /
+// rowsum(E); P = E inv is never formed: Y = (E V) inv row-wise, and the
+// backward pass folds inv into its elementwise step.
+#define ATT_BLOCK 32
+
+static int att_block_end(int i, int T) {
+    int e = (i + 1) * ATT_BLOCK;
+    return e < T ? e : T;
+}
+
+// attention_forward: out (B, T, C); att (B, NH, T, T) holds E within each
+// row's key block (0 for keys past the row, unused past the block); inv
+// (B, NH, T); qkv (B, T, 3C) with q | k | v blocks of C.
+static void attention_forward(float *out, float *att, float *inv,
+                              const float *qkv, int B, int T, int C, int NH) {
+    int hs = C / NH, C3 = 3 * C, nblk = (T + ATT_BLOCK - 1) / ATT_BLOCK;
     float scale = 1.0f / sqrtf((float)hs);
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
             const float *q = qkv + (size_t)b * T * C3 + h * hs;
             float *a = att + ((size_t)b * NH + h) * T * T;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs,
-                        scale, q, C3, q + C, C3, 0.0f, a, T);
-            for (int t = 0; t < T; t++) causal_softmax_row(a + (size_t)t * T, t, T);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T,
-                        1.0f, a, T, q + 2 * C, C3, 0.0f,
-                        out + (size_t)b * T * C + h * hs, C);
+            float *iv = inv + ((size_t)b * NH + h) * T;
+            float *y = out + (size_t)b * T * C + h * hs;
+            for (int i = 0; i < nblk; i++) {
+                int r0 = i * ATT_BLOCK, r1 = att_block_end(i, T);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0,
+                            r1, hs, scale, q + (size_t)r0 * C3, C3, q + C, C3,
+                            0.0f, a + (size_t)r0 * T, T);
+                causal_exp_rows(a, iv, T, r0, r1);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0,
+                            hs, r1, 1.0f, a + (size_t)r0 * T, T, q + 2 * C, C3,
+                            0.0f, y + (size_t)r0 * C, C);
+            }
+            for (int t = 0; t < T; t++) scale_f(y + (size_t)t * C, iv[t], hs);
         }
 }
 
-// attention_backward: dqkv (B, T, 3C) overwritten; datt (T, T) scratch.
-static void attention_backward(float *dqkv, float *datt, const float *dout,
-                               const float *qkv, const float *att, int B,
-                               int T, int C, int NH) {
-    int hs = C / NH, C3 = 3 * C;
+// attention_backward: dqkv (B, T, 3C) overwritten; scratch (T * T + T * C)
+// floats.
+static void attention_backward(float *dqkv, float *scratch, const float *dout,
+                               const float *qkv, const float *att,
+                               const float *inv, int B, int T, int C, int NH) {
+    int hs = C / NH, C3 = 3 * C, nblk = (T + ATT_BLOCK - 1) / ATT_BLOCK;
     float scale = 1.0f / sqrtf((float)hs);
+    float *ds = scratch, *dys = scratch + (size_t)T * T;
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
             size_t off = (size_t)b * T * C3 + h * hs;
             const float *q = qkv + off, *a = att + ((size_t)b * NH + h) * T * T;
+            const float *iv = inv + ((size_t)b * NH + h) * T;
             const float *dy = dout + (size_t)b * T * C + h * hs;
             float *dq = dqkv + off;
-            // dP = dY V^T (T, T); dV = P^T dY (T, hs)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs,
-                        1.0f, dy, C, q + 2 * C, C3, 0.0f, datt, T);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T,
-                        1.0f, a, T, dy, C, 0.0f, dq + 2 * C, C3);
-            // dS = P * (dP - rowsum(P * dP)), 0 above the diagonal
-            for (int t = 0; t < T; t++) {
-                const float *p = a + (size_t)t * T;
-                float *d = datt + (size_t)t * T;
-                // p is 0 above the diagonal, so whole rows give the same sum
-                // and d = 0 there (T % 4 == 0 keeps this on vectors)
-                float s = dot_f(p, d, T);
-                int j = 0;
-                for (; j + 4 <= T; j += 4)
-                    v4_store(d + j, v4_load(p + j) * (v4_load(d + j) - s));
-                for (; j < T; j++) d[j] = p[j] * (d[j] - s);
+            // dYs = dY inv row-wise (T, hs)
+            for (int t = 0; t < T; t++)
+                for (int i = 0; i < hs; i++)
+                    dys[t * hs + i] = dy[(size_t)t * C + i] * iv[t];
+            for (int i = 0; i < nblk; i++) {
+                int r0 = i * ATT_BLOCK, r1 = att_block_end(i, T);
+                // dV[keys of block i] = E[r0:T, r0:r1]^T dYs[r0:T]
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0,
+                            hs, T - r0, 1.0f, a + (size_t)r0 * T + r0, T,
+                            dys + (size_t)r0 * hs, hs, 0.0f,
+                            dq + 2 * C + (size_t)r0 * C3, C3);
+                // dP[r0:r1, 0:r1] = dY V^T
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0,
+                            r1, hs, 1.0f, dy + (size_t)r0 * C, C, q + 2 * C,
+                            C3, 0.0f, ds + (size_t)r0 * T, T);
+                // dS = P (dP - rowsum(P dP)), P = E inv; E is 0 past the
+                // row, so whole block rows give the same sum and dS = 0
+                for (int t = r0; t < r1; t++) {
+                    const float *e = a + (size_t)t * T;
+                    float *d = ds + (size_t)t * T;
+                    float s = dot_f(e, d, r1) * iv[t];
+                    int j = 0;
+                    for (; j + 4 <= r1; j += 4)
+                        v4_store(d + j, v4_load(e + j) * iv[t] * (v4_load(d + j) - s));
+                    for (; j < r1; j++) d[j] = e[j] * iv[t] * (d[j] - s);
+                }
+                // dQ[r0:r1] = scale dS[r0:r1, 0:r1] K[0:r1]
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0,
+                            hs, r1, scale, ds + (size_t)r0 * T, T, q + C, C3,
+                            0.0f, dq + (size_t)r0 * C3, C3);
             }
-            // dQ = scale dS K; dK = scale dS^T Q
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T,
-                        scale, datt, T, q + C, C3, 0.0f, dq, C3);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T,
-                        scale, datt, T, q, C3, 0.0f, dq + C, C3);
+            // dK[keys of block i] = scale dS[r0:T, r0:r1]^T Q[r0:T]; needs
+            // the dS rows of every later block, hence a second pass
+            for (int i = 0; i < nblk; i++) {
+                int r0 = i * ATT_BLOCK, r1 = att_block_end(i, T);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0,
+                            hs, T - r0, scale, ds + (size_t)r0 * T + r0, T,
+                            q + (size_t)r0 * C3, C3, 0.0f,
+                            dq + C + (size_t)r0 * C3, C3);
+            }
         }
 }
 
@@ -600,6 +661,7 @@ static size_t layout_acts(GPTActs *a, float *base, const GPTConfig *c,
     carve(&a->ln1_rstd, &cur, L * N);
     carve(&a->qkv, &cur, L * N * 3 * C);
     carve(&a->att, &cur, L * max_B * NH * T * T);
+    carve(&a->att_inv, &cur, L * max_B * NH * T);
     carve(&a->atty, &cur, L * N * C);
     carve(&a->res2, &cur, L * N * C);
     carve(&a->ln2, &cur, L * N * C);
@@ -617,7 +679,7 @@ static size_t layout_acts(GPTActs *a, float *base, const GPTConfig *c,
     carve(&a->datty, &cur, N * C);
     carve(&a->dqkv, &cur, N * 3 * C);
     carve(&a->dfch, &cur, N * 4 * C);
-    carve(&a->datt, &cur, T * T);
+    carve(&a->datt, &cur, T * T + T * C);
     return (size_t)(cur - base);
 }
 
@@ -637,6 +699,11 @@ GPT *gpt_alloc(const GPTConfig *cfg, int max_B, HHErr *err) {
     if (!m) goto oom;
     m->cfg = *cfg;
     m->max_B = max_B;
+    // activation floats per row: per layer about T (20 C + NH T)
+    double row = 4.0 * cfg->n_layer * cfg->ctx *
+                 (20.0 * cfg->d_model + (double)cfg->n_head * cfg->ctx);
+    double mb = (double)(2 << 20) / row;
+    m->micro_B = mb < 4 ? 4 : mb > 16 ? 16 : (int)mb;
     m->num_params = build_tensor_table(m->tensors, cfg);
     m->params = calloc(m->num_params, sizeof(float));
     m->grads = calloc(m->num_params, sizeof(float));
@@ -745,7 +812,8 @@ int gpt_forward(GPT *m, const int *tokens, int B, int T, int want_logits,
         matmul_forward(qkv, NULL, ln1, p->qkvw + (size_t)l * 3 * C * C,
                        p->qkvb + l * 3 * C, N, C, 3 * C);
         attention_forward(atty, a->att + l * (size_t)m->max_B * NH * c->ctx * c->ctx,
-                          qkv, B, T, C, NH);
+                          a->att_inv + l * (size_t)m->max_B * NH * c->ctx, qkv,
+                          B, T, C, NH);
         matmul_forward(res2, res, atty, p->attprojw + (size_t)l * C * C,
                        p->attprojb + l * C, N, C, C);
         layernorm_forward(ln2, a->ln2_mean + l * S, a->ln2_rstd + l * S, res2,
@@ -860,6 +928,7 @@ int gpt_backward(GPT *m, const float *dlogits, const int *pos,
                         C);
         attention_backward(a->dqkv, a->datt, a->datty, a->qkv + o3,
                            a->att + l * (size_t)m->max_B * NH * c->ctx * c->ctx,
+                           a->att_inv + l * (size_t)m->max_B * NH * c->ctx,
                            B, T, C, NH);
         matmul_backward(a->dln, g->qkvw + 3 * wC, g->qkvb + l * 3 * C, a->dqkv,
                         a->ln1 + o1, p->qkvw + 3 * wC, ones, N, C, 3 * C);
@@ -882,13 +951,22 @@ static float row_softmax(float *e, const float *x, int V, float *sum) {
     return mx + logf(*sum);
 }
 
-double gpt_lm_loss(const GPT *m, const int *targets, const float *w,
-                   float *dlogits) {
-    int V = m->cfg.vocab;
-    size_t N = (size_t)m->B * m->T;
-    double wsum = 0.0, loss = 0.0;
+// lm_wsum: the total weight of the valid targets of N positions.
+static double lm_wsum(const int *targets, const float *w, size_t N, int V) {
+    double wsum = 0.0;
     for (size_t i = 0; i < N; i++)
         if (targets[i] >= 0 && targets[i] < V) wsum += w ? w[i] : 1.0;
+    return wsum;
+}
+
+// lm_loss_rows: gpt_lm_loss over the last forward's rows with the weight
+// normaliser wsum given (that of the whole batch when the forward ran on a
+// micro-batch).
+static double lm_loss_rows(const GPT *m, const int *targets, const float *w,
+                           double wsum, float *dlogits) {
+    int V = m->cfg.vocab;
+    size_t N = (size_t)m->B * m->T;
+    double loss = 0.0;
     for (size_t i = 0; i < N; i++) {
         const float *x = m->logits + i * V;
         float *d = dlogits ? dlogits + i * V : NULL, sum;
@@ -908,12 +986,18 @@ double gpt_lm_loss(const GPT *m, const int *targets, const float *w,
     return loss;
 }
 
-double gpt_distill_loss(const GPT *m, const float *teacher, const float *w,
-                        float *dlogits) {
+double gpt_lm_loss(const GPT *m, const int *targets, const float *w,
+                   float *dlogits) {
+    size_t N = (size_t)m->B * m->T;
+    return lm_loss_rows(m, targets, w, lm_wsum(targets, w, N, m->cfg.vocab),
+                        dlogits);
+}
+
+static double distill_loss_rows(const GPT *m, const float *teacher,
+                                const float *w, double wsum, float *dlogits) {
     int V = m->cfg.vocab;
     size_t N = (size_t)m->B * m->T;
-    double wsum = 0.0, loss = 0.0;
-    for (size_t i = 0; i < N; i++) wsum += w ? w[i] : 1.0;
+    double loss = 0.0;
     for (size_t i = 0; i < N; i++) {
         const float *x = m->logits + i * V, *pt = teacher + i * V;
         float *d = dlogits ? dlogits + i * V : NULL, sum;
@@ -932,6 +1016,50 @@ double gpt_distill_loss(const GPT *m, const float *teacher, const float *w,
         }
     }
     return loss;
+}
+
+static double distill_wsum(const float *w, size_t N) {
+    double wsum = 0.0;
+    for (size_t i = 0; i < N; i++) wsum += w ? w[i] : 1.0;
+    return wsum;
+}
+
+double gpt_distill_loss(const GPT *m, const float *teacher, const float *w,
+                        float *dlogits) {
+    size_t N = (size_t)m->B * m->T;
+    return distill_loss_rows(m, teacher, w, distill_wsum(w, N), dlogits);
+}
+
+// grad_micro: gpt_lm_grad (teacher NULL) or gpt_distill_grad.
+static int grad_micro(GPT *m, const int *inp, const int *tgt,
+                      const float *teacher, const float *w, int B, int T,
+                      double *loss, HHErr *err) {
+    int V = m->cfg.vocab;
+    size_t N = (size_t)B * T;
+    double wsum = teacher ? distill_wsum(w, N) : lm_wsum(tgt, w, N, V);
+    double sum = 0.0;
+    int mb = m->micro_B < m->max_B ? m->micro_B : m->max_B;
+    for (int r0 = 0; r0 < B; r0 += mb) {
+        int nb = B - r0 < mb ? B - r0 : mb;
+        size_t o = (size_t)r0 * T;
+        if (gpt_forward(m, inp + o, nb, T, 1, err)) return err->code;
+        const float *wo = w ? w + o : NULL;
+        sum += teacher ? distill_loss_rows(m, teacher + o * V, wo, wsum, m->dlogits)
+                       : lm_loss_rows(m, tgt + o, wo, wsum, m->dlogits);
+        if (gpt_backward(m, m->dlogits, NULL, NULL, NULL, err)) return err->code;
+    }
+    if (loss) *loss = sum;
+    return 0;
+}
+
+int gpt_lm_grad(GPT *m, const int *inp, const int *tgt, const float *w, int B,
+                int T, double *loss, HHErr *err) {
+    return grad_micro(m, inp, tgt, NULL, w, B, T, loss, err);
+}
+
+int gpt_distill_grad(GPT *m, const int *inp, const float *teacher,
+                     const float *w, int B, int T, double *loss, HHErr *err) {
+    return grad_micro(m, inp, NULL, teacher, w, B, T, loss, err);
 }
 
 // row_lse: log-sum-exp of x (V) in double (the sampling-side helpers).

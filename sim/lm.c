@@ -373,10 +373,9 @@ static int pretrain_loop(const Params *p, const WorldData *d, const char *job, c
     int nacc = 0;
     for (long s = rs->step; !rc && s < p->pt_steps && s < stop; s++) {
         pack_batch(p, job, s, c, pool, npool, B, t->x, t->y, &rs->tokens);
-        rc = gpt_forward(t->m, t->x, B, c->ctx, 1, err);
-        double loss = rc ? NAN : gpt_lm_loss(t->m, t->y, NULL, t->m->dlogits);
+        double loss = NAN;
         gpt_zero_grad(t->m);
-        if (!rc) rc = gpt_backward(t->m, t->m->dlogits, NULL, NULL, NULL, err);
+        rc = gpt_lm_grad(t->m, t->x, t->y, NULL, B, c->ctx, &loss, err);
         if (!rc && !isfinite(loss)) rc = hh_fail(err, HH_EFAIL, "%s: loss is %g at step %ld; "
                                                  "lower [pretrain] lr", job, loss, s);
         if (rc) break;
@@ -540,11 +539,10 @@ static int distill_loop(const Params *p, const WorldData *d, const char *job, Tr
         draw_rows(p, job, s, pool, npool, B, t->rows);
         int T = distill_batch(c, t->rows, B, t->x, t->y, te->w, &tokens);
         rc = teacher_probs(te, t->x, B, T, err);
-        if (!rc) rc = gpt_forward(t->m, t->x, B, T, 1, err);
         if (rc) break;
-        double kl = gpt_distill_loss(t->m, te->probs, te->w, t->m->dlogits);
+        double kl = NAN;
         gpt_zero_grad(t->m);
-        if ((rc = gpt_backward(t->m, t->m->dlogits, NULL, NULL, NULL, err))) break;
+        if ((rc = gpt_distill_grad(t->m, t->x, te->probs, te->w, B, T, &kl, err))) break;
         double lr = adamw_lr_cosine(s, warm, p->di_steps, p->di_lr, p->di_lr);
         trainer_step(t, lr, 0.0, 1.0);
         acc += kl;

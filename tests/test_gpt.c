@@ -55,8 +55,8 @@ enum { HEAD_LM, HEAD_SCALAR, HEAD_VALUE, HEAD_DISTILL };
 typedef struct {
     GPT *m;
     int head, B, T;
-    int tokens[3 * 5], targets[3 * 5], pos[3];
-    float w[3 * 5], teacher[3 * 5 * 11], cs[3], cv[3 * 5];
+    int tokens[3 * 48], targets[3 * 48], pos[3];
+    float w[3 * 48], teacher[3 * 48 * 11], cs[3], cv[3 * 48];
 } GradCase;
 
 // case_loss: the loss of head gc->head at the current params; when grad,
@@ -66,7 +66,7 @@ static double case_loss(GradCase *gc, int grad) {
     HHErr err;
     int want = gc->head == HEAD_LM || gc->head == HEAD_DISTILL;
     assert_int_equal(gpt_forward(m, gc->tokens, gc->B, gc->T, want, &err), 0);
-    float *dl = grad ? m->dlogits : NULL, ds[3], dv[15];
+    float *dl = grad ? m->dlogits : NULL, ds[3], dv[3 * 48];
     double loss = 0.0;
     if (gc->head == HEAD_LM) loss = gpt_lm_loss(m, gc->targets, gc->w, dl);
     if (gc->head == HEAD_DISTILL)
@@ -99,27 +99,29 @@ static double case_loss(GradCase *gc, int grad) {
 // Hence |fd - g.u| <= 1e-2 * max(|g.u|, 1e-2): a relative error bound of 1%
 // for directional derivatives above 1e-2 and 1e-4 absolute below. Measured
 // maxima are printed; a wrong gradient formula gives errors of order 1.
-static void gradcheck(int head) {
-    GPTConfig c = {.n_layer = 2, .d_model = 8, .n_head = 2, .ctx = 5, .vocab = 11};
+// T = 5 keeps the attention in one block of query rows; T = 48 makes two
+// (see ATT_BLOCK in gpt.c), each on the widest SIMD path.
+static void gradcheck(int head, int T) {
+    GPTConfig c = {.n_layer = 2, .d_model = 8, .n_head = 2, .ctx = T, .vocab = 11};
     gsl_rng *r = rng_stream_alloc(7, "test_gpt", "gradcheck");
-    GradCase gc = {.m = make_model(&c, 3), .head = head, .B = 3, .T = 5};
+    GradCase gc = {.m = make_model(&c, 3), .head = head, .B = 3, .T = T};
     GPT *m = gc.m;
     randomize(m, r, 0.3);
-    for (int i = 0; i < 15; i++) {
+    for (int i = 0; i < 3 * T; i++) {
         gc.tokens[i] = (int)rng_below(r, 11);
         gc.targets[i] = (int)rng_below(r, 11);
         gc.w[i] = (float)gsl_rng_uniform(r);
-        gc.cv[i] = (float)gauss(r);
+        gc.cv[i] = (float)(gauss(r) * sqrt(5.0 / T));  // loss size as at T = 5
     }
     gc.targets[4] = -1;  // ignored target
     gc.w[7] = 0.0f;      // zero weight
-    for (int i = 0; i < 15; i++) {
+    for (int i = 0; i < 3 * T; i++) {
         double s = 0.0, e[11];
         for (int j = 0; j < 11; j++) s += e[j] = exp(2.0 * gauss(r));
         for (int j = 0; j < 11; j++) gc.teacher[i * 11 + j] = (float)(e[j] / s);
     }
     for (int b = 0; b < 3; b++) {
-        gc.pos[b] = (int)rng_below(r, 5);
+        gc.pos[b] = (int)rng_below(r, T);
         gc.cs[b] = (float)gauss(r);
     }
     case_loss(&gc, 1);
@@ -166,8 +168,8 @@ static void gradcheck(int head) {
             }
         }
     }
-    printf("    head %d: %d directional checks, max relative error %.3e "
-           "(bound %.0e)\n", head, checked, worst, tol);
+    printf("    head %d, T %d: %d directional checks, max relative error %.3e "
+           "(bound %.0e)\n", head, T, checked, worst, tol);
     free(g);
     free(p0);
     free(u);
@@ -175,10 +177,78 @@ static void gradcheck(int head) {
     gsl_rng_free(r);
 }
 
-static void test_gradcheck_lm(void **state) { (void)state; gradcheck(HEAD_LM); }
-static void test_gradcheck_scalar(void **state) { (void)state; gradcheck(HEAD_SCALAR); }
-static void test_gradcheck_value(void **state) { (void)state; gradcheck(HEAD_VALUE); }
-static void test_gradcheck_distill(void **state) { (void)state; gradcheck(HEAD_DISTILL); }
+static void test_gradcheck_lm(void **state) { (void)state; gradcheck(HEAD_LM, 5); }
+static void test_gradcheck_scalar(void **state) { (void)state; gradcheck(HEAD_SCALAR, 5); }
+static void test_gradcheck_value(void **state) { (void)state; gradcheck(HEAD_VALUE, 5); }
+static void test_gradcheck_distill(void **state) { (void)state; gradcheck(HEAD_DISTILL, 5); }
+static void test_gradcheck_lm_long(void **state) { (void)state; gradcheck(HEAD_LM, 48); }
+static void test_gradcheck_value_long(void **state) { (void)state; gradcheck(HEAD_VALUE, 48); }
+
+// gpt_lm_grad / gpt_distill_grad in micro-batches of 2 rows (B = 5, so the
+// last has 1) give the loss and gradient of one pass over all 5 rows, up to
+// float summation order: |difference| <= 1e-5 max |g|.
+static void micro_case(int distill) {
+    enum { B = 5, T = 40, V = 13 };
+    GPTConfig c = {.n_layer = 2, .d_model = 16, .n_head = 2, .ctx = T, .vocab = V};
+    gsl_rng *r = rng_stream_alloc(7, "test_gpt", "micro");
+    GPT *m = make_model(&c, B);
+    randomize(m, r, 0.3);
+    static int tok[B * T], tgt[B * T];
+    static float w[B * T], teacher[B * T * V];
+    for (int i = 0; i < B * T; i++) {
+        tok[i] = (int)rng_below(r, V);
+        tgt[i] = (int)rng_below(r, V);
+        w[i] = (float)gsl_rng_uniform(r);
+        double s = 0.0, e[V];
+        for (int j = 0; j < V; j++) s += e[j] = exp(gauss(r));
+        for (int j = 0; j < V; j++) teacher[i * V + j] = (float)(e[j] / s);
+    }
+    tgt[3] = -1;
+    w[50] = 0.0f;
+    HHErr err;
+    assert_int_equal(gpt_forward(m, tok, B, T, 1, &err), 0);
+    double l1 = distill ? gpt_distill_loss(m, teacher, w, m->dlogits)
+                        : gpt_lm_loss(m, tgt, w, m->dlogits);
+    gpt_zero_grad(m);
+    assert_int_equal(gpt_backward(m, m->dlogits, NULL, NULL, NULL, &err), 0);
+    float *g1 = malloc(m->num_params * sizeof(float));
+    memcpy(g1, m->grads, m->num_params * sizeof(float));
+    m->micro_B = 2;
+    double l2 = NAN;
+    gpt_zero_grad(m);
+    if (distill)
+        assert_int_equal(gpt_distill_grad(m, tok, teacher, w, B, T, &l2, &err), 0);
+    else
+        assert_int_equal(gpt_lm_grad(m, tok, tgt, w, B, T, &l2, &err), 0);
+    double gmax = 0.0, dmax = 0.0;
+    for (size_t i = 0; i < m->num_params; i++) {
+        gmax = fmax(gmax, fabs(g1[i]));
+        dmax = fmax(dmax, fabs((double)g1[i] - m->grads[i]));
+    }
+    printf("    %s: loss %.6f vs %.6f, max |grad difference| %.2e (max |grad| %.2e)\n",
+           distill ? "distill" : "lm", l1, l2, dmax, gmax);
+    if (fabs(l1 - l2) > 1e-6 * fabs(l1)) fail_msg("loss %.8f vs %.8f", l1, l2);
+    if (!(gmax > 0.0) || dmax > 1e-5 * gmax)
+        fail_msg("micro-batch gradient differs by %.3e (max |g| %.3e)", dmax, gmax);
+    free(g1);
+    gpt_free(m);
+    gsl_rng_free(r);
+}
+
+static void test_micro_batches(void **state) {
+    (void)state;
+    micro_case(0);
+    micro_case(1);
+    // the micro-batch size is a function of the config alone
+    GPTConfig xs = {1, 16, 2, 64, 64}, s = {2, 32, 4, 64, 64};
+    GPT *a = make_model(&xs, 32), *b = make_model(&s, 32), *b1 = make_model(&s, 1);
+    assert_int_equal(a->micro_B, 16);
+    assert_int_equal(b->micro_B, 4);
+    assert_int_equal(b1->micro_B, 4);
+    gpt_free(a);
+    gpt_free(b);
+    gpt_free(b1);
+}
 
 static void test_tanh_exp_approx(void **state) {
     (void)state;
@@ -236,7 +306,8 @@ static double max_logit_diff(const float *a, const float *b, int V) {
 
 static void test_kv_cache(void **state) {
     (void)state;
-    enum { B = 3, T = 12, V = 13 };
+    // T = 70: three blocks of query rows (32, 32, 6) in the full forward
+    enum { B = 3, T = 70, V = 13 };
     GPTConfig c = {.n_layer = 2, .d_model = 16, .n_head = 4, .ctx = T, .vocab = V};
     gsl_rng *r = rng_stream_alloc(7, "test_gpt", "kv");
     GPT *m = make_model(&c, B);
@@ -507,6 +578,9 @@ int main(void) {
         cmocka_unit_test(test_gradcheck_scalar),
         cmocka_unit_test(test_gradcheck_value),
         cmocka_unit_test(test_gradcheck_distill),
+        cmocka_unit_test(test_gradcheck_lm_long),
+        cmocka_unit_test(test_gradcheck_value_long),
+        cmocka_unit_test(test_micro_batches),
         cmocka_unit_test(test_kv_cache),
         cmocka_unit_test(test_training_decreases_loss),
         cmocka_unit_test(test_determinism_and_resume),
