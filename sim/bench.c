@@ -14,6 +14,8 @@
 #define BENCH_T 64
 #define BENCH_B 32
 #define BENCH_V 64
+#define BENCH_MIN_S 1.0
+#define BENCH_MAX_STEPS 2000
 
 static double now_s(void) {
     struct timespec ts;
@@ -89,7 +91,7 @@ int bench_scale(BenchResult *res, int steps, HHErr *err) {
     unsigned char *mask = m ? malloc(m->num_params) : NULL;
     int *x = malloc(sizeof(int) * BENCH_B * (BENCH_T + 1) * 2);
     float *logits = malloc(sizeof(float) * BENCH_B * BENCH_V);
-    double *t = malloc(sizeof(double) * (steps > 3 ? steps : 3));
+    double *t = malloc(sizeof(double) * (BENCH_MAX_STEPS > steps ? BENCH_MAX_STEPS : steps));
     if (!r || !m || !opt || !c || !mask || !x || !logits || !t) {
         if (m && opt && c) hh_fail(err, HH_EFAIL, "bench: out of memory");
         goto done;
@@ -101,11 +103,20 @@ int bench_scale(BenchResult *res, int steps, HHErr *err) {
         inp[i] = (int)rng_below(r, BENCH_V);
         tgt[i] = (int)rng_below(r, BENCH_V);
     }
-    for (int s = -3; s < steps; s++) {  // 3 warm-up steps
+    // 3 warm-up steps, then at least `steps` timed steps and at least
+    // BENCH_MIN_S seconds of them (at most BENCH_MAX_STEPS), so that a short
+    // slow spell of a shared machine is outvoted in the median
+    int n = 0;
+    double total = 0.0;
+    for (int s = -3; s < steps || (total < BENCH_MIN_S && s < BENCH_MAX_STEPS); s++) {
         double t0 = now_s();
         if (train_step(m, opt, mask, inp, tgt, err)) goto done;
-        if (s >= 0) t[s] = now_s() - t0;
+        if (s >= 0) {
+            t[n++] = now_s() - t0;
+            total += t[n - 1];
+        }
     }
+    steps = n;
     res->params = (long)m->num_params;
     res->train_tok_s = BENCH_B * BENCH_T / median(t, steps);
     res->gflops = 6.0 * res->params * res->train_tok_s / 1e9;
@@ -128,23 +139,51 @@ done:
     return rc;
 }
 
-int bench_run(FILE *out, int threads, int steps, HHErr *err) {
+// in_list: whether name is one of the comma-separated names in list.
+static int in_list(const char *list, const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        if (k == n && !strncmp(p, name, n)) return 1;
+        p += k + (e != NULL);
+    }
+    return 0;
+}
+
+int bench_run(FILE *out, int threads, int steps, const char *scales,
+              HHErr *err) {
     BenchResult sc[5] = {{"xs", 1, 16, 2, 0, 0, 0, 0}, {"s", 2, 32, 4, 0, 0, 0, 0},
                          {"m", 2, 64, 4, 0, 0, 0, 0}, {"l", 4, 128, 4, 0, 0, 0, 0},
                          {"xl", 6, 192, 6, 0, 0, 0, 0}};
     if (threads < 1 || steps < 1)
         return hh_fail(err, HH_EINPUT, "bench: threads=%d steps=%d must be >= 1",
                        threads, steps);
+    if (scales) {  // every listed name must be a scale
+        for (const char *p = scales; *p;) {
+            const char *e = strchr(p, ',');
+            int k = e ? (int)(e - p) : (int)strlen(p), ok = 0;
+            for (int i = 0; i < 5; i++)
+                ok |= (int)strlen(sc[i].name) == k && !strncmp(p, sc[i].name, k);
+            if (!ok)
+                return hh_fail(err, HH_EINPUT, "bench: --scales: '%.*s' is not a "
+                               "scale; allowed: xs, s, m, l, xl (comma-separated)",
+                               k, p);
+            p += k + (e != NULL);
+        }
+    }
     openblas_set_num_threads(threads);
     double g512 = bench_sgemm(512, 5), g1024 = bench_sgemm(1024, 5);
     double peak = g512 > g1024 ? g512 : g1024;
     fprintf(out, "# hhsim bench: ctx %d, batch %d, vocab %d, %d BLAS thread(s), "
-            "median of %d steps\n", BENCH_T, BENCH_B, BENCH_V, threads, steps);
+            "median of >= %d steps and >= %.0f s of them\n", BENCH_T, BENCH_B,
+            BENCH_V, threads, steps, BENCH_MIN_S);
     fprintf(out, "# sgemm n=512 %.1f GFLOP/s, n=1024 %.1f GFLOP/s\n", g512, g1024);
     fprintf(out, "%-5s %6s %7s %5s %9s %12s %10s %7s %12s\n", "scale", "layers",
             "d_model", "heads", "params", "train_tok/s", "GFLOP/s", "%sgemm",
             "gen_tok/s");
     for (int i = 0; i < 5; i++) {
+        if (scales && !in_list(scales, sc[i].name)) continue;
         if (bench_scale(&sc[i], steps, err)) return err->code;
         fprintf(out, "%-5s %6d %7d %5d %9ld %12.0f %10.2f %6.1f%% %12.0f\n",
                 sc[i].name, sc[i].n_layer, sc[i].d_model, sc[i].n_head,

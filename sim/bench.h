@@ -3,8 +3,9 @@
 // Scales (ctx 64, batch 32, vocab 64): xs (1 layer, d 16, 2 heads),
 // s (2, 32, 4), m (2, 64, 4), l (4, 128, 4), xl (6, 192, 6). For each:
 //   train tok/s  one full step (forward, LM loss, backward, AdamW) on a fixed
-//                random batch; 3 warm-up steps, then the median of `steps`
-//                individually timed steps (CLOCK_MONOTONIC)
+//                random batch; 3 warm-up steps, then the median of at least
+//                `steps` individually timed steps (CLOCK_MONOTONIC) and
+//                at least 1 s of them
 //   GFLOP/s      the model FLOP rate 6 x params x train tok/s
 //   %SGEMM       that rate over the machine's single-core SGEMM rate
 //   gen tok/s    KV-cache sampling of 32 rows over the full context
@@ -33,7 +34,10 @@ double bench_sgemm(int n, int reps);
 // bench_scale: measure one configuration (ctx 64, batch 32, vocab 64).
 int bench_scale(BenchResult *res, int steps, HHErr *err);
 
-// bench_run: the whole table; threads >= 1, steps >= 1 (e.g. 1, 20).
-int bench_run(FILE *out, int threads, int steps, HHErr *err);
+// bench_run: the table; threads >= 1, steps >= 1 (e.g. 1, 20); scales a
+// comma-separated subset of "xs,s,m,l,xl" (NULL: all; an unknown name is
+// refused with HH_EINPUT).
+int bench_run(FILE *out, int threads, int steps, const char *scales,
+              HHErr *err);
 
 #endif
