@@ -114,10 +114,18 @@ AVX2 static inline v8f v8_load(const float *p) { v8f v; memcpy(&v, p, sizeof v);
 AVX2 static inline void v8_store(float *p, v8f v) { memcpy(p, &v, sizeof v); }
 AVX2 static inline v4f v8_lo(v8f v) { return (v4f){v[0], v[1], v[2], v[3]}; }
 AVX2 static inline v4f v8_hi(v8f v) { return (v4f){v[4], v[5], v[6], v[7]}; }
-static int have_avx2(void) { return __builtin_cpu_supports("avx2"); }
+static int portable;
+static int have_avx2(void) { return !portable && __builtin_cpu_supports("avx2"); }
 #else
+static int portable;
 static int have_avx2(void) { return 0; }
 #endif
+
+int gpt_simd_portable(int on) {
+    int old = portable;
+    portable = on != 0;
+    return old;
+}
 
 float gpt_tanh_approx(float x) { return v4_tanh(v4_set1(x))[0]; }
 int gpt_simd_width(void) { return have_avx2() ? 8 : 4; }
@@ -336,11 +344,12 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias,
 // causal_exp_rows: for rows t = r0 .. r1-1 of a (row stride T), whose keys
 // 0 .. t are valid and whose columns 0 .. r1-1 were computed: a[t, j] =
 // exp(a[t, j] - max_{j'<=t} a[t, j']) for j <= t, 0 for t < j < r1, and
-// inv[t] = 1 / the row's sum. When r1 % 4 == 0 every row is processed at the
-// full width r1 with masks: more exps than stopping at t, but no branch
-// depends on t, and the rows do not wait on mispredictions. Sums are 4-lane
-// partial sums over j in order (the 8-lane path adds its halves in that
-// order), so the two paths give identical results.
+// inv[t] = 1 / the row's sum. When r1 % 8 == 0 a row is processed in whole
+// vectors of 8 up to t (masking j > t), and its sum is taken as 8 partial
+// sums (lane i adds j = i, i + 8, ...) folded as (0..3) + (4..7) at the
+// end: the AVX2 path does it in one 8-lane register, the portable path in
+// two 4-lane ones, so both give identical results. Other widths (odd
+// contexts) use the exact row.
 #ifdef HH_AVX2
 AVX2 static void causal_exp_rows8(float *a, float *inv, int T, int r0, int r1) {
     const v8i lane = {0, 1, 2, 3, 4, 5, 6, 7};
@@ -349,23 +358,24 @@ AVX2 static void causal_exp_rows8(float *a, float *inv, int T, int r0, int r1) {
                                               -INFINITY, -INFINITY});
     for (int t = r0; t < r1; t++) {
         float *r = a + (size_t)t * T;
+        int n8 = (t + 8) & ~7;  // whole vectors covering 0 .. t
         v8f m = ninf;
-        for (int j = 0; j < r1; j += 8) {
+        for (int j = 0; j < n8; j += 8) {
             v8i keep = lane + j <= t;
             v8f v = (v8f)((keep & (v8i)v8_load(r + j)) | (~keep & (v8i)ninf));
             v8i gt = v > m;
             m = (v8f)((gt & (v8i)v) | (~gt & (v8i)m));
         }
         float mx = v4_hmax(v4_max(v8_lo(m), v8_hi(m)));
-        v4f acc = v4_set1(0.0f);
-        for (int j = 0; j < r1; j += 8) {
+        v8f acc = {0};
+        for (int j = 0; j < n8; j += 8) {
             v8i keep = lane + j <= t;
             v8f v = (v8f)(keep & (v8i)v8_exp(v8_load(r + j) - mx));
             v8_store(r + j, v);
-            acc += v8_lo(v);
-            acc += v8_hi(v);
+            acc += v;
         }
-        inv[t] = 1.0f / v4_hsum(acc);
+        for (int j = n8; j < r1; j++) r[j] = 0.0f;
+        inv[t] = 1.0f / v4_hsum(v8_lo(acc) + v8_hi(acc));
     }
 }
 #endif
@@ -378,25 +388,31 @@ static void causal_exp_rows(float *a, float *inv, int T, int r0, int r1) {
     }
 #endif
     const v4i lane = {0, 1, 2, 3};
+    const v4f ninf = v4_set1(-INFINITY), zero = v4_set1(0.0f);
     for (int t = r0; t < r1; t++) {
         float *r = a + (size_t)t * T;
-        if (r1 % 4) {  // odd widths: exact row, then zeros
+        if (r1 % 8) {  // odd widths: exact row, then zeros
             float mx = max_f(r, t + 1);
             inv[t] = 1.0f / exp_shift_sum(r, r, t + 1, mx);
             for (int j = t + 1; j < r1; j++) r[j] = 0.0f;
             continue;
         }
-        v4f m = v4_set1(-INFINITY);
-        for (int j = 0; j < r1; j += 4)
-            m = v4_max(m, v4_sel(lane + j <= t, v4_load(r + j), v4_set1(-INFINITY)));
+        int n8 = (t + 8) & ~7;
+        v4f m = ninf;
+        for (int j = 0; j < n8; j += 4)
+            m = v4_max(m, v4_sel(lane + j <= t, v4_load(r + j), ninf));
         float mx = v4_hmax(m);
-        v4f acc = v4_set1(0.0f);
-        for (int j = 0; j < r1; j += 4) {
-            v4f v = v4_sel(lane + j <= t, v4_exp(v4_load(r + j) - mx), v4_set1(0.0f));
-            v4_store(r + j, v);
-            acc += v;
+        v4f lo = zero, hi = zero;
+        for (int j = 0; j < n8; j += 8) {
+            v4f v0 = v4_sel(lane + j <= t, v4_exp(v4_load(r + j) - mx), zero);
+            v4f v1 = v4_sel(lane + j + 4 <= t, v4_exp(v4_load(r + j + 4) - mx), zero);
+            v4_store(r + j, v0);
+            v4_store(r + j + 4, v1);
+            lo += v0;
+            hi += v1;
         }
-        inv[t] = 1.0f / v4_hsum(acc);
+        for (int j = n8; j < r1; j++) r[j] = 0.0f;
+        inv[t] = 1.0f / v4_hsum(lo + hi);
     }
 }
 
@@ -413,10 +429,20 @@ static int att_block_end(int i, int T) {
     return e < T ? e : T;
 }
 
+// transpose_to: dst (hs, T) = src (T, hs) with row stride ld. Products with
+// a transposed (T, hs) operand go through OpenBLAS's packing path, which
+// costs more than the product itself at hs = 8; on a copied K^T or V^T
+// (hs x T) they take its small-matrix kernels instead (4.5% of a training
+// step at scale s, measured A/B in one process).
+static void transpose_to(float *dst, const float *src, int T, int hs, int ld) {
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < hs; i++) dst[(size_t)i * T + t] = src[(size_t)t * ld + i];
+}
+
 // attention_forward: out (B, T, C); att (B, NH, T, T) holds E within each
 // row's key block (0 for keys past the row, unused past the block); inv
-// (B, NH, T); qkv (B, T, 3C) with q | k | v blocks of C.
-static void attention_forward(float *out, float *att, float *inv,
+// (B, NH, T); kt (T * hs) scratch; qkv (B, T, 3C) with q | k | v blocks of C.
+static void attention_forward(float *out, float *att, float *inv, float *kt,
                               const float *qkv, int B, int T, int C, int NH) {
     int hs = C / NH, C3 = 3 * C, nblk = (T + ATT_BLOCK - 1) / ATT_BLOCK;
     float scale = 1.0f / sqrtf((float)hs);
@@ -426,10 +452,11 @@ static void attention_forward(float *out, float *att, float *inv,
             float *a = att + ((size_t)b * NH + h) * T * T;
             float *iv = inv + ((size_t)b * NH + h) * T;
             float *y = out + (size_t)b * T * C + h * hs;
+            transpose_to(kt, q + C, T, hs, C3);
             for (int i = 0; i < nblk; i++) {
                 int r0 = i * ATT_BLOCK, r1 = att_block_end(i, T);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0,
-                            r1, hs, scale, q + (size_t)r0 * C3, C3, q + C, C3,
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0,
+                            r1, hs, scale, q + (size_t)r0 * C3, C3, kt, T,
                             0.0f, a + (size_t)r0 * T, T);
                 causal_exp_rows(a, iv, T, r0, r1);
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0,
@@ -440,14 +467,14 @@ static void attention_forward(float *out, float *att, float *inv,
         }
 }
 
-// attention_backward: dqkv (B, T, 3C) overwritten; scratch (T * T + T * C)
+// attention_backward: dqkv (B, T, 3C) overwritten; scratch (T * T + 2 T C)
 // floats.
 static void attention_backward(float *dqkv, float *scratch, const float *dout,
                                const float *qkv, const float *att,
                                const float *inv, int B, int T, int C, int NH) {
     int hs = C / NH, C3 = 3 * C, nblk = (T + ATT_BLOCK - 1) / ATT_BLOCK;
     float scale = 1.0f / sqrtf((float)hs);
-    float *ds = scratch, *dys = scratch + (size_t)T * T;
+    float *ds = scratch, *dys = scratch + (size_t)T * T, *vt = dys + (size_t)T * hs;
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
             size_t off = (size_t)b * T * C3 + h * hs;
@@ -459,6 +486,7 @@ static void attention_backward(float *dqkv, float *scratch, const float *dout,
             for (int t = 0; t < T; t++)
                 for (int i = 0; i < hs; i++)
                     dys[t * hs + i] = dy[(size_t)t * C + i] * iv[t];
+            transpose_to(vt, q + 2 * C, T, hs, C3);
             for (int i = 0; i < nblk; i++) {
                 int r0 = i * ATT_BLOCK, r1 = att_block_end(i, T);
                 // dV[keys of block i] = E[r0:T, r0:r1]^T dYs[r0:T]
@@ -467,9 +495,9 @@ static void attention_backward(float *dqkv, float *scratch, const float *dout,
                             dys + (size_t)r0 * hs, hs, 0.0f,
                             dq + 2 * C + (size_t)r0 * C3, C3);
                 // dP[r0:r1, 0:r1] = dY V^T
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0,
-                            r1, hs, 1.0f, dy + (size_t)r0 * C, C, q + 2 * C,
-                            C3, 0.0f, ds + (size_t)r0 * T, T);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0,
+                            r1, hs, 1.0f, dy + (size_t)r0 * C, C, vt, T, 0.0f,
+                            ds + (size_t)r0 * T, T);
                 // dS = P (dP - rowsum(P dP)), P = E inv; E is 0 past the
                 // row, so whole block rows give the same sum and dS = 0
                 for (int t = r0; t < r1; t++) {
@@ -679,7 +707,7 @@ static size_t layout_acts(GPTActs *a, float *base, const GPTConfig *c,
     carve(&a->datty, &cur, N * C);
     carve(&a->dqkv, &cur, N * 3 * C);
     carve(&a->dfch, &cur, N * 4 * C);
-    carve(&a->datt, &cur, T * T + T * C);
+    carve(&a->datt, &cur, T * T + 2 * T * C);
     return (size_t)(cur - base);
 }
 
@@ -812,7 +840,7 @@ int gpt_forward(GPT *m, const int *tokens, int B, int T, int want_logits,
         matmul_forward(qkv, NULL, ln1, p->qkvw + (size_t)l * 3 * C * C,
                        p->qkvb + l * 3 * C, N, C, 3 * C);
         attention_forward(atty, a->att + l * (size_t)m->max_B * NH * c->ctx * c->ctx,
-                          a->att_inv + l * (size_t)m->max_B * NH * c->ctx, qkv,
+                          a->att_inv + l * (size_t)m->max_B * NH * c->ctx, a->datt, qkv,
                           B, T, C, NH);
         matmul_forward(res2, res, atty, p->attprojw + (size_t)l * C * C,
                        p->attprojb + l * C, N, C, C);

@@ -141,7 +141,7 @@ typedef struct {
     float *datty;     // (B, T, C)
     float *dqkv;      // (B, T, 3C)
     float *dfch;      // (B, T, 4C)
-    float *datt;      // (T, T) + (T, C) attention backward scratch
+    float *datt;      // (T, T) + 2 (T, C) attention scratch
 } GPTActs;
 
 typedef struct {
@@ -306,6 +306,11 @@ float gpt_exp_approx(float x);
 // (x86-64 CPUs with AVX2, detected at run time), else 4. Both variants give
 // bit-identical results: only lane-wise operations are widened.
 int gpt_simd_width(void);
+
+// gpt_simd_portable: on != 0 makes every kernel take its portable 4-lane
+// path even on AVX2 CPUs (for tests that the two paths agree bit for bit);
+// returns the previous setting. Not thread-safe; off by default.
+int gpt_simd_portable(int on);
 
 // gpt_hash: FNV-1a 64 over the bytes of params (n floats).
 uint64_t gpt_hash(const float *params, size_t n);

@@ -295,6 +295,48 @@ static void test_simd_paths_agree(void **state) {
     gsl_rng_free(r);
 }
 
+// A forward and backward pass on the widest SIMD path and on the portable
+// 4-lane path give bit-identical logits, values and gradients (T = 64: two
+// attention blocks of whole 8-lane vectors; V = 64; C = 32).
+static void test_simd_paths_bitwise(void **state) {
+    (void)state;
+    enum { B = 3, T = 64, V = 64 };
+    GPTConfig c = {.n_layer = 2, .d_model = 32, .n_head = 4, .ctx = T, .vocab = V};
+    gsl_rng *r = rng_stream_alloc(7, "test_gpt", "simd-bitwise");
+    GPT *m = make_model(&c, B);
+    randomize(m, r, 0.3);
+    static int tok[B * T], tgt[B * T];
+    for (int i = 0; i < B * T; i++) {
+        tok[i] = (int)rng_below(r, V);
+        tgt[i] = (int)rng_below(r, V);
+    }
+    HHErr err;
+    float *out[2];
+    size_t n = m->num_params + (size_t)B * T * (V + 1);
+    for (int k = 0; k < 2; k++) {
+        int old = gpt_simd_portable(k);
+        gpt_zero_grad(m);
+        double loss;
+        assert_int_equal(gpt_lm_grad(m, tok, tgt, NULL, B, T, &loss, &err), 0);
+        assert_int_equal(gpt_forward(m, tok, B, T, 1, &err), 0);
+        gpt_simd_portable(old);
+        out[k] = malloc(n * sizeof(float));
+        memcpy(out[k], m->grads, m->num_params * sizeof(float));
+        memcpy(out[k] + m->num_params, m->logits, sizeof(float) * B * T * V);
+        memcpy(out[k] + m->num_params + (size_t)B * T * V, m->values, sizeof(float) * B * T);
+    }
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) bad += memcmp(out[0] + i, out[1] + i, sizeof(float)) != 0;
+    if (bad) fail_msg("%zu of %zu gradients/logits/values differ between the %d-lane "
+                      "and the portable path", bad, n, gpt_simd_width());
+    printf("    simd width %d vs portable: %zu gradients, logits and values bit-identical\n",
+           gpt_simd_width(), n);
+    free(out[0]);
+    free(out[1]);
+    gpt_free(m);
+    gsl_rng_free(r);
+}
+
 // ----------------------------------------------------------------------------
 // KV cache
 
@@ -574,6 +616,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tanh_exp_approx),
         cmocka_unit_test(test_simd_paths_agree),
+        cmocka_unit_test(test_simd_paths_bitwise),
         cmocka_unit_test(test_gradcheck_lm),
         cmocka_unit_test(test_gradcheck_scalar),
         cmocka_unit_test(test_gradcheck_value),
