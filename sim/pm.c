@@ -206,26 +206,34 @@ typedef struct {
 
 static double sigmoid(double x) { return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)); }
 
-// One step on comparisons order[i0 .. i0+B): returns the mean loss, adds correct count.
+// One step on comparisons order[0 .. B): returns the mean loss, adds the
+// correct count. The gradient is accumulated over micro-batches of
+// m->micro_B / 2 comparisons (chosen and rejected rows of a comparison in
+// the same micro-batch), as gpt_lm_grad does for the LM: the gradient of the
+// mean over all B, with a small working set.
 static int bt_step(GPT *m, AdamW *opt, const unsigned char *decay, const Comp *c,
                    const int *order, int B, double lr, double wd, int *x, int *pos, float *sc,
                    float *ds, Pair *pairs, double *loss, int *correct, HHErr *err) {
-    for (int b = 0; b < B; b++) {
-        pairs[b] = c[order[b]].c;
-        pairs[B + b] = c[order[b]].r;
-    }
-    int T = build(pairs, 2 * B, m->cfg.ctx, x, pos);
-    if (gpt_forward(m, x, 2 * B, T, 0, err) || gpt_scalar(m, pos, sc, err)) return HH_EFAIL;
+    int mb = m->micro_B / 2 > 1 ? m->micro_B / 2 : 1;
     *loss = 0;
-    for (int b = 0; b < B; b++) {
-        double dlt = (double)sc[b] - sc[B + b], s = sigmoid(dlt);
-        *loss += -log(fmax(s, 1e-300)) / B;
-        *correct += dlt > 0;
-        ds[b] = (float)(-(1 - s) / B);
-        ds[B + b] = (float)((1 - s) / B);
-    }
     gpt_zero_grad(m);
-    if (gpt_backward(m, NULL, pos, ds, NULL, err)) return HH_EFAIL;
+    for (int b0 = 0; b0 < B; b0 += mb) {
+        int nb = B - b0 < mb ? B - b0 : mb;
+        for (int b = 0; b < nb; b++) {
+            pairs[b] = c[order[b0 + b]].c;
+            pairs[nb + b] = c[order[b0 + b]].r;
+        }
+        int T = build(pairs, 2 * nb, m->cfg.ctx, x, pos);
+        if (gpt_forward(m, x, 2 * nb, T, 0, err) || gpt_scalar(m, pos, sc, err)) return HH_EFAIL;
+        for (int b = 0; b < nb; b++) {
+            double dlt = (double)sc[b] - sc[nb + b], s = sigmoid(dlt);
+            *loss += -log(fmax(s, 1e-300)) / B;
+            *correct += dlt > 0;
+            ds[b] = (float)(-(1 - s) / B);
+            ds[nb + b] = (float)((1 - s) / B);
+        }
+        if (gpt_backward(m, NULL, pos, ds, NULL, err)) return HH_EFAIL;
+    }
     adamw_clip(m->grads, m->num_params, 1.0);
     AdamWConfig ac = {0.9f, 0.95f, 1e-8f, (float)wd};
     adamw_update(opt, m->params, m->grads, decay, (float)lr, &ac);
