@@ -172,8 +172,10 @@ const GPTTensor *gpt_tensor_info(const GPT *m, int i) {
     return (i >= 0 && i < GPT_NUM_TENSORS) ? &m->tensors[i] : NULL;
 }
 
-// gaussian: N(0, std) by Box-Muller from two uniforms of r (gsl_randist.h
-// cannot be included beside OpenBLAS's cblas.h: both declare the CBLAS enums).
+// gaussian: N(0, std) by Box-Muller from two uniforms of r. (Written when
+// this file included OpenBLAS's cblas.h, which cannot sit beside
+// gsl_randist.h: both declare the CBLAS enums. Kept so that initial weights,
+// and everything trained from them, stay the same.)
 static double gaussian(gsl_rng *r, double std) {
     double u1 = gsl_rng_uniform_pos(r), u2 = gsl_rng_uniform(r);
     return std * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);

@@ -121,7 +121,7 @@ typedef struct {
     float *qkv;       // (L, B, T, 3C)
     float *att;       // (L, B, NH, T, T) unnormalised softmax weights E =
                       // exp(S - rowmax) within each row's key block (see
-                      // attention_forward in gpt.c), 0 past the row
+                      // gk_attention_forward in gpt_kernels.c), 0 past the row
     float *att_inv;   // (L, B, NH, T) 1 / rowsum(E)
     float *atty;      // (L, B, T, C)
     float *res2;      // (L, B, T, C) residual after attention

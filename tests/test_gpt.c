@@ -100,7 +100,7 @@ static double case_loss(GradCase *gc, int grad) {
 // for directional derivatives above 1e-2 and 1e-4 absolute below. Measured
 // maxima are printed; a wrong gradient formula gives errors of order 1.
 // T = 5 keeps the attention in one block of query rows; T = 48 makes two
-// (see ATT_BLOCK in gpt.c), each on the widest SIMD path.
+// (see ATT_BLOCK in gpt_kernels.c), each on the widest SIMD path.
 static void gradcheck(int head, int T) {
     GPTConfig c = {.n_layer = 2, .d_model = 8, .n_head = 2, .ctx = T, .vocab = 11};
     gsl_rng *r = rng_stream_alloc(7, "test_gpt", "gradcheck");
