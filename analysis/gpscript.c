@@ -2,6 +2,7 @@
 #include "gpscript.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -87,4 +88,12 @@ void gp_loop_begin(FILE *f, const char *stem) {
 
 void gp_loop_end(FILE *f) {
     fputs("unset output\n}\n", f);
+}
+
+void gp_log_xrange(FILE *f, const double *x, int n) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < n; i++)
+        if (isfinite(x[i]) && x[i] > 0) lo = fmin(lo, x[i]), hi = fmax(hi, x[i]);
+    if (!isfinite(lo)) lo = 1, hi = 10;
+    fprintf(f, "set logscale x\nset xrange [%.6g:%.6g]\n", lo / 1.6, hi * 1.6);
 }

@@ -48,6 +48,10 @@ FILE *gp_begin(OutSet *o, const char *dir, const char *stem, const char *what, c
 void gp_loop_begin(FILE *f, const char *stem);
 void gp_loop_end(FILE *f);
 
+// "set logscale x" and an x range from the positive finite x[0..n-1] widened
+// by a factor 1.6 each side (1 to 10 when there are none).
+void gp_log_xrange(FILE *f, const double *x, int n);
+
 // Quote s as a gnuplot double-quoted string body (escapes " and \).
 void gp_puts_quoted(FILE *f, const char *s);
 

@@ -14,6 +14,9 @@
 
 #include "claims.h"
 #include "h5io.h"
+#include "lmclaims.h"
+#include "lmdata.h"
+#include "lmreport.h"
 #include "pmclaims.h"
 #include "pmdata.h"
 #include "report.h"
@@ -25,15 +28,16 @@
 static void usage(FILE *f) {
     fputs("usage: hhfit RUN_DIR -o RESULTS_DIR [--claims FILE] [--style FILE] [--boot B] [--quiet]\n"
           "\n"
-          "Reads a run of hhsim (RUN_DIR/world.h5, every RUN_DIR/pm/*.h5 and, if present, rl/*.h5 and\n"
-          "bon/*.h5), fits the paper's preference-model and RLHF relationships with GSL and writes\n"
-          "into RESULTS_DIR:\n"
+          "Reads a run of hhsim (RUN_DIR/world.h5, every RUN_DIR/pm/*.h5 and, if present, lm/*.h5,\n"
+          "distill/*.h5, rl/*.h5 and bon/*.h5), fits the paper's language-model, preference-model and\n"
+          "RLHF relationships with GSL and writes into RESULTS_DIR:\n"
           "  tables.h5   one HDF5 table per figure and per fit, units on every column,\n"
           "              provenance (the run's params) on /; schema in analysis/README.md\n"
           "  *.gp        one self-contained gnuplot script per figure (data inside):\n"
           "              fig07_pm_accuracy_scaling, fig08_accuracy_by_turn, fig09_calibration,\n"
           "              fig19_accuracy_vs_mix, fig25_accuracy_above_threshold, pmp_accuracy,\n"
-          "              beyond_gold_vs_crowd, and with RL runs fig13_reward_vs_sqrt_kl,\n"
+          "              beyond_gold_vs_crowd, with LMs lm_scaling and distill_help_harm, and with RL\n"
+          "              runs fig13_reward_vs_sqrt_kl,\n"
           "              fig04_train_vs_test_pm, fig33_test_pm_end, fig14_benign_vs_redteam,\n"
           "              rl_help_harm, beyond_overoptimization; 'gnuplot F.gp' draws F.png and F.pdf beside it,\n"
           "              'gnuplot -e \"outdir='\\''DIR'\\''\" F.gp' into DIR\n"
@@ -181,15 +185,16 @@ static int claims_table(Report *R, const ClaimRow *rows, const ClaimResult *res,
     return report_put(R, t, err);
 }
 
-static int do_claims(Report *R, const RLData *D, const Opts *o, const ClaimRow *rows, int n, int *count,
-                     HHErr *err) {
+static int do_claims(Report *R, const RLData *D, const LMData *L, const Opts *o, const ClaimRow *rows, int n,
+                     int *count, HHErr *err) {
     ClaimStat *st = calloc((size_t)n, sizeof *st);
     ClaimResult *res = calloc((size_t)n, sizeof *res);
     char *hdr = malloc(8192);
     int rc = st && res && hdr ? 0 : hh_fail(err, HH_EFAIL, "out of memory");
     for (int k = 0; k < n && !rc; k++)
-        rc = rlclaims_known(rows[k].statistic) ? rlclaims_compute(D, &rows[k], &st[k], err)
-                                               : pmclaims_compute(R, &rows[k], &st[k], err);
+        rc = rlclaims_known(rows[k].statistic)   ? rlclaims_compute(D, &rows[k], &st[k], err)
+             : lmclaims_known(rows[k].statistic) ? lmclaims_compute(L, &rows[k], &st[k], err)
+                                                 : pmclaims_compute(R, &rows[k], &st[k], err);
     if (!rc) {
         claims_decide(rows, n, st, res);
         for (int k = 0; k < n; k++) count[res[k].verdict]++;
@@ -211,10 +216,13 @@ static int analyse(Report *R, const Opts *o, const ClaimRow *rows, int nrows, in
                                               report_gold};
     for (size_t k = 0; k < sizeof STEP / sizeof STEP[0]; k++)
         if (STEP[k](R, err)) return err->code;
+    LMData L;  // lm/ and distill/ (absent: empty LM tables, LM claims PENDING)
+    if (lmd_load(R->rd->dir, &L, err)) return err->code;
     RLData D;  // rl/ and bon/ (absent: empty RL tables, RL claims PENDING)
-    if (rl_load(R->rd->dir, R->rd, &D, err)) return err->code;
-    int rc = rlreport_all(R, &D, err) || do_claims(R, &D, o, rows, nrows, count, err);
+    if (rl_load(R->rd->dir, R->rd, &D, err)) return lmd_free(&L), err->code;
+    int rc = lmreport_all(R, &L, err) || rlreport_all(R, &D, err) || do_claims(R, &D, &L, o, rows, nrows, count, err);
     rl_free(&D);
+    lmd_free(&L);
     return rc ? err->code : 0;
 }
 
@@ -225,9 +233,10 @@ static int run(const Opts *o, HHErr *err) {
     ClaimRow *rows = NULL;
     int nrows = 0, rc = read_text(o->style, &style, err) || claims_read(o->claims, &rows, &nrows, err);
     for (int k = 0; !rc && k < nrows; k++)
-        if (!pmclaims_known(rows[k].statistic) && !rlclaims_known(rows[k].statistic))
-            rc = hh_fail(err, HH_EINPUT, "%s:%d: unknown statistic '%s'; known: %s, %s", o->claims,
-                         rows[k].line, rows[k].statistic, pmclaims_list(), rlclaims_list());
+        if (!pmclaims_known(rows[k].statistic) && !rlclaims_known(rows[k].statistic) &&
+            !lmclaims_known(rows[k].statistic))
+            rc = hh_fail(err, HH_EINPUT, "%s:%d: unknown statistic '%s'; known: %s, %s, %s", o->claims,
+                         rows[k].line, rows[k].statistic, pmclaims_list(), rlclaims_list(), lmclaims_list());
     RunData rd;
     memset(&rd, 0, sizeof rd);
     if (!rc) rc = run_load(o->run, &rd, err) || hh_mkdirs(o->out, err);

@@ -180,30 +180,52 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-// Sorted names of dir/pm/*.h5 (temporary files skipped).
-static int list_pm(const RunData *rd, char ***names, int *n, HHErr *err) {
-    char pd[1100];
-    snprintf(pd, sizeof pd, "%s/pm", rd->dir);
-    DIR *dp = opendir(pd);
-    if (!dp) return hh_fail(err, HH_EINPUT, "%s: no such directory (expected the preference "
-                            "models of the run; run 'hhsim pm PARAMS -o %s' first)", pd, rd->dir);
-    int cap = 64;
+void run_names_free(char **names, int n) {
+    for (int k = 0; names && k < n; k++) free(names[k]);
+    free(names);
+}
+
+int run_list_h5(const char *path, char ***names, int *n, int *exists, HHErr *err) {
     *n = 0;
-    *names = malloc(sizeof(char *) * (size_t)cap);
+    *names = NULL;
+    DIR *dp = opendir(path);
+    *exists = dp != NULL;
+    if (!dp) return 0;
+    int cap = 64, oom = 0;
+    char **v = malloc(sizeof(char *) * (size_t)cap);
     struct dirent *e;
-    while (*names && (e = readdir(dp))) {
+    while (v && !oom && (e = readdir(dp))) {
         size_t L = strlen(e->d_name);
-        if (L < 4 || strcmp(e->d_name + L - 3, ".h5") || strstr(e->d_name, ".tmp.")) continue;
+        if (L < 4 || strcmp(e->d_name + L - 3, ".h5") || strstr(e->d_name, ".tmp.") ||
+            strstr(e->d_name, ".ckpt."))
+            continue;
         if (*n == cap) {
-            char **nn = realloc(*names, sizeof(char *) * (size_t)(cap *= 2));
-            if (!nn) break;
-            *names = nn;
+            char **nv = realloc(v, sizeof(char *) * (size_t)(cap *= 2));
+            if (!nv) { oom = 1; break; }
+            v = nv;
         }
-        (*names)[(*n)++] = strdup(e->d_name);
+        if (!(v[*n] = strdup(e->d_name))) oom = 1;
+        else (*n)++;
     }
     closedir(dp);
-    if (!*names) return hh_fail(err, HH_EFAIL, "out of memory");
-    qsort(*names, (size_t)*n, sizeof(char *), cmp_str);
+    if (!v || oom) {
+        run_names_free(v, *n);
+        *n = 0;
+        return hh_fail(err, HH_EFAIL, "out of memory");
+    }
+    qsort(v, (size_t)*n, sizeof(char *), cmp_str);
+    *names = v;
+    return 0;
+}
+
+// Sorted names of dir/pm/*.h5; none (or no directory) is an error.
+static int list_pm(const RunData *rd, char ***names, int *n, HHErr *err) {
+    char pd[1100];
+    int exists;
+    snprintf(pd, sizeof pd, "%s/pm", rd->dir);
+    if (run_list_h5(pd, names, n, &exists, err)) return err->code;
+    if (!exists) return hh_fail(err, HH_EINPUT, "%s: no such directory (expected the preference "
+                                "models of the run; run 'hhsim pm PARAMS -o %s' first)", pd, rd->dir);
     if (*n == 0) return hh_fail(err, HH_EINPUT, "%s: no PM files (*.h5); run 'hhsim pm PARAMS "
                                 "-o %s' first", pd, rd->dir);
     return 0;
@@ -251,8 +273,7 @@ int run_load(const char *dir, RunData *rd, HHErr *err) {
         snprintf(r->name, sizeof r->name, "%.*s", (int)strlen(names[k]) - 3, names[k]);
         rc = load_pm(r, err);
     }
-    for (int k = 0; k < n; k++) free(names[k]);
-    free(names);
+    run_names_free(names, n);
     if (!rc) rc = check_same_test(rd, err);
     if (rc) return rc;
     qsort(rd->pm, (size_t)rd->npm, sizeof *rd->pm, cmp_rec);

@@ -56,6 +56,13 @@ typedef struct {
 int run_load(const char *dir, RunData *rd, HHErr *err);
 void run_free(RunData *rd);
 
+// The names of the *.h5 files in directory `path`, sorted (temporary files
+// NAME.tmp.PID and checkpoints NAME.ckpt.h5 left out), as a malloc'd array of
+// malloc'd strings (free with run_names_free). A directory that does not exist
+// is not an error: *exists = 0 and *n = 0.
+int run_list_h5(const char *path, char ***names, int *n, int *exists, HHErr *err);
+void run_names_free(char **names, int n);
+
 // Fill a PMRec from arrays (for tests and synthetic data): copies n pooled
 // pairs; n_help of them helpful (the first ones). smax may be NULL (0).
 int pmrec_init(PMRec *r, const char *scale, double nparams, int n_train, double help_frac,

@@ -32,6 +32,14 @@ int report_missing(Report *R, Tab *t, const char *why, HHErr *err) {
     return report_put(R, t, err);
 }
 
+int report_missing_all(Report *R, Tab **t, int nt, const char *why, HHErr *err) {
+    int rc = 0;
+    for (int k = 0; k < nt; k++)
+        if (rc) tab_free(t[k]);
+        else rc = report_missing(R, t[k], why, err);
+    return rc;
+}
+
 int report_lt(const Report *R, const char *scale) {
     for (int i = 0; i < R->sw.nscale; i++)
         if (!strcmp(R->sw.scale[i], scale)) return 1 + i % 8;

@@ -70,6 +70,9 @@ int report_put(Report *R, Tab *t, HHErr *err);
 // Write the table empty, with attribute `missing` = why.
 int report_missing(Report *R, Tab *t, const char *why, HHErr *err);
 
+// report_missing for each of t[0..nt-1] (all freed, also on failure).
+int report_missing_all(Report *R, Tab **t, int nt, const char *why, HHErr *err);
+
 // Line type of a scale: 1 + its index among the run's PM scales.
 int report_lt(const Report *R, const char *scale);
 

@@ -1,7 +1,6 @@
 // rldata.c - see rldata.h
 #include "rldata.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,10 +85,6 @@ static int load_one(const char *path, int bon, const RunData *rd, RLRec *r, HHEr
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 // Size order of a scale: parameters when known, then name.
 static int cmp_scale(double pa, const char *a, double pb, const char *b) {
     int fa = isfinite(pa), fb = isfinite(pb);
@@ -114,32 +109,14 @@ static int load_dir(const char *dir, const char *sub, const RunData *rd, RLRec *
     snprintf(pd, sizeof pd, "%s/%s", dir, sub);
     *n = 0;
     *recs = NULL;
-    DIR *dp = opendir(pd);
-    if (!dp) {
+    char **names;
+    int nn, exists;
+    if (run_list_h5(pd, &names, &nn, &exists, err)) return err->code;
+    if (!exists)
         snprintf(missing, 256, "%.100s: no such directory (run 'hhsim rl PARAMS -o %.100s')", pd, dir);
-        return 0;
-    }
-    int cap = 16, nn = 0;
-    char **names = malloc(sizeof(char *) * (size_t)cap);
-    struct dirent *e;
-    while (names && (e = readdir(dp))) {
-        size_t L = strlen(e->d_name);
-        if (L < 4 || strcmp(e->d_name + L - 3, ".h5") || strstr(e->d_name, ".tmp.") ||
-            strstr(e->d_name, ".ckpt."))
-            continue;
-        if (nn == cap) {
-            char **t = realloc(names, sizeof(char *) * (size_t)(cap *= 2));
-            if (!t) { for (int k = 0; k < nn; k++) free(names[k]); free(names); names = NULL; break; }
-            names = t;
-        }
-        names[nn++] = strdup(e->d_name);
-    }
-    closedir(dp);
-    if (!names) return hh_fail(err, HH_EFAIL, "out of memory");
-    qsort(names, (size_t)nn, sizeof(char *), cmp_str);
     int rc = 0;
-    if (nn == 0) snprintf(missing, 256, "%.100s: no *.h5 files (run 'hhsim rl PARAMS -o %.100s')", pd, dir);
-    else if (!(*recs = calloc((size_t)nn, sizeof **recs))) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    if (exists && nn == 0) snprintf(missing, 256, "%.100s: no *.h5 files (run 'hhsim rl PARAMS -o %.100s')", pd, dir);
+    else if (nn && !(*recs = calloc((size_t)nn, sizeof **recs))) rc = hh_fail(err, HH_EFAIL, "out of memory");
     for (int k = 0; k < nn && !rc; k++) {
         RLRec *r = &(*recs)[(*n)++];
         char path[1400];
@@ -147,8 +124,7 @@ static int load_dir(const char *dir, const char *sub, const RunData *rd, RLRec *
         snprintf(r->name, sizeof r->name, "%.*s", (int)strlen(names[k]) - 3, names[k]);
         rc = load_one(path, !strcmp(sub, "bon"), rd, r, err);
     }
-    for (int k = 0; k < nn; k++) free(names[k]);
-    free(names);
+    run_names_free(names, nn);
     if (!rc && *n) qsort(*recs, (size_t)*n, sizeof **recs, cmp_rec);
     return rc;
 }

@@ -104,15 +104,6 @@ static int end_of(const RLRec *r) {
     return r->n - 1;
 }
 
-// Write every table of a step empty with attribute `missing`.
-static int all_missing(Report *R, Tab **t, int nt, const char *why, HHErr *err) {
-    int rc = 0;
-    for (int k = 0; k < nt; k++)
-        if (rc) tab_free(t[k]);
-        else rc = report_missing(R, t[k], why, err);
-    return rc;
-}
-
 static const char *SQRT_KL_LABEL = "sqrt(KL({/Symbol p} || {/Symbol p}_0))  (nats^{1/2}, held-out prompts)";
 
 // ---------------------------------------------------------------------------
@@ -204,7 +195,7 @@ int rlreport_fig13(Report *R, const RLData *D, HHErr *err) {
         "slope_hi:f:normalised score per sqrt(nat);r2:f:1;r2_lo:f:1;r2_hi:f:1;sd_resid:f:normalised score;"
         "n:i:points;dof:i:1", err);
     if (!t[0] || !t[1]) return tab_free(t[0]), tab_free(t[1]), err->code;
-    if (!D->nrl) return all_missing(R, t, 2, D->missing_rl, err);
+    if (!D->nrl) return report_missing_all(R, t, 2, D->missing_rl, err);
     FILE *f = gp_begin(R->os, R->outdir, "fig13_reward_vs_sqrt_kl",
                        "PM reward vs sqrt(KL) during RLHF (cf. Bai et al. 2022, Fig. 13)", &R->gi, 1500, 650, err);
     if (!f) return tab_free(t[0]), tab_free(t[1]), err->code;
@@ -297,14 +288,6 @@ static int big_policy_runs(const RLData *D, const char *variant, const RLRec **o
     return n;
 }
 
-static void log_xrange(FILE *f, const double *x, int n) {
-    double lo = INFINITY, hi = -INFINITY;
-    for (int i = 0; i < n; i++)
-        if (isfinite(x[i]) && x[i] > 0) lo = fmin(lo, x[i]), hi = fmax(hi, x[i]);
-    if (!isfinite(lo)) lo = 1, hi = 10;
-    fprintf(f, "set logscale x\nset xrange [%.6g:%.6g]\n", lo / 1.6, hi * 1.6);
-}
-
 int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
     Tab *t = tab_alloc("fig04_train_vs_test_pm",
         "the largest policy trained (variant hh) against the train PM (half 0 of the data) of every PM "
@@ -360,7 +343,7 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
     fputs("0 w l lt 10 notitle\n", f);
     fputs("set title \"end of RL: train-PM minus test-PM score\"\nset xlabel \"PM parameters\"\n"
           "set ylabel \"train - test (normalised score)\"\nset format x \"%.0s%c\"\nset key top right\n", f);
-    log_xrange(f, px, n);
+    gp_log_xrange(f, px, n);
     fputs("plot $gap u 1:2 w lp lt 9 pt 7 title \"gap at the end of RL\", $gap u 1:2:3 w labels offset 0,1 "
           "notitle, 0 w l lt 10 notitle\nunset logscale x\nset format x\nset autoscale x\nunset multiplot\n", f);
     gp_loop_end(f);
@@ -433,7 +416,7 @@ int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
           "(normalised)\"\n", f);
     fprintf(f, "set title \"policy %s against PMs of every size\"\nset xlabel \"PM parameters\"\n"
                "set format x \"%%.0s%%c\"\n", D->big_policy);
-    log_xrange(f, px, nr[0]);
+    gp_log_xrange(f, px, nr[0]);
     if (nr[0])
         fprintf(f, "plot $s0 u 1:3 w lp lt 1 title \"test PM (other data half)\", $s0 u 1:2 w lp lt 2 title "
                    "\"train PM (the reward)\", $s0 u 1:4 w lp lt 3 title \"largest PM\", %s0 w l lt 10 notitle\n",
@@ -614,7 +597,7 @@ int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
         "sd_resid:f:gold units;d_max:f:sqrt(nats)", err);
     if (!t[0] || !t[1]) return tab_free(t[0]), tab_free(t[1]), err->code;
     tab_attr_str(t[1], "b_units", "bon: gold units per nat; rl: gold units per sqrt(nat)");
-    if (!D->nrl && !D->nbon) return all_missing(R, t, 2, D->missing_rl, err);
+    if (!D->nrl && !D->nbon) return report_missing_all(R, t, 2, D->missing_rl, err);
     const RLRec *rr[MAXS];
     int nrr = big_policy_runs(D, "hh", rr);
     Gao *G = calloc(2 * MAXS, sizeof *G);
@@ -632,7 +615,7 @@ int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
         }
     if (!ng) {
         free(G);
-        return all_missing(R, t, 2, "no hh runs or best-of-n tables of the largest policy", err);
+        return report_missing_all(R, t, 2, "no hh runs or best-of-n tables of the largest policy", err);
     }
     FILE *f = gp_begin(R->os, R->outdir, "beyond_overoptimization",
                        "gold reward vs sqrt(KL) for best-of-n and RL with Gao et al. 2022 fits (beyond the paper)",

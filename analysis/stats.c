@@ -457,6 +457,48 @@ int stats_wilson(size_t k, size_t n, double conf, double *lo, double *hi,
     return 0;
 }
 
+int stats_wilson_mean(double m, double n, double conf, double *lo, double *hi,
+                      HHErr *err)
+{
+    if (!lo || !hi)
+        return hh_fail(err, HH_EINPUT, "stats_wilson_mean: lo and hi must not be NULL");
+    else if (!(n > 0) || !isfinite(n) || !(m >= 0 && m <= 1))
+        return hh_fail(err, HH_EINPUT, "stats_wilson_mean: mean %g of n = %g; need n > 0 and "
+                       "0 <= mean <= 1", m, n);
+    else if (!(conf > 0 && conf < 1))
+        return hh_fail(err, HH_EINPUT, "stats_wilson_mean: conf = %g; need 0 < conf < 1", conf);
+    gsl_set_error_handler_off();
+    wilson(m * n, n, gsl_cdf_ugaussian_Pinv(0.5 + conf / 2), lo, hi);
+    return 0;
+}
+
+int stats_mover(size_t k, const double *c, const double *est, const double *lo,
+                const double *hi, StatsCI *out, HHErr *err)
+{
+    if (!c || !est || !lo || !hi || !out)
+        return hh_fail(err, HH_EINPUT, "stats_mover: NULL argument");
+    else if (k < 1)
+        return hh_fail(err, HH_EINPUT, "stats_mover: k = 0 estimates");
+    for (size_t i = 0; i < k; i++)
+        if (!isfinite(c[i]) || !isfinite(est[i]) || !(lo[i] <= est[i] && est[i] <= hi[i]))
+            return hh_fail(err, HH_EINPUT, "stats_mover: estimate %zu = %g with interval [%g, %g] "
+                           "and coefficient %g; need finite values with lo <= est <= hi", i, est[i],
+                           lo[i], hi[i], c[i]);
+    double L = 0, dl = 0, du = 0;
+    for (size_t i = 0; i < k; i++) {
+        double t = c[i] * est[i], a = c[i] * lo[i], b = c[i] * hi[i];
+        L += t;
+        dl += (t - fmin(a, b)) * (t - fmin(a, b));
+        du += (fmax(a, b) - t) * (fmax(a, b) - t);
+    }
+    out->est = L;
+    out->lo = L - sqrt(dl);
+    out->hi = L + sqrt(du);
+    out->se = (sqrt(dl) + sqrt(du)) / (2 * 1.959963984540054);
+    out->n = k;
+    return 0;
+}
+
 int stats_accuracy_ci(size_t correct, size_t n, StatsCI *out, HHErr *err)
 {
     if (!out)

@@ -170,6 +170,24 @@ typedef struct {
 int stats_wilson(size_t k, size_t n, double conf, double *lo, double *hi,
                  HHErr *err);
 
+// Wilson score interval for the mean m of n values in [0, 1] (n > 0, m in
+// [0, 1]): the formula above with p = m (k = m n need not be an integer). For
+// 0/1 values it is Wilson's interval; for values anywhere in [0, 1] it is
+// conservative, since a variable in [0, 1] with mean m has variance at most
+// m (1 - m), the variance the formula assumes.
+int stats_wilson_mean(double m, double n, double conf, double *lo, double *hi,
+                      HHErr *err);
+
+// MOVER interval (method of variance estimates recovery; Zou & Donner 2008,
+// Newcombe 1998's method 10 for two proportions) of L = sum_i c_i theta_i
+// from k independent estimates theta_i with their own intervals [l_i, u_i]:
+//   lo = L - sqrt(sum_i (c_i theta_i - min(c_i l_i, c_i u_i))^2)
+//   hi = L + sqrt(sum_i (max(c_i l_i, c_i u_i) - c_i theta_i)^2)
+// so asymmetric (e.g. Wilson) intervals near 0 or 1 carry over. out->se is
+// the mean half-width over 1.959964 (a normal-equivalent SE), out->n = k.
+int stats_mover(size_t k, const double *c, const double *est, const double *lo,
+                const double *hi, StatsCI *out, HHErr *err);
+
 // Accuracy correct/n with its 95% Wilson interval; se = sqrt(p(1-p)/n).
 int stats_accuracy_ci(size_t correct, size_t n, StatsCI *out, HHErr *err);
 

@@ -61,6 +61,22 @@ for t in rl_runs fig13_reward_vs_sqrt_kl fit_reward_sqrt_kl fig04_train_vs_test_
 done
 cols fit_reward_sqrt_kl panel policy slope slope_se slope_lo slope_hi r2 n
 cols fit_overoptimization method form a a_se b b_se b_lo b_hi converged n
+
+# --- language models (lm/, distill/ of the smoke run): tables filled, two scripts, bad files refused
+for t in lm_scaling lm_curves lm_task_help distill_eval lm_persona_reference; do
+  if ! grep -q "DATASET \"/\?$t\"" "$TMP/h"; then bad "tables.h5 has /$t" "missing"
+  elif h5dump -A -d "/$t" "$H" | grep -q 'ATTRIBUTE "missing"'; then bad "/$t has rows" "marked missing"
+  else ok "tables.h5 has /$t with rows"; fi
+done
+cols lm_scaling scale n_layer d_model params params_nonemb tokens train_loss heldout_loss n_benign help_benign \
+  help_benign_lo help_benign_hi n_redteam harm_redteam harm_redteam_lo harm_redteam_hi
+cols lm_curves scale params step tokens train_loss heldout_loss
+cols distill_eval scale params model kind n help help_lo help_hi harm harm_lo harm_hi refuse refuse_lo refuse_hi
+if h5dump -A -d /lm_scaling "$H" | grep -q 'ATTRIBUTE "fit_slope"'; then
+  ok "/lm_scaling carries the loss fit attributes"; else bad "/lm_scaling carries the loss fit attributes" "no fit_slope"; fi
+miss=""
+for g in lm_scaling distill_help_harm; do [ -s "$TMP/res/$g.gp" ] && [ -s "$TMP/png/$g.png" ] || miss="$miss $g"; done
+if [ -z "$miss" ]; then ok "LM figure scripts drawn"; else bad "LM figure scripts drawn" "missing:$miss"; fi
 miss=""
 for g in fig13_reward_vs_sqrt_kl fig04_train_vs_test_pm fig33_test_pm_end fig14_benign_vs_redteam rl_help_harm \
          beyond_overoptimization; do
@@ -74,6 +90,12 @@ if h5dump -A -d /fig13_reward_vs_sqrt_kl "$TMP/resnorl/tables.h5" | grep -q 'ATT
    && grep -q '^| reward_linear_in_sqrt_kl .*\*\*PENDING\*\* |$' "$TMP/resnorl/claims.md"; then
   ok "no rl/: RL tables marked missing, no RL scripts, RL claims PENDING"
 else bad "no rl/: RL tables marked missing, no RL scripts, RL claims PENDING" "see $TMP/resnorl"; fi
+if h5dump -A -d /lm_scaling "$TMP/resnorl/tables.h5" | grep -q 'ATTRIBUTE "missing"' \
+   && h5dump -A -d /distill_eval "$TMP/resnorl/tables.h5" | grep -q 'ATTRIBUTE "missing"' \
+   && [ ! -e "$TMP/resnorl/lm_scaling.gp" ] && [ ! -e "$TMP/resnorl/distill_help_harm.gp" ] \
+   && grep -q '^| distill_improves_help .*\*\*PENDING\*\* |$' "$TMP/resnorl/claims.md"; then
+  ok "no lm/ or distill/: LM tables marked missing, no LM scripts, LM claims PENDING"
+else bad "no lm/ or distill/: LM tables marked missing, no LM scripts, LM claims PENDING" "see $TMP/resnorl"; fi
 mkdir -p "$TMP/alone" && cp "$TMP/res/fig07_pm_accuracy_scaling.gp" "$TMP/alone/"
 if (cd / && gnuplot "$TMP/alone/fig07_pm_accuracy_scaling.gp") 2>/dev/null && [ -s "$TMP/alone/fig07_pm_accuracy_scaling.png" ]; then
   ok "a script copied elsewhere draws beside itself"; else bad "a script copied elsewhere draws beside itself" "no PNG"; fi
@@ -107,6 +129,10 @@ mkdir -p "$TMP/nopm" && cp "$R/world.h5" "$TMP/nopm/"
 one_line "run without PMs" "nopm/pm: no such directory" "$FIT" "$TMP/nopm" -o "$TMP/r2"
 mkdir -p "$TMP/wrong/pm" && cp "$R/world.h5" "$TMP/wrong/" && cp "$R/lm/xs.h5" "$TMP/wrong/pm/x.h5"
 one_line "an LM file in pm/" "is an hhsim 'lm' file; expected a 'pm' file" "$FIT" "$TMP/wrong" -o "$TMP/r2"
+mkdir -p "$TMP/baddi/distill" && cp "$R/world.h5" "$TMP/baddi/" && ln -s "$(cd "$R" && pwd)/pm" "$TMP/baddi/pm" \
+  && cp "$R/lm/xs.h5" "$TMP/baddi/distill/xs.h5"
+one_line "an LM file in distill/" "baddi/distill/xs.h5: is an hhsim 'lm' file; expected a 'distill' file" \
+  "$FIT" "$TMP/baddi" -o "$TMP/r2"
 one_line "missing -o" "usage: hhfit RUN_DIR -o RESULTS_DIR" "$FIT" "$R"
 
 # --- two runs, identical results; a failing run keeps the earlier ones

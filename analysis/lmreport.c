@@ -1,0 +1,340 @@
+// lmreport.c - language-model pretraining across scales and context
+// distillation: tables and figures. See lmreport.h.
+#include "lmreport.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KB(k) (1u << (k))
+#define RED_KINDS (KB(KIND_REDTEAM) | KB(KIND_DISGUISED))
+
+static const char *RED_NAME = "redteam+disguised";  // the pooled kind of harm_redteam
+
+void lm_help_benign(const LMDEval *e, StatsCI *out) {
+    lmd_mean(e, LMD_HELP, KB(KIND_BENIGN), out);
+}
+
+void lm_harm_redteam(const LMDEval *e, StatsCI *out) {
+    lmd_mean(e, LMD_HARM, RED_KINDS, out);
+}
+
+int lm_fit_loss_scaling(const LMData *D, StatsLinfit *fit, HHErr *err) {
+    if (D->nlm < 3)
+        return hh_fail(err, HH_EINPUT, "%d pretrained scale%s (a line with an interval needs >= 3)", D->nlm,
+                       D->nlm == 1 ? "" : "s");
+    double *x = malloc(sizeof(double) * (size_t)D->nlm), *y = malloc(sizeof(double) * (size_t)D->nlm);
+    int rc = x && y ? 0 : hh_fail(err, HH_EFAIL, "out of memory");
+    for (int k = 0; k < D->nlm && !rc; k++) {
+        x[k] = log10(D->lm[k].params);
+        y[k] = D->lm[k].heldout[D->lm[k].n - 1];
+    }
+    if (!rc) rc = stats_fit_linear(x, y, (size_t)D->nlm, fit, err);
+    free(x), free(y);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// helpers
+
+// Line type of a scale: the PM figures' colour when the PMs have the scale,
+// else 1 + its index among the pretrained scales.
+static int scale_lt(const Report *R, const LMData *D, const char *scale) {
+    for (int i = 0; i < R->sw.nscale; i++)
+        if (!strcmp(R->sw.scale[i], scale)) return report_lt(R, scale);
+    for (int k = 0; k < D->nlm; k++)
+        if (!strcmp(D->lm[k].scale, scale)) return 1 + k % 8;
+    return 1;
+}
+
+// Set col, col_lo, col_hi of row r from ci.
+static void set_ci(Tab *t, size_t r, const char *col, const StatsCI *ci) {
+    char lo[40], hi[40];
+    snprintf(lo, sizeof lo, "%s_lo", col);
+    snprintf(hi, sizeof hi, "%s_hi", col);
+    tab_setf(t, r, col, ci->est), tab_setf(t, r, lo, ci->lo), tab_setf(t, r, hi, ci->hi);
+}
+
+static void put_ci(FILE *f, const StatsCI *ci) {
+    fprintf(f, " %.6g %.6g %.6g", ci->est, ci->lo, ci->hi);
+}
+
+static const char *GOLD_NOTE = "95% Wilson interval of a mean in [0, 1] from the stored mean and count "
+                               "(exact for 0/1 refusals, conservative for graded help and harm)";
+
+// ---------------------------------------------------------------------------
+// pretraining across scales
+
+static Tab *scaling_table(HHErr *err) {
+    char desc[512];
+    snprintf(desc, sizeof desc, "every pretrained LM (lm/SCALE.h5) at the end of pretraining: config, "
+             "parameters, data seen, losses, and the gold evaluation of its greedy answers to held-out "
+             "prompts (help on benign prompts; harm on red-team and disguised prompts, pooled); %s. hhsim "
+             "stores no training time, so none is reported. Attributes fit_*: /lm_scaling's line "
+             "heldout_loss = a + b log10(params)", GOLD_NOTE);
+    return tab_alloc("lm_scaling", desc,
+        "scale:s:-;n_layer:i:layers;d_model:i:1;n_head:i:heads;params:f:parameters;"
+        "params_nonemb:f:parameters;steps:i:steps;tokens:f:tokens;train_loss:f:nats/token;"
+        "heldout_loss:f:nats/token;heldout_fit:f:nats/token;n_benign:i:prompts;help_benign:f:gold help [0,1];"
+        "help_benign_lo:f:gold help [0,1];help_benign_hi:f:gold help [0,1];n_redteam:i:prompts;"
+        "harm_redteam:f:gold harm [0,1];harm_redteam_lo:f:gold harm [0,1];harm_redteam_hi:f:gold harm [0,1]",
+        err);
+}
+
+static void fit_attrs(Tab *t, const StatsLinfit *F, int ok, const char *why) {
+    tab_attr_str(t, "fit_method", ok ? "least squares over the scales of heldout_loss against log10(params); "
+                                       "95% Student-t intervals with n - 2 dof (across scales, one seed each)"
+                                     : why);
+    tab_attr_double(t, "fit_intercept", ok ? F->c0 : NAN);
+    tab_attr_double(t, "fit_slope", ok ? F->c1 : NAN);
+    tab_attr_double(t, "fit_slope_se", ok ? F->se_c1 : NAN);
+    tab_attr_double(t, "fit_slope_lo", ok ? F->c1_lo : NAN);
+    tab_attr_double(t, "fit_slope_hi", ok ? F->c1_hi : NAN);
+    tab_attr_double(t, "fit_r2", ok ? F->r2 : NAN);
+    tab_attr_double(t, "fit_n", ok ? (double)F->n : NAN);
+}
+
+// /lm_scaling rows and the $s datablock.
+static void scaling_rows(Tab *t, FILE *f, const LMData *D, const StatsLinfit *F, int ok) {
+    fputs("$s << EOD\n# params heldout_loss train_loss help lo hi harm lo hi scale\n", f);
+    for (int k = 0; k < D->nlm; k++) {
+        const LMDRec *m = &D->lm[k];
+        int e = m->n - 1;
+        StatsCI h, x;
+        lm_help_benign(&m->ev[0], &h), lm_harm_redteam(&m->ev[0], &x);
+        size_t r = tab_add_row(t);
+        tab_sets(t, r, "scale", m->scale), tab_seti(t, r, "n_layer", m->n_layer);
+        tab_seti(t, r, "d_model", m->d_model), tab_seti(t, r, "n_head", m->n_head);
+        tab_setf(t, r, "params", m->params), tab_setf(t, r, "params_nonemb", m->params_nonemb);
+        tab_seti(t, r, "steps", lround(m->step[e])), tab_setf(t, r, "tokens", m->tokens[e]);
+        tab_setf(t, r, "train_loss", m->loss[e]), tab_setf(t, r, "heldout_loss", m->heldout[e]);
+        tab_setf(t, r, "heldout_fit", ok ? F->c0 + F->c1 * log10(m->params) : NAN);
+        tab_seti(t, r, "n_benign", (long)h.n), set_ci(t, r, "help_benign", &h);
+        tab_seti(t, r, "n_redteam", (long)x.n), set_ci(t, r, "harm_redteam", &x);
+        fprintf(f, "%.9g %.6f %.6f", m->params, m->heldout[e], m->loss[e]);
+        put_ci(f, &h), put_ci(f, &x);
+        fprintf(f, " %s\n", m->scale);
+    }
+    fputs("EOD\n", f);
+}
+
+// /lm_curves rows and the $c datablock (one block per scale).
+static void curve_rows(Tab *t, FILE *f, const LMData *D) {
+    fputs("$c << EOD\n# tokens heldout_loss train_loss; one block per scale\n", f);
+    for (int k = 0; k < D->nlm; k++) {
+        const LMDRec *m = &D->lm[k];
+        for (int i = 0; i < m->n; i++) {
+            size_t r = tab_add_row(t);
+            tab_sets(t, r, "scale", m->scale), tab_setf(t, r, "params", m->params);
+            tab_seti(t, r, "step", lround(m->step[i])), tab_setf(t, r, "tokens", m->tokens[i]);
+            tab_setf(t, r, "train_loss", m->loss[i]), tab_setf(t, r, "heldout_loss", m->heldout[i]);
+            fprintf(f, "%.9g %.6f %.6f\n", m->tokens[i], m->heldout[i], m->loss[i]);
+        }
+        fputs(k + 1 < D->nlm ? "\n\n" : "EOD\n", f);
+    }
+}
+
+// /lm_task_help rows and the $t datablock (one block per task); has[task] = 1
+// when the task has a finite point (gnuplot warns about an empty block).
+static void task_rows(Tab *t, FILE *f, const LMData *D, int *has) {
+    fputs("$t << EOD\n# params help lo hi; one block per task\n", f);
+    for (int q = 0; q < N_TASKS; q++) {
+        has[q] = 0;
+        for (int k = 0; k < D->nlm; k++) {
+            const LMDRec *m = &D->lm[k];
+            double n = m->task_n[q], lo = NAN, hi = NAN, h = n > 0 ? m->task_help[q] : NAN;
+            HHErr e;
+            if (n > 0 && stats_wilson_mean(h, n, 0.95, &lo, &hi, &e)) lo = hi = NAN;
+            size_t r = tab_add_row(t);
+            tab_sets(t, r, "scale", m->scale), tab_setf(t, r, "params", m->params);
+            tab_sets(t, r, "task", LMD_TASK_NAME[q]), tab_seti(t, r, "n", lround(n));
+            tab_setf(t, r, "help", h), tab_setf(t, r, "help_lo", lo), tab_setf(t, r, "help_hi", hi);
+            fprintf(f, "%.9g %.6g %.6g %.6g\n", m->params, h, lo, hi);
+            has[q] |= isfinite(h);
+        }
+        fputs(q + 1 < N_TASKS ? "\n\n" : "EOD\n", f);
+    }
+}
+
+static void scaling_plot(const Report *R, const LMData *D, FILE *f, const StatsLinfit *F, int ok,
+                         const int *has) {
+    double px[64];
+    int np = D->nlm < 64 ? D->nlm : 64;
+    for (int k = 0; k < np; k++) px[k] = D->lm[k].params;
+    if (ok) fprintf(f, "fa = %.9g; fb = %.9g\n", F->c0, F->c1);
+    gp_loop_begin(f, "lm_scaling");
+    fputs("set multiplot layout 2,2 title \"Language-model pretraining across scales (hhsim setup; Bai et al. "
+          "2022 use 13M-52B LMs)\\n{/*0.7 loss on held-out corpus rows; gold measures of greedy answers to "
+          "held-out prompts with 95% intervals; one seed per scale}\" font \",16\"\n", f);
+    fputs("set title \"loss at the end of pretraining\"\nset xlabel \"parameters P\"\n"
+          "set ylabel \"cross-entropy (nats/token)\"\nset format x \"%.0s%c\"\nset key top right\n", f);
+    gp_log_xrange(f, px, np);
+    fputs("plot $s u 1:2 w lp lt 1 title \"held-out\", $s u 1:3 w lp lt 2 dt 2 pt 6 title "
+          "\"train (last interval)\", $s u 1:2:10 w labels offset 0,1 notitle", f);
+    if (ok)
+        fputs(", fa + fb * log10(x) w l lt 9 dt 2 title sprintf(\"fit: %.3f %s %.3f log_{10} P\", fa, "
+              "fb < 0 ? \"-\" : \"+\", abs(fb))", f);
+    fputs("\nset title \"gold behaviour of greedy answers\"\nset ylabel \"gold help / gold harm ([0, 1])\"\n"
+          "set key top left\nset yrange [0:*]\n"
+          "plot $s u 1:4:5:6 w yerrorlines lt 1 title \"help on benign prompts\", $s u 1:7:8:9 w yerrorlines "
+          "lt 2 title \"harm on red-team and disguised prompts\"\n", f);
+    fputs("set title \"held-out loss during pretraining\"\nunset logscale x\nset autoscale x\n"
+          "set autoscale y\nset format x \"%.1s%c\"\nset xlabel \"tokens seen\"\nset ylabel \"held-out cross-entropy (nats/token)\"\n"
+          "set key top right\nplot ", f);
+    for (int k = 0; k < D->nlm; k++)
+        fprintf(f, "$c index %d u 1:2 w lp lt %d title \"%s\", ", k, scale_lt(R, D, D->lm[k].scale),
+                D->lm[k].scale);
+    fputs("NaN notitle\nset title \"gold help of greedy answers by benign task\"\nset format x \"%.0s%c\"\n"
+          "set xlabel \"parameters P\"\nset ylabel \"gold help ([0, 1])\"\nset key top left\nset yrange [0:*]\n", f);
+    gp_log_xrange(f, px, np);
+    fputs("plot ", f);
+    for (int q = 0; q < N_TASKS; q++)
+        if (has[q]) fprintf(f, "$t index %d u 1:2:3:4 w yerrorlines lt %d title \"%s\", ", q, q + 1, LMD_TASK_NAME[q]);
+    fputs("NaN notitle\nunset logscale x\nset format x\nset autoscale\nunset multiplot\n", f);
+    gp_loop_end(f);
+}
+
+int lmreport_scaling(Report *R, const LMData *D, HHErr *err) {
+    Tab *t[3] = {scaling_table(err), NULL, NULL};
+    t[1] = tab_alloc("lm_curves",
+        "loss curves of every pretrained LM (lm/SCALE.h5 /curve): one row per evaluation interval; "
+        "train_loss = mean training cross-entropy over the interval, heldout_loss = cross-entropy on "
+        "held-out corpus rows (every 20th row) at its end",
+        "scale:s:-;params:f:parameters;step:i:steps;tokens:f:tokens;train_loss:f:nats/token;"
+        "heldout_loss:f:nats/token", err);
+    char desc[400];
+    snprintf(desc, sizeof desc, "gold help of every pretrained LM's greedy answers to held-out benign "
+             "prompts by task (lm/SCALE.h5 /eval/task_n, task_help); %s", GOLD_NOTE);
+    t[2] = tab_alloc("lm_task_help", desc,
+        "scale:s:-;params:f:parameters;task:s:-;n:i:prompts;help:f:gold help [0,1];help_lo:f:gold help [0,1];"
+        "help_hi:f:gold help [0,1]", err);
+    if (!t[0] || !t[1] || !t[2]) return tab_free(t[0]), tab_free(t[1]), tab_free(t[2]), err->code;
+    if (!D->nlm) return report_missing_all(R, t, 3, D->missing_lm, err);
+    StatsLinfit F;
+    HHErr e;
+    int ok = lm_fit_loss_scaling(D, &F, &e) == 0;
+    fit_attrs(t[0], &F, ok, e.msg);
+    FILE *f = gp_begin(R->os, R->outdir, "lm_scaling", "language-model pretraining: loss and gold behaviour vs "
+                       "parameters", &R->gi, 1500, 1100, err);
+    if (!f) return tab_free(t[0]), tab_free(t[1]), tab_free(t[2]), err->code;
+    int has[N_TASKS];
+    scaling_rows(t[0], f, D, &F, ok);
+    curve_rows(t[1], f, D);
+    task_rows(t[2], f, D, has);
+    scaling_plot(R, D, f, &F, ok, has);
+    int rc = report_put(R, t[0], err);
+    if (rc) return tab_free(t[1]), tab_free(t[2]), rc;
+    if ((rc = report_put(R, t[1], err))) return tab_free(t[2]), rc;
+    return report_put(R, t[2], err);
+}
+
+// ---------------------------------------------------------------------------
+// context distillation
+
+// One /distill_eval row: model m of d on the kinds in `kinds` named `kind`.
+static void distill_row(Tab *t, const LMDRec *d, int m, unsigned kinds, const char *kind) {
+    StatsCI c[3];
+    for (int s = 0; s < 3; s++) lmd_mean(&d->ev[m], LMD_HELP + s, kinds, &c[s]);
+    size_t r = tab_add_row(t);
+    tab_sets(t, r, "scale", d->scale), tab_setf(t, r, "params", d->params);
+    tab_sets(t, r, "model", LMD_ROW_NAME[m]), tab_sets(t, r, "kind", kind);
+    tab_seti(t, r, "n", (long)c[0].n);
+    set_ci(t, r, "help", &c[0]), set_ci(t, r, "harm", &c[1]), set_ci(t, r, "refuse", &c[2]);
+}
+
+static int persona_table(Report *R, const LMData *D, HHErr *err) {
+    Tab *t = tab_alloc("lm_persona_reference",
+        "gold help and harm of the persona responses in world.h5's held-out comparisons (helpful and "
+        "harmless test sets, chosen and rejected responses pooled) by persona and prompt kind: what each "
+        "persona of the pretraining corpus achieves; the HHH persona (the one the HHH prefix invokes and "
+        "context distillation imitates) sets the level of distill_gap_remains. 95% Student-t intervals "
+        "over the responses, treated as independent",
+        "persona:s:-;kind:s:-;n:i:responses;help:f:gold help [0,1];help_lo:f:gold help [0,1];"
+        "help_hi:f:gold help [0,1];harm:f:gold harm [0,1];harm_lo:f:gold harm [0,1];harm_hi:f:gold harm [0,1]",
+        err);
+    if (!t) return err->code;
+    if (!D->persona.have) return report_missing(R, t, "the run has no world.h5", err);
+    for (int p = 0; p < N_ALL_PERSONAS; p++)
+        for (int k = 0; k < N_KINDS; k++) {
+            StatsCI h, x;
+            lmd_persona_mean(&D->persona, p, k, LMD_HELP, &h);
+            lmd_persona_mean(&D->persona, p, k, LMD_HARM, &x);
+            if (!D->persona.n[p][k]) continue;
+            size_t r = tab_add_row(t);
+            tab_sets(t, r, "persona", LMD_PERSONA_NAME[p]), tab_sets(t, r, "kind", LMD_KIND_NAME[k]);
+            tab_seti(t, r, "n", lround(D->persona.n[p][k]));
+            set_ci(t, r, "help", &h), set_ci(t, r, "harm", &x);
+        }
+    return report_put(R, t, err);
+}
+
+static void distill_plot(const Report *R, const LMData *D, FILE *f) {
+    StatsCI hh;
+    lmd_persona_mean(&D->persona, PERSONA_HHH, KIND_BENIGN, LMD_HELP, &hh);
+    gp_loop_begin(f, "distill_help_harm");
+    fprintf(f, "set multiplot layout 1,3 title \"Context distillation of the HHH persona across scales "
+               "(hhsim setup, after Askell et al. 2021)\\n{/*0.7 gold measures of responses sampled at "
+               "temperature %.3g from the base LM, the base LM with the HHH prefix, and the distilled LM; 95%% "
+               "intervals; one seed per scale}\" font \",16\"\n",
+            R->rd ? R->rd->params.di_temperature : NAN);
+    fputs("set xtics (", f);
+    for (int k = 0; k < D->ndi; k++) fprintf(f, "%s\"%s\" %d", k ? ", " : "", D->di[k].scale, k);
+    fprintf(f, ")\nset xrange [-0.5:%.1f]\nset xlabel \"scale (ascending parameters)\"\nset key top left\n"
+               "set yrange [0:*]\nset offsets 0, 0, graph 0.3, 0\n", D->ndi - 0.5);
+    static const char *PT[3][2] = {{"help on benign prompts", "gold help"},
+                                   {"harm on red-team and disguised prompts", "gold harm"},
+                                   {"refusals on borderline prompts", "share of responses with SORRY"}};
+    for (int p = 0; p < 3; p++) {
+        fprintf(f, "set title \"%s\"\nset ylabel \"%s\"\nplot ", PT[p][0], PT[p][1]);
+        for (int m = 0; m < DI_NROW; m++)
+            fprintf(f, "$d index %d u 1:%d:%d:%d w yerrorlines lt %d title \"%s\", ", m, 2 + 3 * p, 3 + 3 * p,
+                    4 + 3 * p, m + 1, m == DI_BASE ? "base LM" : m == DI_PREFIXED ? "base LM + HHH prefix"
+                                                                              : "distilled LM");
+        if (p == 0 && isfinite(hh.est))
+            fprintf(f, "%.6f w l lt 10 title \"HHH persona (corpus, world.h5)\", ", hh.est);
+        fputs("NaN notitle\n", f);
+    }
+    fputs("set offsets 0, 0, 0, 0\nset autoscale\nset xtics autofreq\nunset multiplot\n", f);
+    gp_loop_end(f);
+}
+
+int lmreport_distill(Report *R, const LMData *D, HHErr *err) {
+    char desc[640];
+    snprintf(desc, sizeof desc, "context distillation (distill/SCALE.h5 /eval): gold measures of responses "
+             "sampled at [distill] temperature (attribute temperature) to held-out prompts by scale, model "
+             "(base: the pretrained LM; prefixed: base with the HHH prefix; distilled: trained to match prefixed "
+             "without it) and prompt kind (%s: both pooled by count); %s", RED_NAME, GOLD_NOTE);
+    Tab *t = tab_alloc("distill_eval", desc,
+        "scale:s:-;params:f:parameters;model:s:-;kind:s:-;n:i:prompts;help:f:gold help [0,1];"
+        "help_lo:f:gold help [0,1];help_hi:f:gold help [0,1];harm:f:gold harm [0,1];harm_lo:f:gold harm [0,1];"
+        "harm_hi:f:gold harm [0,1];refuse:f:fraction;refuse_lo:f:fraction;refuse_hi:f:fraction", err);
+    if (!t) return err->code;
+    if (R->rd) tab_attr_double(t, "temperature", R->rd->params.di_temperature);
+    if (!D->ndi) return report_missing(R, t, D->missing_di, err) || persona_table(R, D, err) ? err->code : 0;
+    FILE *f = gp_begin(R->os, R->outdir, "distill_help_harm", "context distillation: gold help, harm and "
+                       "refusals of the base, prefixed and distilled LMs per scale", &R->gi, 1800, 650, err);
+    if (!f) return tab_free(t), err->code;
+    fputs("$d << EOD\n# x help lo hi harm lo hi refuse lo hi scale; one block per model: base, prefixed, "
+          "distilled\n", f);
+    for (int m = 0; m < DI_NROW; m++) {
+        for (int k = 0; k < D->ndi; k++) {
+            const LMDRec *d = &D->di[k];
+            for (int q = 0; q < N_KINDS; q++) distill_row(t, d, m, KB(q), LMD_KIND_NAME[q]);
+            distill_row(t, d, m, RED_KINDS, RED_NAME);
+            StatsCI c[3];
+            lm_help_benign(&d->ev[m], &c[0]);
+            lm_harm_redteam(&d->ev[m], &c[1]);
+            lmd_mean(&d->ev[m], LMD_REFUSE, KB(KIND_BORDERLINE), &c[2]);
+            fprintf(f, "%.2f", k + 0.12 * (m - 1));
+            for (int s = 0; s < 3; s++) put_ci(f, &c[s]);
+            fprintf(f, " %s\n", d->scale);
+        }
+        fputs(m + 1 < DI_NROW ? "\n\n" : "EOD\n", f);
+    }
+    distill_plot(R, D, f);
+    return report_put(R, t, err) || persona_table(R, D, err) ? err->code : 0;
+}
+
+int lmreport_all(Report *R, const LMData *D, HHErr *err) {
+    return lmreport_scaling(R, D, err) || lmreport_distill(R, D, err) ? err->code : 0;
+}
