@@ -97,6 +97,10 @@ static int provenance(H5Out *o, const char *kind, const Params *p, HHErr *err) {
     return rc ? HH_EFAIL : 0;
 }
 
+static double job_t0 = -1.0;
+
+void h5_job_start(void) { job_t0 = now_mono(); }
+
 int h5out_create(H5Out *o, const char *path, const char *kind, const Params *p, HHErr *err) {
     memset(o, 0, sizeof *o);
     o->file = H5I_INVALID_HID;
@@ -104,7 +108,7 @@ int h5out_create(H5Out *o, const char *path, const char *kind, const Params *p, 
     if (snprintf(o->path, sizeof o->path, "%s", path) >= (int)sizeof o->path)
         return hh_fail(err, HH_EINPUT, "%s: path too long", path);
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
-    o->t0 = now_mono();
+    o->t0 = job_t0 >= 0.0 ? job_t0 : now_mono();
     o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (o->file < 0) return hh_fail(err, HH_EFAIL, "%s: cannot create file", o->tmp);
     if (provenance(o, kind, p, err)) {

@@ -29,6 +29,12 @@ typedef struct {
 
 // Create the file for kind ("world", "lm", ...) with provenance from p.
 int h5out_create(H5Out *o, const char *path, const char *kind, const Params *p, HHErr *err);
+// h5_job_start: mark the start of a job (jobs.c calls it before each job):
+// the root attribute wall_seconds of the files the job writes is the time
+// from here to their commit, i.e. the job's training and evaluation (for a
+// resumed run, those of the last session only). Without a mark it is the
+// time from h5out_create.
+void h5_job_start(void);
 // Write wall_seconds, close and rename into place.
 int h5out_commit(H5Out *o, HHErr *err);
 // Close and delete the temporary file (safe to call after a failed create).

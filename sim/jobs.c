@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "h5io.h"
 #include "progress.h"
 
 typedef struct {
@@ -66,12 +67,14 @@ int jobs_run(int n, int max_parallel, JobFn fn, void *ctx, const char *const *na
             fflush(NULL);
             pid = fork();
             if (pid == 0) {
+                h5_job_start();
                 int st = fn(i, ctx);
                 fflush(NULL);
                 _exit(st & 0xff);
             }
         }
         if (pid < 0) {  // one at a time, or no fork: run here
+            h5_job_start();
             p.status[i] = fn(i, ctx);
             p.done++;
             report_done(&p, i);

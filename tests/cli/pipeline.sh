@@ -7,7 +7,9 @@ cd "$(dirname "$0")/../.." || exit 1
 P=params/smoke.ini
 t0=$(date +%s)
 "$HH" world $P -o "$TMP/j1" --quiet && cp -r "$TMP/j1" "$TMP/j2"
+tp0=$(date +%s.%N)
 expect_exit "pretrain smoke, 1 job" 0 "$HH" pretrain $P -o "$TMP/j1" --jobs 1 --quiet
+tp1=$(date +%s.%N)
 expect_exit "pretrain smoke, 2 jobs" 0 "$HH" pretrain $P -o "$TMP/j2" --jobs 2 --quiet
 expect_exit "distill smoke, 2 jobs" 0 "$HH" distill $P -o "$TMP/j1" --jobs 2 --quiet
 expect_exit "distill smoke, 1 job" 0 "$HH" distill $P -o "$TMP/j2" --jobs 1 --quiet
@@ -18,6 +20,14 @@ for f in lm/xs.h5 lm/s.h5 distill/xs.h5 distill/s.h5 pmp/s_s0.h5 pm/s_n400_h050_
   if [ -s "$TMP/j1/$f" ] && h5diff --exclude-attribute / "$TMP/j1/$f" "$TMP/j2/$f" >"$TMP/diff" 2>&1 && [ ! -s "$TMP/diff" ]; then
     ok "$f identical for 1 and 2 jobs"; else bad "$f identical for 1 and 2 jobs" "$(head -3 "$TMP/diff")"; fi
 done
+# wall_seconds is each job's time: the one-job pretrain's files add up to most of its run
+w=0
+for sc in xs s; do
+  w=$(awk -v a="$w" -v b="$(h5dump -a /wall_seconds "$TMP/j1/lm/$sc.h5" | sed -n 's/.*(0): //p')" 'BEGIN {print a + b}')
+done
+if awk -v w="$w" -v a="$tp0" -v b="$tp1" 'BEGIN {t = b - a; exit !(w > 0.5 * t && w <= t)}'; then
+  ok "lm wall_seconds add up to the pretrain run ($w s)"
+else bad "lm wall_seconds add up to the pretrain run" "sum $w s, run $(awk -v a="$tp0" -v b="$tp1" 'BEGIN {print b - a}') s"; fi
 # the model files hold the documented tensors and a decreasing loss
 if h5dump -H -d /model/h.0.attn.c_attn.weight "$TMP/j1/lm/s.h5" | grep -q '( 96, 32 )'; then
   ok "c_attn weight is (3C, C)"; else bad "c_attn weight is (3C, C)" "shape differs"; fi
