@@ -118,6 +118,15 @@ static size_t extra_floats(const GPTConfig *c, int max_B) {
     return 2 * N * c->vocab + 2 * N;
 }
 
+int gpt_micro_rows(const GPTConfig *cfg) {
+    if (cfg->d_model >= 128) return 4;  // >= 256 tokens at ctx 64: big matmuls
+    // activation bytes per row: per layer about 4 T (20 C + NH T)
+    double row = 4.0 * cfg->n_layer * cfg->ctx *
+                 (20.0 * cfg->d_model + (double)cfg->n_head * cfg->ctx);
+    double rows = (double)(1 << 20) / row;
+    return rows < 2 ? 2 : rows > 4 ? 4 : (int)rows;
+}
+
 GPT *gpt_alloc(const GPTConfig *cfg, int max_B, HHErr *err) {
     if (gk_check_config(cfg, err)) return NULL;
     if (max_B < 1) {
@@ -128,11 +137,7 @@ GPT *gpt_alloc(const GPTConfig *cfg, int max_B, HHErr *err) {
     if (!m) goto oom;
     m->cfg = *cfg;
     m->max_B = max_B;
-    // activation floats per row: per layer about T (20 C + NH T)
-    double row = 4.0 * cfg->n_layer * cfg->ctx *
-                 (20.0 * cfg->d_model + (double)cfg->n_head * cfg->ctx);
-    double mb = (double)(2 << 20) / row;
-    m->micro_B = mb < 4 ? 4 : mb > 16 ? 16 : (int)mb;
+    m->micro_B = gpt_micro_rows(cfg);
     m->num_params = build_tensor_table(m->tensors, cfg);
     m->params = calloc(m->num_params, sizeof(float));
     m->grads = calloc(m->num_params, sizeof(float));

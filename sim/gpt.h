@@ -148,8 +148,7 @@ typedef struct {
     GPTConfig cfg;
     int max_B;          // largest batch forward accepts
     int micro_B;        // rows per micro-batch of gpt_lm_grad and
-                        // gpt_distill_grad: those whose activations fill
-                        // about 2 MiB, within 4 .. 16 (a function of cfg)
+                        // gpt_distill_grad: gpt_micro_rows(&cfg)
     size_t num_params;  // floats in params (and grads)
     GPTTensor tensors[GPT_NUM_TENSORS];
     float *params;      // (num_params) all parameters
@@ -226,11 +225,20 @@ double gpt_distill_loss(const GPT *m, const float *teacher, const float *w,
 // gpt_distill_loss over the whole batch inp (B, T) (any B >= 1), running the
 // forward and backward passes on m->micro_B rows at a time (gradient
 // accumulation: the same gradient as one pass over all B rows up to float
-// summation order). A small working set pays: at B = 32, ctx 64, one pass of
-// 4 rows at a time was 20% faster at scale s and 40% at m than one pass of
-// 32 rows (tests/bench). The loss over the whole batch goes to *loss (may be
+// summation order). The loss over the whole batch goes to *loss (may be
 // NULL). Afterwards m->logits etc. hold the last micro-batch only. teacher
 // and w are laid out as (B, T, ...) like inp.
+//
+// gpt_micro_rows: the micro-batch rows for a config (so results depend on
+// the config alone): 4 when d_model >= 128 (at ctx 64, matmuls of >= 256
+// rows, which OpenBLAS's packed kernels need), else the rows whose
+// activations fit in about 1 MiB (the L2 cache of one core here), within
+// 2 .. 4. Measured at batch 32, ctx 64, alternating steps in one process
+// (tests/bench): one pass of all 32 rows took 1.32x the time at s, 1.27x
+// at m, 1.25x at xs, 1.09x at l; at s, 2 rows beat 4 by 5% and 8 by 11%; at
+// xs 4 rows beat 16 by 8%; at l 4 rows beat 2 by 4% and 1 by 15%; at xl 4
+// beat 2 by 6%.
+int gpt_micro_rows(const GPTConfig *cfg);
 int gpt_lm_grad(GPT *m, const int *inp, const int *tgt, const float *w, int B,
                 int T, double *loss, HHErr *err);
 int gpt_distill_grad(GPT *m, const int *inp, const float *teacher,

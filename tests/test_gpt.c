@@ -240,11 +240,14 @@ static void test_micro_batches(void **state) {
     micro_case(0);
     micro_case(1);
     // the micro-batch size is a function of the config alone
-    GPTConfig xs = {1, 16, 2, 64, 64}, s = {2, 32, 4, 64, 64};
+    GPTConfig xs = {1, 16, 2, 64, 64}, s = {2, 32, 4, 64, 64}, m = {2, 64, 4, 64, 64},
+              l = {4, 128, 4, 64, 64};
     GPT *a = make_model(&xs, 32), *b = make_model(&s, 32), *b1 = make_model(&s, 1);
-    assert_int_equal(a->micro_B, 16);
-    assert_int_equal(b->micro_B, 4);
-    assert_int_equal(b1->micro_B, 4);
+    assert_int_equal(a->micro_B, 4);
+    assert_int_equal(b->micro_B, 2);
+    assert_int_equal(b1->micro_B, 2);
+    assert_int_equal(gpt_micro_rows(&m), 2);
+    assert_int_equal(gpt_micro_rows(&l), 4);
     gpt_free(a);
     gpt_free(b);
     gpt_free(b1);
