@@ -3,7 +3,10 @@
 // Scales (ctx 64, batch 32, vocab 64): xs (1 layer, d 16, 2 heads),
 // s (2, 32, 4), m (2, 64, 4), l (4, 128, 4), xl (6, 192, 6). For each:
 //   train tok/s  one full step (forward, LM loss, backward, AdamW) on a fixed
-//                random batch; 3 warm-up steps, then the median of at least
+//                random batch of 32 rows, run as pretraining runs it
+//                (gpt_lm_grad: the batch's gradient accumulated over
+//                micro-batches of micro_B rows, then one AdamW update);
+//                3 warm-up steps, then the median of at least
 //                `steps` individually timed steps (CLOCK_MONOTONIC) and
 //                at least 1 s of them
 //   GFLOP/s      the model FLOP rate 6 x params x train tok/s

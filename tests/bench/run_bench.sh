@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run_bench.sh - hhsim's training speed per scale beside the PyTorch peer.
 #
-# For ROUNDS rounds (default 3), and in each round for each of the five
+# For ROUNDS rounds (default 5), and in each round for each of the five
 # configurations (ctx 64, batch 32, vocab 64), runs `bin/hhsim bench
 # --scales NAME` (training and generation tokens/s, model FLOP rate,
 # single-core SGEMM rate; see sim/bench.h) and then, when `/usr/bin/python3
@@ -24,7 +24,7 @@
 # and 6 timed steps at xs, s, m, l, xl (PEER_STEPS overrides all five).
 #
 # Environment: HHSIM (default bin/hhsim), HHSIM_BENCH_ARGS (extra arguments
-# after `bench`), THREADS (1), ROUNDS (3), PEER_STEPS, SCALES (default "xs s
+# after `bench`), THREADS (1), ROUNDS (5), PEER_STEPS, SCALES (default "xs s
 # m l xl"), SHARED (the shared folder; default ../shared beside the
 # repository).
 set -euo pipefail
@@ -34,7 +34,7 @@ root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel 2>/dev/null ||
 cd "$root"
 HHSIM=${HHSIM:-bin/hhsim}
 THREADS=${THREADS:-1}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 PEER_STEPS=${PEER_STEPS:-}
 SCALES=${SCALES:-xs s m l xl}
 shared=${SHARED:-}
