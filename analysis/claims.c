@@ -168,3 +168,24 @@ int claims_write_md(FILE *f, const char *header, const ClaimRow *rows, const Cla
     }
     return ferror(f) ? HH_EFAIL : 0;
 }
+
+void claim_stat_set(ClaimStat *o, double est, double lo, double hi, size_t n) {
+    o->available = 1, o->est = est, o->lo = lo, o->hi = hi, o->n = n;
+}
+
+int claims_name_in(const char *const *names, const char *name) {
+    for (int k = 0; names[k]; k++)
+        if (!strcmp(names[k], name)) return 1;
+    return 0;
+}
+
+const char *claims_names_join(const char *const *names, char *buf, size_t n) {
+    size_t used = 0;
+    if (n) buf[0] = 0;
+    for (int k = 0; names[k] && used + 1 < n; k++) {
+        int w = snprintf(buf + used, n - used, "%s%s", k ? ", " : "", names[k]);
+        if (w < 0) break;
+        used += (size_t)w < n - used ? (size_t)w : n - used - 1;
+    }
+    return buf;
+}

@@ -6,7 +6,8 @@
 // claims.tsv: UTF-8 text, one claim per line, tab-separated columns
 //     id  figure  statement  statistic  criterion  rationale
 // with a header line starting "id\t" and comment lines starting '#'.
-// `statistic` names a statistic hhfit knows (pmclaims_known lists them) or
+// `statistic` names a statistic hhfit knows (pmclaims.h, rlclaims.h,
+// lmclaims.h list them) or
 // is "pending" (data the simulator does not produce yet). `criterion` is
 // "> X" or "< X" (X a number) on that statistic, or "-" for pending rows.
 //
@@ -65,6 +66,17 @@ typedef struct {
     size_t n;
     char method[512];    // how it was computed (for the notes)
 } ClaimStat;
+
+// claim_stat_set: o->available = 1 with the estimate, 95% interval and n.
+void claim_stat_set(ClaimStat *o, double est, double lo, double hi, size_t n);
+
+// claims_name_in: 1 if name is one of the NULL-terminated names (the
+// statistics a claims module computes), else 0.
+int claims_name_in(const char *const *names, const char *name);
+
+// claims_names_join: the names joined with ", " into buf (n bytes,
+// truncated); returns buf. For messages listing the known statistics.
+const char *claims_names_join(const char *const *names, char *buf, size_t n);
 
 // One row's outcome.
 typedef struct {

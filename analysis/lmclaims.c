@@ -14,19 +14,11 @@
 static const char *const KNOWN[] = {"lm_heldout_loss_slope_log10p", "distill_help_gain_benign",
                                     "distill_harm_drop_redteam", "hhh_persona_minus_distilled_help", NULL};
 
-int lmclaims_known(const char *name) {
-    for (int k = 0; KNOWN[k]; k++)
-        if (!strcmp(KNOWN[k], name)) return 1;
-    return 0;
-}
+int lmclaims_known(const char *name) { return claims_name_in(KNOWN, name); }
 
 const char *lmclaims_list(void) {
-    return "lm_heldout_loss_slope_log10p, distill_help_gain_benign, distill_harm_drop_redteam, "
-           "hhh_persona_minus_distilled_help";
-}
-
-static void set(ClaimStat *o, double est, double lo, double hi, size_t n) {
-    o->available = 1, o->est = est, o->lo = lo, o->hi = hi, o->n = n;
+    static char buf[1024];
+    return claims_names_join(KNOWN, buf, sizeof buf);
 }
 
 // Append " scale a -> b;" to a method note (truncating quietly).
@@ -54,7 +46,7 @@ static void mover(const Parts *p, size_t n, ClaimStat *o) {
     StatsCI r;
     HHErr e;
     if (!p->k || p->over || stats_mover(p->k, p->c, p->est, p->lo, p->hi, &r, &e)) return;  // a part without responses
-    set(o, r.est, r.lo, r.hi, n);
+    claim_stat_set(o, r.est, r.lo, r.hi, n);
 }
 
 // ---------------------------------------------------------------------------
@@ -66,7 +58,7 @@ static int st_slope(const LMData *D, ClaimStat *o) {
         snprintf(o->method, sizeof o->method, "needs >= 3 pretrained scales: %.400s.", e.msg);
         return 0;
     }
-    set(o, F.c1, F.c1_lo, F.c1_hi, F.n);
+    claim_stat_set(o, F.c1, F.c1_lo, F.c1_hi, F.n);
     char per[256] = "";
     for (int k = 0; k < D->nlm; k++) {
         size_t L = strlen(per);

@@ -105,7 +105,7 @@ static int boot(Report *R, const char *id, PMStatFn fn, void *ctx, ClaimStat *o,
     int rc = r ? pm_boot(fn, ctx, (size_t)R->rd->pm[0].n, R->B, r, &ci, err) : err->code;
     gsl_rng_free(r);
     if (rc) return rc;
-    o->available = 1, o->est = ci.est, o->lo = ci.lo, o->hi = ci.hi, o->n = ci.n;
+    claim_stat_set(o, ci.est, ci.lo, ci.hi, ci.n);
     return 0;
 }
 
@@ -121,7 +121,7 @@ static int largest(const Report *R, int kind, double f, const PMRec **g, const c
 static int st_fit(Report *R, int j, ClaimStat *o) {
     if (!R->have_fit) return 0;
     const LogLinFit *f = &R->fit;
-    o->available = 1, o->est = f->coef[j], o->lo = f->lo[j], o->hi = f->hi[j], o->n = f->n;
+    claim_stat_set(o, f->coef[j], f->lo[j], f->hi[j], f->n);
     snprintf(o->method, sizeof o->method, "%s of the least-squares fit acc = a + b ln P + c ln N over "
              "%zu size-sweep PMs (pooled HH held-out accuracy; P parameters, N comparisons), 95%% CI "
              "by Student t with %zu dof; fit R^2 = %.3f; c/b = %.3g [%.3g, %.3g] (paper 2.1). Table /fit_loglinear.",
@@ -156,7 +156,7 @@ static int st_cross(Report *R, double f, ClaimStat *o) {
     PairSel s = pairsel_all();
     s.setmask = f > 0.5 ? 2 : 1;
     StatsCI a = acc_ci(pm_count(g, ng, NULL, 0, &s));
-    o->available = 1, o->est = a.est, o->lo = a.lo, o->hi = a.hi, o->n = a.n;
+    claim_stat_set(o, a.est, a.lo, a.hi, a.n);
     snprintf(o->method, sizeof o->method, "held-out accuracy against crowd labels of %s (%s-only data) "
              "on the %s test set, 95%% Wilson interval. Table /fig19_accuracy_vs_mix.", g[0]->name,
              f > 0.5 ? "helpful" : "harmless", f > 0.5 ? "harmless" : "helpful");
@@ -257,22 +257,17 @@ static int st_gold(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) {
     return 0;
 }
 
-static const char *KNOWN[] = {"fit_b", "fit_c", "ece_hh", "ece_helpful_only",
+static const char *const KNOWN[] = {"fit_b", "fit_c", "ece_hh", "ece_helpful_only",
                               "acc_harmless_helpful_only", "acc_helpful_harmless_only",
                               "mix_sensitivity_gap", "pmp_gain_small", "pmp_gain_small_vs_large",
                               "turn1_minus_later", "top_quartile_minus_rest", "gold_minus_crowd",
                               "pending", NULL};
 
-int pmclaims_known(const char *name) {
-    for (int k = 0; KNOWN[k]; k++)
-        if (!strcmp(KNOWN[k], name)) return 1;
-    return 0;
-}
+int pmclaims_known(const char *name) { return claims_name_in(KNOWN, name); }
 
 const char *pmclaims_list(void) {
-    return "fit_b, fit_c, ece_hh, ece_helpful_only, acc_harmless_helpful_only, "
-           "acc_helpful_harmless_only, mix_sensitivity_gap, pmp_gain_small, pmp_gain_small_vs_large, "
-           "turn1_minus_later, top_quartile_minus_rest, gold_minus_crowd, pending";
+    static char buf[1024];
+    return claims_names_join(KNOWN, buf, sizeof buf);
 }
 
 int pmclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) {

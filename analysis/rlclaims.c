@@ -15,19 +15,11 @@ static const char *const KNOWN[] = {"rl_r2_sqrt_kl_median", "rl_end_gap_train_te
                                     "rl_test_pm_slope_ln_params", "rl_redteam_minus_benign_rise",
                                     "rl_harm_helpful_minus_hh", "gao_b_min", NULL};
 
-int rlclaims_known(const char *name) {
-    for (int k = 0; KNOWN[k]; k++)
-        if (!strcmp(KNOWN[k], name)) return 1;
-    return 0;
-}
+int rlclaims_known(const char *name) { return claims_name_in(KNOWN, name); }
 
 const char *rlclaims_list(void) {
-    return "rl_r2_sqrt_kl_median, rl_end_gap_train_test, rl_test_pm_slope_ln_params, "
-           "rl_redteam_minus_benign_rise, rl_harm_helpful_minus_hh, gao_b_min";
-}
-
-static void set(ClaimStat *o, double est, double lo, double hi, size_t n) {
-    o->available = 1, o->est = est, o->lo = lo, o->hi = hi, o->n = n;
+    static char buf[1024];
+    return claims_names_join(KNOWN, buf, sizeof buf);
 }
 
 // Mean of x[0..n-1] with its Student-t interval (n >= 2), else unavailable.
@@ -35,7 +27,7 @@ static int mean_t(const double *x, int n, ClaimStat *o, HHErr *err) {
     if (n < 2) return 0;
     StatsCI ci;
     if (stats_mean_tci(x, (size_t)n, 0.95, &ci, err)) return err->code;
-    set(o, ci.est, ci.lo, ci.hi, (size_t)n);
+    claim_stat_set(o, ci.est, ci.lo, ci.hi, (size_t)n);
     return 0;
 }
 
@@ -77,7 +69,7 @@ static int st_r2(const RLData *D, ClaimStat *o, HHErr *err) {
                  "for an interval", per);
         return 0;
     }
-    set(o, r2[med], lo, hi, npt[med]);
+    claim_stat_set(o, r2[med], lo, hi, npt[med]);
     snprintf(o->method, sizeof o->method, "Lower median over %d policy scales (each vs the largest PM %s, "
              "variant hh, one seed) of the R^2 of the least-squares line train-PM reward vs sqrt(KL); R^2 "
              "per scale:%s interval: Fisher z of that run's correlation over its n evaluation points (treated as "
@@ -121,7 +113,7 @@ static int st_slope(const RLData *D, ClaimStat *o, HHErr *err) {
                  "known size (this run has %d).", m);
         return 0;
     }
-    set(o, L.c1, L.c1_lo, L.c1_hi, L.n);
+    claim_stat_set(o, L.c1, L.c1_lo, L.c1_hi, L.n);
     snprintf(o->method, sizeof o->method, "Least-squares slope of the end-of-RL test-PM score (normalised; "
              "the train PM's other data half) of policy %s (hh, one seed per run) vs ln(PM parameters) over %d "
              "PM scales, in normalised score per ln(parameters); 95%% CI Student t with %zu dof (across PM "
@@ -130,7 +122,7 @@ static int st_slope(const RLData *D, ClaimStat *o, HHErr *err) {
 }
 
 static int st_rise(const RLData *D, ClaimStat *o, HHErr *err) {
-    double v[MAXR], rb = 0, rr = 0;
+    double v[MAXR] = {0}, rb = 0, rr = 0;
     int m = 0;
     for (int k = 0; k < D->nrl && m < MAXR; k++) {
         const RLRec *r = &D->rl[k];
@@ -151,7 +143,7 @@ static int st_rise(const RLData *D, ClaimStat *o, HHErr *err) {
 }
 
 static int st_harm(const RLData *D, ClaimStat *o, HHErr *err) {
-    double v[MAXR], sh = 0, sx = 0;
+    double v[MAXR] = {0}, sh = 0, sx = 0;
     int m = 0;
     for (int k = 0; k < D->nrl && m < MAXR; k++) {
         const RLRec *h = &D->rl[k];
@@ -191,7 +183,7 @@ static int st_gao(const RLData *D, ClaimStat *o, HHErr *err) {
     double t0 = F[0].b / F[0].se_b, t1 = F[1].b / F[1].se_b;
     int w = !(t0 <= t1);  // weaker evidence for b > 0 (NaN t picks RL only if bon's is a number)
     if (!isfinite(t0)) w = 0;
-    set(o, F[w].b, F[w].b_lo, F[w].b_hi, F[w].n);
+    claim_stat_set(o, F[w].b, F[w].b_lo, F[w].b_hi, F[w].n);
     snprintf(o->method, sizeof o->method, "Gold utility gain vs d = sqrt(KL), policy %s vs PM %s (hh, one seed): "
              "best-of-n d(a - b d): a %.3g, b %.3g [%.3g, %.3g], n %zu, %s; RL d(a - b ln d): a %.3g, b %.3g "
              "[%.3g, %.3g], n %zu, %s. Statistic: the b with the smaller b/se (%s), 95%% CI Student t across "

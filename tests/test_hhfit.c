@@ -262,6 +262,21 @@ static int write_tmp(char *path, const char *text) {
     return fclose(f);
 }
 
+// The statistic-name helpers of the claims modules.
+static void test_claim_names(void **state) {
+    (void)state;
+    const char *const names[] = {"fit_b", "gao_b_min", "pending", NULL};
+    char buf[64], small[10];
+    assert_true(claims_name_in(names, "gao_b_min"));
+    assert_false(claims_name_in(names, "gao_b"));
+    assert_string_equal(claims_names_join(names, buf, sizeof buf), "fit_b, gao_b_min, pending");
+    assert_string_equal(claims_names_join(names, small, sizeof small), "fit_b, ga");
+    ClaimStat o = {0};
+    claim_stat_set(&o, 0.5, 0.25, 0.75, 12);
+    assert_int_equal(o.available, 1);
+    assert_true(o.est == 0.5 && o.lo == 0.25 && o.hi == 0.75 && o.n == 12);
+}
+
 static void test_claims_tsv(void **state) {
     (void)state;
     char path[64];
@@ -313,6 +328,7 @@ int main(void) {
         cmocka_unit_test(test_calibration),       cmocka_unit_test(test_bootstrap),
         cmocka_unit_test(test_sweeps),            cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_claims_tsv),        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_claim_names),
     };
     return cmocka_run_group_tests_name("hhfit analysis", tests, NULL, NULL);
 }
