@@ -118,6 +118,10 @@ static size_t extra_floats(const GPTConfig *c, int max_B) {
     return 2 * N * c->vocab + 2 * N;
 }
 
+int gpt_infer_rows(const GPT *m) {
+    return 2 * m->micro_B < m->max_B ? 2 * m->micro_B : m->max_B;
+}
+
 int gpt_micro_rows(const GPTConfig *cfg) {
     if (cfg->d_model >= 128) return 4;  // >= 256 tokens at ctx 64: big matmuls
     // activation bytes per row: per layer about 4 T (20 C + NH T)

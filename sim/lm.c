@@ -195,8 +195,9 @@ static double heldout_loss(GPT *m, const SeqSet *c, const int *rows, int n, int 
                            HHErr *err) {
     double sum = 0;
     long tot = 0;
-    for (int i = 0; i < n; i += m->max_B) {
-        int B = n - i < m->max_B ? n - i : m->max_B;
+    int chunk = gpt_infer_rows(m);
+    for (int i = 0; i < n; i += chunk) {
+        int B = n - i < chunk ? n - i : chunk;
         long nt = 0;
         int T = lm_batch(c, rows + i, B, x, y, &nt);
         if (gpt_forward(m, x, B, T, 1, err)) return NAN;

@@ -38,8 +38,9 @@ static int build(const Pair *pr, int B, int ctx, int *x, int *pos) {
 
 static int score_pairs(GPT *m, const Pair *pr, int n, int ctx, int *x, int *pos, float *tmp,
                        double *out, HHErr *err) {
-    for (int i = 0; i < n; i += m->max_B) {
-        int B = n - i < m->max_B ? n - i : m->max_B;
+    int chunk = gpt_infer_rows(m);
+    for (int i = 0; i < n; i += chunk) {
+        int B = n - i < chunk ? n - i : chunk;
         int T = build(pr + i, B, ctx, x, pos);
         if (gpt_forward(m, x, B, T, 0, err) || gpt_scalar(m, pos, tmp, err)) return HH_EFAIL;
         for (int b = 0; b < B; b++) out[i + b] = tmp[b];

@@ -227,7 +227,9 @@ int ppo_exact_kl(GPT *policy, GPT *ref, const uint8_t *prompts, const int32_t *p
     else if (n < 0 || !(temperature > 0.0f))
         return hh_fail(err, HH_EINPUT, "ppo_exact_kl: n %d < 0 or temperature %g <= 0", n,
                        (double)temperature);
-    int B = policy->max_B < ref->max_B ? policy->max_B : ref->max_B, V = policy->cfg.vocab;
+    int B = gpt_infer_rows(policy) < gpt_infer_rows(ref) ? gpt_infer_rows(policy)
+                                                         : gpt_infer_rows(ref);
+    int V = policy->cfg.vocab;
     size_t nt = (size_t)n * RESP_MAX;
     int *x = malloc(sizeof(int) * (size_t)B * policy->cfg.ctx), *rows = malloc(sizeof(int) * B);
     double *lsm = malloc(sizeof(double) * 2 * V), *tk = calloc(nt + 1, sizeof(double));
@@ -473,8 +475,9 @@ int ppo_iterate(PPO *p, const uint8_t *prompts, const int32_t *plen, int n, PPOR
     Seqs s = {prompts, plen, p->resp, p->rlen, ctx};
     TokOut o = {tk(p, TK_LOGP), tk(p, TK_REFLOGP), tk(p, TK_VALUE), tk(p, TK_KL), tk(p, TK_ENT)};
     for (int i = 0; i < n; i++) p->perm[i] = i;
-    for (int i0 = 0; !rc && i0 < n; i0 += p->policy->max_B) {
-        int nb = n - i0 < p->policy->max_B ? n - i0 : p->policy->max_B;
+    int chunk = gpt_infer_rows(p->policy);
+    for (int i0 = 0; !rc && i0 < n; i0 += chunk) {
+        int nb = n - i0 < chunk ? n - i0 : chunk;
         rc = score_rows(p->policy, p->ref, &s, p->perm + i0, nb, c->temperature, p->x, p->lsm, &o,
                         err);
     }
