@@ -159,6 +159,9 @@ int bench_run(FILE *out, int threads, int steps, const char *scales,
     if (threads < 1 || steps < 1)
         return hh_fail(err, HH_EINPUT, "bench: threads=%d steps=%d must be >= 1",
                        threads, steps);
+    if (scales && !*scales)
+        return hh_fail(err, HH_EINPUT, "bench: --scales is empty; allowed: "
+                       "xs, s, m, l, xl (comma-separated)");
     if (scales) {  // every listed name must be a scale
         for (const char *p = scales; *p;) {
             const char *e = strchr(p, ',');

@@ -476,19 +476,23 @@ double gpt_distill_loss(const GPT *m, const float *teacher, const float *w,
 static int grad_micro(GPT *m, const int *inp, const int *tgt,
                       const float *teacher, const float *w, int B, int T,
                       double *loss, HHErr *err) {
-    int V = m->cfg.vocab;
+    int V = m->cfg.vocab, rc;
+    if (B < 1 || T < 1 || T > m->cfg.ctx)
+        return hh_fail(err, HH_EINPUT, "gpt_%s_grad: B=%d T=%d; allowed B >= 1, "
+                       "1 <= T <= %d", teacher ? "distill" : "lm", B, T, m->cfg.ctx);
     size_t N = (size_t)B * T;
     double wsum = teacher ? distill_wsum(w, N) : lm_wsum(tgt, w, N, V);
     double sum = 0.0;
     int mb = m->micro_B < m->max_B ? m->micro_B : m->max_B;
+    if (mb < 1) mb = 1;
     for (int r0 = 0; r0 < B; r0 += mb) {
         int nb = B - r0 < mb ? B - r0 : mb;
         size_t o = (size_t)r0 * T;
-        if (gpt_forward(m, inp + o, nb, T, 1, err)) return err->code;
+        if ((rc = gpt_forward(m, inp + o, nb, T, 1, err))) return rc;
         const float *wo = w ? w + o : NULL;
         sum += teacher ? distill_loss_rows(m, teacher + o * V, wo, wsum, m->dlogits)
                        : lm_loss_rows(m, tgt + o, wo, wsum, m->dlogits);
-        if (gpt_backward(m, m->dlogits, NULL, NULL, NULL, err)) return err->code;
+        if ((rc = gpt_backward(m, m->dlogits, NULL, NULL, NULL, err))) return rc;
     }
     if (loss) *loss = sum;
     return 0;

@@ -101,6 +101,8 @@ static double job_t0 = -1.0;
 
 void h5_job_start(void) { job_t0 = now_mono(); }
 
+void h5_job_end(void) { job_t0 = -1.0; }
+
 int h5out_create(H5Out *o, const char *path, const char *kind, const Params *p, HHErr *err) {
     memset(o, 0, sizeof *o);
     o->file = H5I_INVALID_HID;

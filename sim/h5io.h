@@ -35,6 +35,8 @@ int h5out_create(H5Out *o, const char *path, const char *kind, const Params *p, 
 // resumed run, those of the last session only). Without a mark it is the
 // time from h5out_create.
 void h5_job_start(void);
+// h5_job_end: clear the mark (jobs.c, when the pool is done).
+void h5_job_end(void);
 // Write wall_seconds, close and rename into place.
 int h5out_commit(H5Out *o, HHErr *err);
 // Close and delete the temporary file (safe to call after a failed create).

@@ -91,5 +91,6 @@ int jobs_run(int n, int max_parallel, JobFn fn, void *ctx, const char *const *na
                          name_of(&p, i), p.status[i]);
     free(p.status);
     free(p.pids);
+    h5_job_end();
     return rc;
 }

@@ -609,6 +609,17 @@ static void test_bad_arguments(void **state) {
     if (gpt_forward(m, tok, 2, 4, 1, &err) == 0 || !strstr(err.msg, "token 5"))
         fail_msg("out-of-range token accepted: '%s'", err.msg);
     if (gpt_forward(m, tok, 3, 4, 1, &err) == 0) fail_msg("B > max_B accepted");
+    // micro-batch steps: bad B or T refused before any row is read; a failing
+    // pass returns its code even without an HHErr
+    double loss;
+    if (gpt_lm_grad(m, tok, tok, NULL, 0, 4, &loss, &err) != HH_EINPUT || !strstr(err.msg, "B=0"))
+        fail_msg("gpt_lm_grad with B = 0: '%s'", err.msg);
+    if (gpt_distill_grad(m, tok, NULL, NULL, -1, 4, &loss, &err) != HH_EINPUT)
+        fail_msg("gpt_distill_grad with B = -1 accepted");
+    if (gpt_lm_grad(m, tok, tok, NULL, 1, m->cfg.ctx + 1, &loss, NULL) != HH_EINPUT)
+        fail_msg("gpt_lm_grad with T > ctx and no HHErr accepted");
+    if (gpt_lm_grad(m, tok, tok, NULL, 2, 4, &loss, NULL) != HH_EINPUT)
+        fail_msg("gpt_lm_grad with token 5 and no HHErr accepted");
     gpt_free(m);
     gpt_free(NULL);
     gpt_cache_free(NULL);

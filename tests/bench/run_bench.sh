@@ -54,15 +54,16 @@ for name in $SCALES; do
 done
 
 have_torch=0
-if [ -n "$shared" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+if [ -n "$shared" ] && [ -f "$shared/bench/torch_peer.py" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   have_torch=1
 else
   echo "run_bench: PyTorch or $shared/bench/torch_peer.py not available; hhsim only"
 fi
 
-median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f\n", m}'; }
 
 declare -A hh_all torch_all pct_all ratio_all
+header=0
 for ((r = 1; r <= ROUNDS; r++)); do
   echo "# round $r of $ROUNDS"
   for name in $SCALES; do
@@ -71,7 +72,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     # shellcheck disable=SC2086
     hh_out=$("$HHSIM" bench --threads "$THREADS" --scales "$name" ${HHSIM_BENCH_ARGS:-}) ||
       { echo "run_bench: '$HHSIM bench' failed" >&2; printf '%s\n' "$hh_out" >&2; exit 1; }
-    [ "$r" = 1 ] && [ "$name" = "${SCALES%% *}" ] && printf '%s\n' "$hh_out" | sed -n '1,3p'
+    if [ "$header" = 0 ]; then printf '%s\n' "$hh_out" | sed -n '1,3p'; header=1; fi
     row=$(printf '%s\n' "$hh_out" | awk -v n="$name" '$1 == n')
     [ -n "$row" ] || { echo "run_bench: no row for scale $name in hhsim output" >&2; exit 1; }
     printf '%s\n' "$row"
@@ -81,10 +82,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
     pct_all[$name]+="$pct "
     if [ "$have_torch" = 1 ]; then
       if [ "${PEER_FREE:-0}" = 1 ]; then
-        out=$(/usr/bin/python3 "$shared/bench/torch_peer.py" "$L" "$D" "$H" 64 32 64 "$ps" "$THREADS")
+        out=$(/usr/bin/python3 "$shared/bench/torch_peer.py" "$L" "$D" "$H" 64 32 64 "$ps" "$THREADS") ||
+          { echo "run_bench: the PyTorch peer failed on scale $name" >&2; exit 1; }
       else
         out=$(OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS \
-              /usr/bin/python3 "$shared/bench/torch_peer.py" "$L" "$D" "$H" 64 32 64 "$ps" "$THREADS")
+              /usr/bin/python3 "$shared/bench/torch_peer.py" "$L" "$D" "$H" 64 32 64 "$ps" "$THREADS") ||
+          { echo "run_bench: the PyTorch peer failed on scale $name" >&2; exit 1; }
       fi
       echo "torch $name: $out"
       tt=$(printf '%s\n' "$out" | sed -n 's/.*tokens\/s \([0-9.]*\).*/\1/p')

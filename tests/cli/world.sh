@@ -14,6 +14,7 @@ expect_exit "hhsim params missing file" 2 "$HH" params "$TMP/none.ini"
 expect_exit "hhsim bench unknown scale" 2 "$HH" bench --scales s,q
 if grep -q "'q' is not a scale; allowed: xs, s, m, l, xl" "$TMP/err"; then
   ok "bench names the bad scale"; else bad "bench names the bad scale" "$(cat "$TMP/err")"; fi
+expect_exit "hhsim bench empty --scales" 2 "$HH" bench --scales ""
 "$HH" bench --scales xs --steps 3 >"$TMP/bench.txt" 2>"$TMP/err"
 if awk '$1 == "xs" && $6 > 0 && $9 > 0 {f = 1} $1 == "s" {g = 1} END {exit !(f && !g)}' "$TMP/bench.txt"; then
   ok "bench --scales xs measures xs only"; else bad "bench --scales xs measures xs only" "$(cat "$TMP/bench.txt" "$TMP/err")"; fi
