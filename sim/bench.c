@@ -139,18 +139,6 @@ done:
     return rc;
 }
 
-// in_list: whether name is one of the comma-separated names in list.
-static int in_list(const char *list, const char *name) {
-    size_t n = strlen(name);
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t k = e ? (size_t)(e - p) : strlen(p);
-        if (k == n && !strncmp(p, name, n)) return 1;
-        p += k + (e != NULL);
-    }
-    return 0;
-}
-
 int bench_run(FILE *out, int threads, int steps, const char *scales,
               HHErr *err) {
     BenchResult sc[5] = {{"xs", 1, 16, 2, 0, 0, 0, 0}, {"s", 2, 32, 4, 0, 0, 0, 0},
@@ -159,21 +147,20 @@ int bench_run(FILE *out, int threads, int steps, const char *scales,
     if (threads < 1 || steps < 1)
         return hh_fail(err, HH_EINPUT, "bench: threads=%d steps=%d must be >= 1",
                        threads, steps);
+    int want[5] = {!scales, !scales, !scales, !scales, !scales};
     if (scales && !*scales)
         return hh_fail(err, HH_EINPUT, "bench: --scales is empty; allowed: "
                        "xs, s, m, l, xl (comma-separated)");
-    if (scales) {  // every listed name must be a scale
-        for (const char *p = scales; *p;) {
-            const char *e = strchr(p, ',');
-            int k = e ? (int)(e - p) : (int)strlen(p), ok = 0;
-            for (int i = 0; i < 5; i++)
-                ok |= (int)strlen(sc[i].name) == k && !strncmp(p, sc[i].name, k);
-            if (!ok)
-                return hh_fail(err, HH_EINPUT, "bench: --scales: '%.*s' is not a "
-                               "scale; allowed: xs, s, m, l, xl (comma-separated)",
-                               k, p);
-            p += k + (e != NULL);
-        }
+    for (const char *p = scales; p && *p;) {  // mark each listed scale
+        const char *e = strchr(p, ',');
+        int k = e ? (int)(e - p) : (int)strlen(p), found = -1;
+        for (int i = 0; i < 5; i++)
+            if ((int)strlen(sc[i].name) == k && !strncmp(p, sc[i].name, k)) found = i;
+        if (found < 0)
+            return hh_fail(err, HH_EINPUT, "bench: --scales: '%.*s' is not a "
+                           "scale; allowed: xs, s, m, l, xl (comma-separated)", k, p);
+        want[found] = 1;
+        p += k + (e != NULL);
     }
     openblas_set_num_threads(threads);
     double g512 = bench_sgemm(512, 5), g1024 = bench_sgemm(1024, 5);
@@ -186,7 +173,7 @@ int bench_run(FILE *out, int threads, int steps, const char *scales,
             "d_model", "heads", "params", "train_tok/s", "GFLOP/s", "%sgemm",
             "gen_tok/s");
     for (int i = 0; i < 5; i++) {
-        if (scales && !in_list(scales, sc[i].name)) continue;
+        if (!want[i]) continue;
         if (bench_scale(&sc[i], steps, err)) return err->code;
         fprintf(out, "%-5s %6d %7d %5d %9ld %12.0f %10.2f %6.1f%% %12.0f\n",
                 sc[i].name, sc[i].n_layer, sc[i].d_model, sc[i].n_head,

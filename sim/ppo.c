@@ -227,9 +227,8 @@ int ppo_exact_kl(GPT *policy, GPT *ref, const uint8_t *prompts, const int32_t *p
     else if (n < 0 || !(temperature > 0.0f))
         return hh_fail(err, HH_EINPUT, "ppo_exact_kl: n %d < 0 or temperature %g <= 0", n,
                        (double)temperature);
-    int B = gpt_infer_rows(policy) < gpt_infer_rows(ref) ? gpt_infer_rows(policy)
-                                                         : gpt_infer_rows(ref);
-    int V = policy->cfg.vocab;
+    int Bp = gpt_infer_rows(policy), Br = gpt_infer_rows(ref);
+    int B = Bp < Br ? Bp : Br, V = policy->cfg.vocab;
     size_t nt = (size_t)n * RESP_MAX;
     int *x = malloc(sizeof(int) * (size_t)B * policy->cfg.ctx), *rows = malloc(sizeof(int) * B);
     double *lsm = malloc(sizeof(double) * 2 * V), *tk = calloc(nt + 1, sizeof(double));
