@@ -178,6 +178,17 @@ int h5_write(hid_t loc, const char *name, hid_t memtype, int rank, const hsize_t
 // ---------------------------------------------------------------------------
 // reading
 
+// 1 when name is one of the comma-separated names of list.
+static int name_in_list(const char *name, const char *list) {
+    size_t n = strlen(name);
+    for (const char *s = list; *s;) {
+        size_t k = strcspn(s, ",");
+        if (k == n && !strncmp(s, name, n)) return 1;
+        s += k + (s[k] == ',');
+    }
+    return 0;
+}
+
 int h5in_open(const char *path, const char *kind, hid_t *file, HHErr *err) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     *file = H5I_INVALID_HID;
@@ -200,7 +211,7 @@ int h5in_open(const char *path, const char *kind, hid_t *file, HHErr *err) {
         return hh_fail(err, HH_EINPUT, "%s: not an hhsim file (no hhsim_kind attribute); "
                        "expected an hhsim %s file", path, kind);
     }
-    if (strcmp(got, kind) != 0) {
+    if (!name_in_list(got, kind)) {
         H5Fclose(f);
         return hh_fail(err, HH_EINPUT, "%s: is an hhsim '%s' file; expected a '%s' file", path,
                        got, kind);

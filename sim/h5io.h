@@ -54,7 +54,8 @@ int h5_attr_str(hid_t loc, const char *obj, const char *name, const char *value,
 int h5_attr_double(hid_t loc, const char *obj, const char *name, double value, HHErr *err);
 int h5_attr_int(hid_t loc, const char *obj, const char *name, int value, HHErr *err);
 
-// Open an existing hhsim file of the given kind for reading.
+// Open an existing hhsim file of the given kind for reading (kind may list
+// several, comma-separated: "lm,distill").
 int h5in_open(const char *path, const char *kind, hid_t *file, HHErr *err);
 
 // Read dataset `name` into a malloc'd buffer of memtype. dims[] gives the

@@ -11,84 +11,128 @@
 #include "h5io.h"
 #include "progress.h"
 
+enum { WAITING = 0, RUNNING, DONE, SKIPPED };
+
 typedef struct {
-    int n, done;
-    pid_t *pids;  // (n) running child of job i, 0 otherwise
-    int *status;  // (n)
-    const char *const *names;
-    const char *label;
+    const JobGraph *g;
+    int done, failed;
+    int *state;   // (n) WAITING, RUNNING, DONE, SKIPPED
+    int *status;  // (n) exit status of DONE jobs
+    pid_t *pids;  // (n) child of a RUNNING job
     double t0;
 } Pool;
 
-static const char *name_of(const Pool *p, int i) { return p->names ? p->names[i] : "job"; }
+static const char *name_of(const Pool *p, int i) { return p->g->names ? p->g->names[i] : "job"; }
 
 static void report_done(const Pool *p, int i) {
-    if (!p->label) return;
-    char running[512] = "";
-    for (int k = 0; k < p->n; k++)
-        if (p->pids[k] > 0) {
+    if (!p->g->say) return;
+    char running[512] = "", line[1024];
+    for (int k = 0; k < p->g->n; k++)
+        if (p->state[k] == RUNNING) {
             size_t m = strlen(running);
             snprintf(running + m, sizeof running - m, "%s%s", m ? ", " : "", name_of(p, k));
         }
-    double el = progress_now() - p->t0, left = el * (p->n - p->done) / p->done;
-    fprintf(stderr, "%s: [%d/%d] %s %s; running: %s; %.0f s elapsed, ~%.0f s left\n", p->label,
-            p->done, p->n, name_of(p, i), p->status[i] ? "FAILED" : "done",
-            *running ? running : "none", el, left);
+    double el = progress_now() - p->t0, left = el * (p->g->n - p->done) / p->done;
+    const char *what = p->status[i] == 0 ? "done" : p->status[i] == JOB_STOPPED ? "stopped" : "FAILED";
+    snprintf(line, sizeof line, "%s: [%d/%d] %s %s; running: %s; %.0f s elapsed, ~%.0f s left",
+             p->g->label ? p->g->label : "jobs", p->done, p->g->n, name_of(p, i), what,
+             *running ? running : "none", el, left);
+    p->g->say(p->g->say_ctx, line);
+}
+
+static void finished(Pool *p, int i, int status) {
+    p->state[i] = DONE;
+    p->status[i] = status;
+    p->done++;
+    if (status && status != JOB_STOPPED) p->failed = 1;
+    report_done(p, i);
 }
 
 // Wait for one child; 0 on success, -1 when there is none.
-static int finish(Pool *p) {
+static int reap(Pool *p) {
     int st;
     pid_t pid = wait(&st);
     if (pid < 0) return -1;
-    for (int i = 0; i < p->n; i++)
-        if (p->pids[i] == pid) {
-            p->status[i] = WIFEXITED(st) ? WEXITSTATUS(st) : HH_EFAIL;
-            p->pids[i] = 0;
-            p->done++;
-            report_done(p, i);
-        }
+    for (int i = 0; i < p->g->n; i++)
+        if (p->state[i] == RUNNING && p->pids[i] == pid)
+            finished(p, i, WIFEXITED(st) ? WEXITSTATUS(st) : HH_EFAIL);
     return 0;
 }
 
-int jobs_run(int n, int max_parallel, JobFn fn, void *ctx, const char *const *names,
-             const char *label, HHErr *err) {
-    Pool p = {n, 0, calloc((size_t)n + 1, sizeof(pid_t)), calloc((size_t)n + 1, sizeof(int)),
-              names, label, progress_now()};
-    if (!p.status || !p.pids) {
-        free(p.status); free(p.pids);
+// The ready job of highest priority, -1 when none; marks jobs whose inputs
+// will never come (a dependency stopped, failed or was skipped) SKIPPED.
+static int next_ready(Pool *p) {
+    const JobGraph *g = p->g;
+    int best = -1;
+    for (int i = 0; i < g->n; i++) {
+        if (p->state[i] != WAITING) continue;
+        int ready = 1, never = 0;
+        for (int k = 0; g->ndeps && k < g->ndeps[i]; k++) {
+            int d = g->deps[i][k];
+            if (p->state[d] == SKIPPED || (p->state[d] == DONE && p->status[d])) never = 1;
+            else if (p->state[d] != DONE) ready = 0;
+        }
+        if (never) {
+            p->state[i] = SKIPPED;
+            p->done++;
+            i = -1;  // a skip may make others skip: rescan
+            best = -1;
+            continue;
+        }
+        if (ready && (best < 0 || (g->prio && g->prio[i] > g->prio[best]))) best = i;
+    }
+    return best;
+}
+
+static void run_one(Pool *p, int i, JobFn fn, void *ctx, int *running) {
+    pid_t pid = -1;
+    if (p->g->max_parallel > 1) {
+        fflush(NULL);
+        pid = fork();
+        if (pid == 0) {
+            h5_job_start();
+            int st = fn(i, ctx);
+            fflush(NULL);
+            _exit(st & 0xff);
+        }
+    }
+    if (pid < 0) {  // one at a time, or no fork: run here
+        h5_job_start();
+        finished(p, i, fn(i, ctx));
+        return;
+    }
+    p->state[i] = RUNNING;
+    p->pids[i] = pid;
+    (*running)++;
+}
+
+int jobs_run_graph(const JobGraph *g, JobFn fn, void *ctx, int *stopped, HHErr *err) {
+    int n = g->n;
+    Pool p = {g, 0, 0, calloc((size_t)n + 1, sizeof(int)), calloc((size_t)n + 1, sizeof(int)),
+              calloc((size_t)n + 1, sizeof(pid_t)), progress_now()};
+    if (!p.state || !p.status || !p.pids) {
+        free(p.state); free(p.status); free(p.pids);
         return hh_fail(err, HH_EFAIL, "jobs: out of memory");
     }
     int running = 0;
-    for (int i = 0; i < n; i++) {
-        pid_t pid = -1;
-        if (max_parallel > 1) {
-            while (running >= max_parallel && finish(&p) == 0) running--;
-            fflush(NULL);
-            pid = fork();
-            if (pid == 0) {
-                h5_job_start();
-                int st = fn(i, ctx);
-                fflush(NULL);
-                _exit(st & 0xff);
-            }
-        }
-        if (pid < 0) {  // one at a time, or no fork: run here
-            h5_job_start();
-            p.status[i] = fn(i, ctx);
-            p.done++;
-            report_done(&p, i);
+    for (;;) {
+        int i = p.failed ? -1 : next_ready(&p);
+        if (i >= 0 && running < (g->max_parallel > 1 ? g->max_parallel : 1)) {
+            run_one(&p, i, fn, ctx, &running);
             continue;
         }
-        p.pids[i] = pid;
-        running++;
+        if (running == 0 || reap(&p) != 0) break;
+        running--;
     }
-    while (running > 0 && finish(&p) == 0) running--;
-    int rc = 0;
-    for (int i = 0; i < n && !rc; i++)
-        if (p.status[i])
+    int rc = 0, nstop = 0;
+    for (int i = 0; i < n; i++) {
+        if (p.state[i] == SKIPPED || (p.state[i] == DONE && p.status[i] == JOB_STOPPED)) nstop++;
+        if (!rc && p.state[i] == DONE && p.status[i] && p.status[i] != JOB_STOPPED)
             rc = hh_fail(err, p.status[i], "job %s failed (status %d); its message is above",
                          name_of(&p, i), p.status[i]);
+    }
+    if (stopped) *stopped = nstop;
+    free(p.state);
     free(p.status);
     free(p.pids);
     h5_job_end();

@@ -1,8 +1,11 @@
-// jobs.h - run independent jobs as child processes, at most N at once.
+// jobs.h - run a graph of jobs as child processes, at most N at once.
 //
 // Each job is a function of its index; it runs in a forked child whose exit
-// status is the function's return value. Jobs share nothing but the files
-// they write, so results do not depend on N or on the order they finish in.
+// status is the function's return value. A job starts when every job it
+// depends on has finished with status 0; among ready jobs the one with the
+// highest priority starts first (ties: lower index). Jobs share nothing but
+// the files they write, so results do not depend on N or on the order they
+// finish in.
 #ifndef HHSIM_JOBS_H
 #define HHSIM_JOBS_H
 
@@ -10,12 +13,29 @@
 
 typedef int (*JobFn)(int index, void *ctx);
 
-// Run fn(0..n-1, ctx) with at most max_parallel children (1 = in this process,
-// one after the other). Returns 0 when every job returned 0, else the first
-// non-zero status (by index) with err naming the job. When label is not NULL,
-// a line on stderr follows each finished job: "LABEL: [done/total] NAME
-// finished (status); running: ...; elapsed, ~time left" (names may be NULL).
-int jobs_run(int n, int max_parallel, JobFn fn, void *ctx, const char *const *names,
-             const char *label, HHErr *err);
+// A job returning JOB_STOPPED stopped early as asked (e.g. --stop-after): not
+// a failure, but the jobs that depend on it do not start.
+enum { JOB_STOPPED = 3 };
+
+// Where progress lines go (one line, no newline); NULL: nowhere.
+typedef void (*JobSay)(void *ctx, const char *line);
+
+typedef struct {
+    int n;                     // jobs
+    int max_parallel;          // 1: in this process, one after the other
+    const int *ndeps;          // (n) number of jobs job i waits for (NULL: none)
+    const int *const *deps;    // (n) their indices
+    const double *prio;        // (n) higher starts first (NULL: index order)
+    const char *const *names;  // (n) for progress and messages (NULL: "job")
+    const char *label;         // prefix of the progress lines
+    JobSay say;                // progress: a line per finished job (NULL: silent)
+    void *say_ctx;
+} JobGraph;
+
+// Run the graph. After a failure no new job starts; the running ones are
+// waited for. Returns 0 when no job failed (some may have stopped or been
+// skipped after a stop; *stopped, when not NULL, counts both), else the
+// first failed job's status (by index) with err naming it.
+int jobs_run_graph(const JobGraph *g, JobFn fn, void *ctx, int *stopped, HHErr *err);
 
 #endif

@@ -27,13 +27,41 @@ int lm_config(const Params *p, const char *scale, GPTConfig *cfg, HHErr *err) {
     return 0;
 }
 
+// "lm,distill,..." : the kinds of the stages whose outputs are models.
+static void model_kinds(char *buf, size_t n) {
+    const StageDef *const *t = stages_default();
+    size_t m = 0;
+    buf[0] = '\0';
+    for (int i = 0; t[i]; i++)
+        if (t[i]->has_model && m < n)
+            m += (size_t)snprintf(buf + m, n - m, "%s%s", m ? "," : "", t[i]->kind);
+}
+
 int lm_load(const char *path, const char *kind, const Params *p, const char *scale, int max_B,
             GPT **out, HHErr *err) {
     GPTConfig want;
+    char kinds[256];
     *out = NULL;
-    if (lm_config(p, scale, &want, err)) return HH_EINPUT;
+    if (!path) return hh_fail(err, HH_EFAIL, "lm_load: no model file given");
+    if (!kind) model_kinds(kinds, sizeof kinds), kind = kinds;
     hid_t f;
     if (h5in_open(path, kind, &f, err)) return HH_EINPUT;
+    char *s = scale ? NULL : h5_read_attr_str(f, "model", "scale");
+    if (!scale && (!s || strlen(s) >= HH_NAME_LEN)) {
+        free(s);
+        H5Fclose(f);
+        return hh_fail(err, HH_EINPUT, "%s: no string attribute scale on /model of at most %d "
+                       "characters", path, HH_NAME_LEN - 1);
+    }
+    char sc[HH_NAME_LEN];
+    snprintf(sc, sizeof sc, "%s", scale ? scale : s);
+    free(s);
+    if (lm_config(p, sc, &want, err)) {
+        char m[sizeof err->msg];
+        snprintf(m, sizeof m, "%s", err->msg);
+        H5Fclose(f);
+        return hh_fail(err, HH_EINPUT, "%.300s: %.700s", path, m);
+    }
     hid_t g = H5Gopen2(f, "model", H5P_DEFAULT);
     int rc = g < 0 ? hh_fail(err, HH_EINPUT, "%s: no /model group", path)
                    : gpt_read_h5(g, out, max_B, err);
@@ -43,7 +71,7 @@ int lm_load(const char *path, const char *kind, const Params *p, const char *sca
         gpt_free(*out);
         *out = NULL;
         rc = hh_fail(err, HH_EINPUT, "%s: model is not the '%s' config of these params; rerun the "
-                     "stage that wrote it", path, scale);
+                     "stage that wrote it", path, sc);
     }
     if (rc && err && !strstr(err->msg, path)) {
         char m[sizeof err->msg];
@@ -285,10 +313,6 @@ int lm_write_model(hid_t f, const GPT *m, const char *scale, HHErr *err) {
     return rc || h5_attr_str(f, "model", "scale", scale, err);
 }
 
-static void out_path(char *buf, size_t n, const char *dir, const char *stage, const char *scale) {
-    snprintf(buf, n, "%s/%s/%s.h5", dir, stage, scale);
-}
-
 // ---------------------------------------------------------------------------
 // pretraining
 
@@ -402,12 +426,12 @@ static int pretrain_loop(const Params *p, const WorldData *d, const char *job, c
     return rc;
 }
 
-static int write_lm(const Params *p, const char *path, const char *scale, const GPT *m,
+static int write_lm(const Params *p, const char *path, const JobKey *key, const GPT *m,
                     const Curve *cv, const GoldEval *ev, HHErr *err) {
     H5Out o;
     if (h5out_create(&o, path, "lm", p, err)) return HH_EFAIL;
     hsize_t dt[1] = {N_TASKS};
-    int rc = lm_write_model(o.file, m, scale, err) ||
+    int rc = lm_write_model(o.file, m, key->scale, err) || jobkey_write(o.file, key, err) ||
              write_curve(o.file, cv, "train_loss", "mean training cross-entropy over the "
                          "interval", 1, err) ||
              write_eval(o.file, "eval", ev, 1, err) ||
@@ -419,17 +443,16 @@ static int write_lm(const Params *p, const char *path, const char *scale, const 
     return h5out_commit(&o, err);
 }
 
-int lm_pretrain(const Params *p, const WorldData *d, const char *scale, const char *dir,
-                const StageOpts *so, HHErr *err) {
+int lm_pretrain(const Params *p, const WorldData *d, const Job *jb, const StageOpts *so,
+                HHErr *err) {
+    const char *scale = jb->key.scale, *path = jb->out;
     GPTConfig cfg;
     if (lm_config(p, scale, &cfg, err)) return HH_EINPUT;
-    char job[64], path[1024], sub[1024];
+    char job[64];
     Resume rs;
     snprintf(job, sizeof job, "pretrain/%s", scale);
-    snprintf(sub, sizeof sub, "%s/lm", dir);
-    out_path(path, sizeof path, dir, "lm", scale);
-    snprintf(rs.ckpt, sizeof rs.ckpt, "%s/lm/%s.ckpt.h5", dir, scale);
-    if (hh_mkdirs(sub, err)) return HH_EFAIL;
+    job_ckpt_path(jb, rs.ckpt, sizeof rs.ckpt);
+    if (job_mkdir(jb, err)) return HH_EFAIL;
     Trainer t;
     GPT *m = gpt_alloc(&cfg, p->pt_batch, err);
     if (!m) return HH_EFAIL;
@@ -460,7 +483,7 @@ int lm_pretrain(const Params *p, const WorldData *d, const char *scale, const ch
     r = rng_stream_alloc(p->seed, job, "eval");
     if (!rc) rc = lm_gold_eval(m, d, EVAL_PER_KIND, &ro, r, &ev, err);
     gsl_rng_free(r);
-    if (!rc) rc = write_lm(p, path, scale, m, &cv, &ev, err);
+    if (!rc) rc = write_lm(p, path, &jb->key, m, &cv, &ev, err);
     if (!rc) unlink(rs.ckpt);
     if (!rc)
         progress_done(&pr, "%zu params, %ld tokens%s, held-out loss %.4f, greedy help: benign "
@@ -576,13 +599,11 @@ static int distill_evals(const Params *p, const WorldData *d, const char *job, G
     return rc;
 }
 
-int lm_distill(const Params *p, const WorldData *d, const char *scale, const char *dir,
-               const StageOpts *so, HHErr *err) {
-    char job[64], in[1024], path[1024], sub[1024];
+int lm_distill(const Params *p, const WorldData *d, const Job *jb, const StageOpts *so,
+               HHErr *err) {
+    const char *scale = jb->key.scale, *path = jb->out, *in = job_input(jb, "pretrain");
+    char job[64];
     snprintf(job, sizeof job, "distill/%s", scale);
-    out_path(in, sizeof in, dir, "lm", scale);
-    out_path(path, sizeof path, dir, "distill", scale);
-    snprintf(sub, sizeof sub, "%s/distill", dir);
     GPT *m = NULL;
     Teacher te = {0};
     int B = p->di_batch, rc = lm_load(in, "lm", p, scale, B, &m, err);
@@ -597,7 +618,7 @@ int lm_distill(const Params *p, const WorldData *d, const char *scale, const cha
     te.w = malloc(sizeof(float) * BT);
     if (!rc && (!te.xt || !te.probs || !te.w || curve_alloc(&cv, p->di_steps / 20 + 2)))
         rc = hh_fail(err, HH_EFAIL, "out of memory");
-    if (!rc) rc = hh_mkdirs(sub, err);
+    if (!rc) rc = job_mkdir(jb, err);
     Progress pr;
     char label[64];
     snprintf(label, sizeof label, "distill %s:", scale);
@@ -607,7 +628,7 @@ int lm_distill(const Params *p, const WorldData *d, const char *scale, const cha
     if (!rc) rc = distill_evals(p, d, job, te.teacher, m, ev, err);
     H5Out o;
     if (!rc && !(rc = h5out_create(&o, path, "distill", p, err))) {
-        rc = lm_write_model(o.file, m, scale, err) ||
+        rc = lm_write_model(o.file, m, scale, err) || jobkey_write(o.file, &jb->key, err) ||
              write_curve(o.file, &cv, "kl", "mean KL(teacher || student) per position over "
                          "the interval", 0, err) ||
              write_eval(o.file, "eval", ev, 3, err) ||
@@ -628,3 +649,62 @@ int lm_distill(const Params *p, const WorldData *d, const char *scale, const cha
     free(te.xt); free(te.probs); free(te.w);
     return rc;
 }
+
+// ---------------------------------------------------------------------------
+// the stages
+
+static double scale_cost(const Params *p, const char *scale) {
+    int k = params_scale_index(p, scale);
+    return k < 0 ? 0 : (double)p->scale_dmodel.v[k] * p->scale_dmodel.v[k] * p->scale_layers.v[k];
+}
+
+static int list_scales(const Params *p, const StageDef *st, JobList *l, HHErr *err) {
+    for (int k = 0; k < p->pt_scales.n; k++) {
+        JobKey key;
+        jobkey_init(&key);
+        snprintf(key.scale, sizeof key.scale, "%s", p->pt_scales.v[k]);
+        double c = scale_cost(p, key.scale) * (st == &STAGE_PRETRAIN ? p->pt_steps : p->di_steps);
+        Job *j = joblist_add(l, st, &key, c, NULL, 0, err);
+        if (!j || (st == &STAGE_DISTILL && job_add_input(l, j, &STAGE_PRETRAIN, &key, err)))
+            return err->code;
+    }
+    return 0;
+}
+
+static int list_pretrain(const Params *p, const WorldData *d, JobList *l, HHErr *err) {
+    (void)d;
+    return list_scales(p, &STAGE_PRETRAIN, l, err);
+}
+
+static int list_distill(const Params *p, const WorldData *d, JobList *l, HHErr *err) {
+    (void)d;
+    return list_scales(p, &STAGE_DISTILL, l, err);
+}
+
+static const char *const PRETRAIN_SECTIONS[] = {"run", "world", "corpus", "crowd", "model",
+                                                "pretrain", NULL};
+static const char *const DISTILL_SECTIONS[] = {"run", "world", "corpus", "crowd", "model",
+                                               "pretrain", "distill", NULL};
+
+const StageDef STAGE_PRETRAIN = {
+    .name = "pretrain", .subdir = "lm", .kind = "lm",
+    .summary = "pretrain a language model per scale on the world's corpus",
+    .reads = "world.h5",
+    .help = "For each scale in [pretrain] scales trains the transformer on the corpus (AdamW,\n"
+            "warmup + cosine, gradient clipping) and writes DIR/lm/SCALE.h5: weights, train\n"
+            "and held-out loss curves, tokens seen, and the gold help/harm of greedy answers\n"
+            "to test prompts. Every [pretrain] eval_every steps a checkpoint\n"
+            "DIR/lm/SCALE.ckpt.h5 is written; a rerun with the same params resumes from it,\n"
+            "to the same bits. --stop-after stops each scale after STEPS more steps.\n",
+    .sections = PRETRAIN_SECTIONS, .list = list_pretrain, .run = lm_pretrain, .has_model = 1};
+
+const StageDef STAGE_DISTILL = {
+    .name = "distill", .subdir = "distill", .kind = "distill",
+    .summary = "context-distill the HHH persona into each pretrained LM",
+    .reads = "world.h5, lm/SCALE.h5",
+    .help = "Trains a copy of each LM, without the HHH prefix, to match the prefixed LM's\n"
+            "next-token distribution (KL) on the corpus dialogues ([distill]) and writes\n"
+            "DIR/distill/SCALE.h5: weights, the KL curve, and the gold help, harm and refusal\n"
+            "rate of samples from the base LM, the base LM with the prefix, and the\n"
+            "distilled LM, per prompt kind.\n",
+    .sections = DISTILL_SECTIONS, .list = list_distill, .run = lm_distill, .has_model = 1};

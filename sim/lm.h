@@ -21,6 +21,7 @@
 #include "hherr.h"
 #include "params.h"
 #include "rollout.h"
+#include "stage.h"
 #include "worldgen.h"
 
 typedef struct {
@@ -37,28 +38,25 @@ int lm_gold_eval(GPT *m, const WorldData *d, int max_per_kind, const RolloutOpts
                  GoldEval *ev, HHErr *err);
 
 // Read /model of an hhsim file of `kind` into a new model for max_B rows and
-// check it has the config of `scale`.
+// check it has the config of `scale` under p. kind NULL accepts any model
+// file (LM, distilled, PMP, PM, RL policy: the stages with has_model); scale
+// NULL takes the scale from the file's /model attribute.
 int lm_load(const char *path, const char *kind, const Params *p, const char *scale, int max_B,
             GPT **out, HHErr *err);
-
-// Options of a stage run.
-typedef struct {
-    int quiet;        // no progress on stderr
-    long stop_after;  // > 0: stop each job after this many steps, keeping its checkpoint
-} StageOpts;
 
 // Write m's weights to group /model of f, with the scale as an attribute.
 int lm_write_model(hid_t f, const GPT *m, const char *scale, HHErr *err);
 
-// The stages. dir is runs/NAME; they write dir/lm/SCALE.h5 and
-// dir/distill/SCALE.h5 (distill reads dir/lm/SCALE.h5).
-// Pretraining checkpoints to dir/lm/SCALE.ckpt.h5 every [pretrain] eval_every
-// steps; a run that finds a checkpoint written with the same params resumes
-// from it and ends with bit-identical results; the checkpoint is deleted when
-// the final file is in place.
-int lm_pretrain(const Params *p, const WorldData *d, const char *scale, const char *dir,
-                const StageOpts *so, HHErr *err);
-int lm_distill(const Params *p, const WorldData *d, const char *scale, const char *dir,
-               const StageOpts *so, HHErr *err);
+// The stages (stage.h): one job per scale of [pretrain] scales each.
+// pretrain writes lm/SCALE.h5; distill reads lm/SCALE.h5 and writes
+// distill/SCALE.h5. Pretraining checkpoints to lm/SCALE.ckpt.h5 every
+// [pretrain] eval_every steps; a run that finds a checkpoint written with the
+// same params resumes from it and ends with bit-identical results; the
+// checkpoint is deleted when the final file is in place.
+extern const StageDef STAGE_PRETRAIN, STAGE_DISTILL;
+int lm_pretrain(const Params *p, const WorldData *d, const Job *j, const StageOpts *so,
+                HHErr *err);
+int lm_distill(const Params *p, const WorldData *d, const Job *j, const StageOpts *so,
+               HHErr *err);
 
 #endif

@@ -1,35 +1,29 @@
 // pipeline.c - see pipeline.h
 #include "pipeline.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <hdf5.h>
-#include <hdf5_hl.h>
 
 #include "h5io.h"
-#include "jobs.h"
-#include "lm.h"
-#include "pm.h"
 #include "progress.h"
-#include "rl.h"
 #include "version.h"
 #include "worldgen.h"
 
-// Params sections each stage depends on.
-static const char *const WORLD_SECTIONS[] = {"run", "world", "corpus", "crowd", "model", NULL};
-static const char *const LM_SECTIONS[] = {"run", "world", "corpus", "crowd", "model",
-                                          "pretrain", NULL};
-static const char *const DISTILL_SECTIONS[] = {"run", "world", "corpus", "crowd", "model",
-                                               "pretrain", "distill", NULL};
-static const char *const PMP_SECTIONS[] = {"run", "world", "corpus", "crowd", "model",
-                                           "pretrain", "pm", NULL};
-static const char *const PM_SECTIONS[] = {"run", "world", "corpus", "crowd", "model",
-                                          "pretrain", "distill", "pm", NULL};
-static const char *const RL_SECTIONS[] = {"run", "world", "corpus", "crowd", "model",
-                                          "pretrain", "distill", "pm", "rl", NULL};
+static void say(const PipelineOpts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const PipelineOpts *o, const char *fmt, ...) {
+    if (!o->say) return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    o->say(o->say_ctx, line);
+}
 
 static double mtime(const char *path) {
     struct stat st;
@@ -37,14 +31,14 @@ static double mtime(const char *path) {
     return (double)st.st_mtim.tv_sec + 1e-9 * (double)st.st_mtim.tv_nsec;
 }
 
-// 1 when `out` holds the same sections of p, was written by this commit and
-// is not older than any input.
-static int up_to_date(const Params *p, const char *out, const char *const *sections,
-                      const char *const *inputs) {
+static int exists(const char *path) { return mtime(path) >= 0; }
+
+int pipeline_up_to_date(const Params *p, const StageDef *st, const char *out,
+                        const JobInput *in, int n_in) {
     double t = mtime(out);
     if (t < 0) return 0;
-    for (int i = 0; inputs[i]; i++)
-        if (mtime(inputs[i]) < 0 || mtime(inputs[i]) > t) return 0;
+    for (int i = 0; i < n_in; i++)
+        if (mtime(in[i].path) < 0 || mtime(in[i].path) > t) return 0;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (H5Fis_hdf5(out) <= 0) return 0;
     hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -54,11 +48,12 @@ static int up_to_date(const Params *p, const char *out, const char *const *secti
     H5Fclose(f);
     int ok = text && hash && strcmp(hash, hh_sim_hash()) == 0;
     free(hash);
-    Params old;
+    Params old, now = *p;
     HHErr e;
     if (ok) ok = params_parse_text(&old, text, out, &e) == 0;
-    for (int i = 0; ok && sections[i]; i++) {
-        char *a = params_to_text(p, sections[i]), *b = params_to_text(&old, sections[i]);
+    if (ok) now.threads = old.threads;  // results do not depend on it
+    for (int i = 0; ok && st->sections[i]; i++) {
+        char *a = params_to_text(&now, st->sections[i]), *b = params_to_text(&old, st->sections[i]);
         ok = a && b && strcmp(a, b) == 0;
         free(a);
         free(b);
@@ -68,204 +63,212 @@ static int up_to_date(const Params *p, const char *out, const char *const *secti
 }
 
 // ---------------------------------------------------------------------------
-// jobs of one stage
+// selection
 
-typedef enum { ST_PRETRAIN, ST_DISTILL, ST_PMP, ST_PM, ST_RL, ST_BON, N_STAGES } Stage;
-
-typedef struct {
-    Stage stage;
-    char scale[HH_NAME_LEN];
-    int seed;
-    const PMJob *pm;
-    char out[1024];
-    char name[128];
-    char in[4][1024];  // input files ("" = none) besides world.h5
-    const RLJob *rl;
-} Job;
-
-typedef struct {
-    const Params *p;
-    const WorldData *d;
-    const char *dir;
-    const PipelineOpts *o;
-    Job *jobs;
-} Ctx;
-
-static int run_job(int i, void *ctx) {
-    Ctx *c = ctx;
-    const Job *j = &c->jobs[i];
-    HHErr err;
-    hh_err_clear(&err);
-    StageOpts so = {c->o->quiet, 0};
-    int rc = 0;
-    switch (j->stage) {
-    case ST_PRETRAIN: rc = lm_pretrain(c->p, c->d, j->scale, c->dir, &so, &err); break;
-    case ST_DISTILL: rc = lm_distill(c->p, c->d, j->scale, c->dir, &so, &err); break;
-    case ST_PMP: rc = pm_pretrain_pmp(c->p, c->d, j->scale, j->seed, c->dir, &so, &err); break;
-    case ST_PM: rc = pm_train(c->p, c->d, j->pm, c->dir, &so, &err); break;
-    case ST_RL: rc = rl_train(c->p, c->d, j->rl, c->dir, &so, &err); break;
-    case ST_BON: rc = rl_best_of_n(c->p, c->d, j->rl, c->dir, &so, &err); break;
-    default: break;
+// sel[i] = 1 for the stages --only / --until select.
+static int select_stages(const StageDef *const *t, const PipelineOpts *o, int *sel, HHErr *err) {
+    char names[512];
+    stages_names(t, names, sizeof names);
+    int n = 0;
+    while (t[n]) sel[n] = 1, n++;
+    if (o->until) {
+        const StageDef *u = stage_find(t, o->until);
+        if (!u) return hh_fail(err, HH_EINPUT, "--until '%s': no such stage; stages: %s", o->until, names);
+        for (int i = 0, after = 0; i < n; i++) sel[i] = !after, after |= t[i] == u;
     }
-    if (rc) fprintf(stderr, "hhsim run: %s: %s\n", j->name, err.msg);
-    return rc;
-}
-
-static double scale_cost(const Params *p, const char *scale) {
-    int k = params_scale_index(p, scale);
-    return k < 0 ? 0 : (double)p->scale_dmodel.v[k] * p->scale_dmodel.v[k] * p->scale_layers.v[k];
-}
-
-// Run the stale jobs of one stage, the most expensive first.
-static int run_stage(Ctx *c, const char *label, Job *all, int n, double t0, HHErr *err) {
-    Job *todo = malloc(sizeof(Job) * ((size_t)n + 1));
-    const char **names = malloc(sizeof(char *) * ((size_t)n + 1));
-    if (!todo || !names) { free(todo); free(names); return hh_fail(err, HH_EFAIL, "out of memory"); }
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        const char *in[6] = {NULL};
-        char a[1100];
-        snprintf(a, sizeof a, "%s/world.h5", c->dir);
-        in[0] = a;
-        int m = 1;
-        for (int q = 0; q < 4; q++)
-            if (all[i].in[q][0]) in[m++] = all[i].in[q];
-        const char *const *sec = all[i].stage == ST_PRETRAIN ? LM_SECTIONS
-                                 : all[i].stage == ST_DISTILL ? DISTILL_SECTIONS
-                                 : all[i].stage == ST_PMP ? PMP_SECTIONS
-                                 : all[i].stage == ST_PM ? PM_SECTIONS : RL_SECTIONS;
-        if (c->o->force || !up_to_date(c->p, all[i].out, sec, in)) todo[k++] = all[i];
+    if (!o->only) return 0;
+    int pick[64] = {0};
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", o->only);
+    char *save = NULL;
+    for (char *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+        const StageDef *st = stage_find(t, s);
+        if (!st) return hh_fail(err, HH_EINPUT, "--only '%s': no such stage; stages: %s", s, names);
+        for (int i = 0; i < n; i++) pick[i] |= t[i] == st;
     }
-    for (int i = 1; i < k; i++)  // stable insertion sort by decreasing cost
-        for (int j = i; j > 0 && scale_cost(c->p, todo[j - 1].scale) <
-                                     scale_cost(c->p, todo[j].scale); j--) {
-            Job t = todo[j]; todo[j] = todo[j - 1]; todo[j - 1] = t;
-        }
-    for (int i = 0; i < k; i++) names[i] = todo[i].name;
-    if (!c->o->quiet)
-        fprintf(stderr, "hhsim run: %s: %d job%s to run, %d up to date (%.0f s elapsed)\n", label,
-                k, k == 1 ? "" : "s", n - k, progress_now() - t0);
-    c->jobs = todo;
-    char lab[64];
-    snprintf(lab, sizeof lab, "hhsim run: %s", label);
-    int rc = jobs_run(k, c->o->jobs, run_job, c, names, c->o->quiet ? NULL : lab, err);
-    free(todo);
-    free(names);
-    return rc;
+    int any = 0;
+    for (int i = 0; i < n; i++) sel[i] &= pick[i], any |= sel[i];
+    if (!any) return hh_fail(err, HH_EINPUT, "--only '%s' selects no stage%s", o->only,
+                             o->until ? " before --until" : "");
+    return 0;
 }
 
 // ---------------------------------------------------------------------------
 // the graph
 
-static void set_job(Job *j, Stage st, const char *scale, int seed, const char *dir,
-                    const char *sub, const char *stem) {
-    memset(j, 0, sizeof *j);
-    j->stage = st;
-    snprintf(j->scale, sizeof j->scale, "%s", scale);
-    j->seed = seed;
-    snprintf(j->out, sizeof j->out, "%s/%s/%s.h5", dir, sub, stem);
-    snprintf(j->name, sizeof j->name, "%s/%s", sub, stem);
+typedef struct {
+    const Params *p;
+    const WorldData *d;
+    const PipelineOpts *o;
+    const JobList *l;
+    const int *idx;  // graph node -> job index in l
+} Ctx;
+
+static int run_job(int i, void *ctx) {
+    Ctx *c = ctx;
+    const Job *j = &c->l->v[c->idx[i]];
+    HHErr err;
+    hh_err_clear(&err);
+    StageOpts so = {c->o->quiet, c->o->stop_after};
+    int rc = j->stage->run(c->p, c->d, j, &so, &err);
+    if (rc) {
+        say(c->o, "hhsim: %s: %s", j->name, err.msg[0] ? err.msg : "failed without a message");
+        return rc;
+    }
+    return exists(j->out) ? 0 : JOB_STOPPED;
 }
 
-static int world_stage(const Params *p, const char *dir, const PipelineOpts *o, HHErr *err) {
-    char path[1100];
-    snprintf(path, sizeof path, "%s/world.h5", dir);
-    const char *none[1] = {NULL};
-    if (!o->force && up_to_date(p, path, WORLD_SECTIONS, none)) {
-        if (!o->quiet) fprintf(stderr, "hhsim run: world: up to date\n");
-        return 0;
+// The job of l that makes path, or -1.
+static int maker(const JobList *l, const char *path) {
+    for (int k = 0; k < l->n; k++)
+        if (!strcmp(l->v[k].out, path)) return k;
+    return -1;
+}
+
+// run[k] for every job; refuses a job whose input neither exists nor will be made.
+static int plan(const Params *p, const JobList *l, const int *sel_job, const PipelineOpts *o,
+                const char *const *off, const StageDef *const *t, int *run, HHErr *err) {
+    for (int k = 0; k < l->n; k++) {
+        const Job *j = &l->v[k];
+        run[k] = 0;
+        if (!sel_job[k]) continue;
+        run[k] = o->force || !pipeline_up_to_date(p, j->stage, j->out, j->in, j->n_in);
+        for (int q = 0; !run[k] && q < j->n_in; q++) {
+            int m = maker(l, j->in[q].path);
+            run[k] = m >= 0 && run[m];
+        }
     }
-    WorldData d;
-    if (hh_mkdirs(dir, err) || worldgen_build(p, &d, err)) return err->code;
-    int rc = worldgen_write(&d, p, path, err);
-    worldgen_free(&d);
-    if (!rc && !o->quiet) fprintf(stderr, "hhsim run: world: wrote %s\n", path);
+    for (int k = 0; k < l->n; k++) {
+        const Job *j = &l->v[k];
+        for (int q = 0; run[k] && q < j->n_in; q++) {
+            const JobInput *in = &j->in[q];
+            int m = maker(l, in->path);
+            if (exists(in->path) || (m >= 0 && run[m])) continue;
+            int si = 0;
+            while (t[si] && t[si] != in->stage) si++;
+            if (m >= 0)
+                return hh_fail(err, HH_EINPUT, "%s: no such file; job %s needs it; it is made by "
+                               "job %s of stage %s, which this run leaves out (add %s to --only or "
+                               "drop --only/--until)", in->path, j->name, l->v[m].name,
+                               in->stage->name, in->stage->name);
+            return hh_fail(err, HH_EINPUT, "%s: no such file; job %s needs it and no job of these "
+                           "params makes it (stage %s%s%s)", in->path, j->name, in->stage->name,
+                           t[si] && off[si] ? " is off: " : " lists no such job",
+                           t[si] && off[si] ? off[si] : "");
+        }
+    }
+    return 0;
+}
+
+// Dependencies between the jobs that run and critical-path priorities.
+static int run_graph(Ctx *c, const int *run, int nrun, HHErr *err) {
+    const JobList *l = c->l;
+    int *idx = malloc(sizeof(int) * ((size_t)nrun + 1)), *node = malloc(sizeof(int) * ((size_t)l->n + 1));
+    int *nd = calloc((size_t)nrun + 1, sizeof(int));
+    int **dp = calloc((size_t)nrun + 1, sizeof(int *));
+    double *prio = calloc((size_t)nrun + 1, sizeof(double));
+    const char **names = calloc((size_t)nrun + 1, sizeof(char *));
+    int rc = idx && node && nd && dp && prio && names ? 0 : hh_fail(err, HH_EFAIL, "out of memory");
+    for (int k = 0, g = 0; !rc && k < l->n; k++) {
+        node[k] = -1;
+        if (!run[k]) continue;
+        node[k] = g;
+        idx[g] = k;
+        names[g] = l->v[k].name;
+        prio[g] = l->v[k].cost;
+        dp[g] = malloc(sizeof(int) * ((size_t)l->v[k].n_in + 1));
+        if (!dp[g]) { rc = hh_fail(err, HH_EFAIL, "out of memory"); break; }
+        for (int q = 0; q < l->v[k].n_in; q++) {
+            int m = maker(l, l->v[k].in[q].path);
+            if (m >= 0 && run[m]) dp[g][nd[g]++] = node[m];
+        }
+        g++;
+    }
+    for (int g = nrun - 1; !rc && g >= 0; g--)  // longest chain of costs from each job on
+        for (int q = 0; q < nd[g]; q++) {
+            int d = dp[g][q];
+            double v = l->v[idx[d]].cost + prio[g];
+            if (v > prio[d]) prio[d] = v;
+        }
+    int stopped = 0;
+    if (!rc) {
+        c->idx = idx;
+        JobGraph jg = {nrun, c->o->jobs, nd, (const int *const *)dp, prio, names, "hhsim run",
+                       c->o->say, c->o->say_ctx};
+        rc = jobs_run_graph(&jg, run_job, c, &stopped, err);
+    }
+    if (!rc && stopped)
+        say(c->o, "hhsim run: %d job%s stopped as asked (or wait%s for one that did); rerun to "
+            "resume", stopped, stopped == 1 ? "" : "s", stopped == 1 ? "s" : "");
+    for (int g = 0; dp && g < nrun; g++) free(dp[g]);
+    free(idx), free(node), free(nd), free(dp), free(prio), free(names);
     return rc;
 }
 
-static int trained(const Params *p, const char *scale) {
-    for (int k = 0; k < p->pt_scales.n; k++)
-        if (!strcmp(scale, p->pt_scales.v[k])) return 1;
-    return 0;
-}
+// ---------------------------------------------------------------------------
+// the run
 
-static int check_scales(const Params *p, HHErr *err) {
-    for (int i = 0; i < p->pm_scales.n; i++)
-        if (!trained(p, p->pm_scales.v[i]))
-            return hh_fail(err, HH_EINPUT, "[pm] scales has '%s', which [pretrain] scales does not "
-                           "train; add it there or remove it from [pm] scales", p->pm_scales.v[i]);
-    for (int i = 0; i < p->rl_policy_scales.n; i++)
-        if (!trained(p, p->rl_policy_scales.v[i]))
-            return hh_fail(err, HH_EINPUT, "[rl] policy_scales has '%s', which [pretrain] scales "
-                           "does not train; add it there or remove it", p->rl_policy_scales.v[i]);
-    return 0;
-}
-
-int pipeline_run(const Params *p, const char *dir, const PipelineOpts *o, HHErr *err) {
-    double t0 = progress_now();
-    if (check_scales(p, err) || world_stage(p, dir, o, err)) return err->code ? err->code : 1;
-    char path[1100];
-    snprintf(path, sizeof path, "%s/world.h5", dir);
-    WorldData d;
-    if (worldgen_read(path, p, &d, err)) return err->code;
-    PMJob *pmj = NULL;
-    RLJob *rlj = NULL;
-    int npm = 0, nrl = 0, ns = p->pt_scales.n, nmax;
-    int rc = pm_jobs(p, &d, &pmj, &npm, err);
-    if (!rc) rc = rl_jobs(p, &d, &rlj, &nrl, err);
-    nmax = npm + 2 * nrl + ns * (p->pm_seeds + 2) + 1;
-    Job *jobs = rc ? NULL : calloc((size_t)nmax, sizeof(Job));
-    if (!rc && !jobs) rc = hh_fail(err, HH_EFAIL, "out of memory");
-    Ctx c = {p, &d, dir, o, NULL};
-    for (int st = 0; !rc && st < N_STAGES; st++) {
-        int n = 0;
-        if (st == ST_PRETRAIN || st == ST_DISTILL)
-            for (int k = 0; k < ns; k++) {
-                const char *sc = p->pt_scales.v[k];
-                set_job(&jobs[n], (Stage)st, sc, 0, dir, st == ST_PRETRAIN ? "lm" : "distill", sc);
-                if (st == ST_DISTILL) snprintf(jobs[n].in[0], 1024, "%s/lm/%s.h5", dir, sc);
-                n++;
-            }
-        if (st == ST_PMP && p->pm_pmp)
-            for (int s = 0; s < p->pm_seeds; s++)
-                for (int k = 0; k < p->pm_scales.n; k++) {
-                    char stem[64];
-                    snprintf(stem, sizeof stem, "%s_s%d", p->pm_scales.v[k], s);
-                    set_job(&jobs[n], ST_PMP, p->pm_scales.v[k], s, dir, "pmp", stem);
-                    snprintf(jobs[n++].in[0], 1024, "%s/lm/%s.h5", dir, p->pm_scales.v[k]);
-                }
-        if (st == ST_PM)
-            for (int i = 0; i < npm; i++) {
-                const PMJob *j = &pmj[i];
-                set_job(&jobs[n], ST_PM, j->scale, j->seed, dir, "pm", j->name);
-                jobs[n].pm = j;
-                snprintf(jobs[n].in[0], 1024, "%s/lm/%s.h5", dir, j->scale);
-                snprintf(jobs[n].in[1], 1024, "%s/distill/%s.h5", dir, j->scale);
-                if (j->pmp) snprintf(jobs[n].in[2], 1024, "%s/pmp/%s_s%d.h5", dir, j->scale, j->seed);
-                n++;
-            }
-        for (int i = 0; st >= ST_RL && i < nrl; i++) {
-            const RLJob *j = &rlj[i];
-            char stem[160];
-            if (st == ST_BON && j->seed != 0) continue;
-            if (st == ST_RL) snprintf(stem, sizeof stem, "%s", j->name);
-            else snprintf(stem, sizeof stem, "%s_%s_%s", j->policy, j->pm_scale, j->variant);
-            set_job(&jobs[n], (Stage)st, j->policy, j->seed, dir, st == ST_RL ? "rl" : "bon", stem);
-            jobs[n].rl = j;
-            snprintf(jobs[n].in[0], 1024, "%s/distill/%s.h5", dir, j->policy);
-            snprintf(jobs[n].in[1], 1024, "%s/pm/%s.h5", dir, j->train_pm);
-            snprintf(jobs[n].in[2], 1024, "%s/pm/%s.h5", dir, j->test_pm);
-            snprintf(jobs[n].in[3], 1024, "%s/pm/%s.h5", dir, j->big_pm);
-            n++;
-        }
-        static const char *LABEL[N_STAGES] = {"pretrain", "distill", "pmp", "pm", "rl", "bon"};
-        if (n) rc = run_stage(&c, LABEL[st], jobs, n, t0, err);
+// The world: listed, run when stale and selected, then read.
+static int world_first(const Params *p, const char *dir, const StageDef *ws, int sel,
+                       const PipelineOpts *o, WorldData *d, HHErr *err) {
+    JobList l;
+    joblist_init(&l, dir, NULL);
+    int rc = ws->list(p, NULL, &l, err);
+    if (!rc && sel && (o->force || !pipeline_up_to_date(p, ws, l.v[0].out, NULL, 0))) {
+        StageOpts so = {o->quiet, 0};
+        rc = hh_mkdirs(dir, err) || ws->run(p, NULL, &l.v[0], &so, err);
+        if (!rc) say(o, "hhsim run: %s: wrote %s", ws->name, l.v[0].out);
+    } else if (!rc && sel) {
+        say(o, "hhsim run: %s: up to date", ws->name);
+    } else if (!rc && !exists(l.v[0].out)) {
+        rc = hh_fail(err, HH_EINPUT, "%s: no such file; every stage needs it; it is made by stage "
+                     "%s, which this run leaves out", l.v[0].out, ws->name);
     }
-    if (!rc && !o->quiet)
-        fprintf(stderr, "hhsim run: all stages done in %.0f s -> %s\n", progress_now() - t0, dir);
-    free(jobs);
-    free(pmj);
-    free(rlj);
+    if (!rc) rc = worldgen_read(l.v[0].out, p, d, err);
+    joblist_free(&l);
+    return rc ? (err->code ? err->code : HH_EFAIL) : 0;
+}
+
+int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
+                 const PipelineOpts *o, HHErr *err) {
+    if (!t) t = stages_default();
+    double t0 = progress_now();
+    int ns = 0, sel[64];
+    const char *off[64];
+    while (t[ns]) ns++;
+    if (ns > 64) return hh_fail(err, HH_EFAIL, "more than 64 stages");
+    if (select_stages(t, o, sel, err)) return err->code;
+    for (int i = 0; i < ns; i++) off[i] = t[i]->off ? t[i]->off(p) : NULL;
+    WorldData d;
+    if (world_first(p, dir, t[0], sel[0], o, &d, err)) return err->code;
+    JobList l;
+    joblist_init(&l, dir, t[0]);
+    int *first = calloc((size_t)ns + 1, sizeof(int)), rc = first ? 0 : hh_fail(err, HH_EFAIL, "out of memory");
+    for (int i = 1; !rc && i <= ns; i++) {
+        first[i] = l.n;
+        if (i < ns && !off[i]) rc = t[i]->list(p, &d, &l, err);
+    }
+    int *sel_job = rc ? NULL : calloc((size_t)l.n + 1, sizeof(int));
+    int *run = rc ? NULL : calloc((size_t)l.n + 1, sizeof(int));
+    if (!rc && (!sel_job || !run)) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    for (int i = 1; !rc && i < ns; i++)
+        for (int k = first[i]; k < first[i + 1]; k++) sel_job[k] = sel[i];
+    if (!rc) rc = plan(p, &l, sel_job, o, off, t, run, err);
+    int nrun = 0;
+    for (int i = 1; !rc && i < ns; i++) {
+        if (!sel[i]) continue;
+        if (off[i]) { say(o, "hhsim run: %s: off (%s)", t[i]->name, off[i]); continue; }
+        int todo = 0;
+        for (int k = first[i]; k < first[i + 1]; k++) todo += run[k];
+        nrun += todo;
+        say(o, "hhsim run: %s: %d job%s to run, %d up to date", t[i]->name, todo,
+            todo == 1 ? "" : "s", first[i + 1] - first[i] - todo);
+    }
+    Ctx c = {p, &d, o, &l, NULL};
+    if (!rc && nrun) rc = run_graph(&c, run, nrun, err);
+    if (!rc) say(o, "hhsim run: done in %.0f s -> %s", progress_now() - t0, dir);
+    free(first), free(sel_job), free(run);
+    joblist_free(&l);
     worldgen_free(&d);
     return rc;
 }

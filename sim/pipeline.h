@@ -1,31 +1,51 @@
-// pipeline.h - `hhsim run`: every implemented stage as a graph of jobs.
+// pipeline.h - `hhsim run` and `hhsim STAGE`: the stage table as a graph of jobs.
 //
-// Stages in order, each a set of independent jobs run up to N at a time:
-//   world                     -> DIR/world.h5
-//   pretrain (scale)          -> DIR/lm/SCALE.h5           needs world
-//   distill (scale)           -> DIR/distill/SCALE.h5      needs lm/SCALE
-//   pmp (scale, seed)         -> DIR/pmp/SCALE_sS.h5       needs lm/SCALE
-//   pm (job)                  -> DIR/pm/JOB.h5             needs lm or pmp, distill
-//   rl (run)                  -> DIR/rl/RUN.h5             needs distill, 3 PMs
-//   bon (policy, PM, variant) -> DIR/bon/P_PM_V.h5         needs distill, 3 PMs
+// The stages and their jobs come from a stage table (stage.h; the default is
+// stages_default()). The world stage runs first; then the jobs of every other
+// selected stage form one graph: a job starts when the jobs that make its
+// inputs have finished, longest remaining chain first, up to N at once.
+//
 // A job is up to date, and skipped, when its output exists, is not older
 // than any of its inputs, was written by the same simulator sources (the
 // provenance attribute sim_source_hash; analysis-only changes rerun
-// nothing), and the params sections it depends on are unchanged (compared with the params text stored
-// in the output). So a rerun after a crash resumes, and a change to one
-// section reruns only what depends on it. --force reruns everything.
+// nothing), the params sections its stage depends on are unchanged (compared
+// with the params text stored in the output; [run] threads is not compared:
+// results never depend on it), and no job that makes one of its inputs is
+// going to run. So a rerun after a crash resumes, and a change to one section
+// reruns only what depends on it. force reruns every selected job.
+//
+// Selection: `only` (a comma list of stage names) runs just those stages;
+// `until` runs every stage up to and including one. A selected job whose
+// input neither exists nor is made by a job of this run is refused before
+// anything runs, naming the file and the job and stage that would make it.
+// A stage switched off by the params (StageDef.off) is reported and left
+// out; the others complete.
 #ifndef HHSIM_PIPELINE_H
 #define HHSIM_PIPELINE_H
 
 #include "hherr.h"
+#include "jobs.h"
 #include "params.h"
+#include "stage.h"
 
 typedef struct {
-    int jobs;   // parallel jobs
-    int force;  // rerun up-to-date jobs too
-    int quiet;
+    int jobs;          // parallel jobs
+    int force;         // rerun up-to-date jobs too
+    int quiet;         // no progress from the jobs themselves
+    long stop_after;   // > 0: stop each job after this many steps (resumable)
+    const char *only;  // NULL or "pm,rl"
+    const char *until; // NULL or "pm"
+    JobSay say;        // the run's progress lines (NULL: silent)
+    void *say_ctx;
 } PipelineOpts;
 
-int pipeline_run(const Params *p, const char *dir, const PipelineOpts *o, HHErr *err);
+// Run the selected stages of table t (NULL: stages_default()) on p into dir.
+int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
+                 const PipelineOpts *o, HHErr *err);
+
+// 1 when the file `out` is up to date for a job of stage st with these
+// inputs (ignoring whether their makers will run).
+int pipeline_up_to_date(const Params *p, const StageDef *st, const char *out,
+                        const JobInput *in, int n_in);
 
 #endif

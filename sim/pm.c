@@ -64,18 +64,20 @@ int pm_score(GPT *m, const uint8_t *prompts, const int32_t *plen, int ctx, const
 // ---------------------------------------------------------------------------
 // jobs
 
-static void job_name(PMJob *j) {
-    int n = j->n_help + j->n_harm;
-    snprintf(j->name, sizeof j->name, "%s_n%d_h%03d_pmp%d_s%d", j->scale, n,
-             (int)lround(100 * j->help_frac), j->pmp, j->seed);
-    if (j->half >= 0) {
-        size_t k = strlen(j->name);
-        snprintf(j->name + k, sizeof j->name - k, "_half%d", j->half);
-    }
+void pm_job_key(const PMJob *j, JobKey *k) {
+    jobkey_init(k);
+    snprintf(k->scale, sizeof k->scale, "%s", j->scale);
+    k->n_train = j->n_help + j->n_harm;
+    k->help_frac = j->help_frac;
+    k->pmp = j->pmp;
+    k->seed = j->seed;
+    k->half = j->half;
 }
 
-static int add_job(PMJob *jobs, int *n, PMJob j) {
-    job_name(&j);
+static int add_job(PMJob *jobs, int *n, PMJob j, HHErr *err) {
+    JobKey k;
+    pm_job_key(&j, &k);
+    if (jobkey_stem(&k, j.name, sizeof j.name, err)) return HH_EINPUT;
     for (int i = 0; i < *n; i++)
         if (!strcmp(jobs[i].name, j.name)) return 0;
     jobs[(*n)++] = j;
@@ -110,7 +112,7 @@ int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err
                     j.help_frac = p->pm_hh_frac;
                     j.n_help = (int)lround(p->pm_hh_frac * p->pm_sizes.v[i]);
                     j.n_harm = p->pm_sizes.v[i] - j.n_help;
-                    add_job(jobs, n, j);
+                    if (add_job(jobs, n, j, err)) { free(jobs); return HH_EINPUT; }
                 }
             for (int i = 0; i < p->pm_mixes.n; i++) {
                 j.sweep = SWEEP_MIX;
@@ -118,7 +120,7 @@ int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err
                 j.help_frac = p->pm_mixes.v[i];
                 j.n_help = (int)lround(j.help_frac * p->pm_mix_total);
                 j.n_harm = p->pm_mix_total - j.n_help;
-                add_job(jobs, n, j);
+                if (add_job(jobs, n, j, err)) { free(jobs); return HH_EINPUT; }
             }
             for (int h = 0; p->pm_halves && h < 2; h++) {
                 j.sweep = SWEEP_HALVES;
@@ -127,7 +129,7 @@ int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err
                 j.n_help = (d->comps[SET_HELPFUL][SPLIT_TRAIN].n + 1 - h) / 2;
                 j.n_harm = (d->comps[SET_HARMLESS][SPLIT_TRAIN].n + 1 - h) / 2;
                 j.help_frac = (double)j.n_help / (j.n_help + j.n_harm);
-                add_job(jobs, n, j);
+                if (add_job(jobs, n, j, err)) { free(jobs); return HH_EINPUT; }
                 j.half = -1;
             }
         }
@@ -333,16 +335,11 @@ static int write_curve(hid_t f, const BTCurve *cv, HHErr *err) {
 // ---------------------------------------------------------------------------
 // PMP
 
-static void pmp_path(char *buf, size_t n, const char *dir, const char *scale, int seed) {
-    snprintf(buf, n, "%s/pmp/%s_s%d.h5", dir, scale, seed);
-}
-
-int pm_pretrain_pmp(const Params *p, const WorldData *d, const char *scale, int seed,
-                    const char *dir, const StageOpts *so, HHErr *err) {
-    char in[1024], path[1024], sub[1024], job[64];
-    snprintf(in, sizeof in, "%s/lm/%s.h5", dir, scale);
-    pmp_path(path, sizeof path, dir, scale, seed);
-    snprintf(sub, sizeof sub, "%s/pmp", dir);
+int pm_pretrain_pmp(const Params *p, const WorldData *d, const Job *jb, const StageOpts *so,
+                    HHErr *err) {
+    const char *scale = jb->key.scale, *in = job_input(jb, "pretrain"), *path = jb->out;
+    int seed = jb->key.seed;
+    char job[64];
     snprintf(job, sizeof job, "pmp/%s_s%d", scale, seed);
     GPT *m = NULL;
     if (lm_load(in, "lm", p, scale, 2 * p->pm_batch, &m, err)) return HH_EINPUT;
@@ -359,11 +356,12 @@ int pm_pretrain_pmp(const Params *p, const WorldData *d, const char *scale, int 
     char label[64];
     snprintf(label, sizeof label, "pmp %s_s%d:", scale, seed);
     progress_start(&pr, label, o.steps, so->quiet);
-    if (!rc) rc = hh_mkdirs(sub, err);
+    if (!rc) rc = job_mkdir(jb, err);
     if (!rc) rc = bt_train(p, m, c, cs.n, &o, &cv, &pr, err);
     H5Out out;
     if (!rc && !(rc = h5out_create(&out, path, "pmp", p, err))) {
-        rc = lm_write_model(out.file, m, scale, err) || write_curve(out.file, &cv, err);
+        rc = lm_write_model(out.file, m, scale, err) || write_curve(out.file, &cv, err) ||
+             jobkey_write(out.file, &jb->key, err);
         if (rc) h5out_abort(&out);
         else rc = h5out_commit(&out, err);
     }
@@ -458,15 +456,9 @@ static int write_set(hid_t f, const WorldData *d, int set, const SetEval *e, HHE
 // ---------------------------------------------------------------------------
 // reward normalisation under the distilled policy
 
-static int norm_scores(const Params *p, const WorldData *d, const PMJob *j, const char *dir,
+static int norm_scores(const Params *p, const WorldData *d, const PMJob *j, const char *path,
                        GPT *pm, double *scores, int n, char *source, size_t ns, HHErr *err) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/distill/%s.h5", dir, j->scale);
     const char *kind = "distill";
-    if (access(path, F_OK) != 0) {
-        snprintf(path, sizeof path, "%s/lm/%s.h5", dir, j->scale);
-        kind = "lm";
-    }
     snprintf(source, ns, "%s/%s.h5 (in the run directory)", kind, j->scale);
     GPT *pol = NULL;
     if (lm_load(path, kind, p, j->scale, 64, &pol, err)) return HH_EINPUT;
@@ -513,9 +505,10 @@ static int write_job(hid_t f, const PMJob *j, size_t nparams, HHErr *err) {
            h5_attr_double(f, "job", "params", (double)nparams, err);
 }
 
-static int write_pm(const Params *p, const WorldData *d, const PMJob *j, const char *path,
+static int write_pm(const Params *p, const WorldData *d, const Job *jb, const char *path,
                     const GPT *m, const BTCurve *cv, const SetEval ev[2], const double *ns,
                     int nn, const char *nsrc, HHErr *err) {
+    const PMJob *j = jb->spec;
     H5Out o;
     if (h5out_create(&o, path, "pm", p, err)) return HH_EFAIL;
     hid_t f = o.file;
@@ -530,7 +523,8 @@ static int write_pm(const Params *p, const WorldData *d, const PMJob *j, const c
     for (int i = 0; i < nn; i++) sd += (ns[i] - mean) * (ns[i] - mean) / (nn > 1 ? nn - 1 : 1);
     sd = sqrt(sd);
     hsize_t d3[1] = {3}, dn[1] = {(hsize_t)nn}, d1[1] = {1};
-    int rc = write_job(f, j, m->num_params, err) || lm_write_model(f, m, j->scale, err) ||
+    int rc = write_job(f, j, m->num_params, err) || jobkey_write(f, &jb->key, err) ||
+             lm_write_model(f, m, j->scale, err) ||
              write_curve(f, cv, err) || write_set(f, d, SET_HELPFUL, &ev[0], err) ||
              write_set(f, d, SET_HARMLESS, &ev[1], err) ||
              h5_write(f, "eval/accuracy", H5T_NATIVE_DOUBLE, 1, d3, acc, "fraction",
@@ -550,13 +544,10 @@ static int write_pm(const Params *p, const WorldData *d, const PMJob *j, const c
     return h5out_commit(&o, err);
 }
 
-int pm_train(const Params *p, const WorldData *d, const PMJob *j, const char *dir,
-             const StageOpts *so, HHErr *err) {
-    char in[1024], path[1024], sub[1024], job[128];
-    if (j->pmp) pmp_path(in, sizeof in, dir, j->scale, j->seed);
-    else snprintf(in, sizeof in, "%s/lm/%s.h5", dir, j->scale);
-    snprintf(path, sizeof path, "%s/pm/%s.h5", dir, j->name);
-    snprintf(sub, sizeof sub, "%s/pm", dir);
+int pm_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts *so, HHErr *err) {
+    const PMJob *j = jb->spec;
+    const char *in = job_input(jb, j->pmp ? "pmp" : "pretrain"), *path = jb->out;
+    char job[128];
     snprintf(job, sizeof job, "pm/%s", j->name);
     GPT *m = NULL;
     int B = p->pm_batch;
@@ -571,15 +562,15 @@ int pm_train(const Params *p, const WorldData *d, const PMJob *j, const char *di
     double *ns = malloc(sizeof(double) * nn);
     char nsrc[1024] = "";
     if (!rc && (curve_alloc(&cv, o.steps) || !ns)) rc = hh_fail(err, HH_EFAIL, "out of memory");
-    if (!rc) rc = hh_mkdirs(sub, err);
+    if (!rc) rc = job_mkdir(jb, err);
     Progress pr;
     char label[128];
     snprintf(label, sizeof label, "pm %s:", j->name);
     progress_start(&pr, label, o.steps, so->quiet);
     if (!rc) rc = bt_train(p, m, c, n, &o, &cv, &pr, err);
     for (int set = 0; !rc && set < 2; set++) rc = eval_set(m, d, set, &ev[set], err);
-    if (!rc) rc = norm_scores(p, d, j, dir, m, ns, nn, nsrc, sizeof nsrc, err);
-    if (!rc) rc = write_pm(p, d, j, path, m, &cv, ev, ns, nn, nsrc, err);
+    if (!rc) rc = norm_scores(p, d, j, job_input(jb, "distill"), m, ns, nn, nsrc, sizeof nsrc, err);
+    if (!rc) rc = write_pm(p, d, jb, path, m, &cv, ev, ns, nn, nsrc, err);
     if (!rc)
         progress_done(&pr, "held-out accuracy helpful %.3f harmless %.3f -> %s",
                       accuracy(&ev[0]), accuracy(&ev[1]), path);
@@ -591,3 +582,82 @@ int pm_train(const Params *p, const WorldData *d, const PMJob *j, const char *di
     gpt_free(m);
     return rc;
 }
+
+// ---------------------------------------------------------------------------
+// the stages
+
+static double scale_cost(const Params *p, const char *scale) {
+    int k = params_scale_index(p, scale);
+    return k < 0 ? 0 : (double)p->scale_dmodel.v[k] * p->scale_dmodel.v[k] * p->scale_layers.v[k];
+}
+
+static const char *pmp_off(const Params *p) {
+    return p->pm_pmp == 0 ? "[pm] pmp = 0" : NULL;
+}
+
+static int list_pmp(const Params *p, const WorldData *d, JobList *l, HHErr *err) {
+    (void)d;
+    for (int s = 0; s < p->pm_seeds; s++)
+        for (int k = 0; k < p->pm_scales.n; k++) {
+            JobKey key, lm;
+            jobkey_init(&key);
+            snprintf(key.scale, sizeof key.scale, "%s", p->pm_scales.v[k]);
+            key.seed = s;
+            jobkey_init(&lm);
+            snprintf(lm.scale, sizeof lm.scale, "%s", key.scale);
+            Job *j = joblist_add(l, &STAGE_PMP, &key, scale_cost(p, key.scale) * p->pm_pmp_n, NULL,
+                                 0, err);
+            if (!j || job_add_input(l, j, &STAGE_PRETRAIN, &lm, err)) return err->code;
+        }
+    return 0;
+}
+
+static int list_pm(const Params *p, const WorldData *d, JobList *l, HHErr *err) {
+    PMJob *pj = NULL;
+    int n = 0;
+    if (pm_jobs(p, d, &pj, &n, err)) return err->code;
+    int rc = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        PMJob *spec = malloc(sizeof *spec);
+        if (!spec) { rc = hh_fail(err, HH_EFAIL, "out of memory"); break; }
+        *spec = pj[i];
+        JobKey key, lm, pmp;
+        pm_job_key(spec, &key);
+        jobkey_init(&lm);
+        snprintf(lm.scale, sizeof lm.scale, "%s", spec->scale);
+        pmp = lm;
+        pmp.seed = spec->seed;
+        double cost = scale_cost(p, spec->scale) * p->pm_epochs * (spec->n_help + spec->n_harm);
+        Job *j = joblist_add(l, &STAGE_PM, &key, cost, spec, 1, err);
+        rc = !j || job_add_input(l, j, &STAGE_PRETRAIN, &lm, err) ||
+             job_add_input(l, j, &STAGE_DISTILL, &lm, err) ||
+             (spec->pmp && job_add_input(l, j, &STAGE_PMP, &pmp, err));
+    }
+    free(pj);
+    return rc ? err->code : 0;
+}
+
+static const char *const PMP_SECTIONS[] = {"run", "world", "corpus", "crowd", "model",
+                                           "pretrain", "pm", NULL};
+static const char *const PM_SECTIONS[] = {"run", "world", "corpus", "crowd", "model",
+                                          "pretrain", "distill", "pm", NULL};
+
+const StageDef STAGE_PMP = {
+    .name = "pmp", .subdir = "pmp", .kind = "pmp",
+    .summary = "preference-model pretraining on cheap, noisy comparisons",
+    .reads = "world.h5, lm/SCALE.h5",
+    .help = "Trains preference-model pretraining (PMP) models on cheap, noisy comparisons,\n"
+            "one per [pm] scale and seed (DIR/pmp/SCALE_sS.h5). Off when [pm] pmp = 0.\n",
+    .sections = PMP_SECTIONS, .off = pmp_off, .list = list_pmp, .run = pm_pretrain_pmp,
+    .has_model = 1};
+
+const StageDef STAGE_PM = {
+    .name = "pm", .subdir = "pm", .kind = "pm",
+    .summary = "train and evaluate the preference models of every [pm] sweep",
+    .reads = "world.h5, lm/SCALE.h5, distill/SCALE.h5, pmp/SCALE_sS.h5",
+    .help = "Trains every PM of the [pm] sweeps: scale x training-set size, scale x\n"
+            "helpful/harmless mix, and train/test halves, each x seed (DIR/pm/JOB.h5). Each\n"
+            "PM file holds held-out scores, probabilities, labels, gold preferences and turns\n"
+            "of every test comparison, accuracies, and the PM's score distribution on samples\n"
+            "of the distilled policy (reward normalisation).\n",
+    .sections = PM_SECTIONS, .list = list_pm, .run = pm_train, .has_model = 1};

@@ -46,13 +46,17 @@ typedef struct {
 // Every PM job of the params (deduplicated). *jobs is malloc'd.
 int pm_jobs(const Params *p, const WorldData *d, PMJob **jobs, int *n, HHErr *err);
 
-// The PMP stage for (scale, seed): dir/pmp/SCALE_sS.h5.
-int pm_pretrain_pmp(const Params *p, const WorldData *d, const char *scale, int seed,
-                    const char *dir, const StageOpts *so, HHErr *err);
+// The job key of a PM job (scale, n_train, help_frac, pmp, seed, half).
+void pm_job_key(const PMJob *j, JobKey *k);
 
-// Train and evaluate one PM: dir/pm/JOB.h5.
-int pm_train(const Params *p, const WorldData *d, const PMJob *job, const char *dir,
-             const StageOpts *so, HHErr *err);
+// The stages (stage.h). pmp: one job per (scale, seed) of [pm] scales and
+// seeds when [pm] pmp > 0, reading lm/SCALE.h5, writing pmp/SCALE_sS.h5.
+// pm: every PM job (spec: a PMJob), reading lm/SCALE.h5, distill/SCALE.h5
+// (reward normalisation) and, with PMP, pmp/SCALE_sS.h5; writing pm/JOB.h5.
+extern const StageDef STAGE_PMP, STAGE_PM;
+int pm_pretrain_pmp(const Params *p, const WorldData *d, const Job *j, const StageOpts *so,
+                    HHErr *err);
+int pm_train(const Params *p, const WorldData *d, const Job *j, const StageOpts *so, HHErr *err);
 
 // One (prompt, response) pair and one comparison, as pointers into data sets.
 typedef struct {

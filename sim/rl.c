@@ -24,19 +24,19 @@ static double cost(const Params *p, const char *scale) {
     return (double)p->scale_dmodel.v[k] * p->scale_dmodel.v[k] * p->scale_layers.v[k];
 }
 
-// The stem of the PM job matching (scale, sweep, half or help_frac), or NULL.
-static const char *find_pm(const PMJob *pj, int n, const char *scale, PMSweep sweep, int half) {
+// The PM job matching (scale, sweep, half or help_frac), or NULL.
+static const PMJob *find_pm(const PMJob *pj, int n, const char *scale, PMSweep sweep, int half) {
     for (int i = 0; i < n; i++) {
         const PMJob *j = &pj[i];
         if (strcmp(j->scale, scale) || j->sweep != sweep || j->seed != 0) continue;
-        if (sweep == SWEEP_HALVES && j->half == half) return j->name;
-        if (sweep == SWEEP_MIX && j->help_frac == 1.0) return j->name;
+        if (sweep == SWEEP_HALVES && j->half == half) return j;
+        if (sweep == SWEEP_MIX && j->help_frac == 1.0) return j;
     }
     return NULL;
 }
 
-static int add(const Params *p, const PMJob *pj, int npj, RLJob *jobs, int *n, const char *pol,
-               const char *pms, const char *big, const char *variant, int seed, HHErr *err) {
+static int add(const PMJob *pj, int npj, RLJob *jobs, int *n, const char *pol, const char *pms,
+               const char *big, const char *variant, int seed, HHErr *err) {
     RLJob j = {.seed = seed};
     snprintf(j.policy, sizeof j.policy, "%s", pol);
     snprintf(j.pm_scale, sizeof j.pm_scale, "%s", pms);
@@ -45,17 +45,20 @@ static int add(const Params *p, const PMJob *pj, int npj, RLJob *jobs, int *n, c
     for (int i = 0; i < *n; i++)
         if (!strcmp(jobs[i].name, j.name)) return 0;
     int helpful = !strcmp(variant, "helpful");
-    const char *tr = helpful ? find_pm(pj, npj, pms, SWEEP_MIX, 0) : find_pm(pj, npj, pms, SWEEP_HALVES, 0);
-    const char *te = find_pm(pj, npj, pms, SWEEP_HALVES, 1), *bg = find_pm(pj, npj, big, SWEEP_HALVES, 1);
-    if (!tr || !te || !bg)
+    const PMJob *pm[3] = {helpful ? find_pm(pj, npj, pms, SWEEP_MIX, 0)
+                                  : find_pm(pj, npj, pms, SWEEP_HALVES, 0),
+                          find_pm(pj, npj, pms, SWEEP_HALVES, 1),
+                          find_pm(pj, npj, big, SWEEP_HALVES, 1)};
+    if (!pm[0] || !pm[1] || !pm[2])
         return hh_fail(err, HH_EINPUT, "[rl] needs, for PM scale '%s', the train/test halves "
                        "([pm] halves = 1)%s", pms, helpful ? " and a helpful-only PM ([pm] mixes "
                        "containing 1)" : "");
-    snprintf(j.train_pm, sizeof j.train_pm, "%s", tr);
-    snprintf(j.test_pm, sizeof j.test_pm, "%s", te);
-    snprintf(j.big_pm, sizeof j.big_pm, "%s", bg);
+    char *stem[3] = {j.train_pm, j.test_pm, j.big_pm};
+    for (int k = 0; k < 3; k++) {
+        pm_job_key(pm[k], &j.pm_key[k]);
+        snprintf(stem[k], sizeof j.train_pm, "%s", pm[k]->name);
+    }
     jobs[(*n)++] = j;
-    (void)p;
     return 0;
 }
 
@@ -77,13 +80,13 @@ int rl_jobs(const Params *p, const WorldData *d, RLJob **out, int *n, HHErr *err
             const char *var = p->rl_variants.v[v];
             for (int i = 0; !rc && i < p->rl_policy_scales.n; i++) {
                 const char *pol = p->rl_policy_scales.v[i];
-                rc = add(p, pj, npj, jobs, n, pol, big, big, var, s, err);
+                rc = add(pj, npj, jobs, n, pol, big, big, var, s, err);
                 int own = 0;
                 for (int k = 0; k < p->pm_scales.n; k++) own |= !strcmp(p->pm_scales.v[k], pol);
-                if (!rc && own) rc = add(p, pj, npj, jobs, n, pol, pol, big, var, s, err);
+                if (!rc && own) rc = add(pj, npj, jobs, n, pol, pol, big, var, s, err);
             }
             for (int k = 0; !rc && k < p->pm_scales.n; k++)
-                rc = add(p, pj, npj, jobs, n, bigpol, p->pm_scales.v[k], big, var, s, err);
+                rc = add(pj, npj, jobs, n, bigpol, p->pm_scales.v[k], big, var, s, err);
         }
     free(pj);
     if (rc) { free(jobs); return rc; }
@@ -108,12 +111,11 @@ static int reward_fn(void *ctx, const uint8_t *prompts, const int32_t *plen, con
     return 0;
 }
 
-static int load_pm(const Params *p, const char *dir, const char *stem, Reward *rw, HHErr *err) {
-    char path[1024], scale[HH_NAME_LEN] = "";
-    snprintf(path, sizeof path, "%s/pm/%s.h5", dir, stem);
-    snprintf(scale, sizeof scale, "%.*s", (int)strcspn(stem, "_"), stem);
+static int load_pm(const Params *p, const Job *jb, const JobKey *k, Reward *rw, HHErr *err) {
+    const char *path = job_input_key(jb, "pm", k);
     rw->ctx = p->ctx;
-    return lm_load(path, "pm", p, scale, 64, &rw->m, err);
+    if (!path) return hh_fail(err, HH_EFAIL, "%s: a PM input is missing from the job", jb->name);
+    return lm_load(path, "pm", p, k->scale, 64, &rw->m, err);
 }
 
 // Sample `n` train prompts' responses from the policy and set each PM's
@@ -394,18 +396,16 @@ static void config(const Params *p, PPOConfig *c) {
     c->trunc_penalty = p->rl_trunc_penalty;
 }
 
-static int setup(RLState *st, const Params *p, const WorldData *d, const RLJob *j, const char *dir,
-                 GPT **init, HHErr *err) {
+static int setup(RLState *st, const Params *p, const WorldData *d, const Job *jb, GPT **init,
+                 HHErr *err) {
+    const RLJob *j = jb->spec;
     memset(st, 0, sizeof *st);
     st->p = p;
     st->d = d;
     st->j = j;
     snprintf(st->job, sizeof st->job, "rl/%s", j->name);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/distill/%s.h5", dir, j->policy);
-    int rc = lm_load(path, "distill", p, j->policy, 64, init, err);
-    const char *stems[3] = {j->train_pm, j->test_pm, j->big_pm};
-    for (int k = 0; !rc && k < 3; k++) rc = load_pm(p, dir, stems[k], &st->rw[k], err);
+    int rc = lm_load(job_input(jb, "distill"), "distill", p, j->policy, 64, init, err);
+    for (int k = 0; !rc && k < 3; k++) rc = load_pm(p, jb, &j->pm_key[k], &st->rw[k], err);
     if (!rc) rc = normalise(p, d, *init, st->job, st->rw, 3, err);
     // the PPO policy runs max(minibatch, min(batch, 64)) rows (ppo.h); sample with as many
     int rows = p->rl_batch < 64 ? p->rl_batch : 64;
@@ -420,14 +420,16 @@ static void state_free(RLState *st) {
     evalset_free(&st->ev);
 }
 
-static int write_job(hid_t f, const RLJob *j, HHErr *err) {
+static int write_job(hid_t f, const Job *jb, HHErr *err) {
+    const RLJob *j = jb->spec;
     hid_t g = h5_group(f, "job", err);
     if (g < 0) return HH_EFAIL;
     H5Gclose(g);
-    return h5_attr_str(f, "job", "policy", j->policy, err) ||
-           h5_attr_str(f, "job", "pm_scale", j->pm_scale, err) ||
-           h5_attr_str(f, "job", "variant", j->variant, err) ||
-           h5_attr_int(f, "job", "seed", j->seed, err) ||
+    JobKey seed0 = jb->key;  // best-of-n files keep a seed attribute (0) as before
+    if (seed0.seed < 0) seed0.seed = j->seed;
+    return jobkey_write(f, &seed0, err) ||
+           h5_attr_str(f, "job", "big_pm_scale", j->pm_key[2].scale, err) ||
+           h5_attr_str(f, "job", "policy", j->policy, err) ||
            h5_attr_str(f, "job", "train_pm", j->train_pm, err) ||
            h5_attr_str(f, "job", "test_pm", j->test_pm, err) ||
            h5_attr_str(f, "job", "big_pm", j->big_pm, err);
@@ -472,15 +474,14 @@ static int train_loop(RLState *st, PPO *ppo, Curve *cv, const char *ckpt, long s
     return rc;
 }
 
-int rl_train(const Params *p, const WorldData *d, const RLJob *j, const char *dir,
-             const StageOpts *so, HHErr *err) {
+int rl_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts *so, HHErr *err) {
+    const RLJob *j = jb->spec;
     RLState st;
     GPT *init = NULL;
-    char path[1024], ckpt[1024], sub[1024];
-    snprintf(path, sizeof path, "%s/rl/%s.h5", dir, j->name);
-    snprintf(ckpt, sizeof ckpt, "%s/rl/%s.ckpt.h5", dir, j->name);
-    snprintf(sub, sizeof sub, "%s/rl", dir);
-    int rc = setup(&st, p, d, j, dir, &init, err);
+    const char *path = jb->out;
+    char ckpt[1024];
+    job_ckpt_path(jb, ckpt, sizeof ckpt);
+    int rc = setup(&st, p, d, jb, &init, err);
     PPOConfig cfg;
     config(p, &cfg);
     PPO *ppo = rc ? NULL : ppo_alloc(init, &cfg, err);
@@ -488,7 +489,7 @@ int rl_train(const Params *p, const WorldData *d, const RLJob *j, const char *di
     Curve cv = {0, p->rl_iters / p->rl_eval_every + 3, NULL};
     cv.rows = calloc((size_t)cv.cap * N_COLS, sizeof(double));
     if (!rc && !cv.rows) rc = hh_fail(err, HH_EFAIL, "out of memory");
-    if (!rc) rc = hh_mkdirs(sub, err);
+    if (!rc) rc = job_mkdir(jb, err);
     if (!rc) rc = load_ckpt(p, ckpt, ppo, &cv, err);
     long resumed = rc ? 0 : ppo->iter;
     Progress pr;
@@ -503,7 +504,8 @@ int rl_train(const Params *p, const WorldData *d, const RLJob *j, const char *di
     } else if (!rc) {
         H5Out o;
         if (!(rc = h5out_create(&o, path, "rl", p, err))) {
-            rc = write_job(o.file, j, err) || write_curve(o.file, &cv, err) ||
+            rc = write_job(o.file, jb, err) || write_curve(o.file, &cv, err) ||
+                 lm_write_model(o.file, ppo->policy, j->policy, err) ||
                  h5_attr_double(o.file, "/", "rollout_tok_s", rate[0], err) ||
                  h5_attr_double(o.file, "/", "update_tok_s", rate[1], err);
             if (rc) h5out_abort(&o);
@@ -563,14 +565,13 @@ static double bon_prompt(const double *s, const double (*met)[N_BMET], int K, in
     return kl;
 }
 
-int rl_best_of_n(const Params *p, const WorldData *d, const RLJob *j, const char *dir,
-                 const StageOpts *so, HHErr *err) {
+int rl_best_of_n(const Params *p, const WorldData *d, const Job *jb, const StageOpts *so,
+                 HHErr *err) {
+    const RLJob *j = jb->spec;
     RLState st;
     GPT *init = NULL;
-    char path[1024], sub[1024];
-    snprintf(sub, sizeof sub, "%s/bon", dir);
-    snprintf(path, sizeof path, "%s/bon/%s_%s_%s.h5", dir, j->policy, j->pm_scale, j->variant);
-    int rc = setup(&st, p, d, j, dir, &init, err);
+    const char *path = jb->out;
+    int rc = setup(&st, p, d, jb, &init, err);
     const SeqSet *ps = &d->prompts[SPLIT_TEST];
     int K = p->rl_bon_samples, P = p->rl_bon_prompts < ps->n ? p->rl_bon_prompts : ps->n;
     size_t N = (size_t)K * P;
@@ -637,10 +638,10 @@ int rl_best_of_n(const Params *p, const WorldData *d, const RLJob *j, const char
         {"harm_redteam", "gold harm [0,1]", "expected gold harm on red-team prompts"},
         {"help_redteam", "gold help [0,1]", "expected gold help on red-team prompts"}};
     H5Out o;
-    if (!rc) rc = hh_mkdirs(sub, err);
+    if (!rc) rc = job_mkdir(jb, err);
     if (!rc && !(rc = h5out_create(&o, path, "bon", p, err))) {
         double *col = malloc(sizeof(double) * nn);
-        rc = !col || write_job(o.file, j, err);
+        rc = !col || write_job(o.file, jb, err);
         for (int k = 0; !rc && k < N_BMET + 3; k++) {
             for (int q = 0; q < nn; q++) col[q] = tab[q][k];
             char nm[64];
@@ -664,3 +665,71 @@ int rl_best_of_n(const Params *p, const WorldData *d, const RLJob *j, const char
     state_free(&st);
     return rc;
 }
+
+// ---------------------------------------------------------------------------
+// the stages
+
+static const char *rl_off(const Params *p) {
+    return p->rl_policy_scales.n == 0 ? "[rl] policy_scales is empty"
+           : !p->pm_halves            ? "[pm] halves = 0 (RL needs the train/test halves)"
+                                      : NULL;
+}
+
+static int list_runs(const Params *p, const WorldData *d, JobList *l, const StageDef *st,
+                     HHErr *err) {
+    RLJob *rj = NULL;
+    int n = 0, rc = rl_jobs(p, d, &rj, &n, err);
+    for (int i = 0; !rc && i < n; i++) {
+        if (st == &STAGE_BON && rj[i].seed != 0) continue;
+        RLJob *spec = malloc(sizeof *spec);
+        if (!spec) { rc = hh_fail(err, HH_EFAIL, "out of memory"); break; }
+        *spec = rj[i];
+        JobKey key, pol;
+        jobkey_init(&key);
+        snprintf(key.scale, sizeof key.scale, "%s", spec->policy);
+        snprintf(key.pm_scale, sizeof key.pm_scale, "%s", spec->pm_scale);
+        snprintf(key.variant, sizeof key.variant, "%s", spec->variant);
+        if (st == &STAGE_RL) key.seed = spec->seed;
+        jobkey_init(&pol);
+        snprintf(pol.scale, sizeof pol.scale, "%s", spec->policy);
+        double c = cost(p, spec->policy) * (st == &STAGE_RL ? p->rl_iters * p->rl_batch
+                                                             : p->rl_bon_prompts * p->rl_bon_samples);
+        Job *j = joblist_add(l, st, &key, c, spec, 1, err);
+        rc = !j || job_add_input(l, j, &STAGE_DISTILL, &pol, err);
+        for (int k = 0; !rc && k < 3; k++) rc = job_add_input(l, j, &STAGE_PM, &spec->pm_key[k], err);
+    }
+    free(rj);
+    return rc ? err->code : 0;
+}
+
+static int list_rl(const Params *p, const WorldData *d, JobList *l, HHErr *err) {
+    return list_runs(p, d, l, &STAGE_RL, err);
+}
+
+static int list_bon(const Params *p, const WorldData *d, JobList *l, HHErr *err) {
+    return list_runs(p, d, l, &STAGE_BON, err);
+}
+
+static const char *const RL_SECTIONS[] = {"run", "world", "corpus", "crowd", "model",
+                                          "pretrain", "distill", "pm", "rl", NULL};
+
+const StageDef STAGE_RL = {
+    .name = "rl", .subdir = "rl", .kind = "rl",
+    .summary = "PPO against preference models",
+    .reads = "world.h5, distill/SCALE.h5, pm/*.h5",
+    .help = "Runs PPO ([rl]) for every policy scale against the largest PM, against its\n"
+            "own-scale PM, and the largest policy against every PM scale, for each variant\n"
+            "(hh, helpful) and seed, with exact KL(pi || pi_0) and held-out train-PM,\n"
+            "test-PM, largest-PM and gold scores logged every eval_every iterations\n"
+            "(DIR/rl/RUN.h5, with the final policy as /model). Runs checkpoint and resume.\n"
+            "Off when [rl] policy_scales is empty or [pm] halves = 0.\n",
+    .sections = RL_SECTIONS, .off = rl_off, .list = list_rl, .run = rl_train, .has_model = 1};
+
+const StageDef STAGE_BON = {
+    .name = "bon", .subdir = "bon", .kind = "bon",
+    .summary = "best-of-n (rejection sampling) from the initial policy against the same PMs",
+    .reads = "world.h5, distill/SCALE.h5, pm/*.h5",
+    .help = "Best-of-n for n = 1, 2, 4, ... bon_max from the initial policy, for each RL\n"
+            "run of seed 0, exact under the empirical distribution of bon_samples samples\n"
+            "per prompt (DIR/bon/POLICY_PM_VARIANT.h5).\n",
+    .sections = RL_SECTIONS, .off = rl_off, .list = list_bon, .run = rl_best_of_n};

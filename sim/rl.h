@@ -12,7 +12,9 @@
 // initial policy.
 //
 // runs/NAME/rl/POLICY_PM_VARIANT_sS.h5 (kind "rl"):
-//   /job (attributes): policy, pm_scale, variant, seed, train_pm, test_pm, big_pm
+//   /job (attributes): policy, pm_scale, variant, seed, train_pm, test_pm, big_pm,
+//     big_pm_scale, scale (= policy)
+//   /model/...: the final policy (LM layout; hhsim sample and model_load read it)
 //   /curve/<column> (evaluations): iter, kl, sqrt_kl (exact KL(pi||pi_0) per
 //     response on held-out prompts), train_pm, test_pm, big_pm (normalised
 //     scores on held-out prompts), train_pm_benign, train_pm_redteam,
@@ -39,19 +41,23 @@ typedef struct {
     char variant[16];            // "hh" or "helpful"
     int seed;
     char train_pm[96], test_pm[96], big_pm[96];  // pm/ file stems
+    JobKey pm_key[3];            // keys of the train, test and largest PM jobs
     char name[128];              // POLICY_PM_VARIANT_sS
 } RLJob;
 
 // Every RL run of the params (deduplicated); *jobs is malloc'd.
 int rl_jobs(const Params *p, const WorldData *d, RLJob **jobs, int *n, HHErr *err);
 
-// One PPO run -> dir/rl/NAME.h5 (checkpointed every eval_every iterations to
-// dir/rl/NAME.ckpt.h5 and resumed from it to the same bits).
-int rl_train(const Params *p, const WorldData *d, const RLJob *j, const char *dir,
-             const StageOpts *so, HHErr *err);
-
-// Best-of-n for the run's (policy, train PM) -> dir/bon/POLICY_PM_VARIANT.h5.
-int rl_best_of_n(const Params *p, const WorldData *d, const RLJob *j, const char *dir,
-                 const StageOpts *so, HHErr *err);
+// The stages (stage.h), switched off when [rl] policy_scales is empty or
+// [pm] halves = 0. rl: one job per RL run (spec: an RLJob), reading
+// distill/POLICY.h5 and the three PMs, writing rl/NAME.h5 (checkpointed
+// every eval_every iterations to rl/NAME.ckpt.h5 and resumed from it to the
+// same bits); the file holds the final policy as /model (LM layout, with its
+// trained value head). bon: best-of-n for each (policy, PM scale, variant)
+// of seed 0, writing bon/POLICY_PM_VARIANT.h5.
+extern const StageDef STAGE_RL, STAGE_BON;
+int rl_train(const Params *p, const WorldData *d, const Job *j, const StageOpts *so, HHErr *err);
+int rl_best_of_n(const Params *p, const WorldData *d, const Job *j, const StageOpts *so,
+                 HHErr *err);
 
 #endif

@@ -8,6 +8,7 @@
 #include <hdf5.h>
 
 #include "h5io.h"
+#include "progress.h"
 #include "rng.h"
 
 static const char *SPLIT[2] = {"train", "test"};
@@ -521,3 +522,47 @@ int worldgen_read(const char *path, const Params *p, WorldData *d, HHErr *err) {
     if (rc) worldgen_free(d);
     return rc;
 }
+
+// ---------------------------------------------------------------------------
+// the stage
+
+static int list_world(const Params *p, const WorldData *d, JobList *l, HHErr *err) {
+    (void)d;
+    JobKey none;
+    jobkey_init(&none);
+    return joblist_add(l, &STAGE_WORLD, &none, (double)p->n_dialogues, NULL, 0, err) ? 0 : err->code;
+}
+
+static int run_world(const Params *p, const WorldData *unused, const Job *j, const StageOpts *so,
+                     HHErr *err) {
+    (void)unused;
+    WorldData d;
+    Progress pr;
+    progress_start(&pr, "world:", 1, so->quiet);
+    if (job_mkdir(j, err) || worldgen_build(p, &d, err)) return err->code;
+    int rc = worldgen_write(&d, p, j->out, err);
+    if (!rc)
+        progress_done(&pr, "%d corpus sequences, %d+%d prompts, %d+%d helpful and %d+%d harmless "
+                      "comparisons; worker-worker agreement helpful %.3f (implied %.3f, n=%.0f), "
+                      "harmless %.3f (implied %.3f, n=%.0f); label-gold agreement helpful %.3f "
+                      "(implied %.3f), harmless %.3f (implied %.3f) -> %s",
+                      d.corpus.n, d.prompts[0].n, d.prompts[1].n, d.comps[0][0].n, d.comps[0][1].n,
+                      d.comps[1][0].n, d.comps[1][1].n, d.agree[0][0], d.agree[1][0], d.agree[2][0],
+                      d.agree[0][1], d.agree[1][1], d.agree[2][1], d.agree[3][0], d.agree[4][0],
+                      d.agree[3][1], d.agree[4][1], j->out);
+    worldgen_free(&d);
+    return rc;
+}
+
+static const char *const WORLD_SECTIONS[] = {"run", "world", "corpus", "crowd", "model", NULL};
+
+const StageDef STAGE_WORLD = {
+    .name = "world", .subdir = NULL, .kind = "world",
+    .summary = "generate the world, corpus, prompts and crowd comparisons",
+    .reads = "nothing but PARAMS",
+    .help = "Reads PARAMS ([run], [world], [corpus], [crowd], [model] ctx) and writes\n"
+            "DIR/world.h5: the pretraining corpus, train/test prompt sets, helpful and\n"
+            "harmless comparison sets labelled by simulated crowdworkers with the gold\n"
+            "judgements of every response, the workers, and measured agreement rates.\n"
+            "Same PARAMS and seed -> identical datasets.\n",
+    .sections = WORLD_SECTIONS, .list = list_world, .run = run_world};

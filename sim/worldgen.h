@@ -25,6 +25,7 @@
 #include "crowd.h"
 #include "hherr.h"
 #include "params.h"
+#include "stage.h"
 #include "world.h"
 
 typedef struct {
@@ -45,7 +46,7 @@ typedef struct {
 
 enum { SPLIT_TRAIN = 0, SPLIT_TEST = 1, SET_HELPFUL = 0, SET_HARMLESS = 1 };
 
-typedef struct {
+typedef struct WorldData {
     World world;
     Crowd crowd;
     SeqSet corpus;
@@ -70,5 +71,9 @@ void worldgen_free(WorldData *d);
 int worldgen_pmp(const WorldData *d, const Params *p, SeqSet *prompts, CompSet *comps,
                  HHErr *err);
 void worldgen_free_sets(SeqSet *s, CompSet *c);
+
+// The world stage (stage.h): one job, no inputs, writing world.h5. It is the
+// first entry of the stage table; every other stage reads its output.
+extern const StageDef STAGE_WORLD;
 
 #endif

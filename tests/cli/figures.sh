@@ -10,9 +10,7 @@ P=params/smoke.ini
 R=$TMP/run
 
 t0=$(date +%s)
-for s in world pretrain distill pm rl; do
-  "$HH" "$s" $P -o "$R" --quiet || { bad "smoke run ($s)" "hhsim $s failed"; exit 1; }
-done
+"$HH" run $P -o "$R" --quiet || { bad "smoke run" "hhsim run failed"; exit 1; }
 echo "# smoke run for hhfit took $(( $(date +%s) - t0 )) s"
 
 expect_exit "hhfit on the smoke run" 0 "$FIT" "$R" -o "$TMP/res" --quiet

@@ -1,0 +1,21 @@
+// stages.c - the stage table (stage.h): every stage of a run, in dependency
+// order. A new stage is one line here plus its own module.
+#include "stage.h"
+
+#include "lm.h"
+#include "pm.h"
+#include "rl.h"
+#include "worldgen.h"
+
+static const StageDef *const TABLE[] = {
+    &STAGE_WORLD,  // first: every other stage reads the world
+    &STAGE_PRETRAIN,
+    &STAGE_DISTILL,
+    &STAGE_PMP,
+    &STAGE_PM,
+    &STAGE_RL,
+    &STAGE_BON,
+    NULL,
+};
+
+const StageDef *const *stages_default(void) { return TABLE; }
