@@ -25,8 +25,10 @@ VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # written by other simulator code (analysis-only changes rerun nothing).
 SIM_HASH   := $(shell cat $(sort $(wildcard sim/*.c sim/*.h)) | sha256sum | cut -c1-16)
 
+# CFLAGS is the user's (optimisation, debug; `make CFLAGS=-O0` replaces only
+# it); HH_CFLAGS holds what the project needs and is always used.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -MMD -MP -D_POSIX_C_SOURCE=200809L \
+HH_CFLAGS := -std=c11 -Wall -Wextra -Werror -MMD -MP -D_POSIX_C_SOURCE=200809L \
            -Isim -Ianalysis $(PKG_CFLAGS)
 LDLIBS  := -lhdf5_hl $(PKG_LIBS) -lm
 
@@ -58,9 +60,9 @@ check-deps:
 
 build/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(HH_CFLAGS) $(CFLAGS) -c $< -o $@
 
-build/sim/version.o: CFLAGS += -DHH_VERSION='"$(VERSION)"' \
+build/sim/version.o: HH_CFLAGS += -DHH_VERSION='"$(VERSION)"' \
   -DHH_GIT_COMMIT='"$(GIT_COMMIT)"' -DHH_GIT_DIRTY=$(GIT_DIRTY) -DHH_SIM_HASH='"$(SIM_HASH)"'
 build/sim/version.o: $(wildcard .git/index) VERSION $(filter-out sim/version.c,$(SIM_SRC)) \
   $(ANA_SRC) sim/main.c analysis/hhfit.c
@@ -117,6 +119,9 @@ figures/out/%/.done: results/%/tables.h5
 	touch $@; echo "make figures: drew $$n figures in $$(( $$(date +%s) - t0 )) s" >&2
 
 .PRECIOUS: runs/%/.done results/%/tables.h5
+# test objects are kept (not deleted as intermediates), so `make test` does
+# not rebuild them and its last line is the test summary
+.SECONDARY: $(TEST_SRC:tests/%.c=build/tests/%.o)
 
 ## bench: training and generation speed per scale, beside PyTorch when installed
 bench: all

@@ -1,6 +1,8 @@
 // lmdata.c - see lmdata.h
 #include "lmdata.h"
 
+#include "stage.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,11 +178,11 @@ static int load_dir(const char *dir, const char *sub, LMDRec **recs, int *n, cha
                     HHErr *err) {
     char pd[900], **names;
     int nn, exists, rc = 0;
-    snprintf(pd, sizeof pd, "%s/%s", dir, sub);
     *n = 0;
     *recs = NULL;
-    if (run_list_h5(pd, &names, &nn, &exists, err)) return err->code;
-    const char *cmd = strcmp(sub, "lm") ? "distill" : "pretrain";
+    if (stage_run_path(dir, sub, pd, sizeof pd, err) || run_list_h5(pd, &names, &nn, &exists, err))
+        return err->code;
+    const char *cmd = sub;
     if (!exists || !nn)
         snprintf(missing, 256, "%.100s: %s (run 'hhsim %s PARAMS -o %.100s')", pd,
                  exists ? "no *.h5 files" : "no such directory", cmd, dir);
@@ -191,7 +193,7 @@ static int load_dir(const char *dir, const char *sub, LMDRec **recs, int *n, cha
         snprintf(r->scale, sizeof r->scale, "%.*s", (int)strlen(names[k]) - 3, names[k]);
         if (strlen(names[k]) - 3 >= HH_NAME_LEN)
             rc = hh_fail(err, HH_EINPUT, "%s: scale name longer than %d characters", r->path, HH_NAME_LEN - 1);
-        else rc = load_one(r, strcmp(sub, "lm") != 0, err);
+        else rc = load_one(r, strcmp(sub, "pretrain") != 0, err);
     }
     run_names_free(names, nn);
     if (!rc && *n) qsort(*recs, (size_t)*n, sizeof **recs, cmp_rec);
@@ -271,8 +273,8 @@ int lmd_load(const char *dir, LMData *D, HHErr *err) {
     memset(D, 0, sizeof *D);
     char wp[1100];
     struct stat st;
-    snprintf(wp, sizeof wp, "%s/world.h5", dir);
-    int rc = load_dir(dir, "lm", &D->lm, &D->nlm, D->missing_lm, err) ||
+    int rc = stage_run_path(dir, "world", wp, sizeof wp, err) ||
+             load_dir(dir, "pretrain", &D->lm, &D->nlm, D->missing_lm, err) ||
              load_dir(dir, "distill", &D->di, &D->ndi, D->missing_di, err) || check_configs(D, err) ||
              (stat(wp, &st) == 0 && load_persona(wp, &D->persona, err));
     if (rc) {

@@ -1,6 +1,8 @@
 // pmdata.c - see pmdata.h
 #include "pmdata.h"
 
+#include "stage.h"
+
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
@@ -36,9 +38,9 @@ static int read_str_attr(hid_t f, const char *path, const char *obj, const char 
 
 static int load_world(RunData *rd, HHErr *err) {
     char path[1100];
-    snprintf(path, sizeof path, "%s/world.h5", rd->dir);
     hid_t f;
-    if (h5in_open(path, "world", &f, err)) return err->code;
+    if (stage_run_path(rd->dir, "world", path, sizeof path, err) || h5in_open(path, "world", &f, err))
+        return err->code;
     int rc = read_str_attr(f, path, "/", "params", &rd->params_text, err);
     if (!rc && params_parse_text(&rd->params, rd->params_text, path, err)) rc = HH_EINPUT;
     static const char *AN[6] = {"worker_measured", "worker_implied", "worker_n",
@@ -222,8 +224,8 @@ int run_list_h5(const char *path, char ***names, int *n, int *exists, HHErr *err
 static int list_pm(const RunData *rd, char ***names, int *n, HHErr *err) {
     char pd[1100];
     int exists;
-    snprintf(pd, sizeof pd, "%s/pm", rd->dir);
-    if (run_list_h5(pd, names, n, &exists, err)) return err->code;
+    if (stage_run_path(rd->dir, "pm", pd, sizeof pd, err) || run_list_h5(pd, names, n, &exists, err))
+        return err->code;
     if (!exists) return hh_fail(err, HH_EINPUT, "%s: no such directory (expected the preference "
                                 "models of the run; run 'hhsim pm PARAMS -o %s' first)", pd, rd->dir);
     if (*n == 0) return hh_fail(err, HH_EINPUT, "%s: no PM files (*.h5); run 'hhsim pm PARAMS "

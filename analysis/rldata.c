@@ -1,6 +1,8 @@
 // rldata.c - see rldata.h
 #include "rldata.h"
 
+#include "stage.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,14 +37,15 @@ static double pm_params_of(const RunData *rd, const char *stem, const char *scal
     return NAN;
 }
 
-static void scale_of(char *out, const char *stem) {
-    snprintf(out, HH_NAME_LEN, "%.*s", (int)strcspn(stem, "_"), stem);
-}
-
 static int read_attr(hid_t f, const char *path, const char *name, char *out, size_t n, HHErr *err) {
     char *s = h5_read_attr_str(f, "/job", name);
     if (!s) return hh_fail(err, HH_EINPUT, "%s: missing string attribute '%s' on /job (not written by "
                            "'hhsim rl'?)", path, name);
+    if (strlen(s) >= n) {
+        free(s);
+        return hh_fail(err, HH_EINPUT, "%s: attribute '%s' on /job is longer than %zu characters",
+                       path, name, n - 1);
+    }
     snprintf(out, n, "%s", s);
     free(s);
     return 0;
@@ -58,6 +61,7 @@ static int load_one(const char *path, int bon, const RunData *rd, RLRec *r, HHEr
              read_attr(f, path, "train_pm", r->train_pm, sizeof r->train_pm, err) ||
              read_attr(f, path, "test_pm", r->test_pm, sizeof r->test_pm, err) ||
              read_attr(f, path, "big_pm", r->big_pm, sizeof r->big_pm, err) ||
+             read_attr(f, path, "big_pm_scale", r->big_pm_scale, sizeof r->big_pm_scale, err) ||
              (!bon && h5_read_attr_double(f, "/job", "seed", &seed, err));
     if (rc && err->code == HH_EINPUT && !strstr(err->msg, path)) {
         char m[sizeof err->msg];
@@ -106,16 +110,16 @@ static int cmp_rec(const void *a, const void *b) {
 static int load_dir(const char *dir, const char *sub, const RunData *rd, RLRec **recs, int *n,
                     char *missing, HHErr *err) {
     char pd[1100];
-    snprintf(pd, sizeof pd, "%s/%s", dir, sub);
     *n = 0;
     *recs = NULL;
     char **names;
     int nn, exists;
-    if (run_list_h5(pd, &names, &nn, &exists, err)) return err->code;
+    if (stage_run_path(dir, sub, pd, sizeof pd, err) || run_list_h5(pd, &names, &nn, &exists, err))
+        return err->code;
     if (!exists)
-        snprintf(missing, 256, "%.100s: no such directory (run 'hhsim rl PARAMS -o %.100s')", pd, dir);
+        snprintf(missing, 256, "%.100s: no such directory (run 'hhsim %s PARAMS -o %.100s')", pd, sub, dir);
     int rc = 0;
-    if (exists && nn == 0) snprintf(missing, 256, "%.100s: no *.h5 files (run 'hhsim rl PARAMS -o %.100s')", pd, dir);
+    if (exists && nn == 0) snprintf(missing, 256, "%.100s: no *.h5 files (run 'hhsim %s PARAMS -o %.100s')", pd, sub, dir);
     else if (nn && !(*recs = calloc((size_t)nn, sizeof **recs))) rc = hh_fail(err, HH_EFAIL, "out of memory");
     for (int k = 0; k < nn && !rc; k++) {
         RLRec *r = &(*recs)[(*n)++];
@@ -134,7 +138,7 @@ void rl_finish(RLData *D) {
     if (!D->nrl) return;
     char pms[32][HH_NAME_LEN];
     int npm = rl_scales(D, 1, pms, 32), known = 0;
-    scale_of(D->big_pm_scale, D->rl[0].big_pm);
+    snprintf(D->big_pm_scale, sizeof D->big_pm_scale, "%s", D->rl[0].big_pm_scale);
     for (int i = 0; i < npm; i++) known |= !strcmp(pms[i], D->big_pm_scale);
     if (!known)  // no big_pm stem of a trained-against scale (synthetic data): the largest PM scale
         snprintf(D->big_pm_scale, sizeof D->big_pm_scale, "%.*s", HH_NAME_LEN - 1, pms[npm - 1]);

@@ -47,6 +47,7 @@ typedef struct {
     char policy[HH_NAME_LEN], pm_scale[HH_NAME_LEN], variant[16];
     int seed;                        // -1 for best-of-n
     char train_pm[96], test_pm[96], big_pm[96];
+    char big_pm_scale[HH_NAME_LEN];  // scale of big_pm (attribute /job big_pm_scale; "" synthetic)
     double pm_params;                // parameters of the train PM (pm/*.h5 /job params); NaN if unknown
     double policy_params;            // parameters of a PM of the policy's scale; NaN if none
     int n;                           // rows (evaluations or n values)

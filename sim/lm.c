@@ -98,7 +98,8 @@ int lm_gold_eval(GPT *m, const WorldData *d, int max_per_kind, const RolloutOpts
     int32_t *plen = malloc(sizeof(int32_t) * ((size_t)ps->n + 1));
     int32_t *rlen = malloc(sizeof(int32_t) * ((size_t)ps->n + 1));
     GPTCache *c = gpt_cache_alloc(&m->cfg, m->max_B < 64 ? m->max_B : 64, err);
-    int rc = (!idx || !pr || !resp || !plen || !rlen || !c) ? HH_EFAIL : 0;
+    int rc = !c ? HH_EFAIL : (!idx || !pr || !resp || !plen || !rlen)
+                                 ? hh_fail(err, HH_EFAIL, "gold evaluation: out of memory") : 0;
     for (int i = 0; !rc && i < ps->n; i++) {
         int k = ps->kind[i];
         if (cnt[k] >= max_per_kind) continue;

@@ -106,7 +106,7 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
             a->stop_after = v;
             break;
         case 'O': case 'U':
-            if (!is_run) return usage_error(cmd, "unknown option '%s'", opt);
+            if (!is_run) return usage_error(cmd, "unknown option '%s'", c == 'O' ? "--only" : "--until");
             *(c == 'O' ? &a->only : &a->until) = optarg;
             break;
         case ':': return usage_error(cmd, "option '%s' needs a value", opt);

@@ -22,7 +22,8 @@ static const ParamDesc TABLE[] = {
     {"run", "seed", PT_U64, OFF(seed), "1234", 0, 18446744073709551615.0, 0, 0,
      "root seed of every random stream"},
     {"run", "threads", PT_INT, OFF(threads), "1", 1, 64, 0, 0,
-     "BLAS threads per job (results do not depend on it)"},
+     "ignored (kept so older params files parse): every job runs one BLAS thread, so "
+     "results never depend on it; parallelism comes from hhsim run --jobs"},
 
     {"world", "n_entities", PT_INT, OFF(n_entities), "12", 4, 16, 0, 0,
      "knowledge-base entities E0.."},
@@ -161,9 +162,9 @@ static const ParamDesc TABLE[] = {
     {"pm", "norm_samples", PT_INT, OFF(pm_norm_samples), "256", 8, 1000000, 0, 0,
      "distilled-policy samples scored to normalise rewards (mean 0, sd 1)"},
 
-    {"rl", "policy_scales", PT_NAMELIST, OFF(rl_policy_scales), "xs,s,m", 0, 0, 1, HH_MAX_LIST,
+    {"rl", "policy_scales", PT_NAMELIST, OFF(rl_policy_scales), "xs,s,m", 0, 0, 0, HH_MAX_LIST,
      "policy scales; runs: each vs the largest PM, each vs its own-scale PM, the largest "
-     "policy vs every PM scale"},
+     "policy vs every PM scale; empty: no RL and no best-of-n"},
     {"rl", "variants", PT_NAMELIST, OFF(rl_variants), "hh,helpful", 0, 0, 1, 2,
      "PM data of the train PM: hh (HH half 0) and/or helpful (helpful-only mix-sweep PM)"},
     {"rl", "seeds", PT_INT, OFF(rl_seeds), "1", 1, 100, 0, 0, "seeds per RL run"},
@@ -193,16 +194,40 @@ static const ParamDesc TABLE[] = {
      "initial-policy samples per prompt for best-of-n (>= bon_max)"},
 };
 
-#define N_TABLE ((int)(sizeof TABLE / sizeof TABLE[0]))
+#define N_CORE ((int)(sizeof TABLE / sizeof TABLE[0]))
+
+// Keys of stage-owned sections (params_add_keys), after the core table.
+static ParamDesc EXT[HH_MAX_EXT];
+static int n_ext;
+
+#define N_TABLE (N_CORE + n_ext)
+#define TAB(i) ((i) < N_CORE ? &TABLE[i] : &EXT[(i) - N_CORE])
 
 const ParamDesc *params_table(int *n) {
-    if (n) *n = N_TABLE;
+    if (n) *n = N_CORE;
     return TABLE;
+}
+
+int params_add_keys(const ParamDesc *keys, int n) {
+    for (int i = 0; i < n; i++) {
+        const ParamDesc *d = &keys[i];
+        size_t lo = offsetof(Params, ext), hi = lo + sizeof ((Params *)0)->ext;
+        int dup = 0;
+        for (int k = 0; k < N_TABLE; k++)
+            dup |= !strcmp(TAB(k)->section, d->section) && !strcmp(TAB(k)->key, d->key);
+        if (dup) continue;  // registered before (same table twice)
+        if (n_ext == HH_MAX_EXT || (d->type != PT_INT && d->type != PT_DOUBLE) || d->offset < lo ||
+            d->offset + sizeof(double) > hi || (d->offset - lo) % sizeof(double))
+            return -1;
+        EXT[n_ext++] = *d;
+    }
+    return 0;
 }
 
 // ---------------------------------------------------------------------------
 // values
 
+static int is_ext(const ParamDesc *d) { return d->offset >= offsetof(Params, ext); }
 static void *field(Params *p, const ParamDesc *d) { return (char *)p + d->offset; }
 static const void *cfield(const Params *p, const ParamDesc *d) {
     return (const char *)p + d->offset;
@@ -317,7 +342,10 @@ static int set_value(Params *p, const ParamDesc *d, const char *text, char *why,
             return -1;
         }
         switch (d->type) {
-        case PT_INT: *(int *)field(p, d) = (int)v; break;
+        case PT_INT:
+            if (is_ext(d)) *(double *)field(p, d) = v;
+            else *(int *)field(p, d) = (int)v;
+            break;
         case PT_U64: *(uint64_t *)field(p, d) = u; break;
         case PT_DOUBLE: *(double *)field(p, d) = v; break;
         case PT_INTLIST: ((IntList *)field(p, d))->v[n++] = (int)v; break;
@@ -341,7 +369,7 @@ void params_defaults(Params *p) {
     memset(p, 0, sizeof *p);
     char why[512];
     for (int i = 0; i < N_TABLE; i++)
-        if (set_value(p, &TABLE[i], TABLE[i].def, why, sizeof why) != 0) abort();  // table bug
+        if (set_value(p, TAB(i), TAB(i)->def, why, sizeof why) != 0) abort();  // table bug
 }
 
 // ---------------------------------------------------------------------------
@@ -378,8 +406,8 @@ static const char *suggest(const char *word, const char *section) {
     const char *best = NULL;
     int bestd = 1 << 30;
     for (int i = 0; i < N_TABLE; i++) {
-        const char *cand = section ? TABLE[i].key : TABLE[i].section;
-        if (section && strcmp(TABLE[i].section, section) != 0) continue;
+        const char *cand = section ? TAB(i)->key : TAB(i)->section;
+        if (section && strcmp(TAB(i)->section, section) != 0) continue;
         int dist = edit_distance(word, cand);
         if (dist < bestd) { bestd = dist; best = cand; }
     }
@@ -389,25 +417,25 @@ static const char *suggest(const char *word, const char *section) {
 
 static int section_exists(const char *s) {
     for (int i = 0; i < N_TABLE; i++)
-        if (strcmp(TABLE[i].section, s) == 0) return 1;
+        if (strcmp(TAB(i)->section, s) == 0) return 1;
     return 0;
 }
 
 static void list_keys(const char *section, char *buf, size_t n) {
     buf[0] = '\0';
     for (int i = 0; i < N_TABLE; i++) {
-        if (strcmp(TABLE[i].section, section) != 0) continue;
+        if (strcmp(TAB(i)->section, section) != 0) continue;
         size_t k = strlen(buf);
-        snprintf(buf + k, n - k, "%s%s", k ? ", " : "", TABLE[i].key);
+        snprintf(buf + k, n - k, "%s%s", k ? ", " : "", TAB(i)->key);
     }
 }
 
 static void list_sections(char *buf, size_t n) {
     buf[0] = '\0';
     for (int i = 0; i < N_TABLE; i++) {
-        if (i > 0 && strcmp(TABLE[i].section, TABLE[i - 1].section) == 0) continue;
+        if (i > 0 && strcmp(TAB(i)->section, TAB(i - 1)->section) == 0) continue;
         size_t k = strlen(buf);
-        snprintf(buf + k, n - k, "%s[%s]", k ? ", " : "", TABLE[i].section);
+        snprintf(buf + k, n - k, "%s[%s]", k ? ", " : "", TAB(i)->section);
     }
 }
 
@@ -435,7 +463,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
         return fail_once(L, "unknown section [%s]%s; allowed: %s", section, hint, list);
     }
     for (int i = 0; i < N_TABLE; i++) {
-        const ParamDesc *d = &TABLE[i];
+        const ParamDesc *d = TAB(i);
         if (strcmp(d->section, section) != 0 || strcmp(d->key, key) != 0) continue;
         if (L->line_of[i]) {
             char prev[64];
@@ -560,7 +588,7 @@ int params_load(Params *p, const char *path, HHErr *err) {
 
 static int key_index(const char *section, const char *key) {
     for (int i = 0; i < N_TABLE; i++)
-        if (!strcmp(TABLE[i].section, section) && !strcmp(TABLE[i].key, key)) return i;
+        if (!strcmp(TAB(i)->section, section) && !strcmp(TAB(i)->key, key)) return i;
     return -1;
 }
 
@@ -586,6 +614,12 @@ static double sum(const DoubleList *l) {
     double s = 0;
     for (int i = 0; i < l->n; i++) s += l->v[i];
     return s;
+}
+
+static int in_names(const NameList *l, const char *name) {
+    for (int i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i], name)) return 1;
+    return 0;
 }
 
 static int cross_check(const Params *p, const char *name, const int *line_of, HHErr *err) {
@@ -620,6 +654,17 @@ static int cross_check(const Params *p, const char *name, const int *line_of, HH
         if (params_scale_index(p, p->rl_policy_scales.v[i]) < 0)
             XFAIL("rl", "policy_scales", "'%s' is not a scale; allowed: names in [model] "
                   "scale_names", p->rl_policy_scales.v[i]);
+    for (int i = 0; i < p->pm_scales.n; i++)
+        if (!in_names(&p->pt_scales, p->pm_scales.v[i]))
+            XFAIL("pm", "scales", "'%s' is not pretrained; allowed: scales in [pretrain] scales",
+                  p->pm_scales.v[i]);
+    for (int i = 0; i < p->rl_policy_scales.n; i++)
+        if (!in_names(&p->pt_scales, p->rl_policy_scales.v[i]))
+            XFAIL("rl", "policy_scales", "'%s' is not pretrained; allowed: scales in [pretrain] "
+                  "scales", p->rl_policy_scales.v[i]);
+    if (p->rl_minibatch > p->rl_batch)
+        XFAIL("rl", "minibatch", "%d is above batch = %d; need minibatch <= batch",
+              p->rl_minibatch, p->rl_batch);
     for (int i = 0; i < p->rl_variants.n; i++)
         if (strcmp(p->rl_variants.v[i], "hh") && strcmp(p->rl_variants.v[i], "helpful"))
             XFAIL("rl", "variants", "'%s' is not a variant; allowed: hh, helpful",
@@ -658,7 +703,10 @@ static void value_text(const Params *p, const ParamDesc *d, char *buf, size_t n)
     char one[64];
     buf[0] = '\0';
     switch (d->type) {
-    case PT_INT: snprintf(buf, n, "%d", *(const int *)f); return;
+    case PT_INT:  // stage-owned int keys are held as doubles in Params.ext
+        if (is_ext(d)) snprintf(buf, n, "%.0f", *(const double *)f);
+        else snprintf(buf, n, "%d", *(const int *)f);
+        return;
     case PT_U64: snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)f); return;
     case PT_DOUBLE: fmt_double(buf, n, *(const double *)f); return;
     case PT_INTLIST:
@@ -680,7 +728,7 @@ static void value_text(const Params *p, const ParamDesc *d, char *buf, size_t n)
 void params_print(const Params *p, FILE *f, const char *section) {
     const char *cur = "";
     for (int i = 0; i < N_TABLE; i++) {
-        const ParamDesc *d = &TABLE[i];
+        const ParamDesc *d = TAB(i);
         if (section && strcmp(section, d->section) != 0) continue;
         if (strcmp(cur, d->section) != 0) {
             fprintf(f, "%s[%s]\n", *cur ? "\n" : "", d->section);

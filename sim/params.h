@@ -9,6 +9,7 @@
 #ifndef HHSIM_PARAMS_H
 #define HHSIM_PARAMS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -16,6 +17,7 @@
 
 #define HH_MAX_LIST 16  // longest list a key may hold
 #define HH_NAME_LEN 24  // longest scale or run name, including the NUL
+#define HH_MAX_EXT 16   // values of stage-owned params sections (params_add_keys)
 
 typedef struct { int n; int v[HH_MAX_LIST]; } IntList;
 typedef struct { int n; double v[HH_MAX_LIST]; } DoubleList;
@@ -115,7 +117,12 @@ typedef struct {
     int rl_bon_max;         // best-of-n up to this n (power of two)
     int rl_bon_prompts;     // held-out prompts for best-of-n
     int rl_bon_samples;     // samples per prompt for best-of-n (>= bon_max)
+    // stage-owned sections (params_add_keys): one value per slot
+    double ext[HH_MAX_EXT];
 } Params;
+
+// The offset of slot k of Params.ext, for the ParamDesc of a stage-owned key.
+#define PARAMS_EXT(k) (offsetof(Params, ext) + (size_t)(k) * sizeof(double))
 
 // One key's description (the table is params_table()).
 typedef enum { PT_INT, PT_U64, PT_DOUBLE, PT_INTLIST, PT_DBLLIST, PT_NAMELIST } ParamType;
@@ -133,6 +140,12 @@ typedef struct {
 
 // The key table and its length.
 const ParamDesc *params_table(int *n);
+
+// Add the keys of a stage-owned params section (StageDef.keys) to the table:
+// each PT_INT or PT_DOUBLE with offset PARAMS_EXT(slot). Called once per
+// table before any params are read (stages_add_keys); a key already present
+// is kept. -1 when the keys do not fit or are not of that form.
+int params_add_keys(const ParamDesc *keys, int n);
 
 // Fill p with every default.
 void params_defaults(Params *p);

@@ -244,9 +244,12 @@ int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
     JobList l;
     joblist_init(&l, dir, t[0]);
     int *first = calloc((size_t)ns + 1, sizeof(int)), rc = first ? 0 : hh_fail(err, HH_EFAIL, "out of memory");
+    int last = 0;  // stages after the last selected one make nothing it reads: not listed
+    for (int i = 0; i < ns; i++)
+        if (sel[i]) last = i;
     for (int i = 1; !rc && i <= ns; i++) {
         first[i] = l.n;
-        if (i < ns && !off[i]) rc = t[i]->list(p, &d, &l, err);
+        if (i <= last && !off[i]) rc = t[i]->list(p, &d, &l, err);
     }
     int *sel_job = rc ? NULL : calloc((size_t)l.n + 1, sizeof(int));
     int *run = rc ? NULL : calloc((size_t)l.n + 1, sizeof(int));

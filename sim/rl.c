@@ -641,7 +641,7 @@ int rl_best_of_n(const Params *p, const WorldData *d, const Job *jb, const Stage
     if (!rc) rc = job_mkdir(jb, err);
     if (!rc && !(rc = h5out_create(&o, path, "bon", p, err))) {
         double *col = malloc(sizeof(double) * nn);
-        rc = !col || write_job(o.file, jb, err);
+        rc = !col ? hh_fail(err, HH_EFAIL, "out of memory") : write_job(o.file, jb, err);
         for (int k = 0; !rc && k < N_BMET + 3; k++) {
             for (int q = 0; q < nn; q++) col[q] = tab[q][k];
             char nm[64];

@@ -221,6 +221,14 @@ int job_mkdir(const Job *j, HHErr *err) {
 // ---------------------------------------------------------------------------
 // the table
 
+int stages_add_keys(const StageDef *const *t, HHErr *err) {
+    for (int i = 0; t[i]; i++)
+        if (t[i]->n_keys && params_add_keys(t[i]->keys, t[i]->n_keys))
+            return hh_fail(err, HH_EFAIL, "stage %s: its params keys do not fit (at most %d "
+                           "int or double values at PARAMS_EXT offsets)", t[i]->name, HH_MAX_EXT);
+    return 0;
+}
+
 const StageDef *stage_find(const StageDef *const *t, const char *name) {
     for (int i = 0; t[i]; i++)
         if (!strcmp(t[i]->name, name)) return t[i];
@@ -235,4 +243,13 @@ void stages_names(const StageDef *const *t, char *buf, size_t n) {
         if (w < 0) break;
         m += (size_t)w;
     }
+}
+
+int stage_run_path(const char *run, const char *name, char *buf, size_t n, HHErr *err) {
+    const StageDef *st = stage_find(stages_default(), name);
+    if (!st) return hh_fail(err, HH_EFAIL, "stage_run_path: no stage '%s'", name);
+    int w = st->subdir ? snprintf(buf, n, "%s/%s", run, st->subdir)
+                       : snprintf(buf, n, "%s/%s.h5", run, st->name);
+    if (w < 0 || (size_t)w >= n) return hh_fail(err, HH_EINPUT, "%s: path too long", run);
+    return 0;
 }

@@ -134,15 +134,26 @@ struct StageDef {
     // Run one job (d is NULL for the world stage).
     int (*run)(const Params *p, const struct WorldData *d, const Job *j, const StageOpts *so,
                HHErr *err);
-    // Model files: the output holds /model in the LM layout (model_load reads it).
+    // Model files: the output holds /model in the LM layout (lm_load reads it).
     int has_model;
+    // Keys of a params section the stage owns (offsets PARAMS_EXT(slot));
+    // stages whose keys live in params.c's table leave these empty.
+    const ParamDesc *keys;
+    int n_keys;
 };
 
 // The table (stages.c), NULL-terminated, in dependency order; the first
 // entry is the world, which every other stage reads.
 const StageDef *const *stages_default(void);
+// Add every stage's own params keys (StageDef.keys) to the params table;
+// call before reading params with a table other than the default.
+int stages_add_keys(const StageDef *const *t, HHErr *err);
 // The stage called name in a table, or NULL.
 const StageDef *stage_find(const StageDef *const *t, const char *name);
+// Where stage `name` of the default table writes in run directory run: the
+// folder DIR/SUBDIR, or for the unkeyed world stage its file DIR/world.h5.
+// Readers (hhfit) find their inputs with it. Fails for an unknown stage.
+int stage_run_path(const char *run, const char *name, char *buf, size_t n, HHErr *err);
 // "world, pretrain, ..." in table order.
 void stages_names(const StageDef *const *t, char *buf, size_t n);
 

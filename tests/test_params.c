@@ -43,7 +43,7 @@ static void test_values_parse(void **state) {
     HHErr err;
     const char *t = "[run]\nseed = 18446744073709551615\n[world]\nredteam_frac = 0.25\n"
                     "task_weights = 1, 2,3,4 ,5\n[model]\nscale_names = a,b\nscale_layers = 1,2\n"
-                    "scale_dmodel = 8,16\nscale_heads = 2,4\n[pretrain]\nscales = b\n[pm]\nscales = a\n"
+                    "scale_dmodel = 8,16\nscale_heads = 2,4\n[pretrain]\nscales = b,a\n[pm]\nscales = a\n"
                     "mixes =\n[rl]\npolicy_scales = b\n";
     if (params_parse_text(&p, t, "t.ini", &err) != 0) fail_msg("%s", err.msg);
     assert_true(p.seed == UINT64_MAX);
@@ -64,6 +64,10 @@ typedef struct {
 
 static const Bad BAD[] = {
     {"[wrld]\nseed = 1\n", {"t.ini:2", "unknown section [wrld]", "did you mean [world]"}},
+    {"[pretrain]\nscales = xs\n[pm]\nscales = xs,s\n", {"t.ini:4", "'s' is not pretrained", "[pretrain] scales"}},
+    {"[pretrain]\nscales = xs,s\n[pm]\nscales = xs\n[rl]\npolicy_scales = m\n",
+     {"t.ini:6", "'m' is not pretrained", "[pretrain] scales"}},
+    {"[rl]\nbatch = 8\nminibatch = 16\n", {"t.ini:3", "minibatch", "need minibatch <= batch"}},
     {"[world]\nredteam_fraction = 0.2\n", {"t.ini:2", "unknown key 'redteam_fraction'",
                                            "did you mean 'redteam_frac'"}},
     {"[world]\nn_entities = many\n", {"t.ini:2", "n_entities", "not a whole number"}},
