@@ -73,6 +73,12 @@ int report_missing(Report *R, Tab *t, const char *why, HHErr *err);
 // report_missing for each of t[0..nt-1] (all freed, also on failure).
 int report_missing_all(Report *R, Tab **t, int nt, const char *why, HHErr *err);
 
+// A datablock of t with one block per scale of the run (R->sw order; a scale
+// without rows keeps its empty block, so `index i` is scale i): the rows
+// selected by w (NULL: every row) whose column `scale` is that scale.
+void report_scale_blocks(const Report *R, FILE *f, const char *name, const char *comment, Tab *t,
+                         const char *cols, const TabWhere *w);
+
 // Line type of a scale: 1 + its index among the run's PM scales.
 int report_lt(const Report *R, const char *scale);
 
