@@ -27,6 +27,14 @@ int report_put(Report *R, Tab *t, HHErr *err) {
     return rc;
 }
 
+int report_put_all(Report *R, Tab **t, int nt, HHErr *err) {
+    int rc = 0;
+    for (int k = 0; k < nt; k++)
+        if (rc) tab_free(t[k]);
+        else rc = report_put(R, t[k], err);
+    return rc;
+}
+
 int report_missing(Report *R, Tab *t, const char *why, HHErr *err) {
     tab_attr_str(t, "missing", why);
     return report_put(R, t, err);

@@ -67,6 +67,9 @@ int report_mix_group(const Report *R, const char *scale, double f, const PMRec *
 // Write t into tables.h5 and free it (also on failure).
 int report_put(Report *R, Tab *t, HHErr *err);
 
+// report_put for each of t[0..nt-1] (all freed, also on failure).
+int report_put_all(Report *R, Tab **t, int nt, HHErr *err);
+
 // Write the table empty, with attribute `missing` = why.
 int report_missing(Report *R, Tab *t, const char *why, HHErr *err);
 

@@ -146,11 +146,7 @@ int rlreport_runs(Report *R, const RLData *D, HHErr *err) {
 // ---------------------------------------------------------------------------
 // Fig. 13: reward vs sqrt(KL), per policy scale
 
-typedef struct {
-    const RLRec *r;
-    StatsLinfit fit;
-    int ok;
-} Fit13;
+static const char *PANEL13[2] = {"train_pm_vs_largest_pm", "big_pm_vs_own_pm"};
 
 // Runs of a panel: 0 every policy vs the largest PM (train PM), 1 every policy
 // vs its own-scale PM (largest PM's score). Returns the count.
@@ -164,18 +160,7 @@ static int fig13_runs(const RLData *D, int panel, const RLRec **out) {
     return n;
 }
 
-static int fig13_fits(const RLRec *const *runs, int n, int panel, Fit13 *F) {
-    for (int k = 0; k < n; k++) {
-        HHErr e;
-        F[k].r = runs[k];
-        F[k].ok = rl_fit_line(runs[k]->col[RL_SQRT_KL], runs[k]->col[panel ? RL_BIG : RL_TRAIN],
-                              runs[k]->n, &F[k].fit, &e) == 0;
-    }
-    return 0;
-}
-
-int rlreport_fig13(Report *R, const RLData *D, HHErr *err) {
-    Tab *t[2];
+static int fig13_tabs(Tab **t, HHErr *err) {
     t[0] = tab_alloc("fig13_reward_vs_sqrt_kl",
         "PM score of held-out samples during PPO (variant hh) against sqrt(KL(pi || pi_0)): panel "
         "train_pm_vs_largest_pm = every policy scale trained against the largest PM, score = its train-PM "
@@ -194,60 +179,46 @@ int rlreport_fig13(Report *R, const RLData *D, HHErr *err) {
         "slope_se:f:normalised score per sqrt(nat);slope_lo:f:normalised score per sqrt(nat);"
         "slope_hi:f:normalised score per sqrt(nat);r2:f:1;r2_lo:f:1;r2_hi:f:1;sd_resid:f:normalised score;"
         "n:i:points;dof:i:1", err);
-    if (!t[0] || !t[1]) return tab_free(t[0]), tab_free(t[1]), err->code;
-    if (!D->nrl) return report_missing_all(R, t, 2, D->missing_rl, err);
-    FILE *f = gp_begin(R->os, R->outdir, "fig13_reward_vs_sqrt_kl",
-                       "PM reward vs sqrt(KL) during RLHF (cf. Bai et al. 2022, Fig. 13)", &R->gi, 1500, 650, err);
-    if (!f) return tab_free(t[0]), tab_free(t[1]), err->code;
-    static const char *PANEL[2] = {"train_pm_vs_largest_pm", "big_pm_vs_own_pm"};
-    const RLRec *runs[2][MAXS];
-    Fit13 F[2][MAXS];
-    int nr[2];
+    return t[0] && t[1] ? 0 : (tab_free(t[0]), tab_free(t[1]), err->code);
+}
+
+// One run of panel p: its points (t[0]) and its line's row (t[1]; none when the fit fails).
+static void fig13_rows(Tab **t, const RLRec *r, int p) {
+    StatsLinfit L;
+    HHErr e;
+    int ok = rl_fit_line(r->col[RL_SQRT_KL], r->col[p ? RL_BIG : RL_TRAIN], r->n, &L, &e) == 0;
+    for (int i = 0; i < r->n; i++) {
+        double sc = r->col[p ? RL_BIG : RL_TRAIN][i], x = r->col[RL_SQRT_KL][i];
+        size_t row = tab_add_row(t[0]);
+        tab_sets(t[0], row, "panel", PANEL13[p]), tab_sets(t[0], row, "policy", r->policy);
+        tab_sets(t[0], row, "pm_scale", r->pm_scale), tab_seti(t[0], row, "seed", r->seed);
+        tab_seti(t[0], row, "iter", lround(r->col[RL_ITER][i]));
+        tab_setf(t[0], row, "kl", r->col[RL_KL][i]), tab_setf(t[0], row, "sqrt_kl", x);
+        tab_setf(t[0], row, "score", sc), tab_setf(t[0], row, "train_pm", r->col[RL_TRAIN][i]);
+        tab_setf(t[0], row, "big_pm", r->col[RL_BIG][i]);
+        tab_setf(t[0], row, "score_fit", ok ? L.c0 + L.c1 * x : NAN);
+    }
+    if (!ok) return;
+    double lo, hi;
+    rl_r2_interval(L.r2, L.n, &lo, &hi);
+    size_t row = tab_add_row(t[1]);
+    tab_sets(t[1], row, "panel", PANEL13[p]), tab_sets(t[1], row, "policy", r->policy);
+    tab_sets(t[1], row, "pm_scale", r->pm_scale), tab_seti(t[1], row, "seed", r->seed);
+    tab_setf(t[1], row, "intercept", L.c0), tab_setf(t[1], row, "intercept_se", L.se_c0);
+    tab_setf(t[1], row, "slope", L.c1), tab_setf(t[1], row, "slope_se", L.se_c1);
+    tab_setf(t[1], row, "slope_lo", L.c1_lo), tab_setf(t[1], row, "slope_hi", L.c1_hi);
+    tab_setf(t[1], row, "r2", L.r2), tab_setf(t[1], row, "r2_lo", lo), tab_setf(t[1], row, "r2_hi", hi);
+    tab_setf(t[1], row, "sd_resid", L.sd_resid), tab_seti(t[1], row, "n", (long)L.n);
+    tab_seti(t[1], row, "dof", (long)L.dof);
+}
+
+// Datablocks $p0, $p1 (one block per run: sqrt_kl, score and the line at the
+// point) and the plot, titles from /fit_reward_sqrt_kl.
+static void fig13_plot(const Report *R, FILE *f, Tab **t) {
     for (int p = 0; p < 2; p++) {
-        nr[p] = fig13_runs(D, p, runs[p]);
-        fig13_fits(runs[p], nr[p], p, F[p]);
-        fprintf(f, "$p%d << EOD\n", p);
-        for (int k = 0; k < nr[p]; k++) {
-            const RLRec *r = runs[p][k];
-            const StatsLinfit *L = &F[p][k].fit;
-            fprintf(f, "# %s vs %s PM: sqrt_kl score\n", r->policy, r->pm_scale);
-            for (int i = 0; i < r->n; i++) {
-                double sc = r->col[p ? RL_BIG : RL_TRAIN][i], x = r->col[RL_SQRT_KL][i];
-                size_t row = tab_add_row(t[0]);
-                tab_sets(t[0], row, "panel", PANEL[p]), tab_sets(t[0], row, "policy", r->policy);
-                tab_sets(t[0], row, "pm_scale", r->pm_scale), tab_seti(t[0], row, "seed", r->seed);
-                tab_seti(t[0], row, "iter", lround(r->col[RL_ITER][i]));
-                tab_setf(t[0], row, "kl", r->col[RL_KL][i]), tab_setf(t[0], row, "sqrt_kl", x);
-                tab_setf(t[0], row, "score", sc), tab_setf(t[0], row, "train_pm", r->col[RL_TRAIN][i]);
-                tab_setf(t[0], row, "big_pm", r->col[RL_BIG][i]);
-                tab_setf(t[0], row, "score_fit", F[p][k].ok ? L->c0 + L->c1 * x : NAN);
-                fprintf(f, "%.6f %.6f\n", x, sc);
-            }
-            fputs(k + 1 < nr[p] ? "\n\n" : "", f);
-            if (!F[p][k].ok) continue;
-            double lo, hi;
-            rl_r2_interval(L->r2, L->n, &lo, &hi);
-            size_t row = tab_add_row(t[1]);
-            tab_sets(t[1], row, "panel", PANEL[p]), tab_sets(t[1], row, "policy", r->policy);
-            tab_sets(t[1], row, "pm_scale", r->pm_scale), tab_seti(t[1], row, "seed", r->seed);
-            tab_setf(t[1], row, "intercept", L->c0), tab_setf(t[1], row, "intercept_se", L->se_c0);
-            tab_setf(t[1], row, "slope", L->c1), tab_setf(t[1], row, "slope_se", L->se_c1);
-            tab_setf(t[1], row, "slope_lo", L->c1_lo), tab_setf(t[1], row, "slope_hi", L->c1_hi);
-            tab_setf(t[1], row, "r2", L->r2), tab_setf(t[1], row, "r2_lo", lo), tab_setf(t[1], row, "r2_hi", hi);
-            tab_setf(t[1], row, "sd_resid", L->sd_resid), tab_seti(t[1], row, "n", (long)L->n);
-            tab_seti(t[1], row, "dof", (long)L->dof);
-        }
-        fputs("EOD\n", f);
-        fprintf(f, "$f%d << EOD\n# fitted lines: sqrt_kl score, one block per run\n", p);
-        for (int k = 0; k < nr[p]; k++) {
-            const RLRec *r = runs[p][k];
-            double xmax = 0;
-            for (int i = 0; i < r->n; i++) xmax = fmax(xmax, r->col[RL_SQRT_KL][i]);
-            const StatsLinfit *L = &F[p][k].fit;
-            double c0 = F[p][k].ok ? L->c0 : NAN, c1 = F[p][k].ok ? L->c1 : NAN;
-            fprintf(f, "0 %.6f\n%.6f %.6f\n%s", c0, xmax, c0 + c1 * xmax, k + 1 < nr[p] ? "\n\n" : "");
-        }
-        fputs("EOD\n", f);
+        TabWhere w = tab_where("panel", PANEL13[p]);
+        gp_tab_block(f, p ? "$p1" : "$p0", "sqrt_kl score score_fit; one block per run (policy)", t[0],
+                     "sqrt_kl score score_fit", &w, "policy");
     }
     gp_loop_begin(f, "fig13_reward_vs_sqrt_kl");
     fputs("set multiplot layout 1,2 title \"PM score vs sqrt(KL) during RLHF, variant HH (cf. Bai et al. "
@@ -258,20 +229,39 @@ int rlreport_fig13(Report *R, const RLData *D, HHErr *err) {
                 p ? "policies trained on own-size PMs, scored by the largest PM"
                   : "every policy vs the largest PM",
                 p ? "largest-PM score" : "train-PM reward");
-        for (int k = 0; k < nr[p]; k++) {
-            const RLRec *r = runs[p][k];
-            int L = lt(R, r->policy);
-            fprintf(f, "$p%d index %d u 1:2 w lp lt %d title \"policy %s, PM %s (slope %.2f, R^2 %.2f)\", "
-                       "$f%d index %d u 1:2 w l lt %d dt 2 notitle, \\\n  ", p, k, L, r->policy, r->pm_scale,
-                    F[p][k].ok ? F[p][k].fit.c1 : NAN, F[p][k].ok ? F[p][k].fit.r2 : NAN, p, k, L);
+        TabWhere w = tab_where("panel", PANEL13[p]);
+        for (size_t r = 0, k = 0; r < t[0]->nrow; r++) {
+            const char *pol = tab_gets(t[0], r, "policy");
+            if (!tab_match(t[0], r, &w) || (r && !strcmp(pol, tab_gets(t[0], r - 1, "policy")))) continue;
+            TabWhere wf = w;  // this run's line
+            tab_where_and(&wf, "policy", pol);
+            size_t j = tab_find(t[1], &wf);
+            int L = lt(R, pol);
+            fprintf(f, "$p%d index %zu u 1:2 w lp lt %d title \"policy %s, PM %s (slope %.2f, R^2 %.2f)\", "
+                       "$p%d index %zu u 1:3 smooth unique w l lt %d dt 2 notitle, \\\n  ", p, k, L, pol,
+                    tab_gets(t[0], r, "pm_scale"), tab_getf(t[1], j, "slope"), tab_getf(t[1], j, "r2"), p, k, L);
+            k++;
         }
         fputs("0 w l lt 10 title \"initial policy\"\n", f);
     }
     fputs("unset multiplot\n", f);
     gp_loop_end(f);
-    int rc = report_put(R, t[0], err);
-    if (rc) return tab_free(t[1]), rc;
-    return report_put(R, t[1], err);
+}
+
+int rlreport_fig13(Report *R, const RLData *D, HHErr *err) {
+    Tab *t[2];
+    if (fig13_tabs(t, err)) return err->code;
+    if (!D->nrl) return report_missing_all(R, t, 2, D->missing_rl, err);
+    for (int p = 0; p < 2; p++) {
+        const RLRec *runs[MAXS];
+        int n = fig13_runs(D, p, runs);
+        for (int k = 0; k < n; k++) fig13_rows(t, runs[k], p);
+    }
+    FILE *f = gp_begin(R->os, R->outdir, "fig13_reward_vs_sqrt_kl",
+                       "PM reward vs sqrt(KL) during RLHF (cf. Bai et al. 2022, Fig. 13)", &R->gi, 1500, 650, err);
+    if (!f) return tab_free(t[0]), tab_free(t[1]), err->code;
+    fig13_plot(R, f, t);
+    return report_put_all(R, t, 2, err);
 }
 
 // ---------------------------------------------------------------------------

@@ -307,6 +307,12 @@ int tab_print_row(FILE *f, Tab *t, size_t r, const char *cols) {
     return 0;
 }
 
+size_t tab_find(const Tab *t, const TabWhere *w) {
+    for (size_t r = 0; r < t->nrow; r++)
+        if (tab_match(t, r, w)) return r;
+    return (size_t)-1;
+}
+
 size_t tab_values(const Tab *t, const char *col, const TabWhere *w, double *out, size_t max) {
     int j = tab_col(t, col);
     size_t n = 0;

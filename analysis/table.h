@@ -119,6 +119,9 @@ int tab_check_where(Tab *t, const TabWhere *w);
 // invalid (tab_write then fails naming it) and prints nothing; returns -1.
 int tab_print_row(FILE *f, Tab *t, size_t r, const char *cols);
 
+// The first row selected by w, or (size_t)-1 (tab_getf of it is NaN).
+size_t tab_find(const Tab *t, const TabWhere *w);
+
 // The values of numeric column col in the rows selected by w, at most max;
 // returns the count.
 size_t tab_values(const Tab *t, const char *col, const TabWhere *w, double *out, size_t max);
