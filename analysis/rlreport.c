@@ -294,11 +294,8 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
     FILE *f = gp_begin(R->os, R->outdir, "fig04_train_vs_test_pm",
                        "train-PM vs test-PM score during RLHF (cf. Bai et al. 2022, Fig. 4)", &R->gi, 1500, 650, err);
     if (!f) return tab_free(t), err->code;
-    double px[MAXS];
-    fputs("$curves << EOD\n# sqrt_kl train_pm test_pm; one block per PM scale\n", f);
     for (int k = 0; k < n; k++) {
         const RLRec *r = runs[k];
-        px[k] = r->pm_params;
         for (int i = 0; i < r->n; i++) {
             double tr = r->col[RL_TRAIN][i], te = r->col[RL_TEST][i];
             size_t row = tab_add_row(t);
@@ -308,17 +305,14 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
             tab_setf(t, row, "sqrt_kl", r->col[RL_SQRT_KL][i]), tab_setf(t, row, "train_pm", tr);
             tab_setf(t, row, "test_pm", te), tab_setf(t, row, "gap", tr - te);
             tab_seti(t, row, "end", i == end_of(r));
-            fprintf(f, "%.6f %.6f %.6f\n", r->col[RL_SQRT_KL][i], tr, te);
         }
-        fputs(k + 1 < n ? "\n\n" : "EOD\n", f);
     }
-    fputs("$gap << EOD\n# pm_params gap_end pm_scale\n", f);
-    for (int k = 0; k < n; k++) {
-        int e = end_of(runs[k]);
-        fprintf(f, "%.9g %.6f %s\n", runs[k]->pm_params, runs[k]->col[RL_TRAIN][e] - runs[k]->col[RL_TEST][e],
-                runs[k]->pm_scale);
-    }
-    fputs("EOD\n", f);
+    TabWhere end = tab_where("end", "1");
+    double px[MAXS];
+    size_t npx = tab_values(t, "pm_params", &end, px, MAXS);
+    gp_tab_block(f, "$curves", "sqrt_kl train_pm test_pm; one block per PM scale", t, "sqrt_kl train_pm test_pm",
+                 NULL, "pm_scale");
+    gp_tab_block(f, "$gap", "pm_params gap_end pm_scale", t, "pm_params:%.9g gap pm_scale", &end, NULL);
     gp_loop_begin(f, "fig04_train_vs_test_pm");
     fprintf(f, "set multiplot layout 1,2 title \"Train-PM vs test-PM score during RLHF of policy %s "
                "(cf. Bai et al. 2022, Fig. 4)\\n{/*0.7 solid: train PM (data half 0, the reward); dashed: test "
@@ -333,7 +327,7 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
     fputs("0 w l lt 10 notitle\n", f);
     fputs("set title \"end of RL: train-PM minus test-PM score\"\nset xlabel \"PM parameters\"\n"
           "set ylabel \"train - test (normalised score)\"\nset format x \"%.0s%c\"\nset key top right\n", f);
-    gp_log_xrange(f, px, n);
+    gp_log_xrange(f, px, (int)npx);
     fputs("plot $gap u 1:2 w lp lt 9 pt 7 title \"gap at the end of RL\", $gap u 1:2:3 w labels offset 0,1 "
           "notitle, 0 w l lt 10 notitle\nunset logscale x\nset format x\nset autoscale x\nunset multiplot\n", f);
     gp_loop_end(f);
@@ -343,8 +337,8 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
 // ---------------------------------------------------------------------------
 // Fig. 33: test-PM score at the end of RL vs PM size and policy size
 
-int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
-    Tab *t = tab_alloc("fig33_test_pm_end",
+static Tab *fig33_table(HHErr *err) {
+    return tab_alloc("fig33_test_pm_end",
         "end of RL (last evaluation), variant hh: series pm_size = the largest policy against every PM "
         "scale; series policy_size = every policy against the largest PM. test_pm = the train PM's "
         "other data half (same scale); big_pm = the largest PM's test half. Attributes fit_*: least-"
@@ -353,52 +347,55 @@ int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
         "series:s:-;policy:s:-;pm_scale:s:-;policy_params:f:parameters;pm_params:f:parameters;seed:i:index;"
         "kl_end:f:nats;sqrt_kl_end:f:sqrt(nats);train_pm_end:f:normalised score;"
         "test_pm_end:f:normalised score;big_pm_end:f:normalised score;gap_end:f:normalised score", err);
-    if (!t) return err->code;
-    if (!D->nrl) return report_missing(R, t, D->missing_rl, err);
-    const RLRec *runs[2][MAXS];
-    int nr[2];
-    nr[0] = big_policy_runs(D, "hh", runs[0]);
-    nr[1] = fig13_runs(D, 0, runs[1]);
-    if (!nr[0] && !nr[1]) return report_missing(R, t, "no hh runs of the largest policy or against the largest PM", err);
-    FILE *f = gp_begin(R->os, R->outdir, "fig33_test_pm_end",
-                       "test-PM score at the end of RLHF vs PM and policy size (cf. Bai et al. 2022, Fig. 33)",
-                       &R->gi, 1500, 650, err);
-    if (!f) return tab_free(t), err->code;
-    static const char *SER[2] = {"pm_size", "policy_size"};
-    double px[MAXS], ly[MAXS], lx[MAXS];
-    int nfit = 0;
-    for (int s = 0; s < 2; s++) {
-        fprintf(f, "$s%d << EOD\n# %s params train_pm test_pm big_pm scale\n", s, s ? "index" : "pm");
-        for (int k = 0; k < nr[s]; k++) {
-            const RLRec *r = runs[s][k];
-            int e = end_of(r);
-            size_t row = tab_add_row(t);
-            tab_sets(t, row, "series", SER[s]), tab_sets(t, row, "policy", r->policy);
-            tab_sets(t, row, "pm_scale", r->pm_scale), tab_setf(t, row, "policy_params", r->policy_params);
-            tab_setf(t, row, "pm_params", r->pm_params), tab_seti(t, row, "seed", r->seed);
-            tab_setf(t, row, "kl_end", r->col[RL_KL][e]), tab_setf(t, row, "sqrt_kl_end", r->col[RL_SQRT_KL][e]);
-            tab_setf(t, row, "train_pm_end", r->col[RL_TRAIN][e]);
-            tab_setf(t, row, "test_pm_end", r->col[RL_TEST][e]);
-            tab_setf(t, row, "big_pm_end", r->col[RL_BIG][e]);
-            tab_setf(t, row, "gap_end", r->col[RL_TRAIN][e] - r->col[RL_TEST][e]);
-            fprintf(f, "%.9g %.6f %.6f %.6f %s\n", s ? (double)k : r->pm_params, r->col[RL_TRAIN][e],
-                    r->col[RL_TEST][e], r->col[RL_BIG][e], s ? r->policy : r->pm_scale);
-            if (!s) px[k] = r->pm_params;
-            if (!s && isfinite(r->pm_params) && r->pm_params > 0)
-                lx[nfit] = log(r->pm_params), ly[nfit++] = r->col[RL_TEST][e];
-        }
-        fputs("EOD\n", f);
+}
+
+static void fig33_rows(Tab *t, const RLRec *const *runs, int n, const char *series) {
+    for (int k = 0; k < n; k++) {
+        const RLRec *r = runs[k];
+        int e = end_of(r);
+        size_t row = tab_add_row(t);
+        tab_sets(t, row, "series", series), tab_sets(t, row, "policy", r->policy);
+        tab_sets(t, row, "pm_scale", r->pm_scale), tab_setf(t, row, "policy_params", r->policy_params);
+        tab_setf(t, row, "pm_params", r->pm_params), tab_seti(t, row, "seed", r->seed);
+        tab_setf(t, row, "kl_end", r->col[RL_KL][e]), tab_setf(t, row, "sqrt_kl_end", r->col[RL_SQRT_KL][e]);
+        tab_setf(t, row, "train_pm_end", r->col[RL_TRAIN][e]);
+        tab_setf(t, row, "test_pm_end", r->col[RL_TEST][e]);
+        tab_setf(t, row, "big_pm_end", r->col[RL_BIG][e]);
+        tab_setf(t, row, "gap_end", r->col[RL_TRAIN][e] - r->col[RL_TEST][e]);
     }
-    StatsLinfit L;
+}
+
+// Attributes fit_*: test_pm_end vs ln(pm_params) over series pm_size. 1 if fitted.
+static int fig33_fit(Tab *t, StatsLinfit *L) {
+    double p[MAXS], y[MAXS], lx[MAXS], ly[MAXS];
+    TabWhere w = tab_where("series", "pm_size");
+    size_t n = tab_values(t, "pm_params", &w, p, MAXS);
+    tab_values(t, "test_pm_end", &w, y, MAXS);
+    int nfit = 0;
+    for (size_t k = 0; k < n; k++)
+        if (isfinite(p[k]) && p[k] > 0) lx[nfit] = log(p[k]), ly[nfit++] = y[k];
     HHErr e2;
-    int ok = nfit >= 3 && rl_fit_line(lx, ly, nfit, &L, &e2) == 0;
-    tab_attr_double(t, "fit_slope", ok ? L.c1 : NAN);
-    tab_attr_double(t, "fit_slope_se", ok ? L.se_c1 : NAN);
-    tab_attr_double(t, "fit_slope_lo", ok ? L.c1_lo : NAN);
-    tab_attr_double(t, "fit_slope_hi", ok ? L.c1_hi : NAN);
+    int ok = nfit >= 3 && rl_fit_line(lx, ly, nfit, L, &e2) == 0;
+    tab_attr_double(t, "fit_slope", ok ? L->c1 : NAN);
+    tab_attr_double(t, "fit_slope_se", ok ? L->se_c1 : NAN);
+    tab_attr_double(t, "fit_slope_lo", ok ? L->c1_lo : NAN);
+    tab_attr_double(t, "fit_slope_hi", ok ? L->c1_hi : NAN);
     tab_attr_double(t, "fit_n", nfit);
     tab_attr_str(t, "fit_units", "normalised score per ln(parameters)");
-    if (ok) fprintf(f, "fc0 = %.10g; fc1 = %.10g\n", L.c0, L.c1);
+    return ok;
+}
+
+// Datablocks $s0 (series pm_size, x = PM parameters), $s1 (policy_size, x =
+// the row's index, labelled by policy) and the plot.
+static void fig33_plot(const RLData *D, FILE *f, Tab *t, const StatsLinfit *L, int ok) {
+    TabWhere w[2] = {tab_where("series", "pm_size"), tab_where("series", "policy_size")};
+    double px[MAXS];
+    int n0 = (int)tab_values(t, "pm_params", &w[0], px, MAXS), n1 = (int)tab_count(t, &w[1]);
+    gp_tab_block(f, "$s0", "pm params train_pm test_pm big_pm scale", t,
+                 "pm_params:%.9g train_pm_end test_pm_end big_pm_end pm_scale", &w[0], NULL);
+    gp_tab_block(f, "$s1", "policy_params train_pm test_pm big_pm policy (plotted at the row index)", t,
+                 "policy_params:%.9g train_pm_end test_pm_end big_pm_end policy", &w[1], NULL);
+    if (ok) fprintf(f, "fc0 = %.10g; fc1 = %.10g\n", L->c0, L->c1);
     else fputs("fc0 = NaN; fc1 = NaN\n", f);
     gp_loop_begin(f, "fig33_test_pm_end");
     fputs("set multiplot layout 1,2 title \"Scores at the end of RLHF, variant HH (cf. Bai et al. 2022, Fig. 33)"
@@ -406,21 +403,39 @@ int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
           "(normalised)\"\n", f);
     fprintf(f, "set title \"policy %s against PMs of every size\"\nset xlabel \"PM parameters\"\n"
                "set format x \"%%.0s%%c\"\n", D->big_policy);
-    gp_log_xrange(f, px, nr[0]);
-    if (nr[0])
+    gp_log_xrange(f, px, n0);
+    if (n0)
         fprintf(f, "plot $s0 u 1:3 w lp lt 1 title \"test PM (other data half)\", $s0 u 1:2 w lp lt 2 title "
                    "\"train PM (the reward)\", $s0 u 1:4 w lp lt 3 title \"largest PM\", %s0 w l lt 10 notitle\n",
                    ok ? "fc0 + fc1 * log(x) w l lt 9 dt 2 title sprintf(\"fit: test = %.2f + %.3f ln P\", fc0, fc1), " : "");
     else fputs("plot 0 w l lt 10 title \"no runs\"\n", f);
     fputs("unset logscale x\nset format x\n", f);
     fprintf(f, "set title \"every policy against the largest PM (%s)\"\nset xlabel \"policy scale\"\n"
-               "set xrange [-0.5:%.1f]\n", D->big_pm_scale, nr[1] - 0.5);
-    if (nr[1])
-        fputs("plot $s1 u 1:3:xtic(5) w lp lt 1 title \"test PM (other data half)\", $s1 u 1:2 w lp lt 2 title "
+               "set xrange [-0.5:%.1f]\n", D->big_pm_scale, n1 - 0.5);
+    if (n1)
+        fputs("plot $s1 u 0:3:xtic(5) w lp lt 1 title \"test PM (other data half)\", $s1 u 0:2 w lp lt 2 title "
               "\"train PM (the reward)\", 0 w l lt 10 notitle\n", f);
     else fputs("plot 0 w l lt 10 title \"no runs\"\n", f);
     fputs("set autoscale x\nset xtics autofreq\nunset multiplot\n", f);
     gp_loop_end(f);
+}
+
+int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
+    Tab *t = fig33_table(err);
+    if (!t) return err->code;
+    if (!D->nrl) return report_missing(R, t, D->missing_rl, err);
+    const RLRec *runs[2][MAXS];
+    int nr[2] = {big_policy_runs(D, "hh", runs[0]), fig13_runs(D, 0, runs[1])};
+    if (!nr[0] && !nr[1]) return report_missing(R, t, "no hh runs of the largest policy or against the largest PM", err);
+    fig33_rows(t, runs[0], nr[0], "pm_size");
+    fig33_rows(t, runs[1], nr[1], "policy_size");
+    StatsLinfit L;
+    int ok = fig33_fit(t, &L);
+    FILE *f = gp_begin(R->os, R->outdir, "fig33_test_pm_end",
+                       "test-PM score at the end of RLHF vs PM and policy size (cf. Bai et al. 2022, Fig. 33)",
+                       &R->gi, 1500, 650, err);
+    if (!f) return tab_free(t), err->code;
+    fig33_plot(D, f, t, &L, ok);
     return report_put(R, t, err);
 }
 
@@ -444,7 +459,6 @@ int rlreport_fig14(Report *R, const RLData *D, HHErr *err) {
                        "train-PM score on benign vs red-team prompts during RLHF (cf. Bai et al. 2022, Fig. 14)",
                        &R->gi, 1100, 750, err);
     if (!f) return tab_free(t), err->code;
-    fputs("$c << EOD\n# iter benign redteam; one block per policy\n", f);
     for (int k = 0; k < n; k++) {
         const RLRec *r = runs[k];
         for (int i = 0; i < r->n; i++) {
@@ -456,10 +470,9 @@ int rlreport_fig14(Report *R, const RLData *D, HHErr *err) {
             tab_setf(t, row, "benign", b), tab_setf(t, row, "redteam", x);
             tab_setf(t, row, "rise_benign", b - r->col[RL_TRAIN_BENIGN][0]);
             tab_setf(t, row, "rise_redteam", x - r->col[RL_TRAIN_RED][0]);
-            fprintf(f, "%.0f %.6f %.6f\n", r->col[RL_ITER][i], b, x);
         }
-        fputs(k + 1 < n ? "\n\n" : "EOD\n", f);
     }
+    gp_tab_block(f, "$c", "iter benign redteam; one block per policy", t, "iter benign redteam", NULL, "policy");
     gp_loop_begin(f, "fig14_benign_vs_redteam");
     fprintf(f, "set title \"Train-PM score on benign vs red-team prompts during RLHF (cf. Bai et al. 2022, "
                "Fig. 14)\\n{/*0.7 every policy vs the largest PM (%s), variant HH; solid: benign and borderline "
@@ -501,7 +514,6 @@ int rlreport_help_harm(Report *R, const RLData *D, HHErr *err) {
     if (!f) return tab_free(t), err->code;
     static const int CC[6] = {RL_HELP_BENIGN, RL_HARM_BENIGN, RL_HELP_BORDER, RL_REFUSE_BORDER, RL_HELP_RED, RL_HARM_RED};
     for (int v = 0; v < 2; v++) {
-        fprintf(f, "$%s << EOD\n# sqrt_kl harm_redteam help_benign refuse_borderline gold_utility\n", VAR[v]);
         const RLRec *r = runs[v];
         for (int i = 0; r && i < r->n; i++) {
             size_t row = tab_add_row(t);
@@ -511,11 +523,14 @@ int rlreport_help_harm(Report *R, const RLData *D, HHErr *err) {
             tab_setf(t, row, "sqrt_kl", r->col[RL_SQRT_KL][i]), tab_setf(t, row, "train_pm", r->col[RL_TRAIN][i]);
             for (int c = 0; c < 6; c++) tab_setf(t, row, RL_COLNAME[CC[c]], r->col[CC[c]][i]);
             tab_setf(t, row, "gold_utility", rl_gold(r, i));
-            fprintf(f, "%.6f %.6f %.6f %.6f %.6f\n", r->col[RL_SQRT_KL][i], r->col[RL_HARM_RED][i],
-                    r->col[RL_HELP_BENIGN][i], r->col[RL_REFUSE_BORDER][i], rl_gold(r, i));
         }
-        if (!r) fputs("NaN NaN NaN NaN NaN\n", f);
-        fputs("EOD\n", f);
+    }
+    for (int v = 0; v < 2; v++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%s", VAR[v]);
+        TabWhere w = tab_where("variant", VAR[v]);
+        gp_tab_block(f, name, "sqrt_kl harm_redteam help_benign refuse_borderline gold_utility", t,
+                     "sqrt_kl harm_redteam help_benign refuse_borderline gold_utility", &w, NULL);
     }
     gp_loop_begin(f, "rl_help_harm");
     fprintf(f, "set multiplot layout 1,3 title \"Helpful-only vs HH RLHF: policy %s against the %s PMs "

@@ -307,6 +307,12 @@ int tab_print_row(FILE *f, Tab *t, size_t r, const char *cols) {
     return 0;
 }
 
+size_t tab_count(const Tab *t, const TabWhere *w) {
+    size_t n = 0;
+    for (size_t r = 0; r < t->nrow; r++) n += tab_match(t, r, w) != 0;
+    return n;
+}
+
 size_t tab_find(const Tab *t, const TabWhere *w) {
     for (size_t r = 0; r < t->nrow; r++)
         if (tab_match(t, r, w)) return r;

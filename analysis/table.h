@@ -119,6 +119,9 @@ int tab_check_where(Tab *t, const TabWhere *w);
 // invalid (tab_write then fails naming it) and prints nothing; returns -1.
 int tab_print_row(FILE *f, Tab *t, size_t r, const char *cols);
 
+// The number of rows selected by w.
+size_t tab_count(const Tab *t, const TabWhere *w);
+
 // The first row selected by w, or (size_t)-1 (tab_getf of it is NaN).
 size_t tab_find(const Tab *t, const TabWhere *w);
 
