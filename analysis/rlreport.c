@@ -579,8 +579,7 @@ int rl_gao_run(const RLRec *r, int bon, RLGaoFit *fit, HHErr *err) {
     return rl_fit_gao(bon ? RL_GAO_BON : RL_GAO_RL, g.d, g.y, (size_t)r->n, fit, err);
 }
 
-int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
-    Tab *t[2];
+static int overopt_tabs(Tab **t, HHErr *err) {
     t[0] = tab_alloc("beyond_gold_vs_sqrt_kl",
         "gold HH utility U (gold help on non-red-team prompts - gold harm on red-team prompts) of the "
         "largest policy optimised against the train PM of every PM scale (variant hh): by PPO (method rl, "
@@ -602,12 +601,14 @@ int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
         "sd_resid:f:gold units;d_max:f:sqrt(nats)", err);
     if (!t[0] || !t[1]) return tab_free(t[0]), tab_free(t[1]), err->code;
     tab_attr_str(t[1], "b_units", "bon: gold units per nat; rl: gold units per sqrt(nat)");
-    if (!D->nrl && !D->nbon) return report_missing_all(R, t, 2, D->missing_rl, err);
+    return 0;
+}
+
+// Best-of-n tables, then RL runs, of the largest policy (hh) against every PM
+// scale, with their points and fits. Returns the count.
+static int overopt_runs(const RLData *D, Gao *G) {
     const RLRec *rr[MAXS];
-    int nrr = big_policy_runs(D, "hh", rr);
-    Gao *G = calloc(2 * MAXS, sizeof *G);
-    if (!G) return tab_free(t[0]), tab_free(t[1]), hh_fail(err, HH_EFAIL, "out of memory");
-    int ng = 0;
+    int nrr = big_policy_runs(D, "hh", rr), ng = 0;
     for (int m = 0; m < 2; m++)  // bon, rl
         for (int k = 0; k < nrr; k++) {
             const RLRec *r = m ? rr[k] : bon_find(D, rr[k]->policy, rr[k]->pm_scale, "hh");
@@ -618,74 +619,70 @@ int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
             HHErr e2;
             g->ok = rl_fit_gao(g->bon ? RL_GAO_BON : RL_GAO_RL, g->d, g->y, (size_t)r->n, &g->fit, &e2) == 0;
         }
-    if (!ng) {
-        free(G);
-        return report_missing_all(R, t, 2, "no hh runs or best-of-n tables of the largest policy", err);
+    return ng;
+}
+
+// One run's points (t[0]) and fit (t[1]; the coefficients NaN when the fit failed).
+static void overopt_rows(Tab **t, const Gao *g) {
+    const RLRec *r = g->r;
+    const char *method = g->bon ? "bon" : "rl";
+    double dmax = 0;
+    for (int i = 0; i < r->n; i++) {
+        size_t row = tab_add_row(t[0]);
+        tab_sets(t[0], row, "method", method), tab_sets(t[0], row, "policy", r->policy);
+        tab_sets(t[0], row, "pm_scale", r->pm_scale), tab_setf(t[0], row, "pm_params", r->pm_params);
+        tab_seti(t[0], row, "x", lround(r->col[g->bon ? BON_N : RL_ITER][i]));
+        tab_setf(t[0], row, "kl", r->col[g->bon ? BON_KL_EXACT : RL_KL][i]);
+        tab_setf(t[0], row, "d", g->d[i]), tab_setf(t[0], row, "gain", g->y[i]);
+        tab_setf(t[0], row, "gold", g->bon ? bon_gold(r, i) : rl_gold(r, i));
+        tab_setf(t[0], row, "gain_fit", g->ok ? rl_gao_eval(g->bon ? RL_GAO_BON : RL_GAO_RL, g->fit.a, g->fit.b,
+                                                            g->d[i]) : NAN);
+        tab_setf(t[0], row, "train_pm", r->col[g->bon ? BON_TRAIN : RL_TRAIN][i]);
+        tab_setf(t[0], row, "help", g->bon ? r->col[BON_HELP_BENIGN][i]
+                                           : 0.5 * (r->col[RL_HELP_BENIGN][i] + r->col[RL_HELP_BORDER][i]));
+        tab_setf(t[0], row, "harm_redteam", r->col[g->bon ? BON_HARM_RED : RL_HARM_RED][i]);
+        dmax = fmax(dmax, g->d[i]);
     }
-    FILE *f = gp_begin(R->os, R->outdir, "beyond_overoptimization",
-                       "gold reward vs sqrt(KL) for best-of-n and RL with Gao et al. 2022 fits (beyond the paper)",
-                       &R->gi, 1500, 650, err);
-    if (!f) return free(G), tab_free(t[0]), tab_free(t[1]), err->code;
+    size_t row = tab_add_row(t[1]);
+    const RLGaoFit *F = &g->fit;
+    tab_sets(t[1], row, "method", method), tab_sets(t[1], row, "form", g->bon ? "d (a - b d)" : "d (a - b ln d)");
+    tab_sets(t[1], row, "policy", r->policy), tab_sets(t[1], row, "pm_scale", r->pm_scale);
+    tab_setf(t[1], row, "pm_params", r->pm_params), tab_setf(t[1], row, "d_max", dmax);
+    if (!g->ok) return;
+    tab_setf(t[1], row, "a", F->a), tab_setf(t[1], row, "a_se", F->se_a);
+    tab_setf(t[1], row, "a_lo", F->a_lo), tab_setf(t[1], row, "a_hi", F->a_hi);
+    tab_setf(t[1], row, "b", F->b), tab_setf(t[1], row, "b_se", F->se_b);
+    tab_setf(t[1], row, "b_lo", F->b_lo), tab_setf(t[1], row, "b_hi", F->b_hi);
+    tab_seti(t[1], row, "n", (long)F->n), tab_seti(t[1], row, "dof", (long)F->dof);
+    tab_seti(t[1], row, "converged", F->converged), tab_seti(t[1], row, "iter", (long)F->iter);
+    tab_seti(t[1], row, "gsl_status", F->gsl_status), tab_setf(t[1], row, "d_peak", F->d_peak);
+    tab_setf(t[1], row, "gain_peak", F->gain_peak), tab_setf(t[1], row, "sd_resid", F->sd_resid);
+}
+
+// $fitM: the fitted form of each /fit_overoptimization row of the method,
+// drawn through 61 points over [0, d_max] (NaN when the fit failed).
+static void overopt_curves(FILE *f, const Tab *fit, int m) {
+    TabWhere w = tab_where("method", m ? "rl" : "bon");
+    fprintf(f, "$fit%d << EOD\n# d gain_fit sampled; one block per PM scale\n", m);
+    int k = 0;
+    for (size_t r = 0; r < fit->nrow; r++) {
+        if (!tab_match(fit, r, &w)) continue;
+        double a = tab_getf(fit, r, "a"), b = tab_getf(fit, r, "b"), dmax = tab_getf(fit, r, "d_max");
+        if (k++) gp_block_next(f);
+        for (int s = 0; s <= 60; s++) {
+            double x = dmax * s / 60.0;
+            fprintf(f, "%.6f %.6f\n", x, isnan(a) ? NAN : rl_gao_eval(m ? RL_GAO_RL : RL_GAO_BON, a, b, x));
+        }
+    }
+    if (!k) fputs("NaN NaN\n", f);
+    gp_block_end(f);
+}
+
+static void overopt_plot(const Report *R, const RLData *D, FILE *f, Tab **t) {
     for (int m = 0; m < 2; m++) {
-        fprintf(f, "$m%d << EOD\n# d gain; one block per PM scale\n", m);
-        int first = 1;
-        for (int q = 0; q < ng; q++) {
-            Gao *g = &G[q];
-            if (g->bon != !m) continue;
-            const RLRec *r = g->r;
-            fputs(first ? "" : "\n\n", f);
-            first = 0;
-            for (int i = 0; i < r->n; i++) {
-                size_t row = tab_add_row(t[0]);
-                tab_sets(t[0], row, "method", g->bon ? "bon" : "rl"), tab_sets(t[0], row, "policy", r->policy);
-                tab_sets(t[0], row, "pm_scale", r->pm_scale), tab_setf(t[0], row, "pm_params", r->pm_params);
-                tab_seti(t[0], row, "x", lround(r->col[g->bon ? BON_N : RL_ITER][i]));
-                tab_setf(t[0], row, "kl", r->col[g->bon ? BON_KL_EXACT : RL_KL][i]);
-                tab_setf(t[0], row, "d", g->d[i]);
-                tab_setf(t[0], row, "gold", g->bon ? bon_gold(r, i) : rl_gold(r, i));
-                tab_setf(t[0], row, "gain", g->y[i]);
-                tab_setf(t[0], row, "gain_fit", g->ok ? rl_gao_eval(g->bon ? RL_GAO_BON : RL_GAO_RL, g->fit.a,
-                                                                    g->fit.b, g->d[i]) : NAN);
-                tab_setf(t[0], row, "train_pm", r->col[g->bon ? BON_TRAIN : RL_TRAIN][i]);
-                tab_setf(t[0], row, "help", g->bon ? r->col[BON_HELP_BENIGN][i]
-                                                   : 0.5 * (r->col[RL_HELP_BENIGN][i] + r->col[RL_HELP_BORDER][i]));
-                tab_setf(t[0], row, "harm_redteam", r->col[g->bon ? BON_HARM_RED : RL_HARM_RED][i]);
-                fprintf(f, "%.6f %.6f\n", g->d[i], g->y[i]);
-            }
-        }
-        if (first) fputs("NaN NaN\n", f);
-        fputs("EOD\n", f);
-        fprintf(f, "$fit%d << EOD\n# d gain_fit sampled; one block per PM scale\n", m);
-        first = 1;
-        for (int q = 0; q < ng; q++) {
-            Gao *g = &G[q];
-            if (g->bon != !m) continue;
-            double dmax = 0;
-            for (int i = 0; i < g->r->n; i++) dmax = fmax(dmax, g->d[i]);
-            fputs(first ? "" : "\n\n", f);
-            first = 0;
-            for (int s = 0; s <= 60; s++) {
-                double x = dmax * s / 60.0;
-                fprintf(f, "%.6f %.6f\n", x, g->ok ? rl_gao_eval(g->bon ? RL_GAO_BON : RL_GAO_RL, g->fit.a, g->fit.b, x) : NAN);
-            }
-            size_t row = tab_add_row(t[1]);
-            const RLGaoFit *F = &g->fit;
-            tab_sets(t[1], row, "method", g->bon ? "bon" : "rl");
-            tab_sets(t[1], row, "form", g->bon ? "d (a - b d)" : "d (a - b ln d)");
-            tab_sets(t[1], row, "policy", g->r->policy), tab_sets(t[1], row, "pm_scale", g->r->pm_scale);
-            tab_setf(t[1], row, "pm_params", g->r->pm_params), tab_setf(t[1], row, "d_max", dmax);
-            if (!g->ok) continue;
-            tab_setf(t[1], row, "a", F->a), tab_setf(t[1], row, "a_se", F->se_a);
-            tab_setf(t[1], row, "a_lo", F->a_lo), tab_setf(t[1], row, "a_hi", F->a_hi);
-            tab_setf(t[1], row, "b", F->b), tab_setf(t[1], row, "b_se", F->se_b);
-            tab_setf(t[1], row, "b_lo", F->b_lo), tab_setf(t[1], row, "b_hi", F->b_hi);
-            tab_seti(t[1], row, "n", (long)F->n), tab_seti(t[1], row, "dof", (long)F->dof);
-            tab_seti(t[1], row, "converged", F->converged), tab_seti(t[1], row, "iter", (long)F->iter);
-            tab_seti(t[1], row, "gsl_status", F->gsl_status), tab_setf(t[1], row, "d_peak", F->d_peak);
-            tab_setf(t[1], row, "gain_peak", F->gain_peak), tab_setf(t[1], row, "sd_resid", F->sd_resid);
-        }
-        if (first) fputs("NaN NaN\n", f);
-        fputs("EOD\n", f);
+        TabWhere w = tab_where("method", m ? "rl" : "bon");
+        gp_tab_block(f, m ? "$m1" : "$m0", "d gain; one block per PM scale", t[0], "d gain", &w, "pm_scale");
+        overopt_curves(f, t[1], m);
     }
     gp_loop_begin(f, "beyond_overoptimization");
     fprintf(f, "set multiplot layout 1,2 title \"Gold HH utility gain vs sqrt(KL), policy %s vs PMs of every "
@@ -696,23 +693,37 @@ int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
         fprintf(f, "set title \"%s\"\nset xlabel \"%s\"\nplot ",
                 m ? "PPO against the train PM: fit d (a - b ln d)" : "best-of-n by the train PM: fit d (a - b d)",
                 m ? SQRT_KL_LABEL : "sqrt(KL_{best-of-n})  (nats^{1/2}, exact with ties)");
-        int idx = 0;
-        for (int q = 0; q < ng; q++) {
-            const Gao *g = &G[q];
-            if (g->bon != !m) continue;
-            int L = lt(R, g->r->pm_scale);
-            fprintf(f, "$m%d index %d u 1:2 w p lt %d title \"PM %s (b = %.3g)\", $fit%d index %d u 1:2 w l lt %d "
-                       "dt 2 notitle, \\\n  ", m, idx, L, g->r->pm_scale, g->ok ? g->fit.b : NAN, m, idx, L);
+        TabWhere w = tab_where("method", m ? "rl" : "bon");
+        for (size_t r = 0, idx = 0; r < t[1]->nrow; r++) {
+            if (!tab_match(t[1], r, &w)) continue;
+            const char *pm = tab_gets(t[1], r, "pm_scale");
+            int L = lt(R, pm);
+            fprintf(f, "$m%d index %zu u 1:2 w p lt %d title \"PM %s (b = %.3g)\", $fit%d index %zu u 1:2 w l lt %d "
+                       "dt 2 notitle, \\\n  ", m, idx, L, pm, tab_getf(t[1], r, "b"), m, idx, L);
             idx++;
         }
         fputs("0 w l lt 10 notitle\n", f);
     }
     fputs("unset multiplot\n", f);
     gp_loop_end(f);
+}
+
+int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
+    Tab *t[2];
+    if (overopt_tabs(t, err)) return err->code;
+    if (!D->nrl && !D->nbon) return report_missing_all(R, t, 2, D->missing_rl, err);
+    Gao *G = calloc(2 * MAXS, sizeof *G);
+    if (!G) return tab_free(t[0]), tab_free(t[1]), hh_fail(err, HH_EFAIL, "out of memory");
+    int ng = overopt_runs(D, G);
+    for (int q = 0; q < ng; q++) overopt_rows(t, &G[q]);
     free(G);
-    int rc = report_put(R, t[0], err);
-    if (rc) return tab_free(t[1]), rc;
-    return report_put(R, t[1], err);
+    if (!ng) return report_missing_all(R, t, 2, "no hh runs or best-of-n tables of the largest policy", err);
+    FILE *f = gp_begin(R->os, R->outdir, "beyond_overoptimization",
+                       "gold reward vs sqrt(KL) for best-of-n and RL with Gao et al. 2022 fits (beyond the paper)",
+                       &R->gi, 1500, 650, err);
+    if (!f) return tab_free(t[0]), tab_free(t[1]), err->code;
+    overopt_plot(R, D, f, t);
+    return report_put_all(R, t, 2, err);
 }
 
 int rlreport_all(Report *R, const RLData *D, HHErr *err) {
