@@ -28,7 +28,4 @@ void lm_harm_redteam(const LMDEval *e, StatsCI *out);
 int lmreport_scaling(Report *R, const LMData *D, HHErr *err);
 int lmreport_distill(Report *R, const LMData *D, HHErr *err);
 
-// Both, in order.
-int lmreport_all(Report *R, const LMData *D, HHErr *err);
-
 #endif

@@ -725,12 +725,3 @@ int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
     overopt_plot(R, D, f, t);
     return report_put_all(R, t, 2, err);
 }
-
-int rlreport_all(Report *R, const RLData *D, HHErr *err) {
-    int (*const STEP[])(Report *, const RLData *, HHErr *) = {
-        rlreport_runs, rlreport_fig13, rlreport_fig04, rlreport_fig33, rlreport_fig14, rlreport_help_harm,
-        rlreport_overopt};
-    for (size_t k = 0; k < sizeof STEP / sizeof STEP[0]; k++)
-        if (STEP[k](R, D, err)) return err->code;
-    return 0;
-}

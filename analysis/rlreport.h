@@ -75,7 +75,4 @@ int rlreport_fig14(Report *R, const RLData *D, HHErr *err);
 int rlreport_help_harm(Report *R, const RLData *D, HHErr *err);
 int rlreport_overopt(Report *R, const RLData *D, HHErr *err);
 
-// All of the above in order.
-int rlreport_all(Report *R, const RLData *D, HHErr *err);
-
 #endif
