@@ -1,7 +1,8 @@
 // report.h - the preference-model figures and tables of hhfit: each
 // report_X computes one figure's numbers from the run (pmstats.h), writes
 // its table(s) into tables.h5 (table.h) and its self-contained gnuplot
-// script (gpscript.h). The schema of every table is in analysis/README.md.
+// script (gpscript.h), whose datablocks are printed from those tables
+// (report_scale_blocks, gp_tab_block). The schema of every table is in analysis/README.md.
 //
 //   report_pm_runs   /pm_runs                      every PM read, with accuracies
 //   report_crowd     /crowd_agreement              world.h5's crowd-vs-crowd and crowd-vs-gold
