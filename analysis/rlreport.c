@@ -493,6 +493,20 @@ int rlreport_fig14(Report *R, const RLData *D, HHErr *err) {
 // ---------------------------------------------------------------------------
 // helpful-only vs HH
 
+// The rows of one run (none when r is NULL).
+static void help_harm_rows(Tab *t, const RLRec *r, const char *variant) {
+    static const int CC[6] = {RL_HELP_BENIGN, RL_HARM_BENIGN, RL_HELP_BORDER, RL_REFUSE_BORDER, RL_HELP_RED, RL_HARM_RED};
+    for (int i = 0; r && i < r->n; i++) {
+        size_t row = tab_add_row(t);
+        tab_sets(t, row, "variant", variant), tab_sets(t, row, "policy", r->policy);
+        tab_sets(t, row, "pm_scale", r->pm_scale), tab_seti(t, row, "seed", r->seed);
+        tab_seti(t, row, "iter", lround(r->col[RL_ITER][i])), tab_setf(t, row, "kl", r->col[RL_KL][i]);
+        tab_setf(t, row, "sqrt_kl", r->col[RL_SQRT_KL][i]), tab_setf(t, row, "train_pm", r->col[RL_TRAIN][i]);
+        for (int c = 0; c < 6; c++) tab_setf(t, row, RL_COLNAME[CC[c]], r->col[CC[c]][i]);
+        tab_setf(t, row, "gold_utility", rl_gold(r, i));
+    }
+}
+
 int rlreport_help_harm(Report *R, const RLData *D, HHErr *err) {
     Tab *t = tab_alloc("rl_help_harm",
         "the largest policy against the largest PM scale, variants hh (HH PM, half 0) and helpful (the "
@@ -512,19 +526,7 @@ int rlreport_help_harm(Report *R, const RLData *D, HHErr *err) {
                        "helpful-only vs HH RLHF: gold harm, help and refusals (cf. Bai et al. 2022, Fig. 1)",
                        &R->gi, 1800, 650, err);
     if (!f) return tab_free(t), err->code;
-    static const int CC[6] = {RL_HELP_BENIGN, RL_HARM_BENIGN, RL_HELP_BORDER, RL_REFUSE_BORDER, RL_HELP_RED, RL_HARM_RED};
-    for (int v = 0; v < 2; v++) {
-        const RLRec *r = runs[v];
-        for (int i = 0; r && i < r->n; i++) {
-            size_t row = tab_add_row(t);
-            tab_sets(t, row, "variant", VAR[v]), tab_sets(t, row, "policy", r->policy);
-            tab_sets(t, row, "pm_scale", r->pm_scale), tab_seti(t, row, "seed", r->seed);
-            tab_seti(t, row, "iter", lround(r->col[RL_ITER][i])), tab_setf(t, row, "kl", r->col[RL_KL][i]);
-            tab_setf(t, row, "sqrt_kl", r->col[RL_SQRT_KL][i]), tab_setf(t, row, "train_pm", r->col[RL_TRAIN][i]);
-            for (int c = 0; c < 6; c++) tab_setf(t, row, RL_COLNAME[CC[c]], r->col[CC[c]][i]);
-            tab_setf(t, row, "gold_utility", rl_gold(r, i));
-        }
-    }
+    for (int v = 0; v < 2; v++) help_harm_rows(t, runs[v], VAR[v]);
     for (int v = 0; v < 2; v++) {
         char name[16];
         snprintf(name, sizeof name, "$%s", VAR[v]);
