@@ -97,3 +97,61 @@ void gp_log_xrange(FILE *f, const double *x, int n) {
     if (!isfinite(lo)) lo = 1, hi = 10;
     fprintf(f, "set logscale x\nset xrange [%.6g:%.6g]\n", lo / 1.6, hi * 1.6);
 }
+
+// ---------------------------------------------------------------------------
+// datablocks from tables
+
+void gp_block_begin(FILE *f, const char *name, const char *comment) {
+    fprintf(f, "%s << EOD\n", name);
+    if (comment) fprintf(f, "# %s\n", comment);
+}
+
+void gp_block_next(FILE *f) {
+    fputs("\n\n", f);
+}
+
+void gp_block_end(FILE *f) {
+    fputs("EOD\n", f);
+}
+
+size_t gp_tab_rows(FILE *f, Tab *t, const char *cols, const TabWhere *w) {
+    size_t n = 0;
+    if (tab_check_where(t, w)) return 0;
+    for (size_t r = 0; r < t->nrow; r++)
+        if (tab_match(t, r, w)) {
+            if (tab_print_row(f, t, r, cols)) return n;
+            n++;
+        }
+    return n;
+}
+
+// 1 if column j of rows a and b differ.
+static int cell_differs(const Tab *t, int j, size_t a, size_t b) {
+    size_t ca = a * (size_t)t->ncol + (size_t)j, cb = b * (size_t)t->ncol + (size_t)j;
+    return t->col[j].type == 's' ? strcmp(t->str[ca], t->str[cb]) != 0 : t->num[ca] != t->num[cb];
+}
+
+// One NaN per column of the list.
+static void nan_row(FILE *f, const char *cols) {
+    int k = 0;
+    for (const char *s = cols; *(s += strspn(s, " ")); s += strcspn(s, " ")) fputs(k++ ? " NaN" : "NaN", f);
+    fputc('\n', f);
+}
+
+int gp_tab_block(FILE *f, const char *name, const char *comment, Tab *t, const char *cols,
+                 const TabWhere *w, const char *by) {
+    TabWhere wb = tab_where(by, "");
+    int j = by ? tab_col(t, by) : -1, blocks = 0, bad = tab_check_where(t, &wb) || tab_check_where(t, w);
+    size_t prev = 0;
+    gp_block_begin(f, name, comment);
+    for (size_t r = 0; r < t->nrow && !bad; r++) {
+        if (!tab_match(t, r, w)) continue;
+        if (blocks && j >= 0 && cell_differs(t, j, prev, r)) gp_block_next(f), blocks++;
+        blocks += !blocks;
+        bad = tab_print_row(f, t, r, cols) != 0;
+        prev = r;
+    }
+    if (!blocks) nan_row(f, cols);
+    gp_block_end(f);
+    return blocks;
+}

@@ -49,6 +49,7 @@ static void usage(FILE *f) {
           "  --style FILE    gnuplot style embedded in every script (default figures/style.gp)\n"
           "  --boot B        bootstrap resamples for the intervals (default 1000, at least 100)\n"
           "  --quiet         no summary line on stderr\n"
+          "  --list          list the analyses (what each reads and writes) and exit\n"
           "Results are written to temporary names and renamed together at the end, so a failing\n"
           "run leaves earlier results untouched. Exit status: 0 ok, 1 failure, 2 bad usage or input.\n"
           "example: hhfit runs/smoke -o results/smoke\n", f);
@@ -126,6 +127,61 @@ static int read_text(const char *path, char **out, HHErr *err) {
     }
     *out = s;
     return 0;
+}
+
+// ---------------------------------------------------------------------------
+// the analyses
+
+// One row per analysis, run in this order (claims.md last: it reads the fits).
+// Exactly one of pm, lm, rl is set, by the data the function reads: the PMs
+// (Report), also the language models (lmdata.h) or the RL runs (rldata.h).
+typedef struct {
+    const char *name;
+    int (*pm)(Report *R, HHErr *err);
+    int (*lm)(Report *R, const LMData *L, HHErr *err);
+    int (*rl)(Report *R, const RLData *D, HHErr *err);
+    const char *reads, *writes;  // run files; tables.h5 tables and scripts
+} Analysis;
+
+static const Analysis ANALYSES[] = {
+    {"pm_runs", .pm = report_pm_runs, .reads = "pm/*.h5", .writes = "/pm_runs"},
+    {"crowd", .pm = report_crowd, .reads = "world.h5", .writes = "/crowd_agreement"},
+    {"fig07", .pm = report_fig07, .reads = "pm/*.h5 (size sweep)",
+     .writes = "/fit_loglinear, /fig07_accuracy; fig07_pm_accuracy_scaling.gp"},
+    {"pmp", .pm = report_pmp, .reads = "pm/*.h5 (size sweep, both PMP settings)",
+     .writes = "/pmp_vs_nopmp; pmp_accuracy.gp"},
+    {"fig08", .pm = report_fig08, .reads = "pm/*.h5 (main HH PMs)",
+     .writes = "/fig08_accuracy_by_turn; fig08_accuracy_by_turn.gp"},
+    {"fig09", .pm = report_fig09, .reads = "pm/*.h5 (main HH and helpful-only PMs)",
+     .writes = "/fig09_accuracy_by_margin, /calibration_reliability, /calibration_ece; fig09_calibration.gp"},
+    {"fig19", .pm = report_fig19, .reads = "pm/*.h5 (mix sweep)",
+     .writes = "/fig19_accuracy_vs_mix; fig19_accuracy_vs_mix.gp"},
+    {"fig25", .pm = report_fig25, .reads = "pm/*.h5 (main HH PMs)",
+     .writes = "/fig25_accuracy_above_threshold; fig25_accuracy_above_threshold.gp"},
+    {"gold", .pm = report_gold, .reads = "pm/*.h5 (size sweep), world.h5",
+     .writes = "/beyond_gold_vs_crowd; beyond_gold_vs_crowd.gp"},
+    {"lm_scaling", .lm = lmreport_scaling, .reads = "lm/*.h5",
+     .writes = "/lm_scaling, /lm_curves, /lm_task_help; lm_scaling.gp"},
+    {"distill", .lm = lmreport_distill, .reads = "distill/*.h5, world.h5",
+     .writes = "/distill_eval, /lm_persona_reference; distill_help_harm.gp"},
+    {"rl_runs", .rl = rlreport_runs, .reads = "rl/*.h5, bon/*.h5", .writes = "/rl_runs"},
+    {"fig13", .rl = rlreport_fig13, .reads = "rl/*.h5",
+     .writes = "/fig13_reward_vs_sqrt_kl, /fit_reward_sqrt_kl; fig13_reward_vs_sqrt_kl.gp"},
+    {"fig04", .rl = rlreport_fig04, .reads = "rl/*.h5", .writes = "/fig04_train_vs_test_pm; fig04_train_vs_test_pm.gp"},
+    {"fig33", .rl = rlreport_fig33, .reads = "rl/*.h5", .writes = "/fig33_test_pm_end; fig33_test_pm_end.gp"},
+    {"fig14", .rl = rlreport_fig14, .reads = "rl/*.h5",
+     .writes = "/fig14_benign_vs_redteam; fig14_benign_vs_redteam.gp"},
+    {"help_harm", .rl = rlreport_help_harm, .reads = "rl/*.h5 (variants hh, helpful)",
+     .writes = "/rl_help_harm; rl_help_harm.gp"},
+    {"overopt", .rl = rlreport_overopt, .reads = "rl/*.h5, bon/*.h5",
+     .writes = "/beyond_gold_vs_sqrt_kl, /fit_overoptimization; beyond_overoptimization.gp"},
+};
+#define N_ANALYSES (sizeof ANALYSES / sizeof ANALYSES[0])
+
+static void list_analyses(FILE *f) {
+    for (size_t k = 0; k < N_ANALYSES; k++)
+        fprintf(f, "%-11s reads %s\n            writes %s\n", ANALYSES[k].name, ANALYSES[k].reads, ANALYSES[k].writes);
+    fputs("claims      reads the claims table and the fits above\n            writes /claims; claims.md\n", f);
 }
 
 // ---------------------------------------------------------------------------
@@ -211,16 +267,16 @@ static int do_claims(Report *R, const RLData *D, const LMData *L, const Opts *o,
 // main
 
 static int analyse(Report *R, const Opts *o, const ClaimRow *rows, int nrows, int *count, HHErr *err) {
-    int (*const STEP[])(Report *, HHErr *) = {report_pm_runs, report_crowd, report_fig07, report_pmp,
-                                              report_fig08,   report_fig09, report_fig19, report_fig25,
-                                              report_gold};
-    for (size_t k = 0; k < sizeof STEP / sizeof STEP[0]; k++)
-        if (STEP[k](R, err)) return err->code;
     LMData L;  // lm/ and distill/ (absent: empty LM tables, LM claims PENDING)
     if (lmd_load(R->rd->dir, &L, err)) return err->code;
     RLData D;  // rl/ and bon/ (absent: empty RL tables, RL claims PENDING)
     if (rl_load(R->rd->dir, R->rd, &D, err)) return lmd_free(&L), err->code;
-    int rc = lmreport_all(R, &L, err) || rlreport_all(R, &D, err) || do_claims(R, &D, &L, o, rows, nrows, count, err);
+    int rc = 0;
+    for (size_t k = 0; k < N_ANALYSES && !rc; k++) {
+        const Analysis *A = &ANALYSES[k];
+        rc = A->pm ? A->pm(R, err) : A->lm ? A->lm(R, &L, err) : A->rl(R, &D, err);
+    }
+    rc = rc || do_claims(R, &D, &L, o, rows, nrows, count, err);  // after the fits it reads
     rl_free(&D);
     lmd_free(&L);
     return rc ? err->code : 0;
@@ -271,6 +327,10 @@ int main(int argc, char **argv) {
     gsl_set_error_handler_off();
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "--list")) {
+        list_analyses(stdout);
         return 0;
     }
     if (argc >= 2 && !strcmp(argv[1], "--version")) {

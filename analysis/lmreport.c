@@ -55,10 +55,6 @@ static void set_ci(Tab *t, size_t r, const char *col, const StatsCI *ci) {
     tab_setf(t, r, col, ci->est), tab_setf(t, r, lo, ci->lo), tab_setf(t, r, hi, ci->hi);
 }
 
-static void put_ci(FILE *f, const StatsCI *ci) {
-    fprintf(f, " %.6g %.6g %.6g", ci->est, ci->lo, ci->hi);
-}
-
 static const char *GOLD_NOTE = "95% Wilson interval of a mean in [0, 1] from the stored mean and count "
                                "(exact for 0/1 refusals, conservative for graded help and harm)";
 
@@ -94,9 +90,8 @@ static void fit_attrs(Tab *t, const StatsLinfit *F, int ok, const char *why) {
     tab_attr_double(t, "fit_n", ok ? (double)F->n : NAN);
 }
 
-// /lm_scaling rows and the $s datablock.
-static void scaling_rows(Tab *t, FILE *f, const LMData *D, const StatsLinfit *F, int ok) {
-    fputs("$s << EOD\n# params heldout_loss train_loss help lo hi harm lo hi scale\n", f);
+// /lm_scaling rows.
+static void scaling_rows(Tab *t, const LMData *D, const StatsLinfit *F, int ok) {
     for (int k = 0; k < D->nlm; k++) {
         const LMDRec *m = &D->lm[k];
         int e = m->n - 1;
@@ -111,16 +106,11 @@ static void scaling_rows(Tab *t, FILE *f, const LMData *D, const StatsLinfit *F,
         tab_setf(t, r, "heldout_fit", ok ? F->c0 + F->c1 * log10(m->params) : NAN);
         tab_seti(t, r, "n_benign", (long)h.n), set_ci(t, r, "help_benign", &h);
         tab_seti(t, r, "n_redteam", (long)x.n), set_ci(t, r, "harm_redteam", &x);
-        fprintf(f, "%.9g %.6f %.6f", m->params, m->heldout[e], m->loss[e]);
-        put_ci(f, &h), put_ci(f, &x);
-        fprintf(f, " %s\n", m->scale);
     }
-    fputs("EOD\n", f);
 }
 
-// /lm_curves rows and the $c datablock (one block per scale).
-static void curve_rows(Tab *t, FILE *f, const LMData *D) {
-    fputs("$c << EOD\n# tokens heldout_loss train_loss; one block per scale\n", f);
+// /lm_curves rows.
+static void curve_rows(Tab *t, const LMData *D) {
     for (int k = 0; k < D->nlm; k++) {
         const LMDRec *m = &D->lm[k];
         for (int i = 0; i < m->n; i++) {
@@ -128,18 +118,13 @@ static void curve_rows(Tab *t, FILE *f, const LMData *D) {
             tab_sets(t, r, "scale", m->scale), tab_setf(t, r, "params", m->params);
             tab_seti(t, r, "step", lround(m->step[i])), tab_setf(t, r, "tokens", m->tokens[i]);
             tab_setf(t, r, "train_loss", m->loss[i]), tab_setf(t, r, "heldout_loss", m->heldout[i]);
-            fprintf(f, "%.9g %.6f %.6f\n", m->tokens[i], m->heldout[i], m->loss[i]);
         }
-        fputs(k + 1 < D->nlm ? "\n\n" : "EOD\n", f);
     }
 }
 
-// /lm_task_help rows and the $t datablock (one block per task); has[task] = 1
-// when the task has a finite point (gnuplot warns about an empty block).
-static void task_rows(Tab *t, FILE *f, const LMData *D, int *has) {
-    fputs("$t << EOD\n# params help lo hi; one block per task\n", f);
-    for (int q = 0; q < N_TASKS; q++) {
-        has[q] = 0;
+// /lm_task_help rows, task by task.
+static void task_rows(Tab *t, const LMData *D) {
+    for (int q = 0; q < N_TASKS; q++)
         for (int k = 0; k < D->nlm; k++) {
             const LMDRec *m = &D->lm[k];
             double n = m->task_n[q], lo = NAN, hi = NAN, h = n > 0 ? m->task_help[q] : NAN;
@@ -149,10 +134,29 @@ static void task_rows(Tab *t, FILE *f, const LMData *D, int *has) {
             tab_sets(t, r, "scale", m->scale), tab_setf(t, r, "params", m->params);
             tab_sets(t, r, "task", LMD_TASK_NAME[q]), tab_seti(t, r, "n", lround(n));
             tab_setf(t, r, "help", h), tab_setf(t, r, "help_lo", lo), tab_setf(t, r, "help_hi", hi);
-            fprintf(f, "%.9g %.6g %.6g %.6g\n", m->params, h, lo, hi);
-            has[q] |= isfinite(h);
         }
-        fputs(q + 1 < N_TASKS ? "\n\n" : "EOD\n", f);
+}
+
+static int finite_help(const Tab *t, size_t r, const void *ctx) {
+    (void)ctx;
+    return isfinite(tab_getf(t, r, "help"));
+}
+
+// Datablocks $s (/lm_scaling), $c (/lm_curves, one block per scale) and $t
+// (/lm_task_help, one block per task); has[task] = 1 when the task has a
+// finite point (gnuplot warns about an empty block).
+static void scaling_blocks(FILE *f, Tab **t, int *has) {
+    gp_tab_block(f, "$s", "params heldout_loss train_loss help lo hi harm lo hi scale", t[0],
+                 "params:%.9g heldout_loss train_loss help_benign:%.6g help_benign_lo:%.6g help_benign_hi:%.6g "
+                 "harm_redteam:%.6g harm_redteam_lo:%.6g harm_redteam_hi:%.6g scale", NULL, NULL);
+    gp_tab_block(f, "$c", "tokens heldout_loss train_loss; one block per scale", t[1],
+                 "tokens:%.9g heldout_loss train_loss", NULL, "scale");
+    gp_tab_block(f, "$t", "params help lo hi; one block per task", t[2],
+                 "params:%.9g help:%.6g help_lo:%.6g help_hi:%.6g", NULL, "task");
+    for (int q = 0; q < N_TASKS; q++) {
+        TabWhere w = tab_where("task", LMD_TASK_NAME[q]);
+        w.keep = finite_help;
+        has[q] = tab_count(t[2], &w) > 0;
     }
 }
 
@@ -218,14 +222,12 @@ int lmreport_scaling(Report *R, const LMData *D, HHErr *err) {
                        "parameters", &R->gi, 1500, 1100, err);
     if (!f) return tab_free(t[0]), tab_free(t[1]), tab_free(t[2]), err->code;
     int has[N_TASKS];
-    scaling_rows(t[0], f, D, &F, ok);
-    curve_rows(t[1], f, D);
-    task_rows(t[2], f, D, has);
+    scaling_rows(t[0], D, &F, ok);
+    curve_rows(t[1], D);
+    task_rows(t[2], D);
+    scaling_blocks(f, t, has);
     scaling_plot(R, D, f, &F, ok, has);
-    int rc = report_put(R, t[0], err);
-    if (rc) return tab_free(t[1]), tab_free(t[2]), rc;
-    if ((rc = report_put(R, t[1], err))) return tab_free(t[2]), rc;
-    return report_put(R, t[2], err);
+    return report_put_all(R, t, 3, err);
 }
 
 // ---------------------------------------------------------------------------
@@ -268,6 +270,24 @@ static int persona_table(Report *R, const LMData *D, HHErr *err) {
     return report_put(R, t, err);
 }
 
+// The three measures the figure shows: (datablock, statistic, /distill_eval kind).
+static const char *BLOCK[3] = {"$help", "$harm", "$refuse"};
+static const char *STAT[3] = {"help", "harm", "refuse"};
+static const char *KIND[3] = {"benign", "redteam+disguised", "borderline"};
+
+// Datablocks $help (benign prompts), $harm (red-team and disguised, pooled)
+// and $refuse (borderline) from /distill_eval: one block per model, one row per scale.
+static void distill_blocks(FILE *f, Tab *t) {
+    for (int p = 0; p < 3; p++) {
+        char comment[96], cols[96];
+        snprintf(comment, sizeof comment, "%s lo hi scale on %s prompts; one block per model: base, prefixed, "
+                 "distilled", STAT[p], KIND[p]);
+        snprintf(cols, sizeof cols, "%s:%%.6g %s_lo:%%.6g %s_hi:%%.6g scale", STAT[p], STAT[p], STAT[p]);
+        TabWhere w = tab_where("kind", KIND[p]);
+        gp_tab_block(f, BLOCK[p], comment, t, cols, &w, "model");
+    }
+}
+
 static void distill_plot(const Report *R, const LMData *D, FILE *f) {
     StatsCI hh;
     lmd_persona_mean(&D->persona, PERSONA_HHH, KIND_BENIGN, LMD_HELP, &hh);
@@ -286,10 +306,10 @@ static void distill_plot(const Report *R, const LMData *D, FILE *f) {
                                    {"refusals on borderline prompts", "share of responses with SORRY"}};
     for (int p = 0; p < 3; p++) {
         fprintf(f, "set title \"%s\"\nset ylabel \"%s\"\nplot ", PT[p][0], PT[p][1]);
-        for (int m = 0; m < DI_NROW; m++)
-            fprintf(f, "$d index %d u 1:%d:%d:%d w yerrorlines lt %d title \"%s\", ", m, 2 + 3 * p, 3 + 3 * p,
-                    4 + 3 * p, m + 1, m == DI_BASE ? "base LM" : m == DI_PREFIXED ? "base LM + HHH prefix"
-                                                                              : "distilled LM");
+        for (int m = 0; m < DI_NROW; m++)  // x = the scale's index, each model offset for legibility
+            fprintf(f, "%s index %d u ($0%+.2f):1:2:3 w yerrorlines lt %d title \"%s\", ", BLOCK[p], m,
+                    0.12 * (m - 1), m + 1, m == DI_BASE ? "base LM" : m == DI_PREFIXED ? "base LM + HHH prefix"
+                                                                                    : "distilled LM");
         if (p == 0 && isfinite(hh.est))
             fprintf(f, "%.6f w l lt 10 title \"HHH persona (corpus, world.h5)\", ", hh.est);
         fputs("NaN notitle\n", f);
@@ -314,27 +334,14 @@ int lmreport_distill(Report *R, const LMData *D, HHErr *err) {
     FILE *f = gp_begin(R->os, R->outdir, "distill_help_harm", "context distillation: gold help, harm and "
                        "refusals of the base, prefixed and distilled LMs per scale", &R->gi, 1800, 650, err);
     if (!f) return tab_free(t), err->code;
-    fputs("$d << EOD\n# x help lo hi harm lo hi refuse lo hi scale; one block per model: base, prefixed, "
-          "distilled\n", f);
-    for (int m = 0; m < DI_NROW; m++) {
+    for (int m = 0; m < DI_NROW; m++)
         for (int k = 0; k < D->ndi; k++) {
             const LMDRec *d = &D->di[k];
             for (int q = 0; q < N_KINDS; q++) distill_row(t, d, m, KB(q), LMD_KIND_NAME[q]);
             distill_row(t, d, m, RED_KINDS, RED_NAME);
-            StatsCI c[3];
-            lm_help_benign(&d->ev[m], &c[0]);
-            lm_harm_redteam(&d->ev[m], &c[1]);
-            lmd_mean(&d->ev[m], LMD_REFUSE, KB(KIND_BORDERLINE), &c[2]);
-            fprintf(f, "%.2f", k + 0.12 * (m - 1));
-            for (int s = 0; s < 3; s++) put_ci(f, &c[s]);
-            fprintf(f, " %s\n", d->scale);
         }
-        fputs(m + 1 < DI_NROW ? "\n\n" : "EOD\n", f);
-    }
+    distill_blocks(f, t);
     distill_plot(R, D, f);
     return report_put(R, t, err) || persona_table(R, D, err) ? err->code : 0;
 }
 
-int lmreport_all(Report *R, const LMData *D, HHErr *err) {
-    return lmreport_scaling(R, D, err) || lmreport_distill(R, D, err) ? err->code : 0;
-}

@@ -1,7 +1,8 @@
 // lmreport.h - the language-model figures and tables of hhfit: pretraining
 // (loss and gold behaviour against model size) and context distillation
 // (sim/lm.h runs, read by lmdata.h). Each lmreport_X writes its tables into
-// tables.h5 and one self-contained gnuplot script; a run without lm/ (or
+// tables.h5 and one self-contained gnuplot script (its datablocks printed
+// from those tables, gp_tab_block); a run without lm/ (or
 // distill/) files writes those tables empty with attribute `missing` and no
 // script. Schema in analysis/README.md.
 //
@@ -27,8 +28,5 @@ void lm_harm_redteam(const LMDEval *e, StatsCI *out);
 
 int lmreport_scaling(Report *R, const LMData *D, HHErr *err);
 int lmreport_distill(Report *R, const LMData *D, HHErr *err);
-
-// Both, in order.
-int lmreport_all(Report *R, const LMData *D, HHErr *err);
 
 #endif

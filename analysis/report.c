@@ -27,6 +27,14 @@ int report_put(Report *R, Tab *t, HHErr *err) {
     return rc;
 }
 
+int report_put_all(Report *R, Tab **t, int nt, HHErr *err) {
+    int rc = 0;
+    for (int k = 0; k < nt; k++)
+        if (rc) tab_free(t[k]);
+        else rc = report_put(R, t[k], err);
+    return rc;
+}
+
 int report_missing(Report *R, Tab *t, const char *why, HHErr *err) {
     tab_attr_str(t, "missing", why);
     return report_put(R, t, err);
@@ -38,6 +46,18 @@ int report_missing_all(Report *R, Tab **t, int nt, const char *why, HHErr *err) 
         if (rc) tab_free(t[k]);
         else rc = report_missing(R, t[k], why, err);
     return rc;
+}
+
+void report_scale_blocks(const Report *R, FILE *f, const char *name, const char *comment, Tab *t,
+                         const char *cols, const TabWhere *w) {
+    gp_block_begin(f, name, comment);
+    for (int i = 0; i < R->sw.nscale; i++) {
+        TabWhere wi = w ? *w : tab_where(NULL, NULL);
+        tab_where_and(&wi, "scale", R->sw.scale[i]);
+        if (i) gp_block_next(f);
+        gp_tab_rows(f, t, cols, &wi);
+    }
+    gp_block_end(f);
 }
 
 int report_lt(const Report *R, const char *scale) {
@@ -187,37 +207,48 @@ static int fit_table(Report *R, HHErr *err) {
     return report_put(R, t, err);
 }
 
-// Per (scale, size) rows of the Fig. 7 table; fills the two datablocks.
-static int fig07_rows(Report *R, Tab *t, FILE *f) {
+// Per (scale, size) rows of the Fig. 7 table.
+static void fig07_rows(Report *R, Tab *t) {
     const Sweeps *sw = &R->sw;
     PairSel s = pairsel_all();
     const PMRec *g[REPORT_MAX_G];
-    for (int pass = 0; pass < 2; pass++) {  // 0: $byN (block per scale), 1: $byP (block per size)
-        fprintf(f, "%s << EOD\n", pass ? "$byP" : "$byN");
-        int outer = pass ? sw->nsize : sw->nscale, inner = pass ? sw->nscale : sw->nsize;
-        for (int o = 0; o < outer; o++) {
-            if (pass) fprintf(f, "# n_train %d: params acc lo hi\n", sw->size[o]);
-            else fprintf(f, "# scale %s: n_train acc lo hi\n", sw->scale[o]);
-            for (int q = 0; q < inner; q++) {
-                int sc = pass ? q : o, sz = pass ? o : q;
-                int ng = pm_group(R->rd, sw, 0, sw->scale[sc], sw->size[sz], 0, sw->pmp_default, g, REPORT_MAX_G);
-                if (!ng) continue;
-                StatsCI a = group_acc(g, ng, &s);
-                fprintf(f, "%.9g %.6f %.6f %.6f\n", pass ? sw->nparams[sc] : sw->size[sz], a.est, a.lo, a.hi);
-                if (pass) continue;
-                size_t i = tab_add_row(t);
-                tab_sets(t, i, "scale", sw->scale[sc]), tab_setf(t, i, "params", sw->nparams[sc]);
-                tab_seti(t, i, "n_train", sw->size[sz]), tab_seti(t, i, "pmp", sw->pmp_default);
-                tab_seti(t, i, "seeds", ng), tab_seti(t, i, "n", (long)a.n);
-                tab_setf(t, i, "acc", a.est), tab_setf(t, i, "acc_lo", a.lo), tab_setf(t, i, "acc_hi", a.hi);
-                if (R->have_fit)
-                    tab_setf(t, i, "acc_fit", R->fit.coef[0] + R->fit.coef[1] * log(sw->nparams[sc]) +
-                                                  R->fit.coef[2] * log(sw->size[sz]));
-            }
-            fputs(o + 1 < outer ? "\n\n" : "EOD\n", f);
+    for (int sc = 0; sc < sw->nscale; sc++)
+        for (int sz = 0; sz < sw->nsize; sz++) {
+            int ng = pm_group(R->rd, sw, 0, sw->scale[sc], sw->size[sz], 0, sw->pmp_default, g, REPORT_MAX_G);
+            if (!ng) continue;
+            StatsCI a = group_acc(g, ng, &s);
+            size_t i = tab_add_row(t);
+            tab_sets(t, i, "scale", sw->scale[sc]), tab_setf(t, i, "params", sw->nparams[sc]);
+            tab_seti(t, i, "n_train", sw->size[sz]), tab_seti(t, i, "pmp", sw->pmp_default);
+            tab_seti(t, i, "seeds", ng), tab_seti(t, i, "n", (long)a.n);
+            tab_setf(t, i, "acc", a.est), tab_setf(t, i, "acc_lo", a.lo), tab_setf(t, i, "acc_hi", a.hi);
+            if (R->have_fit)
+                tab_setf(t, i, "acc_fit", R->fit.coef[0] + R->fit.coef[1] * log(sw->nparams[sc]) +
+                                              R->fit.coef[2] * log(sw->size[sz]));
         }
+}
+
+// $byN: one block per scale (x = n_train); $byP: one block per size (x = params).
+static void fig07_blocks(const Report *R, Tab *t, FILE *f) {
+    const Sweeps *sw = &R->sw;
+    gp_block_begin(f, "$byN", NULL);
+    for (int i = 0; i < sw->nscale; i++) {
+        TabWhere w = tab_where("scale", sw->scale[i]);
+        if (i) gp_block_next(f);
+        fprintf(f, "# scale %s: n_train acc lo hi\n", sw->scale[i]);
+        gp_tab_rows(f, t, "n_train acc acc_lo acc_hi", &w);
     }
-    return 0;
+    gp_block_end(f);
+    gp_block_begin(f, "$byP", NULL);
+    for (int j = 0; j < sw->nsize; j++) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", sw->size[j]);
+        TabWhere w = tab_where("n_train", n);
+        if (j) gp_block_next(f);
+        fprintf(f, "# n_train %d: params acc lo hi\n", sw->size[j]);
+        gp_tab_rows(f, t, "params:%.9g acc acc_lo acc_hi", &w);
+    }
+    gp_block_end(f);
 }
 
 static void fig07_plot(const Report *R, FILE *f) {
@@ -277,7 +308,8 @@ int report_fig07(Report *R, HHErr *err) {
                        "PM accuracy vs training comparisons and PM size (cf. Bai et al. 2022, Fig. 7)",
                        &R->gi, 1500, 650, err);
     if (!f) return tab_free(t), err->code;
-    fig07_rows(R, t, f);
+    fig07_rows(R, t);
+    fig07_blocks(R, t, f);
     fig07_plot(R, f);
     return report_put(R, t, err);
 }
@@ -297,7 +329,7 @@ static double gain_stat(const size_t *idx, size_t n, void *ctx) {
     return a1.k / (double)a1.n - a0.k / (double)a0.n;
 }
 
-static int pmp_row(Report *R, Tab *t, FILE *f, int sc, int sz, HHErr *err) {
+static int pmp_row(Report *R, Tab *t, int sc, int sz, HHErr *err) {
     const Sweeps *sw = &R->sw;
     const PMRec *g1[REPORT_MAX_G], *g0[REPORT_MAX_G];
     int n1 = pm_group(R->rd, sw, 0, sw->scale[sc], sw->size[sz], 0, 1, g1, REPORT_MAX_G);
@@ -318,7 +350,6 @@ static int pmp_row(Report *R, Tab *t, FILE *f, int sc, int sz, HHErr *err) {
     tab_setf(t, i, "acc_nopmp", a0.est), tab_setf(t, i, "nopmp_lo", a0.lo), tab_setf(t, i, "nopmp_hi", a0.hi);
     tab_setf(t, i, "acc_pmp", a1.est), tab_setf(t, i, "pmp_lo", a1.lo), tab_setf(t, i, "pmp_hi", a1.hi);
     tab_setf(t, i, "gain", d.est), tab_setf(t, i, "gain_lo", d.lo), tab_setf(t, i, "gain_hi", d.hi);
-    fprintf(f, "%d %.6f %.6f %.6f %.6f %.6f %.6f\n", sw->size[sz], a1.est, a1.lo, a1.hi, a0.est, a0.lo, a0.hi);
     return 0;
 }
 
@@ -336,13 +367,12 @@ int report_pmp(Report *R, HHErr *err) {
     FILE *f = gp_begin(R->os, R->outdir, "pmp_accuracy", "PM accuracy with and without preference-model "
                        "pretraining (PMP; cf. Bai et al. 2022, Sec. 2 and Fig. 7)", &R->gi, 1300, 750, err);
     if (!f) return tab_free(t), err->code;
-    fputs("$pmp << EOD\n# n_train acc_pmp lo hi acc_nopmp lo hi; one block per scale\n", f);
     int rc = 0;
-    for (int sc = 0; sc < R->sw.nscale && !rc; sc++) {
-        for (int sz = 0; sz < R->sw.nsize && !rc; sz++) rc = pmp_row(R, t, f, sc, sz, err);
-        fputs(sc + 1 < R->sw.nscale ? "\n\n" : "EOD\n", f);
-    }
+    for (int sc = 0; sc < R->sw.nscale && !rc; sc++)
+        for (int sz = 0; sz < R->sw.nsize && !rc; sz++) rc = pmp_row(R, t, sc, sz, err);
     if (rc) return tab_free(t), rc;
+    report_scale_blocks(R, f, "$pmp", "n_train acc_pmp lo hi acc_nopmp lo hi; one block per scale", t,
+                        "n_train acc_pmp pmp_lo pmp_hi acc_nopmp nopmp_lo nopmp_hi", NULL);
     gp_loop_begin(f, "pmp_accuracy");
     fputs("set title \"PM accuracy with (solid) and without (dashed) PMP (cf. Bai et al. 2022, PMP)\"\n"
           "set logscale x\nset xlabel \"training comparisons N (HH mix)\"\n"
@@ -364,18 +394,16 @@ int report_pmp(Report *R, HHErr *err) {
 // ---------------------------------------------------------------------------
 // beyond the paper: accuracy against gold vs against crowd labels
 
-static void gold_rows(Report *R, Tab *t, FILE *f) {
+static void gold_rows(Report *R, Tab *t) {
     const Sweeps *sw = &R->sw;
     const PMRec *g[REPORT_MAX_G];
     PairSel sc = pairsel_all(), sg = pairsel_all();
     sg.vs_gold = 1;
-    fputs("$gold << EOD\n# n_train acc_crowd lo hi acc_gold lo hi; one block per scale\n", f);
-    for (int i = 0; i < sw->nscale; i++) {
+    for (int i = 0; i < sw->nscale; i++)
         for (int j = 0; j < sw->nsize; j++) {
             int ng = pm_group(R->rd, sw, 0, sw->scale[i], sw->size[j], 0, sw->pmp_default, g, REPORT_MAX_G);
             if (!ng) continue;
             StatsCI c = group_acc(g, ng, &sc), d = group_acc(g, ng, &sg);
-            fprintf(f, "%d %.6f %.6f %.6f %.6f %.6f %.6f\n", sw->size[j], c.est, c.lo, c.hi, d.est, d.lo, d.hi);
             size_t r = tab_add_row(t);
             tab_sets(t, r, "scale", sw->scale[i]), tab_setf(t, r, "params", sw->nparams[i]);
             tab_seti(t, r, "n_train", sw->size[j]), tab_seti(t, r, "seeds", ng);
@@ -384,8 +412,6 @@ static void gold_rows(Report *R, Tab *t, FILE *f) {
             tab_setf(t, r, "acc_gold", d.est), tab_setf(t, r, "gold_lo", d.lo);
             tab_setf(t, r, "gold_hi", d.hi), tab_seti(t, r, "n_gold", (long)d.n);
         }
-        fputs(i + 1 < sw->nscale ? "\n\n" : "EOD\n", f);
-    }
 }
 
 int report_gold(Report *R, HHErr *err) {
@@ -405,7 +431,9 @@ int report_gold(Report *R, HHErr *err) {
     FILE *f = gp_begin(R->os, R->outdir, "beyond_gold_vs_crowd", "PM accuracy against gold vs against "
                        "crowd labels (beyond Bai et al. 2022)", &R->gi, 1350, 750, err);
     if (!f) return tab_free(t), err->code;
-    gold_rows(R, t, f);
+    gold_rows(R, t);
+    report_scale_blocks(R, f, "$gold", "n_train acc_crowd lo hi acc_gold lo hi; one block per scale", t,
+                        "n_train acc_crowd crowd_lo crowd_hi acc_gold gold_lo gold_hi", NULL);
     fprintf(f, "ceiling = %.6f\n", ceil);
     gp_loop_begin(f, "beyond_gold_vs_crowd");
     fputs("set title \"PM accuracy against the gold preference (solid) and crowd labels (dashed)\\n"

@@ -1,7 +1,8 @@
 // report.h - the preference-model figures and tables of hhfit: each
 // report_X computes one figure's numbers from the run (pmstats.h), writes
 // its table(s) into tables.h5 (table.h) and its self-contained gnuplot
-// script (gpscript.h). The schema of every table is in analysis/README.md.
+// script (gpscript.h), whose datablocks are printed from those tables
+// (report_scale_blocks, gp_tab_block). The schema of every table is in analysis/README.md.
 //
 //   report_pm_runs   /pm_runs                      every PM read, with accuracies
 //   report_crowd     /crowd_agreement              world.h5's crowd-vs-crowd and crowd-vs-gold
@@ -67,11 +68,20 @@ int report_mix_group(const Report *R, const char *scale, double f, const PMRec *
 // Write t into tables.h5 and free it (also on failure).
 int report_put(Report *R, Tab *t, HHErr *err);
 
+// report_put for each of t[0..nt-1] (all freed, also on failure).
+int report_put_all(Report *R, Tab **t, int nt, HHErr *err);
+
 // Write the table empty, with attribute `missing` = why.
 int report_missing(Report *R, Tab *t, const char *why, HHErr *err);
 
 // report_missing for each of t[0..nt-1] (all freed, also on failure).
 int report_missing_all(Report *R, Tab **t, int nt, const char *why, HHErr *err);
+
+// A datablock of t with one block per scale of the run (R->sw order; a scale
+// without rows keeps its empty block, so `index i` is scale i): the rows
+// selected by w (NULL: every row) whose column `scale` is that scale.
+void report_scale_blocks(const Report *R, FILE *f, const char *name, const char *comment, Tab *t,
+                         const char *cols, const TabWhere *w);
 
 // Line type of a scale: 1 + its index among the run's PM scales.
 int report_lt(const Report *R, const char *scale);

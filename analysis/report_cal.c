@@ -35,7 +35,6 @@ int report_fig08(Report *R, HHErr *err) {
     if (!f) return tab_free(t), err->code;
     const PMRec *g[REPORT_MAX_G];
     int ns = R->sw.nscale, tmax = max_turn(&R->rd->pm[0]);
-    fputs("$turn << EOD\n# turn (offset per scale for legibility) acc lo hi turn; one block per scale\n", f);
     for (int i = 0; i < ns; i++) {
         int ng = report_hh_group(R, R->sw.scale[i], g);
         for (int tu = 1; tu <= tmax && ng; tu++) {
@@ -47,18 +46,18 @@ int report_fig08(Report *R, HHErr *err) {
             tab_seti(t, r, "n_train", g[0]->n_train), tab_seti(t, r, "turn", tu);
             tab_seti(t, r, "n", (long)a.n), tab_setf(t, r, "acc", a.est);
             tab_setf(t, r, "acc_lo", a.lo), tab_setf(t, r, "acc_hi", a.hi);
-            fprintf(f, "%.3f %.6f %.6f %.6f %d\n", tu + 0.07 * (i - (ns - 1) / 2.0), a.est, a.lo, a.hi, tu);
         }
-        fputs(i + 1 < ns ? "\n\n" : "EOD\n", f);
     }
+    report_scale_blocks(R, f, "$turn", "turn acc lo hi; one block per scale", t, "turn acc acc_lo acc_hi", NULL);
     gp_loop_begin(f, "fig08_accuracy_by_turn");
     fprintf(f, "set title \"PM accuracy vs conversational turn (cf. Bai et al. 2022, Fig. 8)\"\n"
                "set xlabel \"conversational turn of the compared responses\"\n"
                "set ylabel \"held-out HH accuracy (fraction)\"\nset xrange [0.6:%.1f]\nset xtics 1\n"
                "set key bottom right\nplot ", tmax + 0.4);
     for (int i = 0; i < ns; i++)
-        fprintf(f, "$turn index %d u 1:2:3:4 w yerrorlines lt %d title \"%s (N = %d)\", \\\n  ", i,
-                report_lt(R, R->sw.scale[i]), R->sw.scale[i], R->sw.size[R->sw.nsize - 1]);
+        fprintf(f, "$turn index %d u ($1%+.3f):2:3:4 w yerrorlines lt %d title \"%s (N = %d)\", \\\n  ", i,
+                0.07 * (i - (ns - 1) / 2.0), report_lt(R, R->sw.scale[i]), R->sw.scale[i],
+                R->sw.size[R->sw.nsize - 1]);  // each scale offset for legibility
     fputs("0.5 w l lt 10 title \"chance\"\n", f);
     gp_loop_end(f);
     return report_put(R, t, err);
@@ -71,8 +70,8 @@ typedef struct {
     Tab *margin, *rel, *ece;
 } CalTabs;
 
-// One PM kind at one scale: margin bins (and datablock rows), reliability, ECE.
-static int cal_one(Report *R, CalTabs *T, FILE *f, const char *kind, const char *scale,
+// One PM kind at one scale: margin bins, reliability, ECE.
+static int cal_one(Report *R, CalTabs *T, const char *kind, const char *scale,
                    const PMRec *const *g, int ng, const PairSel *s, double *null_out, HHErr *err) {
     const char *set = s->setmask == 1 ? "helpful" : "hh";
     StatsAccBin mb[MARGIN_BINS];
@@ -98,8 +97,7 @@ static int cal_one(Report *R, CalTabs *T, FILE *f, const char *kind, const char 
         tab_seti(T->margin, i, "count", (long)mb[b].count), tab_seti(T->margin, i, "correct", (long)mb[b].correct);
         tab_setf(T->margin, i, "acc", mb[b].acc), tab_setf(T->margin, i, "acc_lo", mb[b].ci_lo);
         tab_setf(T->margin, i, "acc_hi", mb[b].ci_hi), tab_setf(T->margin, i, "ideal_mean", mb[b].ideal_mean);
-        double x = log(mb[b].ideal_mean / (1 - mb[b].ideal_mean));  // |d| whose sigmoid is the bin's mean
-        if (mb[b].count) fprintf(f, "%.6f %.6f %.6f %.6f\n", x, mb[b].acc, mb[b].ci_lo, mb[b].ci_hi);
+        tab_setf(T->margin, i, "d_ideal", log(mb[b].ideal_mean / (1 - mb[b].ideal_mean)));
     }
     for (int b = 0; b < CAL_BINS; b++) {
         size_t i = tab_add_row(T->rel);
@@ -128,10 +126,11 @@ static int cal_tabs(CalTabs *T, HHErr *err) {
     T->margin = tab_alloc("fig09_accuracy_by_margin",
         "Fig. 9: accuracy (the higher-scored response is the crowd's pick) by bins of |score difference| "
         "(8 equal bins up to the 95th percentile; the last bin takes the rest), against the ideal "
-        "1/(1+e^-|d|) averaged over the bin (ideal_mean); pm = HH (pooled test set) or helpful-only (helpful test set)",
+        "1/(1+e^-|d|) averaged over the bin (ideal_mean); d_ideal = the |d| whose sigmoid is ideal_mean (where "
+        "the figure plots the bin); pm = HH (pooled test set) or helpful-only (helpful test set)",
         "pm:s:-;scale:s:-;test_set:s:-;bin_lo:f:PM score difference;bin_hi:f:PM score difference;"
         "centre:f:PM score difference;count:i:comparisons;correct:i:comparisons;acc:f:fraction;"
-        "acc_lo:f:fraction;acc_hi:f:fraction;ideal_mean:f:fraction", err);
+        "acc_lo:f:fraction;acc_hi:f:fraction;ideal_mean:f:fraction;d_ideal:f:PM score difference", err);
     T->rel = tab_alloc("calibration_reliability",
         "reliability table: bins of the PM's probability that the higher-scored response is chosen, "
         "p = sigmoid(|score difference|); observed frequency with 95% Wilson interval (ties skipped)",
@@ -147,20 +146,29 @@ static void cal_free(CalTabs *T) {
     tab_free(T->margin), tab_free(T->rel), tab_free(T->ece);
 }
 
-// One panel's datablock: kind 0 helpful-only (helpful set), 1 HH (pooled).
+static int has_count(const Tab *t, size_t r, const void *ctx) {
+    (void)ctx;
+    return tab_getf(t, r, "count") > 0;
+}
+
+// One panel's rows (kind 0 helpful-only on the helpful set, 1 HH pooled) and
+// its datablock $calK: the non-empty margin bins, one block per scale.
 static int cal_panel(Report *R, CalTabs *T, FILE *f, int kind, HHErr *err) {
     const PMRec *g[REPORT_MAX_G];
     PairSel s = pairsel_all();
     s.setmask = kind ? 0 : 1;
-    fprintf(f, "$cal%d << EOD\n# abs(d) at the bin mean of sigmoid(abs(d)), acc, lo, hi; one block per scale\n", kind);
+    const char *pm = kind ? "HH" : "helpful-only";
     for (int i = 0; i < R->sw.nscale; i++) {
         const char *sc = R->sw.scale[i];
         int ng = kind ? report_hh_group(R, sc, g) : report_mix_group(R, sc, 1.0, g);
         double null = NAN;
-        if (ng && cal_one(R, T, f, kind ? "HH" : "helpful-only", sc, g, ng, &s, &null, err)) return err->code;
+        if (ng && cal_one(R, T, pm, sc, g, ng, &s, &null, err)) return err->code;
         if (i == R->sw.nscale - 1) *(kind ? &R->ece_null_hh : &R->ece_null_help) = null;
-        fputs(i + 1 < R->sw.nscale ? "\n\n" : "EOD\n", f);
     }
+    TabWhere w = tab_where("pm", pm);
+    w.keep = has_count;
+    report_scale_blocks(R, f, kind ? "$cal1" : "$cal0", "abs(d) at the bin mean of sigmoid(abs(d)), acc, lo, hi; "
+                        "one block per scale", T->margin, "d_ideal acc acc_lo acc_hi", &w);
     return 0;
 }
 
@@ -209,9 +217,9 @@ int report_fig09(Report *R, HHErr *err) {
 // ---------------------------------------------------------------------------
 // Fig. 19: accuracy vs data mix
 
-static void mix_rows(Report *R, Tab *t, FILE *f, int sc) {
+static void mix_rows(Report *R, Tab *t, int sc) {
     const PMRec *g[REPORT_MAX_G];
-    double acc[32][3], max[3] = {0, 0, 0};
+    double max[3] = {0, 0, 0};
     StatsCI a[32][3];
     for (int m = 0; m < R->sw.nmix; m++) {
         int ng = report_mix_group(R, R->sw.scale[sc], R->sw.mix[m], g);
@@ -219,25 +227,19 @@ static void mix_rows(Report *R, Tab *t, FILE *f, int sc) {
             PairSel sel = pairsel_all();
             sel.setmask = s == 2 ? 0 : 1 << s;
             a[m][s] = ng ? acc_ci(pm_count(g, ng, NULL, 0, &sel)) : (StatsCI){NAN, NAN, NAN, NAN, 0};
-            acc[m][s] = a[m][s].est;
-            if (acc[m][s] > max[s]) max[s] = acc[m][s];
+            if (a[m][s].est > max[s]) max[s] = a[m][s].est;
         }
     }
     static const char *SET[3] = {"helpful", "harmless", "hh"};
-    for (int m = 0; m < R->sw.nmix; m++) {
-        if (isnan(acc[m][0])) continue;
-        fprintf(f, "%.2f", 100 * R->sw.mix[m]);
-        for (int s = 0; s < 3; s++) {
-            fprintf(f, " %.6f %.6f %.6f %.6f", acc[m][s], a[m][s].lo, a[m][s].hi, acc[m][s] / max[s]);
+    for (int m = 0; m < R->sw.nmix; m++)
+        for (int s = 0; s < 3 && !isnan(a[m][0].est); s++) {
             size_t i = tab_add_row(t);
             tab_sets(t, i, "scale", R->sw.scale[sc]), tab_setf(t, i, "params", R->sw.nparams[sc]);
             tab_setf(t, i, "help_frac", R->sw.mix[m]), tab_sets(t, i, "test_set", SET[s]);
             tab_seti(t, i, "n_train", R->sw.mix_n), tab_seti(t, i, "n", (long)a[m][s].n);
-            tab_setf(t, i, "acc", acc[m][s]), tab_setf(t, i, "acc_lo", a[m][s].lo);
-            tab_setf(t, i, "acc_hi", a[m][s].hi), tab_setf(t, i, "acc_norm", acc[m][s] / max[s]);
+            tab_setf(t, i, "acc", a[m][s].est), tab_setf(t, i, "acc_lo", a[m][s].lo);
+            tab_setf(t, i, "acc_hi", a[m][s].hi), tab_setf(t, i, "acc_norm", a[m][s].est / max[s]);
         }
-        fputc('\n', f);
-    }
 }
 
 static void mix_plot(const Report *R, FILE *f) {
@@ -250,16 +252,16 @@ static void mix_plot(const Report *R, FILE *f) {
                "training comparisons (%%)\"\nset xrange [-3:103]\nset key bottom left\n",
             R->sw.mix_n);
     for (int p = 0; p < 4; p++) {  // one key, in the emptiest panel (lower right)
-        int col = 2 + 4 * (p % 2) + (p >= 2 ? 3 : 0);
+        const char *set = p % 2 ? "$harmless" : "$helpful";
         fprintf(f, "%s\nset title \"%s%s\"\nset ylabel \"%s\"\nplot ", p == 3 ? "set key" : "unset key", PANEL[p],
                 p < 2 ? " (dashed: chance)" : "", p < 2 ? "accuracy (fraction)" : "accuracy / max over mixes");
         for (int i = 0; i < R->sw.nscale; i++) {
             const char *sc = R->sw.scale[i], *ti = p == 3 ? "title" : "notitle";
             if (p < 2)
-                fprintf(f, "$mix index %d u 1:%d:%d:%d w yerrorlines lt %d notitle, \\\n  ", i, col,
-                        col + 1, col + 2, report_lt(R, sc));
+                fprintf(f, "%s index %d u (100*$1):2:3:4 w yerrorlines lt %d notitle, \\\n  ", set, i,
+                        report_lt(R, sc));
             else
-                fprintf(f, "$mix index %d u 1:%d w lp lt %d %s \"%s\", \\\n  ", i, col,
+                fprintf(f, "%s index %d u (100*$1):5 w lp lt %d %s \"%s\", \\\n  ", set, i,
                         report_lt(R, sc), ti, p == 3 ? sc : "");
         }
         fputs(p < 2 ? "0.5 w l lt 10 notitle\n" : "1 w l lt 10 notitle\n", f);
@@ -280,10 +282,11 @@ int report_fig19(Report *R, HHErr *err) {
     FILE *f = gp_begin(R->os, R->outdir, "fig19_accuracy_vs_mix", "PM accuracy on helpful and harmless "
                        "test sets vs % helpful training data (cf. Bai et al. 2022, Fig. 19)", &R->gi, 1500, 1050, err);
     if (!f) return tab_free(t), err->code;
-    fputs("$mix << EOD\n# pct_helpful, then acc lo hi norm for helpful, harmless, hh; one block per scale\n", f);
-    for (int i = 0; i < R->sw.nscale; i++) {
-        mix_rows(R, t, f, i);
-        fputs(i + 1 < R->sw.nscale ? "\n\n" : "EOD\n", f);
+    for (int i = 0; i < R->sw.nscale; i++) mix_rows(R, t, i);
+    for (int s = 0; s < 2; s++) {
+        TabWhere w = tab_where("test_set", s ? "harmless" : "helpful");
+        report_scale_blocks(R, f, s ? "$harmless" : "$helpful", "help_frac acc lo hi acc_norm; one block per scale",
+                            t, "help_frac acc acc_lo acc_hi acc_norm", &w);
     }
     mix_plot(R, f);
     return report_put(R, t, err);
@@ -324,7 +327,6 @@ int report_fig25(Report *R, HHErr *err) {
     FILE *f = gp_begin(R->os, R->outdir, "fig25_accuracy_above_threshold", "PM accuracy above a score "
                        "threshold (cf. Bai et al. 2022, Fig. 25)", &R->gi, 1100, 750, err);
     if (!f) return tab_free(t), err->code;
-    fputs("$thr << EOD\n# threshold acc lo hi; one block per scale\n", f);
     const PMRec *g[REPORT_MAX_G];
     double thr[24];
     for (int i = 0; i < R->sw.nscale; i++) {
@@ -333,15 +335,14 @@ int report_fig25(Report *R, HHErr *err) {
             PairSel s = pairsel_all();
             s.zmin = thr[k];
             StatsCI a = acc_ci(pm_count(g, ng, NULL, 0, &s));
-            fprintf(f, "%.6f %.6f %.6f %.6f\n", thr[k], a.est, a.lo, a.hi);
             size_t r = tab_add_row(t);
             tab_sets(t, r, "scale", R->sw.scale[i]), tab_setf(t, r, "params", R->sw.nparams[i]);
             tab_seti(t, r, "n_train", g[0]->n_train), tab_setf(t, r, "threshold", thr[k]);
             tab_setf(t, r, "quantile", 0.05 * k), tab_seti(t, r, "n", (long)a.n);
             tab_setf(t, r, "acc", a.est), tab_setf(t, r, "acc_lo", a.lo), tab_setf(t, r, "acc_hi", a.hi);
         }
-        fputs(i + 1 < R->sw.nscale ? "\n\n" : "EOD\n", f);
     }
+    report_scale_blocks(R, f, "$thr", "threshold acc lo hi; one block per scale", t, "threshold acc acc_lo acc_hi", NULL);
     gp_loop_begin(f, "fig25_accuracy_above_threshold");
     fputs("set title \"PM accuracy on pairs whose higher PM score exceeds a threshold (cf. Bai et al. 2022, Fig. 25)\"\n"
           "set xlabel \"threshold on the higher score of the pair (sd of policy-sample scores above their mean)\"\n"

@@ -146,11 +146,7 @@ int rlreport_runs(Report *R, const RLData *D, HHErr *err) {
 // ---------------------------------------------------------------------------
 // Fig. 13: reward vs sqrt(KL), per policy scale
 
-typedef struct {
-    const RLRec *r;
-    StatsLinfit fit;
-    int ok;
-} Fit13;
+static const char *PANEL13[2] = {"train_pm_vs_largest_pm", "big_pm_vs_own_pm"};
 
 // Runs of a panel: 0 every policy vs the largest PM (train PM), 1 every policy
 // vs its own-scale PM (largest PM's score). Returns the count.
@@ -164,18 +160,7 @@ static int fig13_runs(const RLData *D, int panel, const RLRec **out) {
     return n;
 }
 
-static int fig13_fits(const RLRec *const *runs, int n, int panel, Fit13 *F) {
-    for (int k = 0; k < n; k++) {
-        HHErr e;
-        F[k].r = runs[k];
-        F[k].ok = rl_fit_line(runs[k]->col[RL_SQRT_KL], runs[k]->col[panel ? RL_BIG : RL_TRAIN],
-                              runs[k]->n, &F[k].fit, &e) == 0;
-    }
-    return 0;
-}
-
-int rlreport_fig13(Report *R, const RLData *D, HHErr *err) {
-    Tab *t[2];
+static int fig13_tabs(Tab **t, HHErr *err) {
     t[0] = tab_alloc("fig13_reward_vs_sqrt_kl",
         "PM score of held-out samples during PPO (variant hh) against sqrt(KL(pi || pi_0)): panel "
         "train_pm_vs_largest_pm = every policy scale trained against the largest PM, score = its train-PM "
@@ -194,60 +179,46 @@ int rlreport_fig13(Report *R, const RLData *D, HHErr *err) {
         "slope_se:f:normalised score per sqrt(nat);slope_lo:f:normalised score per sqrt(nat);"
         "slope_hi:f:normalised score per sqrt(nat);r2:f:1;r2_lo:f:1;r2_hi:f:1;sd_resid:f:normalised score;"
         "n:i:points;dof:i:1", err);
-    if (!t[0] || !t[1]) return tab_free(t[0]), tab_free(t[1]), err->code;
-    if (!D->nrl) return report_missing_all(R, t, 2, D->missing_rl, err);
-    FILE *f = gp_begin(R->os, R->outdir, "fig13_reward_vs_sqrt_kl",
-                       "PM reward vs sqrt(KL) during RLHF (cf. Bai et al. 2022, Fig. 13)", &R->gi, 1500, 650, err);
-    if (!f) return tab_free(t[0]), tab_free(t[1]), err->code;
-    static const char *PANEL[2] = {"train_pm_vs_largest_pm", "big_pm_vs_own_pm"};
-    const RLRec *runs[2][MAXS];
-    Fit13 F[2][MAXS];
-    int nr[2];
+    return t[0] && t[1] ? 0 : (tab_free(t[0]), tab_free(t[1]), err->code);
+}
+
+// One run of panel p: its points (t[0]) and its line's row (t[1]; none when the fit fails).
+static void fig13_rows(Tab **t, const RLRec *r, int p) {
+    StatsLinfit L;
+    HHErr e;
+    int ok = rl_fit_line(r->col[RL_SQRT_KL], r->col[p ? RL_BIG : RL_TRAIN], r->n, &L, &e) == 0;
+    for (int i = 0; i < r->n; i++) {
+        double sc = r->col[p ? RL_BIG : RL_TRAIN][i], x = r->col[RL_SQRT_KL][i];
+        size_t row = tab_add_row(t[0]);
+        tab_sets(t[0], row, "panel", PANEL13[p]), tab_sets(t[0], row, "policy", r->policy);
+        tab_sets(t[0], row, "pm_scale", r->pm_scale), tab_seti(t[0], row, "seed", r->seed);
+        tab_seti(t[0], row, "iter", lround(r->col[RL_ITER][i]));
+        tab_setf(t[0], row, "kl", r->col[RL_KL][i]), tab_setf(t[0], row, "sqrt_kl", x);
+        tab_setf(t[0], row, "score", sc), tab_setf(t[0], row, "train_pm", r->col[RL_TRAIN][i]);
+        tab_setf(t[0], row, "big_pm", r->col[RL_BIG][i]);
+        tab_setf(t[0], row, "score_fit", ok ? L.c0 + L.c1 * x : NAN);
+    }
+    if (!ok) return;
+    double lo, hi;
+    rl_r2_interval(L.r2, L.n, &lo, &hi);
+    size_t row = tab_add_row(t[1]);
+    tab_sets(t[1], row, "panel", PANEL13[p]), tab_sets(t[1], row, "policy", r->policy);
+    tab_sets(t[1], row, "pm_scale", r->pm_scale), tab_seti(t[1], row, "seed", r->seed);
+    tab_setf(t[1], row, "intercept", L.c0), tab_setf(t[1], row, "intercept_se", L.se_c0);
+    tab_setf(t[1], row, "slope", L.c1), tab_setf(t[1], row, "slope_se", L.se_c1);
+    tab_setf(t[1], row, "slope_lo", L.c1_lo), tab_setf(t[1], row, "slope_hi", L.c1_hi);
+    tab_setf(t[1], row, "r2", L.r2), tab_setf(t[1], row, "r2_lo", lo), tab_setf(t[1], row, "r2_hi", hi);
+    tab_setf(t[1], row, "sd_resid", L.sd_resid), tab_seti(t[1], row, "n", (long)L.n);
+    tab_seti(t[1], row, "dof", (long)L.dof);
+}
+
+// Datablocks $p0, $p1 (one block per run: sqrt_kl, score and the line at the
+// point) and the plot, titles from /fit_reward_sqrt_kl.
+static void fig13_plot(const Report *R, FILE *f, Tab **t) {
     for (int p = 0; p < 2; p++) {
-        nr[p] = fig13_runs(D, p, runs[p]);
-        fig13_fits(runs[p], nr[p], p, F[p]);
-        fprintf(f, "$p%d << EOD\n", p);
-        for (int k = 0; k < nr[p]; k++) {
-            const RLRec *r = runs[p][k];
-            const StatsLinfit *L = &F[p][k].fit;
-            fprintf(f, "# %s vs %s PM: sqrt_kl score\n", r->policy, r->pm_scale);
-            for (int i = 0; i < r->n; i++) {
-                double sc = r->col[p ? RL_BIG : RL_TRAIN][i], x = r->col[RL_SQRT_KL][i];
-                size_t row = tab_add_row(t[0]);
-                tab_sets(t[0], row, "panel", PANEL[p]), tab_sets(t[0], row, "policy", r->policy);
-                tab_sets(t[0], row, "pm_scale", r->pm_scale), tab_seti(t[0], row, "seed", r->seed);
-                tab_seti(t[0], row, "iter", lround(r->col[RL_ITER][i]));
-                tab_setf(t[0], row, "kl", r->col[RL_KL][i]), tab_setf(t[0], row, "sqrt_kl", x);
-                tab_setf(t[0], row, "score", sc), tab_setf(t[0], row, "train_pm", r->col[RL_TRAIN][i]);
-                tab_setf(t[0], row, "big_pm", r->col[RL_BIG][i]);
-                tab_setf(t[0], row, "score_fit", F[p][k].ok ? L->c0 + L->c1 * x : NAN);
-                fprintf(f, "%.6f %.6f\n", x, sc);
-            }
-            fputs(k + 1 < nr[p] ? "\n\n" : "", f);
-            if (!F[p][k].ok) continue;
-            double lo, hi;
-            rl_r2_interval(L->r2, L->n, &lo, &hi);
-            size_t row = tab_add_row(t[1]);
-            tab_sets(t[1], row, "panel", PANEL[p]), tab_sets(t[1], row, "policy", r->policy);
-            tab_sets(t[1], row, "pm_scale", r->pm_scale), tab_seti(t[1], row, "seed", r->seed);
-            tab_setf(t[1], row, "intercept", L->c0), tab_setf(t[1], row, "intercept_se", L->se_c0);
-            tab_setf(t[1], row, "slope", L->c1), tab_setf(t[1], row, "slope_se", L->se_c1);
-            tab_setf(t[1], row, "slope_lo", L->c1_lo), tab_setf(t[1], row, "slope_hi", L->c1_hi);
-            tab_setf(t[1], row, "r2", L->r2), tab_setf(t[1], row, "r2_lo", lo), tab_setf(t[1], row, "r2_hi", hi);
-            tab_setf(t[1], row, "sd_resid", L->sd_resid), tab_seti(t[1], row, "n", (long)L->n);
-            tab_seti(t[1], row, "dof", (long)L->dof);
-        }
-        fputs("EOD\n", f);
-        fprintf(f, "$f%d << EOD\n# fitted lines: sqrt_kl score, one block per run\n", p);
-        for (int k = 0; k < nr[p]; k++) {
-            const RLRec *r = runs[p][k];
-            double xmax = 0;
-            for (int i = 0; i < r->n; i++) xmax = fmax(xmax, r->col[RL_SQRT_KL][i]);
-            const StatsLinfit *L = &F[p][k].fit;
-            double c0 = F[p][k].ok ? L->c0 : NAN, c1 = F[p][k].ok ? L->c1 : NAN;
-            fprintf(f, "0 %.6f\n%.6f %.6f\n%s", c0, xmax, c0 + c1 * xmax, k + 1 < nr[p] ? "\n\n" : "");
-        }
-        fputs("EOD\n", f);
+        TabWhere w = tab_where("panel", PANEL13[p]);
+        gp_tab_block(f, p ? "$p1" : "$p0", "sqrt_kl score score_fit; one block per run (policy)", t[0],
+                     "sqrt_kl score score_fit", &w, "policy");
     }
     gp_loop_begin(f, "fig13_reward_vs_sqrt_kl");
     fputs("set multiplot layout 1,2 title \"PM score vs sqrt(KL) during RLHF, variant HH (cf. Bai et al. "
@@ -258,20 +229,39 @@ int rlreport_fig13(Report *R, const RLData *D, HHErr *err) {
                 p ? "policies trained on own-size PMs, scored by the largest PM"
                   : "every policy vs the largest PM",
                 p ? "largest-PM score" : "train-PM reward");
-        for (int k = 0; k < nr[p]; k++) {
-            const RLRec *r = runs[p][k];
-            int L = lt(R, r->policy);
-            fprintf(f, "$p%d index %d u 1:2 w lp lt %d title \"policy %s, PM %s (slope %.2f, R^2 %.2f)\", "
-                       "$f%d index %d u 1:2 w l lt %d dt 2 notitle, \\\n  ", p, k, L, r->policy, r->pm_scale,
-                    F[p][k].ok ? F[p][k].fit.c1 : NAN, F[p][k].ok ? F[p][k].fit.r2 : NAN, p, k, L);
+        TabWhere w = tab_where("panel", PANEL13[p]);
+        for (size_t r = 0, k = 0; r < t[0]->nrow; r++) {
+            const char *pol = tab_gets(t[0], r, "policy");
+            if (!tab_match(t[0], r, &w) || (r && !strcmp(pol, tab_gets(t[0], r - 1, "policy")))) continue;
+            TabWhere wf = w;  // this run's line
+            tab_where_and(&wf, "policy", pol);
+            size_t j = tab_find(t[1], &wf);
+            int L = lt(R, pol);
+            fprintf(f, "$p%d index %zu u 1:2 w lp lt %d title \"policy %s, PM %s (slope %.2f, R^2 %.2f)\", "
+                       "$p%d index %zu u 1:3 smooth unique w l lt %d dt 2 notitle, \\\n  ", p, k, L, pol,
+                    tab_gets(t[0], r, "pm_scale"), tab_getf(t[1], j, "slope"), tab_getf(t[1], j, "r2"), p, k, L);
+            k++;
         }
         fputs("0 w l lt 10 title \"initial policy\"\n", f);
     }
     fputs("unset multiplot\n", f);
     gp_loop_end(f);
-    int rc = report_put(R, t[0], err);
-    if (rc) return tab_free(t[1]), rc;
-    return report_put(R, t[1], err);
+}
+
+int rlreport_fig13(Report *R, const RLData *D, HHErr *err) {
+    Tab *t[2];
+    if (fig13_tabs(t, err)) return err->code;
+    if (!D->nrl) return report_missing_all(R, t, 2, D->missing_rl, err);
+    for (int p = 0; p < 2; p++) {
+        const RLRec *runs[MAXS];
+        int n = fig13_runs(D, p, runs);
+        for (int k = 0; k < n; k++) fig13_rows(t, runs[k], p);
+    }
+    FILE *f = gp_begin(R->os, R->outdir, "fig13_reward_vs_sqrt_kl",
+                       "PM reward vs sqrt(KL) during RLHF (cf. Bai et al. 2022, Fig. 13)", &R->gi, 1500, 650, err);
+    if (!f) return tab_free(t[0]), tab_free(t[1]), err->code;
+    fig13_plot(R, f, t);
+    return report_put_all(R, t, 2, err);
 }
 
 // ---------------------------------------------------------------------------
@@ -304,11 +294,8 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
     FILE *f = gp_begin(R->os, R->outdir, "fig04_train_vs_test_pm",
                        "train-PM vs test-PM score during RLHF (cf. Bai et al. 2022, Fig. 4)", &R->gi, 1500, 650, err);
     if (!f) return tab_free(t), err->code;
-    double px[MAXS];
-    fputs("$curves << EOD\n# sqrt_kl train_pm test_pm; one block per PM scale\n", f);
     for (int k = 0; k < n; k++) {
         const RLRec *r = runs[k];
-        px[k] = r->pm_params;
         for (int i = 0; i < r->n; i++) {
             double tr = r->col[RL_TRAIN][i], te = r->col[RL_TEST][i];
             size_t row = tab_add_row(t);
@@ -318,17 +305,14 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
             tab_setf(t, row, "sqrt_kl", r->col[RL_SQRT_KL][i]), tab_setf(t, row, "train_pm", tr);
             tab_setf(t, row, "test_pm", te), tab_setf(t, row, "gap", tr - te);
             tab_seti(t, row, "end", i == end_of(r));
-            fprintf(f, "%.6f %.6f %.6f\n", r->col[RL_SQRT_KL][i], tr, te);
         }
-        fputs(k + 1 < n ? "\n\n" : "EOD\n", f);
     }
-    fputs("$gap << EOD\n# pm_params gap_end pm_scale\n", f);
-    for (int k = 0; k < n; k++) {
-        int e = end_of(runs[k]);
-        fprintf(f, "%.9g %.6f %s\n", runs[k]->pm_params, runs[k]->col[RL_TRAIN][e] - runs[k]->col[RL_TEST][e],
-                runs[k]->pm_scale);
-    }
-    fputs("EOD\n", f);
+    TabWhere end = tab_where("end", "1");
+    double px[MAXS];
+    size_t npx = tab_values(t, "pm_params", &end, px, MAXS);
+    gp_tab_block(f, "$curves", "sqrt_kl train_pm test_pm; one block per PM scale", t, "sqrt_kl train_pm test_pm",
+                 NULL, "pm_scale");
+    gp_tab_block(f, "$gap", "pm_params gap_end pm_scale", t, "pm_params:%.9g gap pm_scale", &end, NULL);
     gp_loop_begin(f, "fig04_train_vs_test_pm");
     fprintf(f, "set multiplot layout 1,2 title \"Train-PM vs test-PM score during RLHF of policy %s "
                "(cf. Bai et al. 2022, Fig. 4)\\n{/*0.7 solid: train PM (data half 0, the reward); dashed: test "
@@ -343,7 +327,7 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
     fputs("0 w l lt 10 notitle\n", f);
     fputs("set title \"end of RL: train-PM minus test-PM score\"\nset xlabel \"PM parameters\"\n"
           "set ylabel \"train - test (normalised score)\"\nset format x \"%.0s%c\"\nset key top right\n", f);
-    gp_log_xrange(f, px, n);
+    gp_log_xrange(f, px, (int)npx);
     fputs("plot $gap u 1:2 w lp lt 9 pt 7 title \"gap at the end of RL\", $gap u 1:2:3 w labels offset 0,1 "
           "notitle, 0 w l lt 10 notitle\nunset logscale x\nset format x\nset autoscale x\nunset multiplot\n", f);
     gp_loop_end(f);
@@ -353,8 +337,8 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
 // ---------------------------------------------------------------------------
 // Fig. 33: test-PM score at the end of RL vs PM size and policy size
 
-int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
-    Tab *t = tab_alloc("fig33_test_pm_end",
+static Tab *fig33_table(HHErr *err) {
+    return tab_alloc("fig33_test_pm_end",
         "end of RL (last evaluation), variant hh: series pm_size = the largest policy against every PM "
         "scale; series policy_size = every policy against the largest PM. test_pm = the train PM's "
         "other data half (same scale); big_pm = the largest PM's test half. Attributes fit_*: least-"
@@ -363,52 +347,55 @@ int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
         "series:s:-;policy:s:-;pm_scale:s:-;policy_params:f:parameters;pm_params:f:parameters;seed:i:index;"
         "kl_end:f:nats;sqrt_kl_end:f:sqrt(nats);train_pm_end:f:normalised score;"
         "test_pm_end:f:normalised score;big_pm_end:f:normalised score;gap_end:f:normalised score", err);
-    if (!t) return err->code;
-    if (!D->nrl) return report_missing(R, t, D->missing_rl, err);
-    const RLRec *runs[2][MAXS];
-    int nr[2];
-    nr[0] = big_policy_runs(D, "hh", runs[0]);
-    nr[1] = fig13_runs(D, 0, runs[1]);
-    if (!nr[0] && !nr[1]) return report_missing(R, t, "no hh runs of the largest policy or against the largest PM", err);
-    FILE *f = gp_begin(R->os, R->outdir, "fig33_test_pm_end",
-                       "test-PM score at the end of RLHF vs PM and policy size (cf. Bai et al. 2022, Fig. 33)",
-                       &R->gi, 1500, 650, err);
-    if (!f) return tab_free(t), err->code;
-    static const char *SER[2] = {"pm_size", "policy_size"};
-    double px[MAXS], ly[MAXS], lx[MAXS];
-    int nfit = 0;
-    for (int s = 0; s < 2; s++) {
-        fprintf(f, "$s%d << EOD\n# %s params train_pm test_pm big_pm scale\n", s, s ? "index" : "pm");
-        for (int k = 0; k < nr[s]; k++) {
-            const RLRec *r = runs[s][k];
-            int e = end_of(r);
-            size_t row = tab_add_row(t);
-            tab_sets(t, row, "series", SER[s]), tab_sets(t, row, "policy", r->policy);
-            tab_sets(t, row, "pm_scale", r->pm_scale), tab_setf(t, row, "policy_params", r->policy_params);
-            tab_setf(t, row, "pm_params", r->pm_params), tab_seti(t, row, "seed", r->seed);
-            tab_setf(t, row, "kl_end", r->col[RL_KL][e]), tab_setf(t, row, "sqrt_kl_end", r->col[RL_SQRT_KL][e]);
-            tab_setf(t, row, "train_pm_end", r->col[RL_TRAIN][e]);
-            tab_setf(t, row, "test_pm_end", r->col[RL_TEST][e]);
-            tab_setf(t, row, "big_pm_end", r->col[RL_BIG][e]);
-            tab_setf(t, row, "gap_end", r->col[RL_TRAIN][e] - r->col[RL_TEST][e]);
-            fprintf(f, "%.9g %.6f %.6f %.6f %s\n", s ? (double)k : r->pm_params, r->col[RL_TRAIN][e],
-                    r->col[RL_TEST][e], r->col[RL_BIG][e], s ? r->policy : r->pm_scale);
-            if (!s) px[k] = r->pm_params;
-            if (!s && isfinite(r->pm_params) && r->pm_params > 0)
-                lx[nfit] = log(r->pm_params), ly[nfit++] = r->col[RL_TEST][e];
-        }
-        fputs("EOD\n", f);
+}
+
+static void fig33_rows(Tab *t, const RLRec *const *runs, int n, const char *series) {
+    for (int k = 0; k < n; k++) {
+        const RLRec *r = runs[k];
+        int e = end_of(r);
+        size_t row = tab_add_row(t);
+        tab_sets(t, row, "series", series), tab_sets(t, row, "policy", r->policy);
+        tab_sets(t, row, "pm_scale", r->pm_scale), tab_setf(t, row, "policy_params", r->policy_params);
+        tab_setf(t, row, "pm_params", r->pm_params), tab_seti(t, row, "seed", r->seed);
+        tab_setf(t, row, "kl_end", r->col[RL_KL][e]), tab_setf(t, row, "sqrt_kl_end", r->col[RL_SQRT_KL][e]);
+        tab_setf(t, row, "train_pm_end", r->col[RL_TRAIN][e]);
+        tab_setf(t, row, "test_pm_end", r->col[RL_TEST][e]);
+        tab_setf(t, row, "big_pm_end", r->col[RL_BIG][e]);
+        tab_setf(t, row, "gap_end", r->col[RL_TRAIN][e] - r->col[RL_TEST][e]);
     }
-    StatsLinfit L;
+}
+
+// Attributes fit_*: test_pm_end vs ln(pm_params) over series pm_size. 1 if fitted.
+static int fig33_fit(Tab *t, StatsLinfit *L) {
+    double p[MAXS], y[MAXS], lx[MAXS], ly[MAXS];
+    TabWhere w = tab_where("series", "pm_size");
+    size_t n = tab_values(t, "pm_params", &w, p, MAXS);
+    tab_values(t, "test_pm_end", &w, y, MAXS);
+    int nfit = 0;
+    for (size_t k = 0; k < n; k++)
+        if (isfinite(p[k]) && p[k] > 0) lx[nfit] = log(p[k]), ly[nfit++] = y[k];
     HHErr e2;
-    int ok = nfit >= 3 && rl_fit_line(lx, ly, nfit, &L, &e2) == 0;
-    tab_attr_double(t, "fit_slope", ok ? L.c1 : NAN);
-    tab_attr_double(t, "fit_slope_se", ok ? L.se_c1 : NAN);
-    tab_attr_double(t, "fit_slope_lo", ok ? L.c1_lo : NAN);
-    tab_attr_double(t, "fit_slope_hi", ok ? L.c1_hi : NAN);
+    int ok = nfit >= 3 && rl_fit_line(lx, ly, nfit, L, &e2) == 0;
+    tab_attr_double(t, "fit_slope", ok ? L->c1 : NAN);
+    tab_attr_double(t, "fit_slope_se", ok ? L->se_c1 : NAN);
+    tab_attr_double(t, "fit_slope_lo", ok ? L->c1_lo : NAN);
+    tab_attr_double(t, "fit_slope_hi", ok ? L->c1_hi : NAN);
     tab_attr_double(t, "fit_n", nfit);
     tab_attr_str(t, "fit_units", "normalised score per ln(parameters)");
-    if (ok) fprintf(f, "fc0 = %.10g; fc1 = %.10g\n", L.c0, L.c1);
+    return ok;
+}
+
+// Datablocks $s0 (series pm_size, x = PM parameters), $s1 (policy_size, x =
+// the row's index, labelled by policy) and the plot.
+static void fig33_plot(const RLData *D, FILE *f, Tab *t, const StatsLinfit *L, int ok) {
+    TabWhere w[2] = {tab_where("series", "pm_size"), tab_where("series", "policy_size")};
+    double px[MAXS];
+    int n0 = (int)tab_values(t, "pm_params", &w[0], px, MAXS), n1 = (int)tab_count(t, &w[1]);
+    gp_tab_block(f, "$s0", "pm params train_pm test_pm big_pm scale", t,
+                 "pm_params:%.9g train_pm_end test_pm_end big_pm_end pm_scale", &w[0], NULL);
+    gp_tab_block(f, "$s1", "policy_params train_pm test_pm big_pm policy (plotted at the row index)", t,
+                 "policy_params:%.9g train_pm_end test_pm_end big_pm_end policy", &w[1], NULL);
+    if (ok) fprintf(f, "fc0 = %.10g; fc1 = %.10g\n", L->c0, L->c1);
     else fputs("fc0 = NaN; fc1 = NaN\n", f);
     gp_loop_begin(f, "fig33_test_pm_end");
     fputs("set multiplot layout 1,2 title \"Scores at the end of RLHF, variant HH (cf. Bai et al. 2022, Fig. 33)"
@@ -416,21 +403,39 @@ int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
           "(normalised)\"\n", f);
     fprintf(f, "set title \"policy %s against PMs of every size\"\nset xlabel \"PM parameters\"\n"
                "set format x \"%%.0s%%c\"\n", D->big_policy);
-    gp_log_xrange(f, px, nr[0]);
-    if (nr[0])
+    gp_log_xrange(f, px, n0);
+    if (n0)
         fprintf(f, "plot $s0 u 1:3 w lp lt 1 title \"test PM (other data half)\", $s0 u 1:2 w lp lt 2 title "
                    "\"train PM (the reward)\", $s0 u 1:4 w lp lt 3 title \"largest PM\", %s0 w l lt 10 notitle\n",
                    ok ? "fc0 + fc1 * log(x) w l lt 9 dt 2 title sprintf(\"fit: test = %.2f + %.3f ln P\", fc0, fc1), " : "");
     else fputs("plot 0 w l lt 10 title \"no runs\"\n", f);
     fputs("unset logscale x\nset format x\n", f);
     fprintf(f, "set title \"every policy against the largest PM (%s)\"\nset xlabel \"policy scale\"\n"
-               "set xrange [-0.5:%.1f]\n", D->big_pm_scale, nr[1] - 0.5);
-    if (nr[1])
-        fputs("plot $s1 u 1:3:xtic(5) w lp lt 1 title \"test PM (other data half)\", $s1 u 1:2 w lp lt 2 title "
+               "set xrange [-0.5:%.1f]\n", D->big_pm_scale, n1 - 0.5);
+    if (n1)
+        fputs("plot $s1 u 0:3:xtic(5) w lp lt 1 title \"test PM (other data half)\", $s1 u 0:2 w lp lt 2 title "
               "\"train PM (the reward)\", 0 w l lt 10 notitle\n", f);
     else fputs("plot 0 w l lt 10 title \"no runs\"\n", f);
     fputs("set autoscale x\nset xtics autofreq\nunset multiplot\n", f);
     gp_loop_end(f);
+}
+
+int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
+    Tab *t = fig33_table(err);
+    if (!t) return err->code;
+    if (!D->nrl) return report_missing(R, t, D->missing_rl, err);
+    const RLRec *runs[2][MAXS];
+    int nr[2] = {big_policy_runs(D, "hh", runs[0]), fig13_runs(D, 0, runs[1])};
+    if (!nr[0] && !nr[1]) return report_missing(R, t, "no hh runs of the largest policy or against the largest PM", err);
+    fig33_rows(t, runs[0], nr[0], "pm_size");
+    fig33_rows(t, runs[1], nr[1], "policy_size");
+    StatsLinfit L;
+    int ok = fig33_fit(t, &L);
+    FILE *f = gp_begin(R->os, R->outdir, "fig33_test_pm_end",
+                       "test-PM score at the end of RLHF vs PM and policy size (cf. Bai et al. 2022, Fig. 33)",
+                       &R->gi, 1500, 650, err);
+    if (!f) return tab_free(t), err->code;
+    fig33_plot(D, f, t, &L, ok);
     return report_put(R, t, err);
 }
 
@@ -454,7 +459,6 @@ int rlreport_fig14(Report *R, const RLData *D, HHErr *err) {
                        "train-PM score on benign vs red-team prompts during RLHF (cf. Bai et al. 2022, Fig. 14)",
                        &R->gi, 1100, 750, err);
     if (!f) return tab_free(t), err->code;
-    fputs("$c << EOD\n# iter benign redteam; one block per policy\n", f);
     for (int k = 0; k < n; k++) {
         const RLRec *r = runs[k];
         for (int i = 0; i < r->n; i++) {
@@ -466,10 +470,9 @@ int rlreport_fig14(Report *R, const RLData *D, HHErr *err) {
             tab_setf(t, row, "benign", b), tab_setf(t, row, "redteam", x);
             tab_setf(t, row, "rise_benign", b - r->col[RL_TRAIN_BENIGN][0]);
             tab_setf(t, row, "rise_redteam", x - r->col[RL_TRAIN_RED][0]);
-            fprintf(f, "%.0f %.6f %.6f\n", r->col[RL_ITER][i], b, x);
         }
-        fputs(k + 1 < n ? "\n\n" : "EOD\n", f);
     }
+    gp_tab_block(f, "$c", "iter benign redteam; one block per policy", t, "iter benign redteam", NULL, "policy");
     gp_loop_begin(f, "fig14_benign_vs_redteam");
     fprintf(f, "set title \"Train-PM score on benign vs red-team prompts during RLHF (cf. Bai et al. 2022, "
                "Fig. 14)\\n{/*0.7 every policy vs the largest PM (%s), variant HH; solid: benign and borderline "
@@ -490,6 +493,20 @@ int rlreport_fig14(Report *R, const RLData *D, HHErr *err) {
 // ---------------------------------------------------------------------------
 // helpful-only vs HH
 
+// The rows of one run (none when r is NULL).
+static void help_harm_rows(Tab *t, const RLRec *r, const char *variant) {
+    static const int CC[6] = {RL_HELP_BENIGN, RL_HARM_BENIGN, RL_HELP_BORDER, RL_REFUSE_BORDER, RL_HELP_RED, RL_HARM_RED};
+    for (int i = 0; r && i < r->n; i++) {
+        size_t row = tab_add_row(t);
+        tab_sets(t, row, "variant", variant), tab_sets(t, row, "policy", r->policy);
+        tab_sets(t, row, "pm_scale", r->pm_scale), tab_seti(t, row, "seed", r->seed);
+        tab_seti(t, row, "iter", lround(r->col[RL_ITER][i])), tab_setf(t, row, "kl", r->col[RL_KL][i]);
+        tab_setf(t, row, "sqrt_kl", r->col[RL_SQRT_KL][i]), tab_setf(t, row, "train_pm", r->col[RL_TRAIN][i]);
+        for (int c = 0; c < 6; c++) tab_setf(t, row, RL_COLNAME[CC[c]], r->col[CC[c]][i]);
+        tab_setf(t, row, "gold_utility", rl_gold(r, i));
+    }
+}
+
 int rlreport_help_harm(Report *R, const RLData *D, HHErr *err) {
     Tab *t = tab_alloc("rl_help_harm",
         "the largest policy against the largest PM scale, variants hh (HH PM, half 0) and helpful (the "
@@ -509,23 +526,13 @@ int rlreport_help_harm(Report *R, const RLData *D, HHErr *err) {
                        "helpful-only vs HH RLHF: gold harm, help and refusals (cf. Bai et al. 2022, Fig. 1)",
                        &R->gi, 1800, 650, err);
     if (!f) return tab_free(t), err->code;
-    static const int CC[6] = {RL_HELP_BENIGN, RL_HARM_BENIGN, RL_HELP_BORDER, RL_REFUSE_BORDER, RL_HELP_RED, RL_HARM_RED};
+    for (int v = 0; v < 2; v++) help_harm_rows(t, runs[v], VAR[v]);
     for (int v = 0; v < 2; v++) {
-        fprintf(f, "$%s << EOD\n# sqrt_kl harm_redteam help_benign refuse_borderline gold_utility\n", VAR[v]);
-        const RLRec *r = runs[v];
-        for (int i = 0; r && i < r->n; i++) {
-            size_t row = tab_add_row(t);
-            tab_sets(t, row, "variant", VAR[v]), tab_sets(t, row, "policy", r->policy);
-            tab_sets(t, row, "pm_scale", r->pm_scale), tab_seti(t, row, "seed", r->seed);
-            tab_seti(t, row, "iter", lround(r->col[RL_ITER][i])), tab_setf(t, row, "kl", r->col[RL_KL][i]);
-            tab_setf(t, row, "sqrt_kl", r->col[RL_SQRT_KL][i]), tab_setf(t, row, "train_pm", r->col[RL_TRAIN][i]);
-            for (int c = 0; c < 6; c++) tab_setf(t, row, RL_COLNAME[CC[c]], r->col[CC[c]][i]);
-            tab_setf(t, row, "gold_utility", rl_gold(r, i));
-            fprintf(f, "%.6f %.6f %.6f %.6f %.6f\n", r->col[RL_SQRT_KL][i], r->col[RL_HARM_RED][i],
-                    r->col[RL_HELP_BENIGN][i], r->col[RL_REFUSE_BORDER][i], rl_gold(r, i));
-        }
-        if (!r) fputs("NaN NaN NaN NaN NaN\n", f);
-        fputs("EOD\n", f);
+        char name[16];
+        snprintf(name, sizeof name, "$%s", VAR[v]);
+        TabWhere w = tab_where("variant", VAR[v]);
+        gp_tab_block(f, name, "sqrt_kl harm_redteam help_benign refuse_borderline gold_utility", t,
+                     "sqrt_kl harm_redteam help_benign refuse_borderline gold_utility", &w, NULL);
     }
     gp_loop_begin(f, "rl_help_harm");
     fprintf(f, "set multiplot layout 1,3 title \"Helpful-only vs HH RLHF: policy %s against the %s PMs "
@@ -574,8 +581,7 @@ int rl_gao_run(const RLRec *r, int bon, RLGaoFit *fit, HHErr *err) {
     return rl_fit_gao(bon ? RL_GAO_BON : RL_GAO_RL, g.d, g.y, (size_t)r->n, fit, err);
 }
 
-int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
-    Tab *t[2];
+static int overopt_tabs(Tab **t, HHErr *err) {
     t[0] = tab_alloc("beyond_gold_vs_sqrt_kl",
         "gold HH utility U (gold help on non-red-team prompts - gold harm on red-team prompts) of the "
         "largest policy optimised against the train PM of every PM scale (variant hh): by PPO (method rl, "
@@ -597,12 +603,14 @@ int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
         "sd_resid:f:gold units;d_max:f:sqrt(nats)", err);
     if (!t[0] || !t[1]) return tab_free(t[0]), tab_free(t[1]), err->code;
     tab_attr_str(t[1], "b_units", "bon: gold units per nat; rl: gold units per sqrt(nat)");
-    if (!D->nrl && !D->nbon) return report_missing_all(R, t, 2, D->missing_rl, err);
+    return 0;
+}
+
+// Best-of-n tables, then RL runs, of the largest policy (hh) against every PM
+// scale, with their points and fits. Returns the count.
+static int overopt_runs(const RLData *D, Gao *G) {
     const RLRec *rr[MAXS];
-    int nrr = big_policy_runs(D, "hh", rr);
-    Gao *G = calloc(2 * MAXS, sizeof *G);
-    if (!G) return tab_free(t[0]), tab_free(t[1]), hh_fail(err, HH_EFAIL, "out of memory");
-    int ng = 0;
+    int nrr = big_policy_runs(D, "hh", rr), ng = 0;
     for (int m = 0; m < 2; m++)  // bon, rl
         for (int k = 0; k < nrr; k++) {
             const RLRec *r = m ? rr[k] : bon_find(D, rr[k]->policy, rr[k]->pm_scale, "hh");
@@ -613,74 +621,70 @@ int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
             HHErr e2;
             g->ok = rl_fit_gao(g->bon ? RL_GAO_BON : RL_GAO_RL, g->d, g->y, (size_t)r->n, &g->fit, &e2) == 0;
         }
-    if (!ng) {
-        free(G);
-        return report_missing_all(R, t, 2, "no hh runs or best-of-n tables of the largest policy", err);
+    return ng;
+}
+
+// One run's points (t[0]) and fit (t[1]; the coefficients NaN when the fit failed).
+static void overopt_rows(Tab **t, const Gao *g) {
+    const RLRec *r = g->r;
+    const char *method = g->bon ? "bon" : "rl";
+    double dmax = 0;
+    for (int i = 0; i < r->n; i++) {
+        size_t row = tab_add_row(t[0]);
+        tab_sets(t[0], row, "method", method), tab_sets(t[0], row, "policy", r->policy);
+        tab_sets(t[0], row, "pm_scale", r->pm_scale), tab_setf(t[0], row, "pm_params", r->pm_params);
+        tab_seti(t[0], row, "x", lround(r->col[g->bon ? BON_N : RL_ITER][i]));
+        tab_setf(t[0], row, "kl", r->col[g->bon ? BON_KL_EXACT : RL_KL][i]);
+        tab_setf(t[0], row, "d", g->d[i]), tab_setf(t[0], row, "gain", g->y[i]);
+        tab_setf(t[0], row, "gold", g->bon ? bon_gold(r, i) : rl_gold(r, i));
+        tab_setf(t[0], row, "gain_fit", g->ok ? rl_gao_eval(g->bon ? RL_GAO_BON : RL_GAO_RL, g->fit.a, g->fit.b,
+                                                            g->d[i]) : NAN);
+        tab_setf(t[0], row, "train_pm", r->col[g->bon ? BON_TRAIN : RL_TRAIN][i]);
+        tab_setf(t[0], row, "help", g->bon ? r->col[BON_HELP_BENIGN][i]
+                                           : 0.5 * (r->col[RL_HELP_BENIGN][i] + r->col[RL_HELP_BORDER][i]));
+        tab_setf(t[0], row, "harm_redteam", r->col[g->bon ? BON_HARM_RED : RL_HARM_RED][i]);
+        dmax = fmax(dmax, g->d[i]);
     }
-    FILE *f = gp_begin(R->os, R->outdir, "beyond_overoptimization",
-                       "gold reward vs sqrt(KL) for best-of-n and RL with Gao et al. 2022 fits (beyond the paper)",
-                       &R->gi, 1500, 650, err);
-    if (!f) return free(G), tab_free(t[0]), tab_free(t[1]), err->code;
+    size_t row = tab_add_row(t[1]);
+    const RLGaoFit *F = &g->fit;
+    tab_sets(t[1], row, "method", method), tab_sets(t[1], row, "form", g->bon ? "d (a - b d)" : "d (a - b ln d)");
+    tab_sets(t[1], row, "policy", r->policy), tab_sets(t[1], row, "pm_scale", r->pm_scale);
+    tab_setf(t[1], row, "pm_params", r->pm_params), tab_setf(t[1], row, "d_max", dmax);
+    if (!g->ok) return;
+    tab_setf(t[1], row, "a", F->a), tab_setf(t[1], row, "a_se", F->se_a);
+    tab_setf(t[1], row, "a_lo", F->a_lo), tab_setf(t[1], row, "a_hi", F->a_hi);
+    tab_setf(t[1], row, "b", F->b), tab_setf(t[1], row, "b_se", F->se_b);
+    tab_setf(t[1], row, "b_lo", F->b_lo), tab_setf(t[1], row, "b_hi", F->b_hi);
+    tab_seti(t[1], row, "n", (long)F->n), tab_seti(t[1], row, "dof", (long)F->dof);
+    tab_seti(t[1], row, "converged", F->converged), tab_seti(t[1], row, "iter", (long)F->iter);
+    tab_seti(t[1], row, "gsl_status", F->gsl_status), tab_setf(t[1], row, "d_peak", F->d_peak);
+    tab_setf(t[1], row, "gain_peak", F->gain_peak), tab_setf(t[1], row, "sd_resid", F->sd_resid);
+}
+
+// $fitM: the fitted form of each /fit_overoptimization row of the method,
+// drawn through 61 points over [0, d_max] (NaN when the fit failed).
+static void overopt_curves(FILE *f, const Tab *fit, int m) {
+    TabWhere w = tab_where("method", m ? "rl" : "bon");
+    fprintf(f, "$fit%d << EOD\n# d gain_fit sampled; one block per PM scale\n", m);
+    int k = 0;
+    for (size_t r = 0; r < fit->nrow; r++) {
+        if (!tab_match(fit, r, &w)) continue;
+        double a = tab_getf(fit, r, "a"), b = tab_getf(fit, r, "b"), dmax = tab_getf(fit, r, "d_max");
+        if (k++) gp_block_next(f);
+        for (int s = 0; s <= 60; s++) {
+            double x = dmax * s / 60.0;
+            fprintf(f, "%.6f %.6f\n", x, isnan(a) ? NAN : rl_gao_eval(m ? RL_GAO_RL : RL_GAO_BON, a, b, x));
+        }
+    }
+    if (!k) fputs("NaN NaN\n", f);
+    gp_block_end(f);
+}
+
+static void overopt_plot(const Report *R, const RLData *D, FILE *f, Tab **t) {
     for (int m = 0; m < 2; m++) {
-        fprintf(f, "$m%d << EOD\n# d gain; one block per PM scale\n", m);
-        int first = 1;
-        for (int q = 0; q < ng; q++) {
-            Gao *g = &G[q];
-            if (g->bon != !m) continue;
-            const RLRec *r = g->r;
-            fputs(first ? "" : "\n\n", f);
-            first = 0;
-            for (int i = 0; i < r->n; i++) {
-                size_t row = tab_add_row(t[0]);
-                tab_sets(t[0], row, "method", g->bon ? "bon" : "rl"), tab_sets(t[0], row, "policy", r->policy);
-                tab_sets(t[0], row, "pm_scale", r->pm_scale), tab_setf(t[0], row, "pm_params", r->pm_params);
-                tab_seti(t[0], row, "x", lround(r->col[g->bon ? BON_N : RL_ITER][i]));
-                tab_setf(t[0], row, "kl", r->col[g->bon ? BON_KL_EXACT : RL_KL][i]);
-                tab_setf(t[0], row, "d", g->d[i]);
-                tab_setf(t[0], row, "gold", g->bon ? bon_gold(r, i) : rl_gold(r, i));
-                tab_setf(t[0], row, "gain", g->y[i]);
-                tab_setf(t[0], row, "gain_fit", g->ok ? rl_gao_eval(g->bon ? RL_GAO_BON : RL_GAO_RL, g->fit.a,
-                                                                    g->fit.b, g->d[i]) : NAN);
-                tab_setf(t[0], row, "train_pm", r->col[g->bon ? BON_TRAIN : RL_TRAIN][i]);
-                tab_setf(t[0], row, "help", g->bon ? r->col[BON_HELP_BENIGN][i]
-                                                   : 0.5 * (r->col[RL_HELP_BENIGN][i] + r->col[RL_HELP_BORDER][i]));
-                tab_setf(t[0], row, "harm_redteam", r->col[g->bon ? BON_HARM_RED : RL_HARM_RED][i]);
-                fprintf(f, "%.6f %.6f\n", g->d[i], g->y[i]);
-            }
-        }
-        if (first) fputs("NaN NaN\n", f);
-        fputs("EOD\n", f);
-        fprintf(f, "$fit%d << EOD\n# d gain_fit sampled; one block per PM scale\n", m);
-        first = 1;
-        for (int q = 0; q < ng; q++) {
-            Gao *g = &G[q];
-            if (g->bon != !m) continue;
-            double dmax = 0;
-            for (int i = 0; i < g->r->n; i++) dmax = fmax(dmax, g->d[i]);
-            fputs(first ? "" : "\n\n", f);
-            first = 0;
-            for (int s = 0; s <= 60; s++) {
-                double x = dmax * s / 60.0;
-                fprintf(f, "%.6f %.6f\n", x, g->ok ? rl_gao_eval(g->bon ? RL_GAO_BON : RL_GAO_RL, g->fit.a, g->fit.b, x) : NAN);
-            }
-            size_t row = tab_add_row(t[1]);
-            const RLGaoFit *F = &g->fit;
-            tab_sets(t[1], row, "method", g->bon ? "bon" : "rl");
-            tab_sets(t[1], row, "form", g->bon ? "d (a - b d)" : "d (a - b ln d)");
-            tab_sets(t[1], row, "policy", g->r->policy), tab_sets(t[1], row, "pm_scale", g->r->pm_scale);
-            tab_setf(t[1], row, "pm_params", g->r->pm_params), tab_setf(t[1], row, "d_max", dmax);
-            if (!g->ok) continue;
-            tab_setf(t[1], row, "a", F->a), tab_setf(t[1], row, "a_se", F->se_a);
-            tab_setf(t[1], row, "a_lo", F->a_lo), tab_setf(t[1], row, "a_hi", F->a_hi);
-            tab_setf(t[1], row, "b", F->b), tab_setf(t[1], row, "b_se", F->se_b);
-            tab_setf(t[1], row, "b_lo", F->b_lo), tab_setf(t[1], row, "b_hi", F->b_hi);
-            tab_seti(t[1], row, "n", (long)F->n), tab_seti(t[1], row, "dof", (long)F->dof);
-            tab_seti(t[1], row, "converged", F->converged), tab_seti(t[1], row, "iter", (long)F->iter);
-            tab_seti(t[1], row, "gsl_status", F->gsl_status), tab_setf(t[1], row, "d_peak", F->d_peak);
-            tab_setf(t[1], row, "gain_peak", F->gain_peak), tab_setf(t[1], row, "sd_resid", F->sd_resid);
-        }
-        if (first) fputs("NaN NaN\n", f);
-        fputs("EOD\n", f);
+        TabWhere w = tab_where("method", m ? "rl" : "bon");
+        gp_tab_block(f, m ? "$m1" : "$m0", "d gain; one block per PM scale", t[0], "d gain", &w, "pm_scale");
+        overopt_curves(f, t[1], m);
     }
     gp_loop_begin(f, "beyond_overoptimization");
     fprintf(f, "set multiplot layout 1,2 title \"Gold HH utility gain vs sqrt(KL), policy %s vs PMs of every "
@@ -691,30 +695,35 @@ int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
         fprintf(f, "set title \"%s\"\nset xlabel \"%s\"\nplot ",
                 m ? "PPO against the train PM: fit d (a - b ln d)" : "best-of-n by the train PM: fit d (a - b d)",
                 m ? SQRT_KL_LABEL : "sqrt(KL_{best-of-n})  (nats^{1/2}, exact with ties)");
-        int idx = 0;
-        for (int q = 0; q < ng; q++) {
-            const Gao *g = &G[q];
-            if (g->bon != !m) continue;
-            int L = lt(R, g->r->pm_scale);
-            fprintf(f, "$m%d index %d u 1:2 w p lt %d title \"PM %s (b = %.3g)\", $fit%d index %d u 1:2 w l lt %d "
-                       "dt 2 notitle, \\\n  ", m, idx, L, g->r->pm_scale, g->ok ? g->fit.b : NAN, m, idx, L);
+        TabWhere w = tab_where("method", m ? "rl" : "bon");
+        for (size_t r = 0, idx = 0; r < t[1]->nrow; r++) {
+            if (!tab_match(t[1], r, &w)) continue;
+            const char *pm = tab_gets(t[1], r, "pm_scale");
+            int L = lt(R, pm);
+            fprintf(f, "$m%d index %zu u 1:2 w p lt %d title \"PM %s (b = %.3g)\", $fit%d index %zu u 1:2 w l lt %d "
+                       "dt 2 notitle, \\\n  ", m, idx, L, pm, tab_getf(t[1], r, "b"), m, idx, L);
             idx++;
         }
         fputs("0 w l lt 10 notitle\n", f);
     }
     fputs("unset multiplot\n", f);
     gp_loop_end(f);
-    free(G);
-    int rc = report_put(R, t[0], err);
-    if (rc) return tab_free(t[1]), rc;
-    return report_put(R, t[1], err);
 }
 
-int rlreport_all(Report *R, const RLData *D, HHErr *err) {
-    int (*const STEP[])(Report *, const RLData *, HHErr *) = {
-        rlreport_runs, rlreport_fig13, rlreport_fig04, rlreport_fig33, rlreport_fig14, rlreport_help_harm,
-        rlreport_overopt};
-    for (size_t k = 0; k < sizeof STEP / sizeof STEP[0]; k++)
-        if (STEP[k](R, D, err)) return err->code;
-    return 0;
+int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
+    Tab *t[2];
+    if (overopt_tabs(t, err)) return err->code;
+    if (!D->nrl && !D->nbon) return report_missing_all(R, t, 2, D->missing_rl, err);
+    Gao *G = calloc(2 * MAXS, sizeof *G);
+    if (!G) return tab_free(t[0]), tab_free(t[1]), hh_fail(err, HH_EFAIL, "out of memory");
+    int ng = overopt_runs(D, G);
+    for (int q = 0; q < ng; q++) overopt_rows(t, &G[q]);
+    free(G);
+    if (!ng) return report_missing_all(R, t, 2, "no hh runs or best-of-n tables of the largest policy", err);
+    FILE *f = gp_begin(R->os, R->outdir, "beyond_overoptimization",
+                       "gold reward vs sqrt(KL) for best-of-n and RL with Gao et al. 2022 fits (beyond the paper)",
+                       &R->gi, 1500, 650, err);
+    if (!f) return tab_free(t[0]), tab_free(t[1]), err->code;
+    overopt_plot(R, D, f, t);
+    return report_put_all(R, t, 2, err);
 }

@@ -1,6 +1,7 @@
 // rlreport.h - the RLHF and best-of-n figures and tables of hhfit (sim/rl.h
 // runs, read by rldata.h), and the fits behind them. Each rlreport_X writes
-// its table(s) into tables.h5 and one self-contained gnuplot script; a run
+// its table(s) into tables.h5 and one self-contained gnuplot script (its
+// datablocks printed from those tables, gp_tab_block); a run
 // without RL (or best-of-n) files writes the tables empty with attribute
 // `missing` and no script. Schema in analysis/README.md.
 //
@@ -74,8 +75,5 @@ int rlreport_fig33(Report *R, const RLData *D, HHErr *err);
 int rlreport_fig14(Report *R, const RLData *D, HHErr *err);
 int rlreport_help_harm(Report *R, const RLData *D, HHErr *err);
 int rlreport_overopt(Report *R, const RLData *D, HHErr *err);
-
-// All of the above in order.
-int rlreport_all(Report *R, const RLData *D, HHErr *err);
 
 #endif

@@ -206,3 +206,123 @@ int tab_write(const Tab *t, hid_t loc, HHErr *err) {
     if (write_attrs(t, loc)) return hh_fail(err, HH_EFAIL, "HDF5: cannot write attributes of %s", t->name);
     return 0;
 }
+
+// ---------------------------------------------------------------------------
+// selecting and printing rows
+
+TabWhere tab_where(const char *col, const char *val) {
+    TabWhere w = {0};
+    if (col) tab_where_and(&w, col, val);
+    return w;
+}
+
+void tab_where_and(TabWhere *w, const char *col, const char *val) {
+    if (w->n == TAB_MAX_WHERE) {
+        w->n = TAB_MAX_WHERE + 1;  // tab_check_where reports it
+        return;
+    }
+    if (w->n < TAB_MAX_WHERE) w->col[w->n] = col, w->val[w->n++] = val;
+}
+
+int tab_match(const Tab *t, size_t r, const TabWhere *w) {
+    if (!w) return 1;
+    if (r >= t->nrow || w->n > TAB_MAX_WHERE) return 0;
+    for (int k = 0; k < w->n; k++) {
+        int j = tab_col(t, w->col[k]);
+        if (j < 0) return 0;
+        size_t c = r * (size_t)t->ncol + (size_t)j;
+        if (t->col[j].type == 's' ? strcmp(t->str[c], w->val[k]) != 0 : t->num[c] != strtod(w->val[k], NULL))
+            return 0;
+    }
+    return !w->keep || w->keep(t, r, w->ctx);
+}
+
+int tab_check_where(Tab *t, const TabWhere *w) {
+    if (!w) return 0;
+    if (w->n > TAB_MAX_WHERE) {
+        mark_bad(t, "too many conditions selecting rows of", t->name);
+        return -1;
+    }
+    for (int k = 0; k < w->n; k++)
+        if (tab_col(t, w->col[k]) < 0) {
+            mark_bad(t, "unknown column selecting rows", w->col[k]);
+            return -1;
+        }
+    return 0;
+}
+
+// Check one "name[:fmt]" item of a column list; its column index, or -1 (t marked invalid).
+static int print_item(Tab *t, const char *item, size_t len, char *name, char *fmt) {
+    const char *colon = memchr(item, ':', len);
+    size_t nl = colon ? (size_t)(colon - item) : len, fl = colon ? len - nl - 1 : 0;
+    if (nl == 0 || nl >= 32 || fl >= 16) {
+        mark_bad(t, "bad column list item", item);
+        return -1;
+    }
+    memcpy(name, item, nl), name[nl] = '\0';
+    int j = tab_col(t, name);
+    if (j < 0) {
+        mark_bad(t, "unknown column", name);
+        return -1;
+    }
+    char type = t->col[j].type;
+    if (!colon) snprintf(fmt, 16, "%s", type == 's' ? "%s" : type == 'i' ? "%d" : "%.6f");
+    else memcpy(fmt, colon + 1, fl), fmt[fl] = '\0';
+    size_t k = fmt[0] == '%' ? 1 + strspn(fmt + 1, "-+ #0123456789.") : 0;
+    char conv = k && k + 1 == strlen(fmt) ? fmt[k] : '\0';
+    int ok = type == 's' ? conv == 's' : conv && strchr("fged", conv) != NULL;
+    if (!ok) mark_bad(t, "bad format for column", name);
+    return ok ? j : -1;
+}
+
+int tab_print_row(FILE *f, Tab *t, size_t r, const char *cols) {
+    char name[32], fmt[24], line[1024];
+    size_t n = 0;
+    for (const char *s = cols; *s && r < t->nrow;) {
+        s += strspn(s, " ");
+        size_t len = strcspn(s, " ");
+        if (!len) break;
+        int j = print_item(t, s, len, name, fmt);
+        if (j < 0) return -1;
+        size_t c = r * (size_t)t->ncol + (size_t)j, L = strlen(fmt), left = sizeof line - n;
+        if (n) line[n++] = ' ', left--;
+        int w;
+        if (t->col[j].type == 's') w = snprintf(line + n, left, fmt, t->str[c]);
+        else if (fmt[L - 1] == 'd') {
+            fmt[L - 1] = 'l', fmt[L] = 'd', fmt[L + 1] = '\0';  // %ld of the rounded value
+            w = snprintf(line + n, left, fmt, lround(t->num[c]));
+        } else w = snprintf(line + n, left, fmt, t->num[c]);
+        if (w < 0 || (size_t)w >= left) {
+            mark_bad(t, "row too long to print in column", name);
+            return -1;
+        }
+        n += (size_t)w, s += len;
+    }
+    if (r >= t->nrow) {
+        mark_bad(t, "row out of range printing", t->name);
+        return -1;
+    }
+    line[n] = '\0';
+    fprintf(f, "%s\n", line);
+    return 0;
+}
+
+size_t tab_count(const Tab *t, const TabWhere *w) {
+    size_t n = 0;
+    for (size_t r = 0; r < t->nrow; r++) n += tab_match(t, r, w) != 0;
+    return n;
+}
+
+size_t tab_find(const Tab *t, const TabWhere *w) {
+    for (size_t r = 0; r < t->nrow; r++)
+        if (tab_match(t, r, w)) return r;
+    return (size_t)-1;
+}
+
+size_t tab_values(const Tab *t, const char *col, const TabWhere *w, double *out, size_t max) {
+    int j = tab_col(t, col);
+    size_t n = 0;
+    for (size_t r = 0; j >= 0 && t->col[j].type != 's' && r < t->nrow && n < max; r++)
+        if (tab_match(t, r, w)) out[n++] = t->num[r * (size_t)t->ncol + (size_t)j];
+    return n;
+}

@@ -16,6 +16,10 @@
 //   description    what a row is
 //   units          "see FIELD_k_UNITS" (every hhsim dataset has `units`)
 // and any extra attributes added with tab_attr_*.
+//
+// Figures read their numbers back from the tables (gpscript.h writes
+// datablocks with tab_print_row), so each number is computed once: rows are
+// selected with a TabWhere and printed with a column list "name[:fmt] ...".
 #ifndef HHFIT_TABLE_H
 #define HHFIT_TABLE_H
 
@@ -78,5 +82,51 @@ int tab_write(const Tab *t, hid_t loc, HHErr *err);
 
 // Index of a column, or -1.
 int tab_col(const Tab *t, const char *col);
+
+// ---------------------------------------------------------------------------
+// selecting and printing rows
+
+#define TAB_MAX_WHERE 3
+
+// A row selection: the rows whose column col[k] equals val[k] for every k < n
+// (a string column compares the text, a numeric column the number val[k]
+// parses to) and, when keep is set, for which keep(t, r, ctx) is non-zero.
+// The strings are not copied: they must outlive the selection.
+typedef struct {
+    int n;
+    const char *col[TAB_MAX_WHERE];
+    const char *val[TAB_MAX_WHERE];
+    int (*keep)(const Tab *t, size_t r, const void *ctx);
+    const void *ctx;
+} TabWhere;
+
+// The selection col = val (col NULL: every row); tab_where_and adds a condition.
+TabWhere tab_where(const char *col, const char *val);
+void tab_where_and(TabWhere *w, const char *col, const char *val);
+
+// 1 if row r is selected by w (w NULL: every row).
+int tab_match(const Tab *t, size_t r, const TabWhere *w);
+
+// Check that w names columns of t; otherwise mark t invalid (tab_write fails
+// naming the column) and return -1.
+int tab_check_where(Tab *t, const TabWhere *w);
+
+// Print row r's columns `cols`, separated by one space, then '\n'. cols is a
+// space-separated list of "name" or "name:fmt", fmt one printf conversion:
+// %[flags][width][.prec] followed by f, g or e (numeric columns), d (numeric
+// columns, rounded to an integer) or s (string columns). Default: %.6f for f
+// columns, %d for i, %s for s. An unknown column or a bad format marks t
+// invalid (tab_write then fails naming it) and prints nothing; returns -1.
+int tab_print_row(FILE *f, Tab *t, size_t r, const char *cols);
+
+// The number of rows selected by w.
+size_t tab_count(const Tab *t, const TabWhere *w);
+
+// The first row selected by w, or (size_t)-1 (tab_getf of it is NaN).
+size_t tab_find(const Tab *t, const TabWhere *w);
+
+// The values of numeric column col in the rows selected by w, at most max;
+// returns the count.
+size_t tab_values(const Tab *t, const char *col, const TabWhere *w, double *out, size_t max);
 
 #endif

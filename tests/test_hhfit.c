@@ -20,6 +20,7 @@
 #include "pmdata.h"
 #include "pmstats.h"
 #include "rng.h"
+#include "gpscript.h"
 #include "stats.h"
 #include "table.h"
 
@@ -322,12 +323,79 @@ static void test_table(void **state) {
     tab_free(t);
 }
 
+// The text f holds (rewound), in buf.
+static const char *slurp(FILE *f, char *buf, size_t n) {
+    rewind(f);
+    size_t k = fread(buf, 1, n - 1, f);
+    buf[k] = '\0';
+    return buf;
+}
+
+static int positive_acc(const Tab *t, size_t r, const void *ctx) {
+    (void)ctx;
+    return tab_getf(t, r, "acc") > 0;
+}
+
+// Datablocks written from a table: column selection, formats, row filters,
+// blocks split where a column changes, and the NaN row of an empty block.
+static void test_table_datablock(void **state) {
+    (void)state;
+    HHErr err;
+    Tab *t = tab_alloc("t", "d", "scale:s:-;n:i:count;acc:f:fraction;params:f:parameters", &err);
+    assert_non_null(t);
+    const char *SC[4] = {"xs", "xs", "s", "s"};
+    const double ACC[4] = {0.5, 0.625, 0.0, 0.71234567}, P[4] = {5394, 5394, 29634, 29634};
+    for (int k = 0; k < 4; k++) {
+        size_t r = tab_add_row(t);
+        tab_sets(t, r, "scale", SC[k]), tab_seti(t, r, "n", 100 * (k + 1));
+        tab_setf(t, r, "acc", ACC[k]), tab_setf(t, r, "params", P[k]);
+    }
+    char buf[1024];
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    TabWhere w = tab_where("scale", "s");
+    assert_int_equal(gp_tab_rows(f, t, "n acc params:%.9g scale", &w), 2);
+    assert_string_equal(slurp(f, buf, sizeof buf), "300 0.000000 29634 s\n400 0.712346 29634 s\n");
+    f = freopen(NULL, "w+", f);
+    w = tab_where("n", "200");  // a numeric column compares numbers
+    tab_where_and(&w, "scale", "xs");
+    assert_int_equal(gp_tab_rows(f, t, "acc:%.3g n:%d", &w), 1);
+    assert_string_equal(slurp(f, buf, sizeof buf), "0.625 200\n");
+    f = freopen(NULL, "w+", f);
+    w = tab_where(NULL, NULL);
+    w.keep = positive_acc;
+    assert_int_equal(gp_tab_block(f, "$b", "n acc", t, "n acc", &w, "scale"), 2);
+    assert_string_equal(slurp(f, buf, sizeof buf),
+                        "$b << EOD\n# n acc\n100 0.500000\n200 0.625000\n\n\n400 0.712346\nEOD\n");
+    f = freopen(NULL, "w+", f);
+    w = tab_where("scale", "m");  // no rows: one NaN per column
+    assert_int_equal(gp_tab_block(f, "$e", NULL, t, "n acc scale", &w, NULL), 0);
+    assert_string_equal(slurp(f, buf, sizeof buf), "$e << EOD\nNaN NaN NaN\nEOD\n");
+    double v[4];
+    w = tab_where("scale", "xs");
+    assert_int_equal(tab_values(t, "n", &w, v, 4), 2);
+    CHECK_NEAR(v[1], 200, 0, "tab_values");
+    assert_string_equal(t->bad, "");
+    f = freopen(NULL, "w+", f);
+    assert_int_equal(gp_tab_rows(f, t, "acc:%s", NULL), 0);  // a string format on a number: invalid
+    assert_non_null(strstr(t->bad, "bad format for column 'acc'"));
+    t->bad[0] = '\0';
+    w = tab_where("sclae", "xs");  // a typo in a selection is never silent
+    assert_int_equal(gp_tab_rows(f, t, "acc", &w), 0);
+    assert_non_null(strstr(t->bad, "unknown column selecting rows 'sclae'"));
+    assert_int_not_equal(tab_write(t, H5I_INVALID_HID, &err), 0);
+    assert_non_null(strstr(err.msg, "sclae"));
+    fclose(f);
+    tab_free(t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loglinear_planted), cmocka_unit_test(test_counts),
         cmocka_unit_test(test_calibration),       cmocka_unit_test(test_bootstrap),
         cmocka_unit_test(test_sweeps),            cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_claims_tsv),        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_table_datablock),
         cmocka_unit_test(test_claim_names),
     };
     return cmocka_run_group_tests_name("hhfit analysis", tests, NULL, NULL);

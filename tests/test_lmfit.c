@@ -242,7 +242,8 @@ static hid_t report(const char *dir, const LMData *D, int *nscripts) {
     R.h5 = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     assert_true(R.h5 >= 0);
     R.os = &os, R.outdir = out, R.gi = (GPInfo){"", dir, "test"};
-    assert_int_equal(lmreport_all(&R, D, &err), 0);
+    assert_int_equal(lmreport_scaling(&R, D, &err), 0);
+    assert_int_equal(lmreport_distill(&R, D, &err), 0);
     *nscripts = os.n;
     assert_int_equal(outset_commit(&os, &err), 0);
     H5Fclose(R.h5);

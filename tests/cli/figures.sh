@@ -50,6 +50,15 @@ for g in "$TMP"/res/*.gp; do
 done
 if [ "$n" -ge 7 ]; then ok "seven figure scripts ($n)"; else bad "seven figure scripts" "$n"; fi
 
+# --- hhfit --list (the ANALYSES registry) names every script and table written
+"$FIT" --list >"$TMP/list" 2>&1
+miss=""
+for g in "$TMP"/res/*.gp; do grep -q " $(basename "$g")\$" "$TMP/list" || miss="$miss $(basename "$g")"; done
+for t in $(sed -n 's/.*DATASET "\/\?\([a-z0-9_]*\)".*/\1/p' "$TMP/h"); do
+  grep -q "/$t\b" "$TMP/list" || miss="$miss /$t"; done
+if [ -z "$miss" ]; then ok "hhfit --list names every script and table"; else bad "hhfit --list names every script and table" "missing:$miss"; fi
+cols fig09_accuracy_by_margin pm scale count acc ideal_mean d_ideal
+
 # --- RL and best-of-n (rl/, bon/ of the smoke run): tables filled, one script per figure
 for t in rl_runs fig13_reward_vs_sqrt_kl fit_reward_sqrt_kl fig04_train_vs_test_pm fig33_test_pm_end \
          fig14_benign_vs_redteam rl_help_harm beyond_gold_vs_sqrt_kl fit_overoptimization; do
