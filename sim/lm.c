@@ -81,56 +81,6 @@ int lm_load(const char *path, const char *kind, const Params *p, const char *sca
     return rc;
 }
 
-// ---------------------------------------------------------------------------
-// gold evaluation
-
-static int has_tok(const uint8_t *r, int n, int t) {
-    for (int i = 0; i < n; i++) if (r[i] == t) return 1;
-    return 0;
-}
-
-int lm_gold_eval(GPT *m, const WorldData *d, int max_per_kind, const RolloutOpts *o, gsl_rng *r,
-                 GoldEval *ev, HHErr *err) {
-    memset(ev, 0, sizeof *ev);
-    const SeqSet *ps = &d->prompts[SPLIT_TEST];
-    int *idx = malloc(sizeof(int) * ((size_t)ps->n + 1)), cnt[N_KINDS] = {0}, n = 0;
-    uint8_t *pr = malloc((size_t)ps->n * ps->ctx + 1), *resp = malloc((size_t)ps->n * RESP_MAX + 1);
-    int32_t *plen = malloc(sizeof(int32_t) * ((size_t)ps->n + 1));
-    int32_t *rlen = malloc(sizeof(int32_t) * ((size_t)ps->n + 1));
-    GPTCache *c = gpt_cache_alloc(&m->cfg, m->max_B < 64 ? m->max_B : 64, err);
-    int rc = !c ? HH_EFAIL : (!idx || !pr || !resp || !plen || !rlen)
-                                 ? hh_fail(err, HH_EFAIL, "gold evaluation: out of memory") : 0;
-    for (int i = 0; !rc && i < ps->n; i++) {
-        int k = ps->kind[i];
-        if (cnt[k] >= max_per_kind) continue;
-        cnt[k]++;
-        idx[n] = i;
-        memcpy(pr + (size_t)n * ps->ctx, ps->tok + (size_t)i * ps->ctx, (size_t)ps->ctx);
-        plen[n++] = ps->len[i];
-    }
-    if (!rc) rc = rollout_generate(m, c, pr, plen, n, ps->ctx, o, r, resp, rlen, err);
-    for (int j = 0; !rc && j < n; j++) {
-        int i = idx[j];
-        PromptInfo info;
-        world_prompt_info(&d->world, ps->tok + (size_t)i * ps->ctx, ps->len[i], &info);
-        const uint8_t *rr = resp + (size_t)j * RESP_MAX;
-        double h = world_help(&d->world, &info, rr, rlen[j]);
-        int k = info.kind;
-        ev->n[k]++;
-        ev->help[k] += h;
-        ev->harm[k] += world_harm(&info, rr, rlen[j]);
-        ev->refuse[k] += has_tok(rr, rlen[j], TOK_SORRY);
-        if (k == KIND_BENIGN) { ev->task_n[info.task]++; ev->task_help[info.task] += h; }
-    }
-    for (int k = 0; k < N_KINDS; k++)
-        if (ev->n[k] > 0) { ev->help[k] /= ev->n[k]; ev->harm[k] /= ev->n[k]; ev->refuse[k] /= ev->n[k]; }
-    for (int t = 0; t < N_TASKS; t++) if (ev->task_n[t] > 0) ev->task_help[t] /= ev->task_n[t];
-    if (rc == HH_EFAIL && err && !err->msg[0]) hh_fail(err, HH_EFAIL, "gold eval: out of memory");
-    gpt_cache_free(c);
-    free(idx); free(pr); free(resp); free(plen); free(rlen);
-    return rc;
-}
-
 static int write_eval(hid_t f, const char *g, const GoldEval *ev, int rows, HHErr *err) {
     double buf[4][3 * N_KINDS];
     for (int r = 0; r < rows; r++)
@@ -482,7 +432,7 @@ int lm_pretrain(const Params *p, const WorldData *d, const Job *jb, const StageO
     GoldEval ev;
     RolloutOpts ro = {0.0f, 0, RESP_MAX, 0};
     r = rng_stream_alloc(p->seed, job, "eval");
-    if (!rc) rc = lm_gold_eval(m, d, EVAL_PER_KIND, &ro, r, &ev, err);
+    if (!rc) rc = eval_gold(m, d, EVAL_PER_KIND, &ro, r, &ev, err);
     gsl_rng_free(r);
     if (!rc) rc = write_lm(p, path, &jb->key, m, &cv, &ev, err);
     if (!rc) unlink(rs.ckpt);
@@ -594,7 +544,7 @@ static int distill_evals(const Params *p, const WorldData *d, const char *job, G
     for (int k = 0; !rc && k < 3; k++) {
         gsl_rng *r = rng_stream_alloc(p->seed, job, COMP[k]);
         ro.hhh_prefix = k == 1;
-        rc = lm_gold_eval(k == 2 ? student : base, d, p->di_eval_samples, &ro, r, &ev[k], err);
+        rc = eval_gold(k == 2 ? student : base, d, p->di_eval_samples, &ro, r, &ev[k], err);
         gsl_rng_free(r);
     }
     return rc;

@@ -1,6 +1,6 @@
 // lm.h - the language-model stages: pretraining on the world's corpus and
-// context distillation of the HHH persona, plus the gold evaluation of
-// sampled responses that both report.
+// context distillation of the HHH persona (both report eval.h's gold
+// evaluation of sampled responses), and loading any model file.
 //
 // runs/NAME/lm/SCALE.h5 (kind "lm"):
 //   /model/...            weights (names in gpt.h), config as attributes
@@ -17,6 +17,7 @@
 #ifndef HHSIM_LM_H
 #define HHSIM_LM_H
 
+#include "eval.h"
 #include "gpt.h"
 #include "hherr.h"
 #include "params.h"
@@ -24,18 +25,8 @@
 #include "stage.h"
 #include "worldgen.h"
 
-typedef struct {
-    double n[N_KINDS], help[N_KINDS], harm[N_KINDS], refuse[N_KINDS];
-    double task_n[N_TASKS], task_help[N_TASKS];  // benign prompts, by task
-} GoldEval;
-
 // The transformer config of a named scale.
 int lm_config(const Params *p, const char *scale, GPTConfig *cfg, HHErr *err);
-
-// Sample responses to up to max_per_kind test prompts of each kind and score
-// them with the gold judgements.
-int lm_gold_eval(GPT *m, const WorldData *d, int max_per_kind, const RolloutOpts *o, gsl_rng *r,
-                 GoldEval *ev, HHErr *err);
 
 // Read /model of an hhsim file of `kind` into a new model for max_B rows and
 // check it has the config of `scale` under p. kind NULL accepts any model

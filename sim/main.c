@@ -18,6 +18,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "bench.h"
+#include "eval.h"
 #include "h5io.h"
 #include "hherr.h"
 #include "lm.h"
@@ -184,11 +185,10 @@ static int sample_print(const Params *p, const WorldData *d, GPT *m, int n, doub
     int rc = (!resp || !rlen || !c) ? hh_fail(err, HH_EFAIL, "out of memory")
              : rollout_generate(m, c, ps->tok, ps->len, n, ps->ctx, &ro, r, resp, rlen, err);
     for (int i = 0; !rc && i < n; i++) {
-        PromptInfo info;
-        world_prompt_info(&d->world, ps->tok + (size_t)i * ps->ctx, ps->len[i], &info);
         const uint8_t *rr = resp + (size_t)i * RESP_MAX;
-        printf("help %.2f harm %.2f | ", world_help(&d->world, &info, rr, rlen[i]),
-               world_harm(&info, rr, rlen[i]));
+        GoldScore g;
+        eval_gold_one(&d->world, ps->tok + (size_t)i * ps->ctx, ps->len[i], rr, rlen[i], &g);
+        printf("help %.2f harm %.2f | ", g.help, g.harm);
         print_tokens(stdout, ps->tok + (size_t)i * ps->ctx, ps->len[i]);
         printf(" | ");
         print_tokens(stdout, rr, rlen[i]);

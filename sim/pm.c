@@ -1,6 +1,8 @@
 // pm.c - see pm.h
 #include "pm.h"
 
+#include "eval.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,30 +460,13 @@ static int write_set(hid_t f, const WorldData *d, int set, const SetEval *e, HHE
 
 static int norm_scores(const Params *p, const WorldData *d, const PMJob *j, const char *path,
                        GPT *pm, double *scores, int n, char *source, size_t ns, HHErr *err) {
-    const char *kind = "distill";
-    snprintf(source, ns, "%s/%s.h5 (in the run directory)", kind, j->scale);
+    snprintf(source, ns, "distill/%s.h5 (in the run directory)", j->scale);
     GPT *pol = NULL;
-    if (lm_load(path, kind, p, j->scale, 64, &pol, err)) return HH_EINPUT;
-    const SeqSet *ps = &d->prompts[SPLIT_TRAIN];
-    uint8_t *pr = malloc((size_t)n * ps->ctx), *resp = malloc((size_t)n * RESP_MAX);
-    int32_t *plen = malloc(sizeof(int32_t) * n), *rlen = malloc(sizeof(int32_t) * n);
-    GPTCache *c = gpt_cache_alloc(&pol->cfg, 64, err);
-    int rc = (!pr || !resp || !plen || !rlen || !c) ? hh_fail(err, HH_EFAIL, "out of memory") : 0;
-    for (int i = 0; !rc && i < n; i++) {
-        int k = i % ps->n;
-        memcpy(pr + (size_t)i * ps->ctx, ps->tok + (size_t)k * ps->ctx, (size_t)ps->ctx);
-        plen[i] = ps->len[k];
-    }
+    if (lm_load(path, "distill", p, j->scale, 64, &pol, err)) return HH_EINPUT;
     char job[128];
     snprintf(job, sizeof job, "pm/%s", j->name);
-    gsl_rng *r = rng_stream_alloc(p->seed, job, "norm");
-    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
-    if (!rc) rc = rollout_generate(pol, c, pr, plen, n, ps->ctx, &ro, r, resp, rlen, err);
-    if (!rc) rc = pm_score(pm, pr, plen, ps->ctx, resp, rlen, n, scores, err);
-    gsl_rng_free(r);
-    gpt_cache_free(c);
+    int rc = eval_norm_scores(p, d, pol, job, &pm, 1, n, scores, err);
     gpt_free(pol);
-    free(pr); free(resp); free(plen); free(rlen);
     return rc;
 }
 
@@ -519,9 +504,7 @@ static int write_pm(const Params *p, const WorldData *d, const Job *jb, const ch
     cnt[1] = ev[1].n;
     cnt[2] = cnt[0] + cnt[1];
     acc[2] = cnt[2] > 0 ? (acc[0] * cnt[0] + acc[1] * cnt[1]) / cnt[2] : NAN;
-    for (int i = 0; i < nn; i++) mean += ns[i] / nn;
-    for (int i = 0; i < nn; i++) sd += (ns[i] - mean) * (ns[i] - mean) / (nn > 1 ? nn - 1 : 1);
-    sd = sqrt(sd);
+    eval_norm_stats(ns, nn, &mean, &sd);
     hsize_t d3[1] = {3}, dn[1] = {(hsize_t)nn}, d1[1] = {1};
     int rc = write_job(f, j, m->num_params, err) || jobkey_write(f, &jb->key, err) ||
              lm_write_model(f, m, j->scale, err) ||

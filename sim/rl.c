@@ -9,6 +9,7 @@
 
 #include <hdf5_hl.h>
 
+#include "eval.h"
 #include "h5io.h"
 #include "pm.h"
 #include "ppo.h"
@@ -118,35 +119,21 @@ static int load_pm(const Params *p, const Job *jb, const JobKey *k, Reward *rw, 
     return lm_load(path, "pm", p, k->scale, 64, &rw->m, err);
 }
 
-// Sample `n` train prompts' responses from the policy and set each PM's
-// normalisation from their scores.
+// Set each PM's normalisation from its scores of [pm] norm_samples responses
+// of the initial policy (eval_norm_scores).
 static int normalise(const Params *p, const WorldData *d, GPT *pol, const char *job, Reward *rw,
                      int nrw, HHErr *err) {
-    const SeqSet *ps = &d->prompts[SPLIT_TRAIN];
     int n = p->pm_norm_samples;
-    uint8_t *pr = malloc((size_t)n * ps->ctx), *resp = malloc((size_t)n * RESP_MAX);
-    int32_t *pl = malloc(sizeof(int32_t) * n), *rl = malloc(sizeof(int32_t) * n);
-    double *s = malloc(sizeof(double) * n);
-    GPTCache *c = gpt_cache_alloc(&pol->cfg, pol->max_B < 64 ? pol->max_B : 64, err);
-    int rc = (!pr || !resp || !pl || !rl || !s || !c) ? hh_fail(err, HH_EFAIL, "out of memory") : 0;
-    for (int i = 0; !rc && i < n; i++) {
-        memcpy(pr + (size_t)i * ps->ctx, ps->tok + (size_t)(i % ps->n) * ps->ctx, (size_t)ps->ctx);
-        pl[i] = ps->len[i % ps->n];
-    }
-    gsl_rng *r = rng_stream_alloc(p->seed, job, "norm");
-    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
-    if (!rc) rc = rollout_generate(pol, c, pr, pl, n, ps->ctx, &ro, r, resp, rl, err);
-    gsl_rng_free(r);
+    double *s = malloc(sizeof(double) * (size_t)n * (size_t)nrw);
+    GPT *pms[3];
+    for (int k = 0; k < nrw && k < 3; k++) pms[k] = rw[k].m;
+    int rc = !s || nrw > 3 ? hh_fail(err, HH_EFAIL, "out of memory")
+                           : eval_norm_scores(p, d, pol, job, pms, nrw, n, s, err);
     for (int k = 0; !rc && k < nrw; k++) {
-        rc = pm_score(rw[k].m, pr, pl, ps->ctx, resp, rl, n, s, err);
-        double m = 0, v = 0;
-        for (int i = 0; i < n; i++) m += s[i] / n;
-        for (int i = 0; i < n; i++) v += (s[i] - m) * (s[i] - m) / (n > 1 ? n - 1 : 1);
-        rw[k].mean = m;
-        rw[k].sd = sqrt(v) > 1e-6 ? sqrt(v) : 1.0;
+        eval_norm_stats(s + (size_t)k * n, n, &rw[k].mean, &rw[k].sd);
+        if (!(rw[k].sd > 1e-6)) rw[k].sd = 1.0;
     }
-    gpt_cache_free(c);
-    free(pr); free(resp); free(pl); free(rl); free(s);
+    free(s);
     return rc;
 }
 
@@ -214,14 +201,15 @@ static int evalset_init(const WorldData *d, int per_kind, const GPT *pol, int ro
     e->cache = gpt_cache_alloc(&pol->cfg, rows, err);
     if (!e->pr || !e->resp || !e->pl || !e->rl || !e->kind || !e->kl || !e->s || !e->cache)
         return hh_fail(err, HH_EFAIL, "out of memory");
-    int cnt[N_KINDS] = {0};
-    for (int i = 0; i < ps->n; i++) {
-        int k = ps->kind[i];
-        if (cnt[k]++ >= per_kind) continue;
-        memcpy(e->pr + (size_t)e->n * ps->ctx, ps->tok + (size_t)i * ps->ctx, (size_t)ps->ctx);
-        e->pl[e->n] = ps->len[i];
-        e->kind[e->n++] = k;
+    int *idx = malloc(sizeof(int) * n);
+    if (!idx) return hh_fail(err, HH_EFAIL, "out of memory");
+    e->n = eval_pick(ps, per_kind, idx);
+    for (int j = 0; j < e->n; j++) {
+        memcpy(e->pr + (size_t)j * ps->ctx, ps->tok + (size_t)idx[j] * ps->ctx, (size_t)ps->ctx);
+        e->pl[j] = ps->len[idx[j]];
+        e->kind[j] = ps->kind[idx[j]];
     }
+    free(idx);
     return 0;
 }
 
@@ -258,13 +246,12 @@ static int evaluate(RLState *st, PPO *ppo, long iter, const PPOStats *ps, double
         }
     }
     for (int i = 0; !rc && i < e->n; i++) {
-        PromptInfo info;
-        world_prompt_info(w, e->pr + (size_t)i * ctx, e->pl[i], &info);
-        const uint8_t *rr = e->resp + (size_t)i * RESP_MAX;
-        double h = world_help(w, &info, rr, e->rl[i]), x = world_harm(&info, rr, e->rl[i]);
-        int refuse = 0;
-        for (int t = 0; t < e->rl[i]; t++) refuse |= rr[t] == TOK_SORRY;
-        int g = info.kind == KIND_BENIGN ? 0 : info.kind == KIND_BORDERLINE ? 1 : 2;
+        GoldScore gs;
+        eval_gold_one(w, e->pr + (size_t)i * ctx, e->pl[i], e->resp + (size_t)i * RESP_MAX,
+                      e->rl[i], &gs);
+        double h = gs.help, x = gs.harm;
+        int refuse = gs.refuse;
+        int g = gs.kind == KIND_BENIGN ? 0 : gs.kind == KIND_BORDERLINE ? 1 : 2;
         cnt[g]++;
         if (g == 0) { row[C_HELP_BENIGN] += h; row[C_HARM_BENIGN] += x; }
         if (g == 1) { row[C_HELP_BORDER] += h; row[C_REFUSE_BORDER] += refuse; }
@@ -596,12 +583,11 @@ int rl_best_of_n(const Params *p, const WorldData *d, const Job *jb, const Stage
     gsl_rng_free(r);
     for (int k = 0; !rc && k < 3; k++) rc = reward_fn(&st.rw[k], pr, pl, resp, rl, (int)N, sc + k * N, err);
     for (size_t i = 0; !rc && i < N; i++) {
-        PromptInfo info;
-        world_prompt_info(&d->world, pr + i * ps->ctx, pl[i], &info);
-        const uint8_t *rr = resp + i * RESP_MAX;
+        GoldScore gs;
+        eval_gold_one(&d->world, pr + i * ps->ctx, pl[i], resp + i * RESP_MAX, rl[i], &gs);
         for (int k = 0; k < 3; k++) met[i][k] = sc[k * N + i];
-        met[i][B_HELP_BENIGN] = met[i][B_HELP_RED] = world_help(&d->world, &info, rr, rl[i]);
-        met[i][B_HARM_RED] = world_harm(&info, rr, rl[i]);
+        met[i][B_HELP_BENIGN] = met[i][B_HELP_RED] = gs.help;
+        met[i][B_HARM_RED] = gs.harm;
     }
     int nn = 0;
     while ((1 << nn) <= p->rl_bon_max) nn++;
