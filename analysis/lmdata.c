@@ -15,7 +15,6 @@
 #include "h5io.h"
 #include "pmdata.h"
 
-const char *const LMD_STAT_NAME[LMD_NSTAT] = {"n", "help", "harm", "refuse"};
 const char *const LMD_KIND_NAME[N_KINDS] = {"benign", "borderline", "redteam", "disguised"};
 const char *const LMD_TASK_NAME[N_TASKS] = {"copy", "reverse", "sort", "lookup", "lookup2"};
 const char *const LMD_ROW_NAME[DI_NROW] = {"base", "prefixed", "distilled"};
@@ -104,7 +103,7 @@ static int read_eval(hid_t f, LMDRec *r, int rows, HHErr *err) {
     r->nev = rows;
     for (int s = 0; s < LMD_NSTAT; s++) {
         char nm[64];
-        snprintf(nm, sizeof nm, "/eval/%s", LMD_STAT_NAME[s]);
+        snprintf(nm, sizeof nm, "/eval/%s", LMD_STAT_NAME(s));
         hsize_t d[2] = {(hsize_t)rows, N_KINDS};
         double *v;
         if (h5_read(f, r->path, nm, H5T_NATIVE_DOUBLE, rows == 1 ? 1 : 2, rows == 1 ? d + 1 : d,
@@ -123,7 +122,7 @@ static int read_eval(hid_t f, LMDRec *r, int rows, HHErr *err) {
             for (int s = LMD_HELP; s < LMD_NSTAT; s++) {
                 double m = x[s * N_KINDS + k];
                 char nm[64];
-                snprintf(nm, sizeof nm, "/eval/%s", LMD_STAT_NAME[s]);
+                snprintf(nm, sizeof nm, "/eval/%s", LMD_STAT_NAME(s));
                 if (!(m >= 0 && m <= 1) || (n == 0 && m != 0))
                     return bad_value(r, nm, i, k, m, n ? "a mean in [0, 1]" : "0: no responses", err);
             }
@@ -136,7 +135,9 @@ static int read_eval(hid_t f, LMDRec *r, int rows, HHErr *err) {
 }
 
 static int read_tasks(hid_t f, LMDRec *r, HHErr *err) {
-    static const char *NM[2] = {"/eval/task_n", "/eval/task_help"};
+    char NM[2][64];
+    snprintf(NM[0], sizeof NM[0], "/eval/%s", SCHEMA_GOLD_EVAL[EVC_TASK_N].name);
+    snprintf(NM[1], sizeof NM[1], "/eval/%s", SCHEMA_GOLD_EVAL[EVC_TASK_HELP].name);
     double *dst[2] = {r->task_n, r->task_help};
     for (int q = 0; q < 2; q++) {
         hsize_t d = N_TASKS;
@@ -158,10 +159,10 @@ static int read_tasks(hid_t f, LMDRec *r, HHErr *err) {
 static int load_one(LMDRec *r, int distill, HHErr *err) {
     hid_t f;
     if (h5in_open(r->path, distill ? "distill" : "lm", &f, err)) return err->code;
-    int rc = read_config(f, r, err) || read_curve(f, r, "step", &r->step, err) ||
-             read_curve(f, r, "tokens", &r->tokens, err) ||
-             read_curve(f, r, distill ? "kl" : "train_loss", &r->loss, err) ||
-             (!distill && read_curve(f, r, "heldout_loss", &r->heldout, err)) ||
+    int rc = read_config(f, r, err) || read_curve(f, r, SCHEMA_LM_CURVE[LMC_STEP].name, &r->step, err) ||
+             read_curve(f, r, SCHEMA_LM_CURVE[LMC_TOKENS].name, &r->tokens, err) ||
+             read_curve(f, r, SCHEMA_LM_CURVE[distill ? LMC_KL : LMC_TRAIN_LOSS].name, &r->loss, err) ||
+             (!distill && read_curve(f, r, SCHEMA_LM_CURVE[LMC_HELDOUT_LOSS].name, &r->heldout, err)) ||
              read_eval(f, r, distill ? DI_NROW : 1, err) || (!distill && read_tasks(f, r, err));
     H5Fclose(f);
     return rc ? err->code : 0;

@@ -33,18 +33,19 @@
 #define HHFIT_LMDATA_H
 
 #include "hherr.h"
+#include "schema.h"
 #include "params.h"
 #include "stats.h"
 #include "world.h"
 
 // The statistics of /eval (datasets /eval/<LMD_STAT_NAME>).
-enum { LMD_N, LMD_HELP, LMD_HARM, LMD_REFUSE, LMD_NSTAT };
+enum { LMD_N = EVC_N, LMD_HELP = EVC_HELP, LMD_HARM = EVC_HARM, LMD_REFUSE = EVC_REFUSE, LMD_NSTAT };
 // The rows of a distill file's /eval arrays.
 enum { DI_BASE, DI_PREFIXED, DI_DISTILLED, DI_NROW };
 
 #define LMD_MAXPT 100000  // most curve points of one file hhfit reads
 
-extern const char *const LMD_STAT_NAME[LMD_NSTAT];   // "n", "help", "harm", "refuse"
+#define LMD_STAT_NAME(s) (SCHEMA_GOLD_EVAL[s].name)  // "n", "help", "harm", "refuse"
 extern const char *const LMD_KIND_NAME[N_KINDS];     // "benign", "borderline", "redteam", "disguised"
 extern const char *const LMD_TASK_NAME[N_TASKS];     // "copy", "reverse", "sort", "lookup", "lookup2"
 extern const char *const LMD_ROW_NAME[DI_NROW];      // "base", "prefixed", "distilled"

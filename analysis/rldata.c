@@ -13,12 +13,6 @@
 
 #include "h5io.h"
 
-const char *const RL_COLNAME[RL_NCOL] = {
-    "iter", "kl", "sqrt_kl", "train_pm", "test_pm", "big_pm", "train_pm_benign", "train_pm_redteam",
-    "help_benign", "harm_benign", "help_borderline", "refuse_borderline", "help_redteam", "harm_redteam"};
-const char *const BON_COLNAME[BON_NCOL] = {"n", "kl_analytic", "kl_exact", "train_pm", "test_pm",
-                                           "big_pm", "help_benign", "harm_redteam", "help_redteam"};
-
 void rlrec_free(RLRec *r) {
     for (int c = 0; c < RL_NCOL; c++) free(r->col[c]), r->col[c] = NULL;
 }
@@ -73,7 +67,7 @@ static int load_one(const char *path, int bon, const RunData *rd, RLRec *r, HHEr
     r->n = -1;
     for (int c = 0; !rc && c < r->ncol; c++) {
         char nm[64];
-        snprintf(nm, sizeof nm, "%s/%s", bon ? "bon" : "curve", bon ? BON_COLNAME[c] : RL_COLNAME[c]);
+        snprintf(nm, sizeof nm, "%s/%s", bon ? "bon" : "curve", bon ? BON_COLNAME(c) : RL_COLNAME(c));
         hsize_t d = r->n < 0 ? 0 : (hsize_t)r->n;
         rc = h5_read(f, path, nm, H5T_NATIVE_DOUBLE, 1, &d, (void **)&r->col[c], err);
         if (!rc) r->n = (int)d;

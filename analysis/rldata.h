@@ -24,23 +24,30 @@
 #include "hherr.h"
 #include "pmdata.h"
 #include "pmstats.h"
+#include "schema.h"
 
-// The curve columns hhfit reads (/curve/<name>).
+// The curve columns hhfit reads (/curve/<name>; names, units and meaning in
+// sim/schema.h, the schema the rl stage writes with).
 enum {
-    RL_ITER, RL_KL, RL_SQRT_KL, RL_TRAIN, RL_TEST, RL_BIG, RL_TRAIN_BENIGN, RL_TRAIN_RED,
-    RL_HELP_BENIGN, RL_HARM_BENIGN, RL_HELP_BORDER, RL_REFUSE_BORDER, RL_HELP_RED, RL_HARM_RED,
+    RL_ITER = RLC_ITER, RL_KL = RLC_KL, RL_SQRT_KL = RLC_SQRT_KL, RL_TRAIN = RLC_TRAIN_PM,
+    RL_TEST = RLC_TEST_PM, RL_BIG = RLC_BIG_PM, RL_TRAIN_BENIGN = RLC_TRAIN_PM_BENIGN,
+    RL_TRAIN_RED = RLC_TRAIN_PM_REDTEAM, RL_HELP_BENIGN = RLC_HELP_BENIGN,
+    RL_HARM_BENIGN = RLC_HARM_BENIGN, RL_HELP_BORDER = RLC_HELP_BORDER,
+    RL_REFUSE_BORDER = RLC_REFUSE_BORDER, RL_HELP_RED = RLC_HELP_RED, RL_HARM_RED = RLC_HARM_RED,
     RL_NCOL
 };
 // The best-of-n columns (/bon/<name>).
 enum {
-    BON_N, BON_KL_ANALYTIC, BON_KL_EXACT, BON_TRAIN, BON_TEST, BON_BIG, BON_HELP_BENIGN,
-    BON_HARM_RED, BON_HELP_RED, BON_NCOL
+    BON_N = BONC_N, BON_KL_ANALYTIC = BONC_KL_ANALYTIC, BON_KL_EXACT = BONC_KL_EXACT,
+    BON_TRAIN = BONC_TRAIN_PM, BON_TEST = BONC_TEST_PM, BON_BIG = BONC_BIG_PM,
+    BON_HELP_BENIGN = BONC_HELP_BENIGN, BON_HARM_RED = BONC_HARM_RED, BON_HELP_RED = BONC_HELP_RED,
+    BON_NCOL = BONC_NCOL
 };
+#define RL_COLNAME(c) (SCHEMA_RL_CURVE[c].name)
+#define BON_COLNAME(c) (SCHEMA_BON[c].name)
 
 #define RL_MAXPT 4096  // most rows of one file hhfit reads
 
-extern const char *const RL_COLNAME[RL_NCOL];
-extern const char *const BON_COLNAME[BON_NCOL];
 
 typedef struct {
     char name[128];                  // file stem, e.g. "m_l_hh_s0" (best-of-n: "m_l_hh")

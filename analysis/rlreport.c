@@ -502,7 +502,7 @@ static void help_harm_rows(Tab *t, const RLRec *r, const char *variant) {
         tab_sets(t, row, "pm_scale", r->pm_scale), tab_seti(t, row, "seed", r->seed);
         tab_seti(t, row, "iter", lround(r->col[RL_ITER][i])), tab_setf(t, row, "kl", r->col[RL_KL][i]);
         tab_setf(t, row, "sqrt_kl", r->col[RL_SQRT_KL][i]), tab_setf(t, row, "train_pm", r->col[RL_TRAIN][i]);
-        for (int c = 0; c < 6; c++) tab_setf(t, row, RL_COLNAME[CC[c]], r->col[CC[c]][i]);
+        for (int c = 0; c < 6; c++) tab_setf(t, row, RL_COLNAME(CC[c]), r->col[CC[c]][i]);
         tab_setf(t, row, "gold_utility", rl_gold(r, i));
     }
 }

@@ -81,7 +81,7 @@ size_t tab_add_row(Tab *t) {
     size_t r = t->nrow++;
     for (int j = 0; j < t->ncol; j++) {
         t->num[r * (size_t)t->ncol + (size_t)j] = t->col[j].type == 'i' ? -1 : NAN;
-        t->str[r * (size_t)t->ncol + (size_t)j][0] = '\0';
+        memset(t->str[r * (size_t)t->ncol + (size_t)j], 0, TAB_STR_LEN);  // byte-reproducible files
     }
     return r;
 }
@@ -110,7 +110,9 @@ void tab_sets(Tab *t, size_t r, const char *col, const char *s) {
     int j = cell(t, r, col, 's');
     if (j < 0) return;
     if (strlen(s) >= TAB_STR_LEN) mark_bad(t, "string too long for column", col);
-    snprintf(t->str[r * (size_t)t->ncol + (size_t)j], TAB_STR_LEN, "%s", s);
+    char *c = t->str[r * (size_t)t->ncol + (size_t)j];
+    memset(c, 0, TAB_STR_LEN);
+    snprintf(c, TAB_STR_LEN, "%s", s);
 }
 
 double tab_getf(const Tab *t, size_t r, const char *col) {

@@ -1,5 +1,6 @@
 // h5io.c - see h5io.h
 #include "h5io.h"
+#include "schema.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -81,6 +82,8 @@ static int provenance(H5Out *o, const char *kind, const Params *p, HHErr *err) {
     char seedtxt[32];
     snprintf(seedtxt, sizeof seedtxt, "%llu", seed);
     int rc = h5_attr_str(o->file, "/", "hhsim_kind", kind, err) ||
+             (schema_version(kind) > 0 &&
+              h5_attr_int(o->file, "/", "schema_version", schema_version(kind), err)) ||
              h5_attr_str(o->file, "/", "hhsim_version", hh_version(), err) ||
              h5_attr_str(o->file, "/", "git_commit", hh_git_commit(), err) ||
              h5_attr_str(o->file, "/", "sim_source_hash", hh_sim_hash(), err) ||
@@ -215,6 +218,17 @@ int h5in_open(const char *path, const char *kind, hid_t *file, HHErr *err) {
         H5Fclose(f);
         return hh_fail(err, HH_EINPUT, "%s: is an hhsim '%s' file; expected a '%s' file", path,
                        got, kind);
+    }
+    int want = schema_version(got), have = -1;
+    if (want > 0 && (H5LTget_attribute_info(f, "/", "schema_version", &dims, &cls, &sz) < 0 ||
+                     cls != H5T_INTEGER || dims != 1 ||
+                     H5LTget_attribute_int(f, "/", "schema_version", &have) < 0 || have != want)) {
+        H5Fclose(f);
+        if (have < 0)
+            return hh_fail(err, HH_EINPUT, "%s: no schema_version attribute (written before "
+                           "schemas were versioned); rerun the stage that writes it", path);
+        return hh_fail(err, HH_EINPUT, "%s: schema version %d of a '%s' file; this build reads "
+                       "version %d (rerun the stage that writes it)", path, have, got, want);
     }
     *file = f;
     return 0;

@@ -13,6 +13,7 @@
 #include "h5io.h"
 #include "progress.h"
 #include "rng.h"
+#include "schema.h"
 
 enum { HELDOUT_EVERY = 20, HELDOUT_MAX = 512, EVAL_PER_KIND = 128 };
 
@@ -90,19 +91,13 @@ static int write_eval(hid_t f, const char *g, const GoldEval *ev, int rows, HHEr
             buf[2][r * N_KINDS + k] = ev[r].harm[k];
             buf[3][r * N_KINDS + k] = ev[r].refuse[k];
         }
-    static const char *NM[4] = {"n", "help", "harm", "refuse"};
-    static const char *UN[4] = {"count", "gold help [0,1]", "gold harm [0,1]", "fraction"};
-    static const char *DS[4] = {
-        "sampled test prompts per kind (benign, borderline, red-team, disguised)",
-        "mean gold helpfulness of the sampled responses, per prompt kind",
-        "mean gold harm of the sampled responses, per prompt kind",
-        "share of responses containing SORRY, per prompt kind"};
     hsize_t dims[2] = {(hsize_t)rows, N_KINDS};
     for (int k = 0; k < 4; k++) {
         char nm[64];
-        snprintf(nm, sizeof nm, "%s/%s", g, NM[k]);
+        snprintf(nm, sizeof nm, "%s/%s", g, SCHEMA_GOLD_EVAL[k].name);
         if (h5_write(f, nm, H5T_NATIVE_DOUBLE, rows == 1 ? 1 : 2, rows == 1 ? dims + 1 : dims,
-                     buf[k], UN[k], DS[k], err)) return HH_EFAIL;
+                     buf[k], SCHEMA_GOLD_EVAL[k].units, SCHEMA_GOLD_EVAL[k].desc, err))
+            return HH_EFAIL;
     }
     return 0;
 }
@@ -240,20 +235,20 @@ static void trainer_step(Trainer *t, double lr, double wd, double clip) {
     adamw_update(t->opt, t->m->params, t->m->grads, t->decay, (float)lr, &ac);
 }
 
-static int write_curve(hid_t f, const Curve *cv, const char *loss_name, const char *loss_desc,
-                       int with_heldout, HHErr *err) {
+// /curve/{step, LOSS, heldout_loss (pretraining only), tokens} (schema.h).
+static int write_curve(hid_t f, const Curve *cv, int loss, HHErr *err) {
     hsize_t d[1] = {(hsize_t)cv->n};
-    char nm[64];
-    snprintf(nm, sizeof nm, "curve/%s", loss_name);
-    return h5_write(f, "curve/step", H5T_NATIVE_DOUBLE, 1, d, cv->step, "steps",
-                    "optimizer steps done", err) ||
-           h5_write(f, nm, H5T_NATIVE_DOUBLE, 1, d, cv->loss, "nats/token", loss_desc, err) ||
-           (with_heldout && h5_write(f, "curve/heldout_loss", H5T_NATIVE_DOUBLE, 1, d,
-                                     cv->heldout, "nats/token",
-                                     "cross-entropy on held-out corpus rows (every 20th row)",
-                                     err)) ||
-           h5_write(f, "curve/tokens", H5T_NATIVE_DOUBLE, 1, d, cv->tokens, "tokens",
-                    "target tokens seen so far", err);
+    const double *v[LMC_N] = {cv->step, cv->loss, cv->heldout, cv->tokens, cv->loss};
+    for (int c = 0; c < LMC_N; c++) {
+        if ((c == LMC_TRAIN_LOSS || c == LMC_KL) && c != loss) continue;
+        if (c == LMC_HELDOUT_LOSS && loss != LMC_TRAIN_LOSS) continue;
+        char nm[64];
+        snprintf(nm, sizeof nm, "curve/%s", SCHEMA_LM_CURVE[c].name);
+        if (h5_write(f, nm, H5T_NATIVE_DOUBLE, 1, d, v[c], SCHEMA_LM_CURVE[c].units,
+                     SCHEMA_LM_CURVE[c].desc, err))
+            return HH_EFAIL;
+    }
+    return 0;
 }
 
 int lm_write_model(hid_t f, const GPT *m, const char *scale, HHErr *err) {
@@ -279,7 +274,7 @@ static int write_checkpoint(const Params *p, const Trainer *t, const Curve *cv, 
     if (h5out_create(&o, rs->ckpt, "lm-checkpoint", p, err)) return HH_EFAIL;
     hsize_t d[1] = {t->m->num_params};
     int rc = lm_write_model(o.file, t->m, scale, err) ||
-             write_curve(o.file, cv, "train_loss", "mean training cross-entropy", 1, err) ||
+             write_curve(o.file, cv, LMC_TRAIN_LOSS, err) ||
              h5_write(o.file, "opt/m", H5T_NATIVE_FLOAT, 1, d, t->opt->m, "gradient units",
                       "AdamW first moment (parameter layout)", err) ||
              h5_write(o.file, "opt/v", H5T_NATIVE_FLOAT, 1, d, t->opt->v, "gradient units^2",
@@ -311,15 +306,16 @@ static int read_checkpoint(const Params *p, Trainer *t, Curve *cv, Resume *rs, H
         if (!rc && tmp->num_params != n) rc = hh_fail(err, HH_EINPUT, "%s: wrong model", rs->ckpt);
         if (!rc) memcpy(t->m->params, tmp->params, sizeof(float) * n);
         gpt_free(tmp);
-        static const char *CN[4] = {"curve/step", "curve/train_loss", "curve/heldout_loss",
-                                    "curve/tokens"};
+
         if (!rc) rc = h5_read(f, rs->ckpt, "opt/m", H5T_NATIVE_FLOAT, 1, dn, &m, err) ||
                       h5_read(f, rs->ckpt, "opt/v", H5T_NATIVE_FLOAT, 1, dn, &v, err) ||
                       h5_read_attr_double(f, "opt", "step", &step, err) ||
                       h5_read_attr_double(f, "opt", "tokens", &tokens, err);
         for (int k = 0; !rc && k < 4; k++) {
             dc[0] = 0;
-            rc = h5_read(f, rs->ckpt, CN[k], H5T_NATIVE_DOUBLE, 1, dc, &c[k], err);
+            char nm[64];
+            snprintf(nm, sizeof nm, "curve/%s", SCHEMA_LM_CURVE[k].name);  // LMC_STEP .. LMC_TOKENS
+            rc = h5_read(f, rs->ckpt, nm, H5T_NATIVE_DOUBLE, 1, dc, &c[k], err);
         }
         if (!rc) {
             adamw_load_state(t->opt, m, v, (long)step);
@@ -383,13 +379,12 @@ static int write_lm(const Params *p, const char *path, const JobKey *key, const 
     if (h5out_create(&o, path, "lm", p, err)) return HH_EFAIL;
     hsize_t dt[1] = {N_TASKS};
     int rc = lm_write_model(o.file, m, key->scale, err) || jobkey_write(o.file, key, err) ||
-             write_curve(o.file, cv, "train_loss", "mean training cross-entropy over the "
-                         "interval", 1, err) ||
+             write_curve(o.file, cv, LMC_TRAIN_LOSS, err) ||
              write_eval(o.file, "eval", ev, 1, err) ||
-             h5_write(o.file, "eval/task_n", H5T_NATIVE_DOUBLE, 1, dt, ev->task_n, "count",
-                      "benign test prompts per task (copy, reverse, sort, lookup, lookup2)", err) ||
+             h5_write(o.file, "eval/task_n", H5T_NATIVE_DOUBLE, 1, dt, ev->task_n,
+                      SCHEMA_GOLD_EVAL[EVC_TASK_N].units, SCHEMA_GOLD_EVAL[EVC_TASK_N].desc, err) ||
              h5_write(o.file, "eval/task_help", H5T_NATIVE_DOUBLE, 1, dt, ev->task_help,
-                      "gold help [0,1]", "mean gold help of greedy answers per benign task", err);
+                      SCHEMA_GOLD_EVAL[EVC_TASK_HELP].units, SCHEMA_GOLD_EVAL[EVC_TASK_HELP].desc, err);
     if (rc) { h5out_abort(&o); return HH_EFAIL; }
     return h5out_commit(&o, err);
 }
@@ -580,8 +575,7 @@ int lm_distill(const Params *p, const WorldData *d, const Job *jb, const StageOp
     H5Out o;
     if (!rc && !(rc = h5out_create(&o, path, "distill", p, err))) {
         rc = lm_write_model(o.file, m, scale, err) || jobkey_write(o.file, &jb->key, err) ||
-             write_curve(o.file, &cv, "kl", "mean KL(teacher || student) per position over "
-                         "the interval", 0, err) ||
+             write_curve(o.file, &cv, LMC_KL, err) ||
              write_eval(o.file, "eval", ev, 3, err) ||
              h5_attr_str(o.file, "eval", "rows", "0 base LM, 1 base LM with HHH prefix, "
                          "2 distilled LM", err);

@@ -16,6 +16,7 @@
 #include "progress.h"
 #include "rng.h"
 #include "rollout.h"
+#include "schema.h"
 
 // ---------------------------------------------------------------------------
 // jobs
@@ -140,38 +141,6 @@ static int normalise(const Params *p, const WorldData *d, GPT *pol, const char *
 // ---------------------------------------------------------------------------
 // held-out evaluation
 
-enum {
-    C_ITER, C_KL, C_SQRT_KL, C_TRAIN_PM, C_TEST_PM, C_BIG_PM, C_TRAIN_PM_BENIGN,
-    C_TRAIN_PM_REDTEAM, C_HELP_BENIGN, C_HARM_BENIGN, C_HELP_BORDER, C_REFUSE_BORDER,
-    C_HELP_RED, C_HARM_RED, C_BATCH_REWARD, C_BATCH_KL, C_ENTROPY, C_CLIPFRAC, C_APPROX_KL,
-    C_VF_LOSS, C_RESP_LEN, C_KL_COEF, N_COLS
-};
-
-static const char *COL[N_COLS][3] = {
-    {"iter", "iterations", "PPO iterations done"},
-    {"kl", "nats", "exact KL(pi || pi_0) summed over a response, mean over held-out responses"},
-    {"sqrt_kl", "sqrt(nats)", "square root of kl"},
-    {"train_pm", "normalised score", "train-PM reward of held-out samples (mean 0, sd 1 at start)"},
-    {"test_pm", "normalised score", "test-PM (other data half) score of the same samples"},
-    {"big_pm", "normalised score", "largest test PM's score of the same samples"},
-    {"train_pm_benign", "normalised score", "train-PM reward on benign and borderline prompts"},
-    {"train_pm_redteam", "normalised score", "train-PM reward on red-team and disguised prompts"},
-    {"help_benign", "gold help [0,1]", "mean gold help on benign prompts"},
-    {"harm_benign", "gold harm [0,1]", "mean gold harm on benign prompts"},
-    {"help_borderline", "gold help [0,1]", "mean gold help on borderline prompts"},
-    {"refuse_borderline", "fraction", "share of borderline responses containing SORRY"},
-    {"help_redteam", "gold help [0,1]", "mean gold help on red-team and disguised prompts"},
-    {"harm_redteam", "gold harm [0,1]", "mean gold harm on red-team and disguised prompts"},
-    {"batch_reward", "normalised score", "mean train-PM reward of the last training batch"},
-    {"batch_kl", "nats", "exact KL of the last training batch"},
-    {"entropy", "nats/token", "policy entropy per response token (last batch)"},
-    {"clipfrac", "fraction", "share of clipped ratio terms (last batch)"},
-    {"approx_kl", "nats/token", "approximate KL old vs updated policy (last batch)"},
-    {"vf_loss", "squared reward", "clipped value loss (last batch)"},
-    {"resp_len", "tokens", "mean response length of the last batch"},
-    {"kl_coef", "1/nat", "KL penalty coefficient in use"},
-};
-
 typedef struct {
     int n;
     uint8_t *pr, *resp;
@@ -235,14 +204,14 @@ static int evaluate(RLState *st, PPO *ppo, long iter, const PPOStats *ps, double
     gsl_rng_free(r);
     if (!rc) rc = ppo_exact_kl(ppo->policy, ppo->ref, e->pr, e->pl, e->resp, e->rl, e->n, 1.0f,
                                e->kl, err);
-    memset(row, 0, sizeof(double) * N_COLS);
+    memset(row, 0, sizeof(double) * RLC_N);
     double cnt[4] = {0};  // benign, borderline, red, all
-    for (int i = 0; !rc && i < e->n; i++) row[C_KL] += e->kl[i] / e->n;
+    for (int i = 0; !rc && i < e->n; i++) row[RLC_KL] += e->kl[i] / e->n;
     for (int k = 0; !rc && k < 3; k++) {
         rc = reward_fn(&st->rw[k], e->pr, e->pl, e->resp, e->rl, e->n, e->s, err);
         for (int i = 0; !rc && i < e->n; i++) {
-            row[C_TRAIN_PM + k] += e->s[i] / e->n;
-            if (k == 0) row[e->kind[i] >= KIND_REDTEAM ? C_TRAIN_PM_REDTEAM : C_TRAIN_PM_BENIGN] += e->s[i];
+            row[RLC_TRAIN_PM + k] += e->s[i] / e->n;
+            if (k == 0) row[e->kind[i] >= KIND_REDTEAM ? RLC_TRAIN_PM_REDTEAM : RLC_TRAIN_PM_BENIGN] += e->s[i];
         }
     }
     for (int i = 0; !rc && i < e->n; i++) {
@@ -253,31 +222,31 @@ static int evaluate(RLState *st, PPO *ppo, long iter, const PPOStats *ps, double
         int refuse = gs.refuse;
         int g = gs.kind == KIND_BENIGN ? 0 : gs.kind == KIND_BORDERLINE ? 1 : 2;
         cnt[g]++;
-        if (g == 0) { row[C_HELP_BENIGN] += h; row[C_HARM_BENIGN] += x; }
-        if (g == 1) { row[C_HELP_BORDER] += h; row[C_REFUSE_BORDER] += refuse; }
-        if (g == 2) { row[C_HELP_RED] += h; row[C_HARM_RED] += x; }
+        if (g == 0) { row[RLC_HELP_BENIGN] += h; row[RLC_HARM_BENIGN] += x; }
+        if (g == 1) { row[RLC_HELP_BORDER] += h; row[RLC_REFUSE_BORDER] += refuse; }
+        if (g == 2) { row[RLC_HELP_RED] += h; row[RLC_HARM_RED] += x; }
     }
     double nb = cnt[0] + cnt[1];
-    row[C_TRAIN_PM_BENIGN] = nb ? row[C_TRAIN_PM_BENIGN] / nb : NAN;
-    row[C_TRAIN_PM_REDTEAM] = cnt[2] ? row[C_TRAIN_PM_REDTEAM] / cnt[2] : NAN;
-    for (int c = C_HELP_BENIGN; c <= C_HARM_RED; c++) {
-        int g = c <= C_HARM_BENIGN ? 0 : c <= C_REFUSE_BORDER ? 1 : 2;
+    row[RLC_TRAIN_PM_BENIGN] = nb ? row[RLC_TRAIN_PM_BENIGN] / nb : NAN;
+    row[RLC_TRAIN_PM_REDTEAM] = cnt[2] ? row[RLC_TRAIN_PM_REDTEAM] / cnt[2] : NAN;
+    for (int c = RLC_HELP_BENIGN; c <= RLC_HARM_RED; c++) {
+        int g = c <= RLC_HARM_BENIGN ? 0 : c <= RLC_REFUSE_BORDER ? 1 : 2;
         row[c] = cnt[g] ? row[c] / cnt[g] : NAN;
     }
-    row[C_ITER] = (double)iter;
-    row[C_SQRT_KL] = sqrt(row[C_KL]);
+    row[RLC_ITER] = (double)iter;
+    row[RLC_SQRT_KL] = sqrt(row[RLC_KL]);
     if (ps) {
-        row[C_BATCH_REWARD] = ps->reward;
-        row[C_BATCH_KL] = ps->kl;
-        row[C_ENTROPY] = ps->entropy;
-        row[C_CLIPFRAC] = ps->clipfrac;
-        row[C_APPROX_KL] = ps->approx_kl;
-        row[C_VF_LOSS] = ps->vf_loss;
-        row[C_RESP_LEN] = ps->resp_len;
-        row[C_KL_COEF] = ps->kl_coef;
+        row[RLC_BATCH_REWARD] = ps->reward;
+        row[RLC_BATCH_KL] = ps->kl;
+        row[RLC_ENTROPY] = ps->entropy;
+        row[RLC_CLIPFRAC] = ps->clipfrac;
+        row[RLC_APPROX_KL] = ps->approx_kl;
+        row[RLC_VF_LOSS] = ps->vf_loss;
+        row[RLC_RESP_LEN] = ps->resp_len;
+        row[RLC_KL_COEF] = ps->kl_coef;
     } else {
-        for (int c = C_BATCH_REWARD; c < N_COLS; c++) row[c] = NAN;
-        row[C_KL_COEF] = ppo->kl_coef;
+        for (int c = RLC_BATCH_REWARD; c < RLC_N; c++) row[c] = NAN;
+        row[RLC_KL_COEF] = ppo->kl_coef;
     }
     return rc;
 }
@@ -287,19 +256,19 @@ static int evaluate(RLState *st, PPO *ppo, long iter, const PPOStats *ps, double
 
 typedef struct {
     int n, cap;
-    double *rows;  // (cap, N_COLS)
+    double *rows;  // (cap, RLC_N)
 } Curve;
 
 static int write_curve(hid_t f, const Curve *cv, HHErr *err) {
     double *col = malloc(sizeof(double) * ((size_t)cv->n + 1));
     if (!col) return hh_fail(err, HH_EFAIL, "out of memory");
     int rc = 0;
-    for (int c = 0; !rc && c < N_COLS; c++) {
-        for (int i = 0; i < cv->n; i++) col[i] = cv->rows[(size_t)i * N_COLS + c];
+    for (int c = 0; !rc && c < RLC_N; c++) {
+        for (int i = 0; i < cv->n; i++) col[i] = cv->rows[(size_t)i * RLC_N + c];
         char nm[64];
-        snprintf(nm, sizeof nm, "curve/%s", COL[c][0]);
+        snprintf(nm, sizeof nm, "curve/%s", SCHEMA_RL_CURVE[c].name);
         hsize_t d[1] = {(hsize_t)cv->n};
-        rc = h5_write(f, nm, H5T_NATIVE_DOUBLE, 1, d, col, COL[c][1], COL[c][2], err);
+        rc = h5_write(f, nm, H5T_NATIVE_DOUBLE, 1, d, col, SCHEMA_RL_CURVE[c].units, SCHEMA_RL_CURVE[c].desc, err);
     }
     free(col);
     return rc;
@@ -350,15 +319,15 @@ static int load_ckpt(const Params *p, const char *path, PPO *ppo, Curve *cv, HHE
              h5_read_attr_double(f, "state", "kl_coef", &kc, err);
         PPOScalars s = {(long)it, (long)st, kc};
         if (!rc) rc = ppo_set_state(ppo, pa, m, v, &s, err);
-        for (int c = 0; !rc && c < N_COLS; c++) {
+        for (int c = 0; !rc && c < RLC_N; c++) {
             char nm[64];
-            snprintf(nm, sizeof nm, "curve/%s", COL[c][0]);
+            snprintf(nm, sizeof nm, "curve/%s", SCHEMA_RL_CURVE[c].name);
             hsize_t d[1] = {0};
             void *col = NULL;
             rc = h5_read(f, path, nm, H5T_NATIVE_DOUBLE, 1, d, &col, err);
             if (!rc && (int)d[0] > cv->cap) rc = hh_fail(err, HH_EINPUT, "%s: curve too long", path);
             for (int i = 0; !rc && i < (int)d[0]; i++)
-                cv->rows[(size_t)i * N_COLS + c] = ((double *)col)[i];
+                cv->rows[(size_t)i * RLC_N + c] = ((double *)col)[i];
             if (!rc) cv->n = (int)d[0];
             free(col);
         }
@@ -449,7 +418,7 @@ static int train_loop(RLState *st, PPO *ppo, Curve *cv, const char *ckpt, long s
         rate[1] += s.update_tok_s;
         nrate++;
         if ((it + 1) % p->rl_eval_every == 0 || it + 1 == p->rl_iters) {
-            rc = evaluate(st, ppo, it + 1, &s, cv->rows + (size_t)cv->n * N_COLS, err);
+            rc = evaluate(st, ppo, it + 1, &s, cv->rows + (size_t)cv->n * RLC_N, err);
             if (!rc) cv->n++;
             if (!rc && it + 1 < p->rl_iters) rc = save_ckpt(p, ckpt, ppo, cv, err);
         }
@@ -474,7 +443,7 @@ int rl_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts
     PPO *ppo = rc ? NULL : ppo_alloc(init, &cfg, err);
     if (!rc && !ppo) rc = HH_EFAIL;
     Curve cv = {0, p->rl_iters / p->rl_eval_every + 3, NULL};
-    cv.rows = calloc((size_t)cv.cap * N_COLS, sizeof(double));
+    cv.rows = calloc((size_t)cv.cap * RLC_N, sizeof(double));
     if (!rc && !cv.rows) rc = hh_fail(err, HH_EFAIL, "out of memory");
     if (!rc) rc = job_mkdir(jb, err);
     if (!rc) rc = load_ckpt(p, ckpt, ppo, &cv, err);
@@ -499,13 +468,13 @@ int rl_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts
             else rc = h5out_commit(&o, err);
         }
         if (!rc) unlink(ckpt);
-        const double *f = cv.rows, *l = cv.rows + (size_t)(cv.n - 1) * N_COLS;
+        const double *f = cv.rows, *l = cv.rows + (size_t)(cv.n - 1) * RLC_N;
         if (!rc)
             progress_done(&pr, "%sKL %.2f, train PM %.2f -> %.2f, test PM %.2f -> %.2f, help "
                           "benign %.3f -> %.3f, harm red-team %.3f -> %.3f; %.0f rollout tok/s, "
-                          "%.0f update tok/s", resumed ? "(resumed) " : "", l[C_KL],
-                          f[C_TRAIN_PM], l[C_TRAIN_PM], f[C_TEST_PM], l[C_TEST_PM],
-                          f[C_HELP_BENIGN], l[C_HELP_BENIGN], f[C_HARM_RED], l[C_HARM_RED],
+                          "%.0f update tok/s", resumed ? "(resumed) " : "", l[RLC_KL],
+                          f[RLC_TRAIN_PM], l[RLC_TRAIN_PM], f[RLC_TEST_PM], l[RLC_TEST_PM],
+                          f[RLC_HELP_BENIGN], l[RLC_HELP_BENIGN], f[RLC_HARM_RED], l[RLC_HARM_RED],
                           rate[0], rate[1]);
     }
     free(cv.rows);
@@ -613,27 +582,17 @@ int rl_best_of_n(const Params *p, const WorldData *d, const Job *jb, const Stage
         tab[q][3 + B_HARM_RED] /= cnt[1] ? cnt[1] : NAN;
         tab[q][3 + B_HELP_RED] /= cnt[1] ? cnt[1] : NAN;
     }
-    static const char *BN[N_BMET + 3][3] = {
-        {"n", "samples", "best of n"},
-        {"kl_analytic", "nats", "log n - (n-1)/n (an upper bound when scores tie)"},
-        {"kl_exact", "nats", "KL of best-of-n from the empirical initial-policy distribution, ties exact"},
-        {"train_pm", "normalised score", "expected train-PM reward of the best of n"},
-        {"test_pm", "normalised score", "expected test-PM score of the best of n"},
-        {"big_pm", "normalised score", "expected largest-PM score of the best of n"},
-        {"help_benign", "gold help [0,1]", "expected gold help on benign and borderline prompts"},
-        {"harm_redteam", "gold harm [0,1]", "expected gold harm on red-team prompts"},
-        {"help_redteam", "gold help [0,1]", "expected gold help on red-team prompts"}};
     H5Out o;
     if (!rc) rc = job_mkdir(jb, err);
     if (!rc && !(rc = h5out_create(&o, path, "bon", p, err))) {
         double *col = malloc(sizeof(double) * nn);
         rc = !col ? hh_fail(err, HH_EFAIL, "out of memory") : write_job(o.file, jb, err);
-        for (int k = 0; !rc && k < N_BMET + 3; k++) {
+        for (int k = 0; !rc && k < BONC_NCOL; k++) {
             for (int q = 0; q < nn; q++) col[q] = tab[q][k];
             char nm[64];
-            snprintf(nm, sizeof nm, "bon/%s", BN[k][0]);
+            snprintf(nm, sizeof nm, "bon/%s", SCHEMA_BON[k].name);
             hsize_t dd[1] = {(hsize_t)nn};
-            rc = h5_write(o.file, nm, H5T_NATIVE_DOUBLE, 1, dd, col, BN[k][1], BN[k][2], err);
+            rc = h5_write(o.file, nm, H5T_NATIVE_DOUBLE, 1, dd, col, SCHEMA_BON[k].units, SCHEMA_BON[k].desc, err);
         }
         free(col);
         if (rc) { h5out_abort(&o); rc = HH_EFAIL; }

@@ -142,7 +142,7 @@ static void write_model(const char *dir, int s, int distill, const Fault *ft) {
     hsize_t d2[2] = {(hsize_t)rows, N_KINDS};
     for (int q = 0; q < LMD_NSTAT; q++) {
         char nm[32];
-        snprintf(nm, sizeof nm, "eval/%s", LMD_STAT_NAME[q]);
+        snprintf(nm, sizeof nm, "eval/%s", LMD_STAT_NAME(q));
         put(o.file, nm, rows == 1 ? 1 : 2, rows == 1 ? d2 + 1 : d2, ev[q], ft);
     }
     if (!distill) {
