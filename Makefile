@@ -23,16 +23,18 @@ GIT_DIRTY  := $(shell test -z "$$(git status --porcelain --untracked-files=no 2>
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # Hash of the simulator's sources: `hhsim run` reruns a job whose output was
 # written by other simulator code (analysis-only changes rerun nothing).
-SIM_HASH   := $(shell cat $(sort $(wildcard sim/*.c sim/*.h)) | sha256sum | cut -c1-16)
+SIM_DIRS   := core model world stages cli
+SIM_FILES  := $(sort $(wildcard $(SIM_DIRS:%=sim/%/*.c) $(SIM_DIRS:%=sim/%/*.h) sim/*.c sim/*.h))
+SIM_HASH   := $(shell cat $(SIM_FILES) | sha256sum | cut -c1-16)
 
 # CFLAGS is the user's (optimisation, debug; `make CFLAGS=-O0` replaces only
 # it); HH_CFLAGS holds what the project needs and is always used.
 CFLAGS  ?= -O2 -g
 HH_CFLAGS := -std=c11 -Wall -Wextra -Werror -MMD -MP -D_POSIX_C_SOURCE=200809L \
-           -Isim -Ianalysis $(PKG_CFLAGS)
+           $(SIM_DIRS:%=-Isim/%) -Ianalysis $(PKG_CFLAGS)
 LDLIBS  := -lhdf5_hl $(PKG_LIBS) -lm
 
-SIM_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c))
+SIM_SRC  := $(filter-out sim/cli/main.c,$(filter %.c,$(SIM_FILES)))
 ANA_SRC  := $(filter-out analysis/hhfit.c,$(wildcard analysis/*.c))
 SIM_OBJ  := $(SIM_SRC:%.c=build/%.o)
 ANA_OBJ  := $(ANA_SRC:%.c=build/%.o)
@@ -62,10 +64,10 @@ build/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HH_CFLAGS) $(CFLAGS) -c $< -o $@
 
-build/sim/version.o: HH_CFLAGS += -DHH_VERSION='"$(VERSION)"' \
+build/sim/core/version.o: HH_CFLAGS += -DHH_VERSION='"$(VERSION)"' \
   -DHH_GIT_COMMIT='"$(GIT_COMMIT)"' -DHH_GIT_DIRTY=$(GIT_DIRTY) -DHH_SIM_HASH='"$(SIM_HASH)"'
-build/sim/version.o: $(wildcard .git/index) VERSION $(filter-out sim/version.c,$(SIM_SRC)) \
-  $(ANA_SRC) sim/main.c analysis/hhfit.c
+build/sim/core/version.o: $(wildcard .git/index) VERSION $(filter-out sim/core/version.c,$(SIM_SRC)) \
+  $(ANA_SRC) sim/cli/main.c analysis/hhfit.c
 
 build/libhhsim.a: $(SIM_OBJ)
 	@mkdir -p $(dir $@)
@@ -75,7 +77,7 @@ build/libhhfit.a: $(ANA_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-bin/hhsim: build/sim/main.o build/libhhsim.a
+bin/hhsim: build/sim/cli/main.o build/libhhsim.a
 	@mkdir -p bin
 	$(CC) -o $@ $^ $(LDLIBS)
 
@@ -135,5 +137,5 @@ clean:
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  /'
 
--include $(SIM_OBJ:.o=.d) $(ANA_OBJ:.o=.d) build/sim/main.d build/analysis/hhfit.d \
+-include $(SIM_OBJ:.o=.d) $(ANA_OBJ:.o=.d) build/sim/cli/main.d build/analysis/hhfit.d \
          $(TEST_SRC:tests/%.c=build/tests/%.d)

@@ -1,5 +1,5 @@
 // lmdata.h - what hhfit reads of a run's language-model stages (layouts in
-// sim/lm.h): every pretrained LM (RUN_DIR/lm/SCALE.h5, kind "lm") with its
+// sim/stages/lm.h): every pretrained LM (RUN_DIR/lm/SCALE.h5, kind "lm") with its
 // loss curve and the gold evaluation of its greedy answers, every
 // context-distilled LM (RUN_DIR/distill/SCALE.h5, kind "distill") with the
 // gold evaluation of three models sampled at [distill] temperature (the base
@@ -17,7 +17,7 @@
 //
 // Definitions (analysis/README.md):
 //   params         every float32 parameter of the model's buffer, counted from
-//                  the /model config by sim/gpt.h's tensor table (as the PM
+//                  the /model config by sim/model/gpt.h's tensor table (as the PM
 //                  tables count them): (V + T) C + L (12 C^2 + 13 C) + 4 C + 2
 //                  for L layers, width C, context T, vocabulary V
 //   params_nonemb  without the embeddings (wte, wpe) and the unused reward and

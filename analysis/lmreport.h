@@ -1,6 +1,6 @@
 // lmreport.h - the language-model figures and tables of hhfit: pretraining
 // (loss and gold behaviour against model size) and context distillation
-// (sim/lm.h runs, read by lmdata.h). Each lmreport_X writes its tables into
+// (sim/stages/lm.h runs, read by lmdata.h). Each lmreport_X writes its tables into
 // tables.h5 and one self-contained gnuplot script (its datablocks printed
 // from those tables, gp_tab_block); a run without lm/ (or
 // distill/) files writes those tables empty with attribute `missing` and no

@@ -1,12 +1,12 @@
 // pmdata.h - what hhfit reads from a run directory: the run's params and crowd
 // agreement from world.h5, and every preference model's held-out evaluation
-// from pm/*.h5 (layouts in sim/worldgen.h and sim/pm.h).
+// from pm/*.h5 (layouts in sim/world/worldgen.h and sim/stages/pm.h).
 //
 // Every PM of a run is evaluated on the same held-out comparisons (the
 // world's helpful then harmless test sets); run_load checks that and pools
 // them: index i < n_set[0] is helpful comparison i, the rest are harmless.
 // "Correct" means the PM scores the crowdworker's pick higher (a tie counts
-// one half), as in sim/pm.c's /eval/accuracy.
+// one half), as in sim/stages/pm.c's /eval/accuracy.
 //
 // Sweeps are recognised from each file's /job attributes alone (no params
 // needed): the size sweep is sweep = "size"; the mix sweep is sweep = "mix"

@@ -1,6 +1,6 @@
 // rldata.h - what hhfit reads of a run's RLHF stage: every PPO run
 // (RUN_DIR/rl/*.h5, kind "rl") and every best-of-n table (RUN_DIR/bon/*.h5,
-// kind "bon"); layouts in sim/rl.h. A run without rl/ or bon/ is not an
+// kind "bon"); layouts in sim/stages/rl.h. A run without rl/ or bon/ is not an
 // error: the RL tables are then written empty with a `missing` attribute.
 //
 // Definitions used by every RL table, figure and claim (analysis/README.md):
@@ -27,7 +27,7 @@
 #include "schema.h"
 
 // The curve columns hhfit reads (/curve/<name>; names, units and meaning in
-// sim/schema.h, the schema the rl stage writes with).
+// sim/core/schema.h, the schema the rl stage writes with).
 enum {
     RL_ITER = RLC_ITER, RL_KL = RLC_KL, RL_SQRT_KL = RLC_SQRT_KL, RL_TRAIN = RLC_TRAIN_PM,
     RL_TEST = RLC_TEST_PM, RL_BIG = RLC_BIG_PM, RL_TRAIN_BENIGN = RLC_TRAIN_PM_BENIGN,

@@ -1,4 +1,4 @@
-// rlreport.h - the RLHF and best-of-n figures and tables of hhfit (sim/rl.h
+// rlreport.h - the RLHF and best-of-n figures and tables of hhfit (sim/stages/rl.h
 // runs, read by rldata.h), and the fits behind them. Each rlreport_X writes
 // its table(s) into tables.h5 and one self-contained gnuplot script (its
 // datablocks printed from those tables, gp_tab_block); a run
@@ -12,7 +12,7 @@
 //   rlreport_fig14     /fig14_benign_vs_redteam          fig14_benign_vs_redteam.gp
 //   rlreport_help_harm /rl_help_harm                     rl_help_harm.gp
 //   rlreport_overopt   /beyond_gold_vs_sqrt_kl, /fit_overoptimization  beyond_overoptimization.gp
-// The run set (sim/rl.h): every policy vs the largest PM; every policy vs its
+// The run set (sim/stages/rl.h): every policy vs the largest PM; every policy vs its
 // own-scale PM (scored also by the largest PM); the largest policy vs every
 // PM scale; variants "hh" and "helpful"; best-of-n for each (seed 0).
 #ifndef HHFIT_RLREPORT_H

@@ -4,7 +4,7 @@
 # For ROUNDS rounds (default 5), and in each round for each of the five
 # configurations (ctx 64, batch 32, vocab 64), runs `bin/hhsim bench
 # --scales NAME` (training and generation tokens/s, model FLOP rate,
-# single-core SGEMM rate; see sim/bench.h) and then, when `/usr/bin/python3
+# single-core SGEMM rate; see sim/cli/bench.h) and then, when `/usr/bin/python3
 # -c 'import torch'` works, ../shared/bench/torch_peer.py on the same
 # configuration. hhsim and the peer of one scale thus run back to back, and
 # the rounds spread each scale's measurements over the whole run, so a slow

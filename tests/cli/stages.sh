@@ -95,5 +95,5 @@ if [ -z "$miss" ]; then ok "run --help lists every stage of the table"; else bad
 if "$HH" help rl | grep -q "usage: hhsim rl PARAMS -o DIR"; then ok "hhsim help rl"; else bad "hhsim help rl" "no usage line"; fi
 
 # make: a user's CFLAGS adds to the project's flags
-if make -n -B CFLAGS=-O1 build/sim/rng.o 2>/dev/null | grep -q -- '-std=c11.*-O1'; then
-  ok "make CFLAGS=-O1 keeps the project's flags"; else bad "make CFLAGS=-O1 keeps the project's flags" "$(make -n -B CFLAGS=-O1 build/sim/rng.o 2>&1 | head -2)"; fi
+if make -n -B CFLAGS=-O1 build/sim/core/rng.o 2>/dev/null | grep -q -- '-std=c11.*-O1'; then
+  ok "make CFLAGS=-O1 keeps the project's flags"; else bad "make CFLAGS=-O1 keeps the project's flags" "$(make -n -B CFLAGS=-O1 build/sim/core/rng.o 2>&1 | head -2)"; fi
