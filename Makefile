@@ -6,7 +6,7 @@
 CC      ?= gcc
 PKGS    := gsl hdf5 openblas inih
 DEB_PKGS := gcc make pkg-config libgsl-dev libhdf5-dev hdf5-tools \
-            libopenblas-dev libinih-dev libcmocka-dev gnuplot-nox
+            libopenblas-dev libinih-dev libcmocka-dev gnuplot-nox libopenmpi-dev openmpi-bin
 PARAMS  ?= params/default.ini
 NAME    ?= $(basename $(notdir $(PARAMS)))
 
@@ -34,7 +34,7 @@ HH_CFLAGS := -std=c11 -Wall -Wextra -Werror -MMD -MP -D_POSIX_C_SOURCE=200809L \
            $(SIM_DIRS:%=-Isim/%) -Ianalysis $(PKG_CFLAGS)
 LDLIBS  := -lhdf5_hl $(PKG_LIBS) -lm
 
-SIM_SRC  := $(filter-out sim/cli/main.c,$(filter %.c,$(SIM_FILES)))
+SIM_SRC  := $(filter-out sim/cli/main.c sim/cli/mpi.c,$(filter %.c,$(SIM_FILES)))
 ANA_SRC  := $(filter-out analysis/hhfit.c,$(wildcard analysis/*.c))
 SIM_OBJ  := $(SIM_SRC:%.c=build/%.o)
 ANA_OBJ  := $(ANA_SRC:%.c=build/%.o)
@@ -43,8 +43,13 @@ TEST_BIN := $(TEST_SRC:tests/%.c=bin/tests/%)
 
 .PHONY: all deps test figures bench clean help check-deps
 
-## all: build bin/hhsim and bin/hhfit (default)
-all: check-deps bin/hhsim bin/hhfit
+# bin/hhsim-mpi (the cluster path, `mpirun -np N bin/hhsim-mpi run ...`) is
+# built from the same sources when Open MPI's mpicc is installed.
+MPICC   := $(shell command -v mpicc 2>/dev/null)
+MPI_BIN := $(if $(MPICC),bin/hhsim-mpi)
+
+## all: build bin/hhsim, bin/hhfit and, with Open MPI, bin/hhsim-mpi (default)
+all: check-deps bin/hhsim bin/hhfit $(MPI_BIN)
 
 ## deps: install the Debian packages hhsim needs (as root), else print the command
 deps:
@@ -80,6 +85,14 @@ build/libhhfit.a: $(ANA_OBJ)
 bin/hhsim: build/sim/cli/main.o build/libhhsim.a
 	@mkdir -p bin
 	$(CC) -o $@ $^ $(LDLIBS)
+
+build/mpi/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(MPICC) -DHH_MPI $(HH_CFLAGS) $(CFLAGS) -c $< -o $@
+
+bin/hhsim-mpi: build/mpi/sim/cli/main.o build/mpi/sim/cli/mpi.o build/libhhsim.a
+	@mkdir -p bin
+	$(MPICC) -o $@ $^ $(LDLIBS)
 
 bin/hhfit: build/analysis/hhfit.o build/libhhfit.a build/libhhsim.a
 	@mkdir -p bin
@@ -138,4 +151,5 @@ help:
 	@grep -E '^## ' Makefile | sed 's/^## /  /'
 
 -include $(SIM_OBJ:.o=.d) $(ANA_OBJ:.o=.d) build/sim/cli/main.d build/analysis/hhfit.d \
+         build/mpi/sim/cli/main.d build/mpi/sim/cli/mpi.d \
          $(TEST_SRC:tests/%.c=build/tests/%.d)

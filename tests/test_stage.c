@@ -65,7 +65,7 @@ static void test_graph_order(void **state) {
     const int *deps[6] = {NULL, d1, NULL, d3, d4, NULL};
     int nd[6] = {0, 1, 0, 1, 1, 0};
     double prio[6] = {1, 1, 5, 1, 1, 9};
-    JobGraph g = {6, 1, nd, deps, prio, NULL, NULL, NULL, NULL};
+    JobGraph g = {.n = 6, .max_parallel = 1, .ndeps = nd, .deps = deps, .prio = prio};
     int stopped = -1;
     HHErr err;
     n_order = 0;

@@ -28,6 +28,12 @@
 #include "rollout.h"
 #include "version.h"
 #include "worldgen.h"
+#ifdef HH_MPI
+#include "mpi_cluster.h"
+static Cluster *CLUSTER;  // this process's MPI cluster (bin/hhsim-mpi)
+#else
+static Cluster *const CLUSTER = NULL;
+#endif
 
 static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int usage_error(const char *cmd, const char *fmt, ...) {
@@ -139,8 +145,10 @@ static int run_pipeline(const char *cmd, int argc, char **argv, const char *only
     HHErr err;
     hh_err_clear(&err);
     PipelineOpts o = {a.jobs, a.force, a.quiet, a.stop_after, only ? only : a.only, a.until,
-                      a.quiet ? NULL : say_stderr, NULL};
-    return pipeline_run(&p, a.out, NULL, &o, &err) ? report(&err) : 0;
+                      a.quiet ? NULL : say_stderr, NULL, CLUSTER};
+    if (!pipeline_run(&p, a.out, NULL, &o, &err)) return 0;
+    if (CLUSTER && CLUSTER->rank > 0) return err.code ? err.code : HH_EFAIL;  // rank 0 reports
+    return report(&err);
 }
 
 static int cmd_run(int argc, char **argv) { return run_pipeline("run", argc, argv, NULL); }
@@ -395,8 +403,21 @@ static int has_help(int argc, char **argv) {
     return 0;
 }
 
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv) {
     gsl_set_error_handler_off();
+#ifdef HH_MPI
+    if (!(CLUSTER = hh_mpi_init(&argc, &argv))) return HH_EFAIL;
+    int rc = dispatch(argc, argv);
+    hh_mpi_finalize();
+    return rc;
+#else
+    return dispatch(argc, argv);
+#endif
+}
+
+static int dispatch(int argc, char **argv) {
     if (argc < 2) {
         print_help(stderr);
         return HH_EINPUT;

@@ -50,6 +50,12 @@ static void finished(Pool *p, int i, int status) {
 
 // Wait for one child; 0 on success, -1 when there is none.
 static int reap(Pool *p) {
+    if (p->g->runner) {
+        int i, status;
+        if (p->g->runner->wait(p->g->runner, &i, &status) != 0 || i < 0 || i >= p->g->n) return -1;
+        finished(p, i, status);
+        return 0;
+    }
     int st;
     pid_t pid = wait(&st);
     if (pid < 0) return -1;
@@ -84,7 +90,14 @@ static int next_ready(Pool *p) {
     return best;
 }
 
-static void run_one(Pool *p, int i, JobFn fn, void *ctx, int *running) {
+// Start job i; 0 when it started or ran, -1 when the runner has no free worker.
+static int run_one(Pool *p, int i, JobFn fn, void *ctx, int *running) {
+    if (p->g->runner) {
+        if (p->g->runner->start(p->g->runner, i) != 0) return -1;
+        p->state[i] = RUNNING;
+        (*running)++;
+        return 0;
+    }
     pid_t pid = -1;
     if (p->g->max_parallel > 1) {
         fflush(NULL);
@@ -99,11 +112,12 @@ static void run_one(Pool *p, int i, JobFn fn, void *ctx, int *running) {
     if (pid < 0) {  // one at a time, or no fork: run here
         h5_job_start();
         finished(p, i, fn(i, ctx));
-        return;
+        return 0;
     }
     p->state[i] = RUNNING;
     p->pids[i] = pid;
     (*running)++;
+    return 0;
 }
 
 int jobs_run_graph(const JobGraph *g, JobFn fn, void *ctx, int *stopped, HHErr *err) {
@@ -114,13 +128,10 @@ int jobs_run_graph(const JobGraph *g, JobFn fn, void *ctx, int *stopped, HHErr *
         free(p.state); free(p.status); free(p.pids);
         return hh_fail(err, HH_EFAIL, "jobs: out of memory");
     }
-    int running = 0;
+    int running = 0, slots = g->runner ? n + 1 : g->max_parallel > 1 ? g->max_parallel : 1;
     for (;;) {
         int i = p.failed ? -1 : next_ready(&p);
-        if (i >= 0 && running < (g->max_parallel > 1 ? g->max_parallel : 1)) {
-            run_one(&p, i, fn, ctx, &running);
-            continue;
-        }
+        if (i >= 0 && running < slots && run_one(&p, i, fn, ctx, &running) == 0) continue;
         if (running == 0 || reap(&p) != 0) break;
         running--;
     }

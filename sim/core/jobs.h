@@ -20,9 +20,19 @@ enum { JOB_STOPPED = 3 };
 // Where progress lines go (one line, no newline); NULL: nowhere.
 typedef void (*JobSay)(void *ctx, const char *line);
 
+// Where jobs run when not as local processes (e.g. MPI ranks): start job i
+// on a free worker (0, or -1 when none is free), and wait for any running job
+// (0 with its index and status, -1 when none runs).
+typedef struct JobRunner {
+    int (*start)(struct JobRunner *r, int i);
+    int (*wait)(struct JobRunner *r, int *i, int *status);
+    void *ctx;
+} JobRunner;
+
 typedef struct {
     int n;                     // jobs
     int max_parallel;          // 1: in this process, one after the other
+    JobRunner *runner;         // not NULL: jobs run there (max_parallel is ignored)
     const int *ndeps;          // (n) number of jobs job i waits for (NULL: none)
     const int *const *deps;    // (n) their indices
     const double *prio;        // (n) higher starts first (NULL: index order)

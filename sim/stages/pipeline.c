@@ -104,9 +104,10 @@ typedef struct {
     const int *idx;  // graph node -> job index in l
 } Ctx;
 
-static int run_job(int i, void *ctx) {
+// Run job k of the list.
+static int run_listed(int k, void *ctx) {
     Ctx *c = ctx;
-    const Job *j = &c->l->v[c->idx[i]];
+    const Job *j = &c->l->v[k];
     HHErr err;
     hh_err_clear(&err);
     StageOpts so = {c->o->quiet, c->o->stop_after};
@@ -117,6 +118,11 @@ static int run_job(int i, void *ctx) {
     }
     return exists(j->out) ? 0 : JOB_STOPPED;
 }
+
+// Run graph node i.
+static int run_job(int i, void *ctx) { return run_listed(((Ctx *)ctx)->idx[i], ctx); }
+
+static int clustered(const PipelineOpts *o) { return o->cluster && o->cluster->size > 1; }
 
 // The job of l that makes path, or -1.
 static int maker(const JobList *l, const char *path) {
@@ -193,8 +199,10 @@ static int run_graph(Ctx *c, const int *run, int nrun, HHErr *err) {
     int stopped = 0;
     if (!rc) {
         c->idx = idx;
-        JobGraph jg = {nrun, c->o->jobs, nd, (const int *const *)dp, prio, names, "hhsim run",
-                       c->o->say, c->o->say_ctx};
+        JobGraph jg = {.n = nrun, .max_parallel = c->o->jobs, .ndeps = nd,
+                       .deps = (const int *const *)dp, .prio = prio, .names = names,
+                       .label = "hhsim run", .say = c->o->say, .say_ctx = c->o->say_ctx};
+        if (clustered(c->o)) jg.runner = c->o->cluster->runner(c->o->cluster, idx, run_job, c);
         rc = jobs_run_graph(&jg, run_job, c, &stopped, err);
     }
     if (!rc && stopped)
@@ -213,8 +221,9 @@ static int world_first(const Params *p, const char *dir, const StageDef *ws, int
                        const PipelineOpts *o, WorldData *d, HHErr *err) {
     JobList l;
     joblist_init(&l, dir, NULL);
-    int rc = ws->list(p, NULL, &l, err);
-    if (!rc && sel && (o->force || !pipeline_up_to_date(p, ws, l.v[0].out, NULL, 0))) {
+    int rc = ws->list(p, NULL, &l, err), lead = !clustered(o) || o->cluster->rank == 0;
+    if (!lead) {
+    } else if (!rc && sel && (o->force || !pipeline_up_to_date(p, ws, l.v[0].out, NULL, 0))) {
         StageOpts so = {o->quiet, 0};
         rc = hh_mkdirs(dir, err) || ws->run(p, NULL, &l.v[0], &so, err);
         if (!rc) say(o, "hhsim run: %s: wrote %s", ws->name, l.v[0].out);
@@ -224,6 +233,8 @@ static int world_first(const Params *p, const char *dir, const StageDef *ws, int
         rc = hh_fail(err, HH_EINPUT, "%s: no such file; every stage needs it; it is made by stage "
                      "%s, which this run leaves out", l.v[0].out, ws->name);
     }
+    if (clustered(o) && o->cluster->share(o->cluster, rc ? rc : 0) && !rc)
+        rc = hh_fail(err, HH_EFAIL, "rank %d: the world stage failed on rank 0", o->cluster->rank);
     if (!rc) rc = worldgen_read(l.v[0].out, p, d, err);
     joblist_free(&l);
     return rc ? (err->code ? err->code : HH_EFAIL) : 0;
@@ -256,6 +267,15 @@ int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
     if (!rc && (!sel_job || !run)) rc = hh_fail(err, HH_EFAIL, "out of memory");
     for (int i = 1; !rc && i < ns; i++)
         for (int k = first[i]; k < first[i + 1]; k++) sel_job[k] = sel[i];
+    Ctx c = {p, &d, o, &l, NULL};
+    if (clustered(o) && o->cluster->rank > 0) {  // a worker: run what rank 0 sends
+        if (!rc) rc = o->cluster->serve(o->cluster, run_listed, &c) ? hh_fail(err, HH_EFAIL,
+                      "rank %d: lost contact with rank 0", o->cluster->rank) : 0;
+        free(first), free(sel_job), free(run);
+        joblist_free(&l);
+        worldgen_free(&d);
+        return rc;
+    }
     if (!rc) rc = plan(p, &l, sel_job, o, off, t, run, err);
     int nrun = 0;
     for (int i = 1; !rc && i < ns; i++) {
@@ -267,8 +287,8 @@ int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
         say(o, "hhsim run: %s: %d job%s to run, %d up to date", t[i]->name, todo,
             todo == 1 ? "" : "s", first[i + 1] - first[i] - todo);
     }
-    Ctx c = {p, &d, o, &l, NULL};
     if (!rc && nrun) rc = run_graph(&c, run, nrun, err);
+    if (clustered(o)) o->cluster->stop(o->cluster);
     if (!rc) say(o, "hhsim run: done in %.0f s -> %s", progress_now() - t0, dir);
     free(first), free(sel_job), free(run);
     joblist_free(&l);

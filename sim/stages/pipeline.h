@@ -28,6 +28,23 @@
 #include "params.h"
 #include "stage.h"
 
+// A cluster of processes (MPI ranks; sim/cli/mpi.c) sharing one run. Rank 0
+// runs the world stage, plans and schedules; every rank lists the same jobs
+// (the listing is a function of params and world) and the others run the
+// jobs rank 0 sends them. A job is the same function on any rank, so the
+// outputs do not depend on the number of ranks.
+typedef struct Cluster {
+    int rank, size;
+    int (*share)(struct Cluster *c, int value);  // rank 0's value, on every rank
+    // rank 0: a runner for the graph's jobs; graph node i is job map[i] of the
+    // list; fn(i, arg) runs node i here (rank 0 runs jobs too)
+    JobRunner *(*runner)(struct Cluster *c, const int *map, JobFn fn, void *arg);
+    // ranks > 0: run(k, arg) for each job k rank 0 sends, until it says stop
+    int (*serve)(struct Cluster *c, JobFn run, void *arg);
+    void (*stop)(struct Cluster *c);  // rank 0: the workers may stop
+    void *ctx;
+} Cluster;
+
 typedef struct {
     int jobs;          // parallel jobs
     int force;         // rerun up-to-date jobs too
@@ -37,6 +54,7 @@ typedef struct {
     const char *until; // NULL or "pm"
     JobSay say;        // the run's progress lines (NULL: silent)
     void *say_ctx;
+    Cluster *cluster;  // NULL or size 1: jobs run as local processes (--jobs)
 } PipelineOpts;
 
 // Run the selected stages of table t (NULL: stages_default()) on p into dir.
