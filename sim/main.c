@@ -4,6 +4,7 @@
 // `hhsim COMMAND --help` explains one. Results go to files, progress and
 // diagnostics to stderr. Exit status: 0 success, 1 failure, 2 bad usage/input.
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -547,6 +548,8 @@ static void print_help(FILE *f) {
 
 int main(int argc, char **argv) {
     gsl_set_error_handler_off();
+    // a write beyond `ulimit -f` fails with EFBIG and is reported, not a signal
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         print_help(stderr);
         return HH_EINPUT;
