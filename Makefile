@@ -157,6 +157,18 @@ fuzz-deps:
 fuzz: fuzz-deps all bin/tests/h5craft $(FUZZ_TARGETS:%=bin/fuzz/fuzz_%)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/run_fuzz.sh
 
+# test-sanitize: the whole suite (cmocka, CLI checks, smoke runs) built with
+# ASan + UBSan (LeakSanitizer on) in build-san/src, a copy of the sources.
+SAN_CC := gcc -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:exitcode=86:strict_string_checks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86
+
+## test-sanitize: build-san/: make test under ASan + UBSan + LeakSanitizer (exit 86 on a report)
+test-sanitize: check-deps
+	@mkdir -p build-san/src && cp -r -u --preserve=timestamps Makefile VERSION sim analysis tests \
+	  params papers figures build-san/src/
+	@cd build-san/src && $(SAN_ENV) $(MAKE) --no-print-directory test CC="$(SAN_CC)"
+
 ## bench: training and generation speed per scale, beside PyTorch when installed
 bench: all
 	bash tests/bench/run_bench.sh

