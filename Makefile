@@ -122,6 +122,8 @@ figures/out/%/.done: results/%/tables.h5
 	touch $@; echo "make figures: drew $$n figures in $$(( $$(date +%s) - t0 )) s" >&2
 
 .PRECIOUS: runs/%/.done results/%/tables.h5
+# test objects are kept (no "rm ..." after the closing "N passed, N failed" line)
+.SECONDARY: $(TEST_SRC:tests/%.c=build/tests/%.o) build/tests/h5craft.o
 
 # ---------------------------------------------------------------------------
 # fuzzing and sanitizers: separate build directories, the normal build untouched
