@@ -41,7 +41,7 @@ ANA_OBJ  := $(ANA_SRC:%.c=build/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=bin/tests/%)
 
-.PHONY: all deps test figures bench clean help check-deps
+.PHONY: all deps test figures bench clean help check-deps fuzz fuzz-deps test-sanitize
 
 # bin/hhsim-mpi (the cluster path, `mpirun -np N bin/hhsim-mpi run ...`) is
 # built from the same sources when Open MPI's mpicc is installed.
@@ -102,8 +102,13 @@ bin/tests/%: build/tests/%.o build/libhhfit.a build/libhhsim.a
 	@mkdir -p bin/tests
 	$(CC) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
+# h5craft: edits HDF5 files as an attacker would (tests/cli/readers.sh, fuzz seeds)
+bin/tests/h5craft: build/tests/h5craft.o
+	@mkdir -p bin/tests
+	$(CC) -o $@ $^ $(LDLIBS)
+
 ## test: build and run every test suite; ends with "N passed, N failed"
-test: all $(TEST_BIN)
+test: all $(TEST_BIN) bin/tests/h5craft
 	@bash tests/run_tests.sh $(TEST_BIN)
 
 ## figures: run PARAMS (default params/default.ini), fit, draw figures/out/NAME/ and the claims report
@@ -134,9 +139,54 @@ figures/out/%/.done: results/%/tables.h5
 	touch $@; echo "make figures: drew $$n figures in $$(( $$(date +%s) - t0 )) s" >&2
 
 .PRECIOUS: runs/%/.done results/%/tables.h5
-# test objects are kept (not deleted as intermediates), so `make test` does
-# not rebuild them and its last line is the test summary
-.SECONDARY: $(TEST_SRC:tests/%.c=build/tests/%.o)
+# test objects are kept (no "rm ..." after the closing "N passed, N failed" line)
+.SECONDARY: $(TEST_SRC:tests/%.c=build/tests/%.o) build/tests/h5craft.o
+
+# ---------------------------------------------------------------------------
+# fuzzing and sanitizers: separate build directories, the normal build untouched
+
+FUZZ_DEB_PKGS := clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := inspect stage hhfit params
+FUZZ_NUM_inspect := 1
+FUZZ_NUM_stage := 2
+FUZZ_NUM_hhfit := 3
+FUZZ_NUM_params := 4
+FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -D_POSIX_C_SOURCE=200809L $(SIM_DIRS:%=-Isim/%) -Ianalysis \
+               $(PKG_CFLAGS) -DHH_VERSION='"$(VERSION)"' -DHH_GIT_COMMIT='"$(GIT_COMMIT)"' \
+               -DHH_GIT_DIRTY=$(GIT_DIRTY) -DHH_SIM_HASH='"$(SIM_HASH)"' \
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJ := $(SIM_SRC:%.c=build-fuzz/%.o) $(ANA_SRC:%.c=build-fuzz/%.o)
+
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+bin/fuzz/fuzz_%: tests/fuzz/fuzz_readers.c $(FUZZ_OBJ)
+	@mkdir -p bin/fuzz
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_TARGET=$(FUZZ_NUM_$*) -o $@ $^ $(LDLIBS)
+
+fuzz-deps:
+	@command -v clang >/dev/null && ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    apt-get install -y -qq --no-install-recommends $(FUZZ_DEB_PKGS); \
+	  else echo "run as root:  apt-get install -y $(FUZZ_DEB_PKGS)" >&2; exit 1; fi; }
+
+## fuzz: libFuzzer + ASan/UBSan on the HDF5 readers and the params parser, FUZZ_SECONDS (60) per target
+fuzz: fuzz-deps all bin/tests/h5craft $(FUZZ_TARGETS:%=bin/fuzz/fuzz_%)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/run_fuzz.sh
+
+# test-sanitize: the whole suite (cmocka, CLI checks, smoke runs) built with
+# ASan + UBSan (LeakSanitizer on) in build-san/src, a copy of the sources.
+SAN_CC := gcc -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:exitcode=86:strict_string_checks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86
+
+## test-sanitize: build-san/: make test under ASan + UBSan + LeakSanitizer (exit 86 on a report)
+test-sanitize: check-deps
+	@mkdir -p build-san/src && cp -r -u --preserve=timestamps Makefile VERSION sim analysis tests \
+	  params papers figures build-san/src/
+	@cd build-san/src && $(SAN_ENV) $(MAKE) --no-print-directory test CC="$(SAN_CC)"
 
 ## bench: training and generation speed per scale, beside PyTorch when installed
 bench: all
@@ -144,12 +194,12 @@ bench: all
 
 ## clean: remove build products (not runs/ or results/)
 clean:
-	rm -rf build bin
+	rm -rf build bin build-fuzz build-san
 
 ## help: list the targets
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  /'
 
 -include $(SIM_OBJ:.o=.d) $(ANA_OBJ:.o=.d) build/sim/cli/main.d build/analysis/hhfit.d \
-         build/mpi/sim/cli/main.d build/mpi/sim/cli/mpi.d \
-         $(TEST_SRC:tests/%.c=build/tests/%.d)
+         build/mpi/sim/cli/main.d build/mpi/sim/cli/mpi.d build/tests/h5craft.d \
+         $(TEST_SRC:tests/%.c=build/tests/%.d) $(FUZZ_OBJ:.o=.d)

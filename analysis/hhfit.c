@@ -3,6 +3,7 @@
 // and claims.md. All outputs are written under temporary names and renamed
 // into place only when everything succeeded.
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +326,8 @@ static int run(const Opts *o, HHErr *err) {
 
 int main(int argc, char **argv) {
     gsl_set_error_handler_off();
+    // a write beyond `ulimit -f` fails with EFBIG and is reported, not a signal
+    signal(SIGXFSZ, SIG_IGN);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         usage(stdout);
         return 0;

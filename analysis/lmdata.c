@@ -4,6 +4,7 @@
 #include "stage.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,11 +55,8 @@ static int read_config(hid_t f, LMDRec *r, HHErr *err) {
     static const char *A[5] = {"n_layer", "d_model", "n_head", "ctx", "vocab"};
     int *dst[5] = {&r->n_layer, &r->d_model, &r->n_head, &r->ctx, &r->vocab};
     for (int k = 0; k < 5; k++) {
-        hsize_t dims;
-        H5T_class_t cls;
-        size_t sz;
-        if (H5LTget_attribute_info(f, "/model", A[k], &dims, &cls, &sz) < 0 || cls != H5T_INTEGER ||
-            H5LTget_attribute_int(f, "/model", A[k], dst[k]) < 0)
+        HHErr e;
+        if (h5_read_attr_int(f, "/model", A[k], INT32_MIN, INT32_MAX, dst[k], &e))
             return hh_fail(err, HH_EINPUT, "%s: missing integer attribute %s on /model (expected a "
                            "model written by 'hhsim pretrain' or 'hhsim distill')", r->path, A[k]);
         if (*dst[k] < 1 || *dst[k] > 1000000)

@@ -19,21 +19,8 @@
 
 static int read_str_attr(hid_t f, const char *path, const char *obj, const char *name, char **out,
                          HHErr *err) {
-    hsize_t dims;
-    H5T_class_t cls;
-    size_t sz = 0;
-    *out = NULL;
-    if (H5LTget_attribute_info(f, obj, name, &dims, &cls, &sz) < 0 || cls != H5T_STRING)
-        return hh_fail(err, HH_EINPUT, "%s: missing string attribute '%s' on %s", path, name, obj);
-    char *s = malloc(sz + 1);
-    if (!s) return hh_fail(err, HH_EFAIL, "out of memory");
-    if (H5LTget_attribute_string(f, obj, name, s) < 0) {
-        free(s);
-        return hh_fail(err, HH_EINPUT, "%s: cannot read attribute '%s' on %s", path, name, obj);
-    }
-    s[sz] = '\0';
-    *out = s;
-    return 0;
+    (void)path;  // the checked reader names the file itself
+    return h5_get_attr_str(f, obj, name, H5_ATTR_STR_MAX, out, err);
 }
 
 static int load_world(RunData *rd, HHErr *err) {
@@ -54,6 +41,17 @@ static int load_world(RunData *rd, HHErr *err) {
         if (!rc) memcpy(rd->agree[k], v, sizeof rd->agree[k]);
         free(v);
     }
+    // shares in [0, 1] (NaN when no pair was counted), counts whole and >= 0
+    for (int k = 0; k < 6 && !rc; k++)
+        for (int set = 0; set < 2 && !rc; set++) {
+            double x = rd->agree[k][set], n = rd->agree[k / 3 * 3 + 2][set];
+            int okv = k % 3 == 2 ? x >= 0 && x <= 1e12 && x == floor(x)
+                                 : (n == 0 ? isnan(x) || (x >= 0 && x <= 1) : x >= 0 && x <= 1);
+            if (!okv)
+                rc = hh_fail(err, HH_EINPUT, "%s: crowd/agreement/%s[%d] = %g; allowed: %s", path,
+                             AN[k], set, x, k % 3 == 2 ? "a whole count >= 0"
+                             : "a share in [0, 1] (NaN when the count is 0)");
+        }
     H5Fclose(f);
     return rc;
 }
@@ -62,10 +60,8 @@ static int load_world(RunData *rd, HHErr *err) {
 // pm/*.h5
 
 static int job_num(hid_t f, const char *path, const char *name, double *v, HHErr *err) {
-    if (H5LTget_attribute_double(f, "/job", name, v) < 0)
-        return hh_fail(err, HH_EINPUT, "%s: missing attribute '%s' on /job (expected a PM file "
-                       "written by 'hhsim pm')", path, name);
-    return 0;
+    (void)path;
+    return h5_read_attr_double(f, "/job", name, v, err);
 }
 
 static int read_job(hid_t f, PMRec *r, HHErr *err) {
@@ -81,6 +77,16 @@ static int read_job(hid_t f, PMRec *r, HHErr *err) {
                                "params"};
     for (int k = 0; k < 8; k++)
         if (job_num(f, r->path, N[k], &v[k], err)) return err->code;
+    // counts whole and bounded, pmp 0/1, seed >= 0, half -1/0/1, help_frac a share
+    static const double LO[8] = {1, 0, 0, 0, 0, -1, 0, 1}, HI[8] = {1e9, 1e9, 1e9, 1, 1e9, 1, 1, 1e12};
+    for (int k = 0; k < 8; k++)
+        if (!(v[k] >= LO[k] && v[k] <= HI[k]) || (k != 6 && v[k] != floor(v[k])))
+            return hh_fail(err, HH_EINPUT, "%s: attribute %s on /job is %g; allowed: %s from %g "
+                           "to %g", r->path, N[k], v[k], k == 6 ? "a share" : "a whole number",
+                           LO[k], HI[k]);
+    if (v[0] != v[1] + v[2])
+        return hh_fail(err, HH_EINPUT, "%s: /job has n_train = %g but n_help + n_harm = %g; "
+                       "allowed: n_train = n_help + n_harm", r->path, v[0], v[1] + v[2]);
     r->n_train = (int)v[0], r->n_help = (int)v[1], r->n_harm = (int)v[2];
     r->pmp = (int)v[3], r->seed = (int)v[4], r->half = (int)v[5];
     r->help_frac = v[6], r->nparams = v[7];
@@ -115,9 +121,13 @@ static int read_set(hid_t f, PMRec *r, int set, int at, HHErr *err) {
              h5_read(f, r->path, nm[1], H5T_NATIVE_DOUBLE, 1, &d, (void **)&sr, err) ||
              h5_read(f, r->path, nm[2], H5T_NATIVE_INT8, 1, &d, (void **)&tu, err) ||
              h5_read(f, r->path, nm[3], H5T_NATIVE_INT8, 1, &d, (void **)&go, err);
+    size_t n = (size_t)r->n_set[set];
+    if (!rc) rc = h5_check_int(r->path, nm[2], tu, H5_I8, n, 1, 127, err) ||
+                  h5_check_int(r->path, nm[3], go, H5_I8, n, -1, 1, err);
     for (int i = 0; !rc && i < r->n_set[set]; i++) {
-        if (!isfinite(sc[i]) || !isfinite(sr[i])) {
-            rc = hh_fail(err, HH_EINPUT, "%s: non-finite PM score at %s[%d]", r->path, nm[0], i);
+        if (!isfinite(sc[i]) || !isfinite(sr[i]) || fabs(sc[i]) > 1e30 || fabs(sr[i]) > 1e30) {
+            rc = hh_fail(err, HH_EINPUT, "%s: PM score %g, %g at %s[%d]; allowed: finite, "
+                         "|score| <= 1e30", r->path, sc[i], sr[i], nm[0], i);
             break;
         }
         r->margin[at + i] = sc[i] - sr[i];
@@ -138,8 +148,9 @@ static int read_norm(hid_t f, PMRec *r, HHErr *err) {
     if (!rc) r->norm_mean = m[0], r->norm_sd = s[0];
     free(m), free(s);
     if (rc) return err->code;
-    if (!isfinite(r->norm_mean) || !(r->norm_sd > 0))
-        return hh_fail(err, HH_EINPUT, "%s: /norm/sd = %g (expected > 0)", r->path, r->norm_sd);
+    if (!(fabs(r->norm_mean) <= 1e30) || !(r->norm_sd > 1e-30 && r->norm_sd <= 1e30))
+        return hh_fail(err, HH_EINPUT, "%s: /norm/mean = %g, /norm/sd = %g; allowed: finite, sd "
+                       "in [1e-30, 1e30]", r->path, r->norm_mean, r->norm_sd);
     return 0;
 }
 
@@ -151,6 +162,14 @@ static int load_pm(PMRec *r, HHErr *err) {
     int rc = read_job(f, r, err) || read_norm(f, r, err) ||
              h5_read(f, r->path, "eval/n", H5T_NATIVE_DOUBLE, 1, &three, (void **)&n3, err) ||
              h5_read(f, r->path, "eval/accuracy", H5T_NATIVE_DOUBLE, 1, &three, (void **)&a3, err);
+    for (int k = 0; !rc && k < 3; k++) {
+        int okacc = n3[k] > 0 ? a3[k] >= 0 && a3[k] <= 1 : isnan(a3[k]) || (a3[k] >= 0 && a3[k] <= 1);
+        if (!(n3[k] >= 0 && n3[k] <= 1e8 && n3[k] == floor(n3[k])) || !okacc ||
+            (k == 2 && n3[2] != n3[0] + n3[1]))
+            rc = hh_fail(err, HH_EINPUT, "%s: eval/n[%d] = %g, eval/accuracy[%d] = %g; allowed: "
+                         "whole counts to 1e8 (pooled = helpful + harmless), accuracies in [0, 1]",
+                         r->path, k, n3[k], k, a3[k]);
+    }
     if (!rc) {
         r->n_set[0] = (int)n3[0], r->n_set[1] = (int)n3[1];
         memcpy(r->acc_file, a3, sizeof r->acc_file);

@@ -45,6 +45,32 @@ static int read_attr(hid_t f, const char *path, const char *name, char *out, siz
     return 0;
 }
 
+// The schema's ranges: iterations and n whole and increasing, KL >= 0 (sqrt_kl
+// its square root), PM scores finite, gold help, harm and refusals in [0, 1].
+static int check_cols(const char *path, int bon, const RLRec *r, HHErr *err) {
+    for (int c = 0; c < r->ncol; c++) {
+        const char *nm = bon ? BON_COLNAME(c) : RL_COLNAME(c);
+        int count = bon ? c == BON_N : c == RL_ITER;
+        int kl = bon ? c == BON_KL_ANALYTIC || c == BON_KL_EXACT : c == RL_KL || c == RL_SQRT_KL;
+        int score = bon ? c >= BON_TRAIN && c <= BON_BIG : c >= RL_TRAIN && c <= RL_TRAIN_RED;
+        double lo = count ? (bon ? 1 : 0) : kl ? 0 : score ? -1e30 : 0;
+        double hi = count ? 1e9 : kl || score ? 1e30 : 1;
+        for (int i = 0; i < r->n; i++) {
+            double x = r->col[c][i];
+            int ok = x >= lo && x <= hi && (!count || (x == floor(x) && (i == 0 || x > r->col[c][i - 1])));
+            if (ok && !bon && c == RL_SQRT_KL)
+                ok = fabs(x - sqrt(r->col[RL_KL][i])) <= 1e-9 * (1 + x);
+            if (!ok)
+                return hh_fail(err, HH_EINPUT, "%s: %s/%s[%d] = %g; allowed: %s", path,
+                               bon ? "bon" : "curve", nm, i, x,
+                               count ? "whole numbers, increasing" : kl ? "a finite KL >= 0 "
+                               "(sqrt_kl its square root)" : score ? "a finite score"
+                               : "a value in [0, 1]");
+        }
+    }
+    return 0;
+}
+
 static int load_one(const char *path, int bon, const RunData *rd, RLRec *r, HHErr *err) {
     hid_t f;
     if (h5in_open(path, bon ? "bon" : "rl", &f, err)) return err->code;
@@ -75,6 +101,10 @@ static int load_one(const char *path, int bon, const RunData *rd, RLRec *r, HHEr
     H5Fclose(f);
     if (!rc && (r->n < 1 || r->n > RL_MAXPT))
         rc = hh_fail(err, HH_EINPUT, "%s: %d rows (expected 1 to %d)", path, r->n, RL_MAXPT);
+    if (!rc && !bon && !(seed >= 0 && seed <= 1e9 && seed == floor(seed)))
+        rc = hh_fail(err, HH_EINPUT, "%s: attribute seed on /job is %g; allowed: a whole number "
+                     "from 0 to 1e9", path, seed);
+    if (!rc) rc = check_cols(path, bon, r, err);
     if (!rc) {
         r->pm_params = pm_params_of(rd, r->train_pm, NULL);
         if (!isfinite(r->pm_params)) r->pm_params = pm_params_of(rd, NULL, r->pm_scale);

@@ -6,6 +6,7 @@
 // progress and diagnostics to stderr. Exit status: 0 success, 1 failure,
 // 2 bad usage or input; a usage error is one line on stderr.
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <math.h>
@@ -145,7 +146,7 @@ static int run_pipeline(const char *cmd, int argc, char **argv, const char *only
     HHErr err;
     hh_err_clear(&err);
     PipelineOpts o = {a.jobs, a.force, a.quiet, a.stop_after, only ? only : a.only, a.until,
-                      a.quiet ? NULL : say_stderr, NULL, CLUSTER};
+                      say_stderr, NULL, CLUSTER};
     if (!pipeline_run(&p, a.out, NULL, &o, &err)) return 0;
     if (CLUSTER && CLUSTER->rank > 0) return err.code ? err.code : HH_EFAIL;  // rank 0 reports
     return report(&err);
@@ -407,6 +408,8 @@ static int dispatch(int argc, char **argv);
 
 int main(int argc, char **argv) {
     gsl_set_error_handler_off();
+    // a write beyond `ulimit -f` fails with EFBIG and is reported, not a signal
+    signal(SIGXFSZ, SIG_IGN);
 #ifdef HH_MPI
     if (!(CLUSTER = hh_mpi_init(&argc, &argv))) return HH_EFAIL;
     int rc = dispatch(argc, argv);

@@ -54,22 +54,61 @@ int h5_attr_str(hid_t loc, const char *obj, const char *name, const char *value,
 int h5_attr_double(hid_t loc, const char *obj, const char *name, double value, HHErr *err);
 int h5_attr_int(hid_t loc, const char *obj, const char *name, int value, HHErr *err);
 
-// Open an existing hhsim file of the given kind for reading (kind may list
-// several, comma-separated: "lm,distill").
+// ---------------------------------------------------------------------------
+// Reading. Every input is untrusted: these helpers check rank, dims, type
+// class and size, string length and termination before anything is used,
+// refuse non-regular files (FIFOs, devices), soft and external links,
+// virtual and external-storage datasets, and fail with one line naming the
+// file and object, what was wrong and what is allowed (HH_EINPUT).
+
+enum { H5_READ_MAX_RANK = 8 };
+#define H5_ATTR_STR_MAX ((size_t)1 << 20)  // longest string attribute read (params text)
+
+// HH_EINPUT unless path names a regular file; `what` says what was expected.
+int h5_check_regular(const char *path, const char *what, HHErr *err);
+
+// Open an existing hhsim file of the given kind for reading (a regular
+// HDF5 file whose root attribute hhsim_kind is `kind`; kind may list several,
+// comma-separated: "lm,distill"), whose schema_version is the one this build
+// reads (schema.h).
 int h5in_open(const char *path, const char *kind, hid_t *file, HHErr *err);
 
 // Read dataset `name` into a malloc'd buffer of memtype. dims[] gives the
-// expected shape (0 = any) and receives the actual one. `file` names the file
-// in messages.
+// expected shape (0 = any) and receives the actual one; rank 1 to
+// H5_READ_MAX_RANK. Integers are read only into integers at least as wide,
+// floats and integers into floats. `file` names the file in messages.
 int h5_read(hid_t loc, const char *file, const char *name, hid_t memtype, int rank, hsize_t *dims,
             void **data, HHErr *err);
+// Largest dataset h5_read allocates, in bytes (default 4 GiB; fuzzers lower it).
+void h5_set_read_limit(size_t bytes);
+
+// Range checks of values read: every v[i] finite and in [lo, hi] (doubles),
+// or in [lo, hi] (integers of type H5_I8, H5_U8 or H5_I32). `name` is the
+// dataset named in the message.
+enum { H5_I8 = 1, H5_U8 = 2, H5_I32 = 4 };
+int h5_check_f64(const char *file, const char *name, const double *v, size_t n, double lo,
+                 double hi, HHErr *err);
+int h5_check_int(const char *file, const char *name, const void *v, int type, size_t n, long lo,
+                 long hi, HHErr *err);
+
+// Attributes holding exactly one value. A number: integer or float, finite.
 int h5_read_attr_double(hid_t loc, const char *obj, const char *name, double *v, HHErr *err);
-// A string attribute in a malloc'd buffer (free with free()), or NULL.
+// An integer attribute in [lo, hi].
+int h5_read_attr_int(hid_t loc, const char *obj, const char *name, long lo, long hi, int *v,
+                     HHErr *err);
+// A string attribute of at most maxlen bytes (fixed-length with or without
+// NUL, or variable-length) into a malloc'd NUL-terminated buffer.
+int h5_get_attr_str(hid_t loc, const char *obj, const char *name, size_t maxlen, char **out,
+                    HHErr *err);
+// The same up to H5_ATTR_STR_MAX bytes without a message: the string, or NULL.
 char *h5_read_attr_str(hid_t loc, const char *obj, const char *name);
 // 1 when the file's provenance params text equals p's effective params.
 int h5_same_params(hid_t file, const Params *p);
 
 // Print provenance and a one-line summary of each dataset (hhsim inspect).
+// Provenance values that are malformed (wrong type, out of range,
+// non-printable) are marked INVALID and make it return HH_EINPUT naming the
+// first one; strings are printed with bytes outside printable ASCII as \xNN.
 int h5_inspect(const char *path, FILE *out, HHErr *err);
 
 // Create directory `dir` and its parents (mkdir -p).

@@ -109,7 +109,7 @@ static size_t layout_acts(GPTActs *a, float *base, const GPTConfig *c,
     carve(&a->dqkv, &cur, N * 3 * C);
     carve(&a->dfch, &cur, N * 4 * C);
     carve(&a->datt, &cur, T * T + 2 * T * C);
-    return (size_t)(cur - base);
+    return ((uintptr_t)cur - (uintptr_t)base) / sizeof(float);
 }
 
 // extra buffers after the activations: logits, dlogits, values, ones

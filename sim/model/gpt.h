@@ -311,6 +311,9 @@ int gpt_write_h5(const GPT *m, hid_t group, HHErr *err);
 // wrote; every dataset's presence, type and shape is checked and a mismatch
 // is refused with a message naming the dataset.
 int gpt_read_h5(hid_t group, GPT **out, int max_B, HHErr *err);
+// gpt_read_h5_want: the same, refusing a config other than *want (when not
+// NULL) before anything is allocated; every parameter must be finite.
+int gpt_read_h5_want(hid_t group, const GPTConfig *want, GPT **out, int max_B, HHErr *err);
 
 // gpt_tanh_approx, gpt_exp_approx: the tanh (GELU) and exp (softmaxes) the
 // kernels use, exposed for their accuracy tests.

@@ -2,7 +2,13 @@
 // gpt_hash; see gpt.h
 #include "gpt.h"
 
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <hdf5_hl.h>
+
+#include "h5io.h"
 
 static const char *CFG_ATTR[5] = {"n_layer", "d_model", "n_head", "ctx", "vocab"};
 
@@ -42,58 +48,45 @@ int gpt_write_h5(const GPT *m, hid_t group, HHErr *err) {
     return 0;
 }
 
-static int read_tensor(hid_t group, const char *name, const GPTTensor *t,
+static int read_tensor(hid_t group, const char *file, const char *name, const GPTTensor *t,
                        float *dst, HHErr *err) {
-    int rank = 0;
-    hsize_t dims[2] = {0, 0};
-    H5T_class_t cls;
-    size_t sz;
-    herr_t st = -1;
-    if (H5LTfind_dataset(group, name) <= 0)
-        return hh_fail(err, HH_EINPUT, "gpt_read_h5: dataset %s is missing", name);
-    H5E_BEGIN_TRY {
-        st = H5LTget_dataset_ndims(group, name, &rank);
-        if (st >= 0 && rank == t->rank)
-            st = H5LTget_dataset_info(group, name, dims, &cls, &sz);
-    } H5E_END_TRY;
-    if (st < 0)
-        return hh_fail(err, HH_EFAIL, "gpt_read_h5: cannot query dataset %s", name);
-    if (rank != t->rank)
-        return hh_fail(err, HH_EINPUT, "gpt_read_h5: dataset %s has rank %d, "
-                       "expected %d", name, rank, t->rank);
-    if (cls != H5T_FLOAT)
-        return hh_fail(err, HH_EINPUT, "gpt_read_h5: dataset %s is not a "
-                       "float dataset", name);
-    for (int k = 0; k < rank; k++)
-        if (dims[k] != (hsize_t)t->dims[k])
-            return hh_fail(err, HH_EINPUT, "gpt_read_h5: dataset %s has shape "
-                           "(%llu%s%llu), expected (%d%s%d)", name,
-                           (unsigned long long)dims[0], rank > 1 ? ", " : "",
-                           (unsigned long long)(rank > 1 ? dims[1] : 0),
-                           t->dims[0], rank > 1 ? ", " : "",
-                           rank > 1 ? t->dims[1] : 0);
-    H5E_BEGIN_TRY { st = H5LTread_dataset_float(group, name, dst); } H5E_END_TRY;
-    if (st < 0)
-        return hh_fail(err, HH_EFAIL, "gpt_read_h5: cannot read dataset %s", name);
+    hsize_t dims[2] = {(hsize_t)t->dims[0], (hsize_t)t->dims[1]};
+    float *v = NULL;
+    int rc = h5_read(group, file, name, H5T_NATIVE_FLOAT, t->rank, dims, (void **)&v, err);
+    if (rc) return rc;
+    for (size_t i = 0; i < t->numel; i++)
+        if (!isfinite(v[i])) {
+            hh_fail(err, HH_EINPUT, "gpt_read_h5: %s: dataset %s[%zu] is %g; allowed: finite "
+                    "weights", file, name, i, (double)v[i]);
+            free(v);
+            return HH_EINPUT;
+        }
+    memcpy(dst, v, sizeof(float) * t->numel);
+    free(v);
     return 0;
 }
 
-int gpt_read_h5(hid_t group, GPT **out, int max_B, HHErr *err) {
+int gpt_read_h5_want(hid_t group, const GPTConfig *want, GPT **out, int max_B, HHErr *err) {
     GPTConfig cfg;
     *out = NULL;
-    for (int i = 0; i < 5; i++) {
-        htri_t ex = -1;
-        herr_t st = -1;
-        H5E_BEGIN_TRY {
-            ex = H5Aexists_by_name(group, ".", CFG_ATTR[i], H5P_DEFAULT);
-            if (ex > 0) st = H5LTget_attribute_int(group, ".", CFG_ATTR[i],
-                                                   cfg_field(&cfg, i));
-        } H5E_END_TRY;
-        if (ex <= 0 || st < 0)
-            return hh_fail(err, HH_EINPUT, "gpt_read_h5: integer attribute %s "
-                           "missing or unreadable on the model group",
-                           CFG_ATTR[i]);
-    }
+    char file[1024];
+    if (H5Fget_name(group, file, sizeof file) <= 0) snprintf(file, sizeof file, "(HDF5 file)");
+    static const long HI[5] = {64, 4096, 64, 4096, 65536};
+    for (int i = 0; i < 5; i++)
+        if (h5_read_attr_int(group, ".", CFG_ATTR[i], 1, HI[i], cfg_field(&cfg, i), err))
+            return hh_fail(err, HH_EINPUT, "gpt_read_h5: %s: integer attribute %s missing or "
+                           "unreadable on the model group, or outside 1 to %ld", file,
+                           CFG_ATTR[i], HI[i]);
+    if (want && memcmp(&cfg, want, sizeof cfg) != 0)
+        return hh_fail(err, HH_EINPUT, "gpt_read_h5: %s: model config n_layer=%d d_model=%d "
+                       "n_head=%d ctx=%d vocab=%d; expected %d %d %d %d %d", file, cfg.n_layer,
+                       cfg.d_model, cfg.n_head, cfg.ctx, cfg.vocab, want->n_layer, want->d_model,
+                       want->n_head, want->ctx, want->vocab);
+    if ((double)cfg.n_layer * 12.0 * cfg.d_model * cfg.d_model +
+        ((double)cfg.vocab + cfg.ctx) * cfg.d_model > (double)(1 << 30))
+        return hh_fail(err, HH_EINPUT, "gpt_read_h5: %s: model config n_layer=%d d_model=%d "
+                       "vocab=%d ctx=%d has more than 2^30 parameters", file, cfg.n_layer,
+                       cfg.d_model, cfg.vocab, cfg.ctx);
     GPT *m = gpt_alloc(&cfg, max_B, err);
     if (!m) return err ? err->code : HH_EFAIL;
     for (int i = 0; i < GPT_NUM_TENSORS; i++) {
@@ -102,7 +95,7 @@ int gpt_read_h5(hid_t group, GPT **out, int max_B, HHErr *err) {
         for (int l = 0; l < nl; l++) {
             char name[80];
             snprintf(name, sizeof name, t->name, l);
-            int rc = read_tensor(group, name, t, m->params + t->offset +
+            int rc = read_tensor(group, file, name, t, m->params + t->offset +
                                  (size_t)l * t->numel, err);
             if (rc) {
                 gpt_free(m);
@@ -112,6 +105,10 @@ int gpt_read_h5(hid_t group, GPT **out, int max_B, HHErr *err) {
     }
     *out = m;
     return 0;
+}
+
+int gpt_read_h5(hid_t group, GPT **out, int max_B, HHErr *err) {
+    return gpt_read_h5_want(group, NULL, out, max_B, err);
 }
 
 uint64_t gpt_hash(const float *params, size_t n) {

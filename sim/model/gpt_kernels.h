@@ -4,6 +4,7 @@
 #ifndef HHSIM_GPT_KERNELS_H
 #define HHSIM_GPT_KERNELS_H
 
+#include <stdint.h>
 #include "gpt.h"
 #include "gpt_simd.h"
 
@@ -66,9 +67,11 @@ void gk_gelu_backward(float *d, const float *inp, const float *th, size_t n);
 int gk_check_config(const GPTConfig *c, HHErr *err);
 
 // carve: assign n floats from *cur to *p.
+// The sizing pass starts from a NULL base: integer arithmetic, no pointer
+// arithmetic on NULL (undefined behaviour, flagged by UBSan).
 static inline void carve(float **p, float **cur, size_t n) {
     *p = *cur;
-    *cur += n;
+    *cur = (float *)((uintptr_t)*cur + n * sizeof(float));
 }
 
 #endif

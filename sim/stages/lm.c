@@ -65,7 +65,7 @@ int lm_load(const char *path, const char *kind, const Params *p, const char *sca
     }
     hid_t g = H5Gopen2(f, "model", H5P_DEFAULT);
     int rc = g < 0 ? hh_fail(err, HH_EINPUT, "%s: no /model group", path)
-                   : gpt_read_h5(g, out, max_B, err);
+                   : gpt_read_h5_want(g, &want, out, max_B, err);
     if (g >= 0) H5Gclose(g);
     H5Fclose(f);
     if (!rc && memcmp(&(*out)->cfg, &want, sizeof want) != 0) {
@@ -285,6 +285,27 @@ static int write_checkpoint(const Params *p, const Trainer *t, const Curve *cv, 
     return h5out_commit(&o, err);
 }
 
+// The optimizer state of a checkpoint: finite moments (second >= 0), a step
+// count at which pretraining writes checkpoints and the tokens it has seen.
+static int check_ckpt(const Params *p, const char *path, const float *m, const float *v,
+                      size_t n, double step, double tokens, HHErr *err) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(m[i]) || !isfinite(v[i]) || v[i] < 0)
+            return hh_fail(err, HH_EINPUT, "%s: opt/m[%zu] = %g, opt/v[%zu] = %g; allowed: "
+                           "finite moments, the second >= 0", path, i, (double)m[i], i,
+                           (double)v[i]);
+    long e = p->pt_eval_every;
+    if (!(step >= e && step < p->pt_steps) || step != floor(step) || fmod(step, (double)e) != 0)
+        return hh_fail(err, HH_EINPUT, "%s: attribute step on /opt is %g; allowed: a multiple "
+                       "of [pretrain] eval_every = %ld below steps = %d", path, step, e,
+                       p->pt_steps);
+    double want = step * p->pt_batch * (p->ctx - 1);
+    if (tokens != want)
+        return hh_fail(err, HH_EINPUT, "%s: attribute tokens on /opt is %g; allowed: %g "
+                       "(step x batch x (ctx - 1))", path, tokens, want);
+    return 0;
+}
+
 // Load a checkpoint written with the same params; 0 with rs->step = 0 when
 // there is none (or it belongs to other params and is ignored).
 static int read_checkpoint(const Params *p, Trainer *t, Curve *cv, Resume *rs, HHErr *err) {
@@ -301,7 +322,7 @@ static int read_checkpoint(const Params *p, Trainer *t, Curve *cv, Resume *rs, H
         hid_t g = H5Gopen2(f, "model", H5P_DEFAULT);
         GPT *tmp = NULL;
         rc = g < 0 ? hh_fail(err, HH_EINPUT, "%s: no /model", rs->ckpt)
-                   : gpt_read_h5(g, &tmp, 1, err);
+                   : gpt_read_h5_want(g, &t->m->cfg, &tmp, 1, err);
         if (g >= 0) H5Gclose(g);
         if (!rc && tmp->num_params != n) rc = hh_fail(err, HH_EINPUT, "%s: wrong model", rs->ckpt);
         if (!rc) memcpy(t->m->params, tmp->params, sizeof(float) * n);
@@ -310,16 +331,26 @@ static int read_checkpoint(const Params *p, Trainer *t, Curve *cv, Resume *rs, H
         if (!rc) rc = h5_read(f, rs->ckpt, "opt/m", H5T_NATIVE_FLOAT, 1, dn, &m, err) ||
                       h5_read(f, rs->ckpt, "opt/v", H5T_NATIVE_FLOAT, 1, dn, &v, err) ||
                       h5_read_attr_double(f, "opt", "step", &step, err) ||
-                      h5_read_attr_double(f, "opt", "tokens", &tokens, err);
+                      h5_read_attr_double(f, "opt", "tokens", &tokens, err) ||
+                      check_ckpt(p, rs->ckpt, m, v, n, step, tokens, err);
+        // the curve has one point per eval_every steps done
+        hsize_t npt = rc ? 0 : (hsize_t)(step / p->pt_eval_every);
         for (int k = 0; !rc && k < 4; k++) {
-            dc[0] = 0;
+            dc[0] = npt;
             char nm[64];
             snprintf(nm, sizeof nm, "curve/%s", SCHEMA_LM_CURVE[k].name);  // LMC_STEP .. LMC_TOKENS
-            rc = h5_read(f, rs->ckpt, nm, H5T_NATIVE_DOUBLE, 1, dc, &c[k], err);
+            rc = h5_read(f, rs->ckpt, nm, H5T_NATIVE_DOUBLE, 1, dc, &c[k], err) ||
+                 h5_check_f64(rs->ckpt, nm, c[k], (size_t)npt, 0, 1e300, err);
         }
+        for (hsize_t i = 0; !rc && i < npt; i++)
+            if (((double *)c[0])[i] != (double)((i + 1) * (hsize_t)p->pt_eval_every))
+                rc = hh_fail(err, HH_EINPUT, "%s: curve/step[%llu] = %g; allowed: %llu (every "
+                             "[pretrain] eval_every steps)", rs->ckpt, (unsigned long long)i,
+                             ((double *)c[0])[i],
+                             (unsigned long long)((i + 1) * (hsize_t)p->pt_eval_every));
         if (!rc) {
             adamw_load_state(t->opt, m, v, (long)step);
-            cv->n = (int)dc[0];
+            cv->n = (int)npt;
             double *dst[4] = {cv->step, cv->loss, cv->heldout, cv->tokens};
             for (int k = 0; k < 4; k++) memcpy(dst[k], c[k], sizeof(double) * (size_t)cv->n);
             rs->step = (long)step;

@@ -14,9 +14,11 @@
 #include "version.h"
 #include "worldgen.h"
 
-static void say(const PipelineOpts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(const PipelineOpts *o, const char *fmt, ...) {
-    if (!o->say) return;
+// A line to o->say: progress unless quiet; errors (err set) always.
+static void say_line(const PipelineOpts *o, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say_line(const PipelineOpts *o, int err, const char *fmt, ...) {
+    if (!o->say || (o->quiet && !err)) return;
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -25,9 +27,11 @@ static void say(const PipelineOpts *o, const char *fmt, ...) {
     o->say(o->say_ctx, line);
 }
 
+// Modification time of a regular file; -1 for a missing or non-regular one
+// (a FIFO named like an output would block HDF5's open).
 static double mtime(const char *path) {
     struct stat st;
-    if (stat(path, &st) != 0) return -1;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
     return (double)st.st_mtim.tv_sec + 1e-9 * (double)st.st_mtim.tv_nsec;
 }
 
@@ -113,7 +117,7 @@ static int run_listed(int k, void *ctx) {
     StageOpts so = {c->o->quiet, c->o->stop_after};
     int rc = j->stage->run(c->p, c->d, j, &so, &err);
     if (rc) {
-        say(c->o, "hhsim: %s: %s", j->name, err.msg[0] ? err.msg : "failed without a message");
+        say_line(c->o, 1, "hhsim: %s: %s", j->name, err.msg[0] ? err.msg : "failed without a message");
         return rc;
     }
     return exists(j->out) ? 0 : JOB_STOPPED;
@@ -201,12 +205,13 @@ static int run_graph(Ctx *c, const int *run, int nrun, HHErr *err) {
         c->idx = idx;
         JobGraph jg = {.n = nrun, .max_parallel = c->o->jobs, .ndeps = nd,
                        .deps = (const int *const *)dp, .prio = prio, .names = names,
-                       .label = "hhsim run", .say = c->o->say, .say_ctx = c->o->say_ctx};
+                       .label = "hhsim run", .say = c->o->quiet ? NULL : c->o->say,
+                       .say_ctx = c->o->say_ctx};
         if (clustered(c->o)) jg.runner = c->o->cluster->runner(c->o->cluster, idx, run_job, c);
         rc = jobs_run_graph(&jg, run_job, c, &stopped, err);
     }
     if (!rc && stopped)
-        say(c->o, "hhsim run: %d job%s stopped as asked (or wait%s for one that did); rerun to "
+        say_line(c->o, 0, "hhsim run: %d job%s stopped as asked (or wait%s for one that did); rerun to "
             "resume", stopped, stopped == 1 ? "" : "s", stopped == 1 ? "s" : "");
     for (int g = 0; dp && g < nrun; g++) free(dp[g]);
     free(idx), free(node), free(nd), free(dp), free(prio), free(names);
@@ -226,9 +231,9 @@ static int world_first(const Params *p, const char *dir, const StageDef *ws, int
     } else if (!rc && sel && (o->force || !pipeline_up_to_date(p, ws, l.v[0].out, NULL, 0))) {
         StageOpts so = {o->quiet, 0};
         rc = hh_mkdirs(dir, err) || ws->run(p, NULL, &l.v[0], &so, err);
-        if (!rc) say(o, "hhsim run: %s: wrote %s", ws->name, l.v[0].out);
+        if (!rc) say_line(o, 0, "hhsim run: %s: wrote %s", ws->name, l.v[0].out);
     } else if (!rc && sel) {
-        say(o, "hhsim run: %s: up to date", ws->name);
+        say_line(o, 0, "hhsim run: %s: up to date", ws->name);
     } else if (!rc && !exists(l.v[0].out)) {
         rc = hh_fail(err, HH_EINPUT, "%s: no such file; every stage needs it; it is made by stage "
                      "%s, which this run leaves out", l.v[0].out, ws->name);
@@ -280,16 +285,16 @@ int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
     int nrun = 0;
     for (int i = 1; !rc && i < ns; i++) {
         if (!sel[i]) continue;
-        if (off[i]) { say(o, "hhsim run: %s: off (%s)", t[i]->name, off[i]); continue; }
+        if (off[i]) { say_line(o, 0, "hhsim run: %s: off (%s)", t[i]->name, off[i]); continue; }
         int todo = 0;
         for (int k = first[i]; k < first[i + 1]; k++) todo += run[k];
         nrun += todo;
-        say(o, "hhsim run: %s: %d job%s to run, %d up to date", t[i]->name, todo,
+        say_line(o, 0, "hhsim run: %s: %d job%s to run, %d up to date", t[i]->name, todo,
             todo == 1 ? "" : "s", first[i + 1] - first[i] - todo);
     }
     if (!rc && nrun) rc = run_graph(&c, run, nrun, err);
     if (clustered(o)) o->cluster->stop(o->cluster);
-    if (!rc) say(o, "hhsim run: done in %.0f s -> %s", progress_now() - t0, dir);
+    if (!rc) say_line(o, 0, "hhsim run: done in %.0f s -> %s", progress_now() - t0, dir);
     free(first), free(sel_job), free(run);
     joblist_free(&l);
     worldgen_free(&d);

@@ -52,7 +52,7 @@ typedef struct {
     long stop_after;   // > 0: stop each job after this many steps (resumable)
     const char *only;  // NULL or "pm,rl"
     const char *until; // NULL or "pm"
-    JobSay say;        // the run's progress lines (NULL: silent)
+    JobSay say;        // the run's lines: progress (unless quiet) and job errors
     void *say_ctx;
     Cluster *cluster;  // NULL or size 1: jobs run as local processes (--jobs)
 } PipelineOpts;

@@ -317,17 +317,38 @@ static int load_ckpt(const Params *p, const char *path, PPO *ppo, Curve *cv, HHE
              h5_read_attr_double(f, "state", "iter", &it, err) ||
              h5_read_attr_double(f, "state", "adam_step", &st, err) ||
              h5_read_attr_double(f, "state", "kl_coef", &kc, err);
+        // checkpoints are written every eval_every iterations before the last; the
+        // curve holds the evaluation at 0 and one per eval_every iterations
+        long e = p->rl_eval_every;
+        if (!rc && (!(it >= e && it < p->rl_iters) || it != floor(it) || fmod(it, (double)e) ||
+                    st != floor(st) || st > 1e15))
+            rc = hh_fail(err, HH_EINPUT, "%s: attributes iter = %g, adam_step = %g on /state; "
+                         "allowed: iter a multiple of [rl] eval_every = %ld below iters = %d, "
+                         "adam_step a whole number", path, it, st, e, p->rl_iters);
+        size_t nf = ppo->policy->num_params;
+        for (size_t i = 0; !rc && i < nf; i++) {
+            const float *fp = pa, *fm = m, *fv = v;
+            if (!isfinite(fp[i]) || !isfinite(fm[i]) || !isfinite(fv[i]) || fv[i] < 0)
+                rc = hh_fail(err, HH_EINPUT, "%s: state/params, adam_m or adam_v [%zu] is not "
+                             "finite (or adam_v < 0); allowed: finite values", path, i);
+        }
         PPOScalars s = {(long)it, (long)st, kc};
         if (!rc) rc = ppo_set_state(ppo, pa, m, v, &s, err);
+        hsize_t npt = rc ? 0 : (hsize_t)(it / e) + 1;
         for (int c = 0; !rc && c < RLC_N; c++) {
             char nm[64];
             snprintf(nm, sizeof nm, "curve/%s", SCHEMA_RL_CURVE[c].name);
-            hsize_t d[1] = {0};
+            hsize_t d[1] = {npt};
             void *col = NULL;
             rc = h5_read(f, path, nm, H5T_NATIVE_DOUBLE, 1, d, &col, err);
             if (!rc && (int)d[0] > cv->cap) rc = hh_fail(err, HH_EINPUT, "%s: curve too long", path);
-            for (int i = 0; !rc && i < (int)d[0]; i++)
-                cv->rows[(size_t)i * RLC_N + c] = ((double *)col)[i];
+            for (int i = 0; !rc && i < (int)d[0]; i++) {
+                double x = ((double *)col)[i];
+                if ((c == RLC_ITER && x != (double)i * e) || (c == RLC_KL && !(x >= 0 && x < 1e300)))
+                    rc = hh_fail(err, HH_EINPUT, "%s: %s[%d] = %g; allowed: %s", path, nm, i, x,
+                                 c == RLC_ITER ? "i x [rl] eval_every" : "a finite KL >= 0");
+                cv->rows[(size_t)i * RLC_N + c] = x;
+            }
             if (!rc) cv->n = (int)d[0];
             free(col);
         }

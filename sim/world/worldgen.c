@@ -463,8 +463,27 @@ int worldgen_write(const WorldData *d, const Params *p, const char *path, HHErr 
     return h5out_commit(&o, err);
 }
 
-static int read_seq(hid_t f, const char *path, const char *g, int ctx, SeqSet *s, HHErr *err) {
+// Every value of a sequence set in range: lengths 1..ctx, tokens of the
+// vocabulary, kinds (prompt kinds, or corpus sources 0-6) and turns.
+static int check_seq(const char *path, const char *g, const SeqSet *s, int corpus, int max_turns,
+                     HHErr *err) {
     char nm[128];
+    snprintf(nm, sizeof nm, "%s/length", g);
+    if (h5_check_int(path, nm, s->len, H5_I32, (size_t)s->n, 1, s->ctx, err)) return HH_EINPUT;
+    snprintf(nm, sizeof nm, "%s/tokens", g);
+    if (h5_check_int(path, nm, s->tok, H5_U8, (size_t)s->n * s->ctx, 0, WORLD_VOCAB - 1, err))
+        return HH_EINPUT;
+    snprintf(nm, sizeof nm, "%s/%s", g, corpus ? "source" : "kind");
+    if (h5_check_int(path, nm, s->kind, H5_I8, (size_t)s->n, 0, corpus ? 6 : N_KINDS - 1, err))
+        return HH_EINPUT;
+    snprintf(nm, sizeof nm, "%s/turn", g);
+    return h5_check_int(path, nm, s->turn, H5_I8, (size_t)s->n, corpus ? 0 : 1, max_turns, err);
+}
+
+static int read_seq(hid_t f, const char *path, const char *g, const Params *p, SeqSet *s,
+                    HHErr *err) {
+    char nm[128];
+    int ctx = p->ctx;
     hsize_t d2[2] = {0, (hsize_t)ctx}, d1[1];
     void *tok = NULL, *len = NULL, *kind = NULL, *turn = NULL;
     snprintf(nm, sizeof nm, "%s/tokens", g);
@@ -476,14 +495,68 @@ static int read_seq(hid_t f, const char *path, const char *g, int ctx, SeqSet *s
     if (!rc) rc = h5_read(f, path, nm, H5T_NATIVE_INT8, 1, d1, &kind, err);
     snprintf(nm, sizeof nm, "%s/turn", g);
     if (!rc) rc = h5_read(f, path, nm, H5T_NATIVE_INT8, 1, d1, &turn, err);
-    s->n = (int)d2[0];
+    s->n = rc ? 0 : (int)d2[0];
     s->ctx = ctx;
     s->tok = tok; s->len = len; s->kind = kind; s->turn = turn;
-    for (int i = 0; !rc && i < s->n; i++)
-        if (s->len[i] < 1 || s->len[i] > ctx)
-            rc = hh_fail(err, HH_EINPUT, "%s: %s/length[%d] = %d is outside [1, %d]", path, g, i,
-                         s->len[i], ctx);
+    if (!rc) rc = check_seq(path, g, s, strstr(g, "corpus") != NULL, p->max_turns, err);
     return rc;
+}
+
+// A prompt set: each prompt parses as a prompt of this world with the stored
+// kind and turn (what the world stage wrote).
+static int check_prompts(const char *path, const char *g, const World *w, const SeqSet *s,
+                         HHErr *err) {
+    if (s->n < 1)
+        return hh_fail(err, HH_EINPUT, "%s: %s holds no prompts; allowed: at least 1", path, g);
+    for (int i = 0; i < s->n; i++) {
+        PromptInfo info;
+        if (world_prompt_info(w, s->tok + (size_t)i * s->ctx, s->len[i], &info) ||
+            (int)info.kind != s->kind[i] || info.turn != s->turn[i])
+            return hh_fail(err, HH_EINPUT, "%s: %s row %d is not a well-formed prompt of this "
+                           "world with kind %d and turn %d; allowed: the prompts 'hhsim world' "
+                           "writes", path, g, i, s->kind[i], s->turn[i]);
+    }
+    return 0;
+}
+
+// Comparisons: prompt indices into the split's prompts with the prompt's kind
+// and turn; response lengths 1..RESP_MAX and tokens of the vocabulary; worker
+// ids of the crowd; gold values and probabilities in [0, 1]; enums in range.
+static int check_comps(const char *path, const char *g, const CompSet *c, const SeqSet *ps,
+                       int nworkers, HHErr *err) {
+    size_t n = (size_t)c->n;
+    char nm[N_CFIELDS][128];
+    for (int k = 0; k < N_CFIELDS; k++) snprintf(nm[k], sizeof nm[k], "%s/%s", g, CFIELDS[k].name);
+    // field order of CFIELDS: prompt chosen rejected chosen_len rejected_len worker help_chosen
+    // help_rejected harm_chosen harm_rejected gold p_gold kind turn persona_chosen
+    // persona_rejected worker2 agree2 p_agree2
+    int rc = h5_check_int(path, nm[0], c->prompt, H5_I32, n, 0, ps->n - 1, err) ||
+             h5_check_int(path, nm[1], c->chosen, H5_U8, n * RESP_MAX, 0, WORLD_VOCAB - 1, err) ||
+             h5_check_int(path, nm[2], c->rejected, H5_U8, n * RESP_MAX, 0, WORLD_VOCAB - 1, err) ||
+             h5_check_int(path, nm[3], c->chosen_len, H5_I32, n, 1, RESP_MAX, err) ||
+             h5_check_int(path, nm[4], c->rejected_len, H5_I32, n, 1, RESP_MAX, err) ||
+             h5_check_int(path, nm[5], c->worker, H5_I32, n, 0, nworkers - 1, err) ||
+             h5_check_f64(path, nm[6], c->help_c, n, 0, 1, err) ||
+             h5_check_f64(path, nm[7], c->help_r, n, 0, 1, err) ||
+             h5_check_f64(path, nm[8], c->harm_c, n, 0, 1, err) ||
+             h5_check_f64(path, nm[9], c->harm_r, n, 0, 1, err) ||
+             h5_check_int(path, nm[10], c->gold, H5_I8, n, -1, 1, err) ||
+             h5_check_f64(path, nm[11], c->p_gold, n, 0, 1, err) ||
+             h5_check_int(path, nm[12], c->kind, H5_I8, n, 0, N_KINDS - 1, err) ||
+             h5_check_int(path, nm[14], c->persona_c, H5_I8, n, 0, N_ALL_PERSONAS - 1, err) ||
+             h5_check_int(path, nm[15], c->persona_r, H5_I8, n, 0, N_ALL_PERSONAS - 1, err) ||
+             h5_check_int(path, nm[16], c->worker2, H5_I32, n, -1, nworkers - 1, err) ||
+             h5_check_int(path, nm[17], c->agree2, H5_I8, n, -1, 1, err) ||
+             h5_check_f64(path, nm[18], c->p_agree2, n, 0, 1, err);
+    if (rc) return HH_EINPUT;
+    for (size_t i = 0; i < n; i++) {
+        int pi = c->prompt[i];
+        if (c->kind[i] != ps->kind[pi] || c->turn[i] != ps->turn[pi])
+            return hh_fail(err, HH_EINPUT, "%s: %s/kind[%zu] = %d, turn %d, but its prompt %d "
+                           "has kind %d, turn %d; allowed: the prompt's own kind and turn", path,
+                           g, i, c->kind[i], c->turn[i], pi, ps->kind[pi], ps->turn[pi]);
+    }
+    return 0;
 }
 
 static int read_comps(hid_t f, const char *path, const char *g, CompSet *c, HHErr *err) {
@@ -508,14 +581,18 @@ int worldgen_read(const char *path, const Params *p, WorldData *d, HHErr *err) {
     if (h5in_open(path, "world", &f, err)) return HH_EINPUT;
     int rc = world_init(&d->world, p, err);
     if (!rc) rc = crowd_init(&d->crowd, p, err);
-    if (!rc) rc = read_seq(f, path, "corpus", p->ctx, &d->corpus, err);
+    if (!rc) rc = read_seq(f, path, "corpus", p, &d->corpus, err);
+    if (!rc && d->corpus.n < 1)
+        rc = hh_fail(err, HH_EINPUT, "%s: corpus holds no sequences; allowed: at least 1", path);
     for (int s = 0; !rc && s < 2; s++) {
         char g[64];
         snprintf(g, sizeof g, "prompts/%s", SPLIT[s]);
-        rc = read_seq(f, path, g, p->ctx, &d->prompts[s], err);
+        rc = read_seq(f, path, g, p, &d->prompts[s], err);
+        if (!rc) rc = check_prompts(path, g, &d->world, &d->prompts[s], err);
         for (int k = 0; !rc && k < 2; k++) {
             snprintf(g, sizeof g, "comparisons/%s/%s", SET[k], SPLIT[s]);
             rc = read_comps(f, path, g, &d->comps[k][s], err);
+            if (!rc) rc = check_comps(path, g, &d->comps[k][s], &d->prompts[s], d->crowd.n, err);
         }
     }
     H5Fclose(f);

@@ -97,3 +97,9 @@ if "$HH" help rl | grep -q "usage: hhsim rl PARAMS -o DIR"; then ok "hhsim help 
 # make: a user's CFLAGS adds to the project's flags
 if make -n -B CFLAGS=-O1 build/sim/core/rng.o 2>/dev/null | grep -q -- '-std=c11.*-O1'; then
   ok "make CFLAGS=-O1 keeps the project's flags"; else bad "make CFLAGS=-O1 keeps the project's flags" "$(make -n -B CFLAGS=-O1 build/sim/core/rng.o 2>&1 | head -2)"; fi
+
+# a FIFO named like an output does not hang the skip rule (repro 8 of the reliability issue)
+mkdir -p "$TMP/fifo/lm" && cp "$U/world.h5" "$TMP/fifo/" && mkfifo "$TMP/fifo/lm/xs.h5"
+timeout 120 "$HH" run $P -o "$TMP/fifo" --until pretrain --quiet 2>"$TMP/e"; rc=$?
+if [ "$rc" -ne 124 ] && [ "$rc" -eq 0 ] && [ -f "$TMP/fifo/lm/xs.h5" ]; then ok "run with a FIFO as an output: no hang, the job replaces it"
+else bad "run with a FIFO as an output" "exit $rc: $(head -2 "$TMP/e")"; fi

@@ -1,0 +1,152 @@
+// fuzz_readers.c - libFuzzer targets for every reader of untrusted input
+// (`make fuzz`; tests/fuzz/run_fuzz.sh). One source, one binary per target,
+// chosen with -DFUZZ_TARGET=...:
+//   1 inspect  the input is an HDF5 file: h5_inspect
+//   2 stage    byte 0 picks the stage loader, the rest is the file:
+//              worldgen_read (world.h5), lm_load of an "lm", "distill", "pmp"
+//              or "pm" file (scales xs and s of params/smoke.ini)
+//   3 hhfit    byte 0 picks which file of a smoke run the rest replaces
+//              (world.h5, pm/, lm/, distill/, rl/, bon/); then hhfit's loaders
+//              run_load, lmd_load and rl_load read the run
+//   4 params   the input is params text: params_parse_text, params_to_text
+// The run directory of target 3 is FUZZ_RUN (a smoke run; run_fuzz.sh sets it).
+// Files are written to a private directory under TMPDIR (tmpfs when possible).
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "h5io.h"
+#include "lm.h"
+#include "lmdata.h"
+#include "params.h"
+#include "pmdata.h"
+#include "rldata.h"
+#include "worldgen.h"
+
+static char dir[512], file[600];
+static Params smoke;
+static FILE *devnull;
+
+__attribute__((unused)) static int write_file(const char *path, const uint8_t *d, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t w = n ? fwrite(d, 1, n, f) : 0;
+    return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+__attribute__((unused)) static char *read_all(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long L = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)L + 1);
+    *n = b && fread(b, 1, (size_t)L, f) == (size_t)L ? (size_t)L : 0;
+    fclose(f);
+    return b;
+}
+
+#if FUZZ_TARGET == 3
+// The files of the run the input may replace, and their original bytes.
+static const char *SLOT[6] = {"world.h5", "pm/a.h5", "lm/xs.h5", "distill/xs.h5", "rl/a.h5",
+                              "bon/a.h5"};
+static const char *SRC[6] = {"world.h5", "pm/s_n400_h050_pmp1_s0.h5", "lm/xs.h5",
+                             "distill/xs.h5", "rl/s_s_hh_s0.h5", "bon/s_s_hh.h5"};
+static char *orig[6];
+static size_t orig_n[6];
+#endif
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc, (void)argv;
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp) tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(dir, sizeof dir, "%s/hhsim_fuzz.XXXXXX", tmp);
+    if (!mkdtemp(dir)) abort();
+    snprintf(file, sizeof file, "%s/in.h5", dir);
+    devnull = fopen("/dev/null", "w");
+    h5_set_read_limit((size_t)64 << 20);  // stay far below the fuzzer's malloc limit
+    HHErr e;
+    if (params_load(&smoke, "params/smoke.ini", &e)) {
+        fprintf(stderr, "fuzz: run from the source tree (params/smoke.ini): %s\n", e.msg);
+        abort();
+    }
+#if FUZZ_TARGET == 3
+    const char *run = getenv("FUZZ_RUN");
+    if (!run) { fprintf(stderr, "fuzz: set FUZZ_RUN to a smoke run directory\n"); abort(); }
+    static const char *SUB[5] = {"pm", "lm", "distill", "rl", "bon"};
+    for (int k = 0; k < 5; k++) {
+        char d[700];
+        snprintf(d, sizeof d, "%s/%s", dir, SUB[k]);
+        if (hh_mkdirs(d, &e)) abort();
+    }
+    for (int k = 0; k < 6; k++) {
+        char src[1024], dst[700];
+        snprintf(src, sizeof src, "%s/%s", run, SRC[k]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, SLOT[k]);
+        if (!(orig[k] = read_all(src, &orig_n[k])) || !orig_n[k] ||
+            write_file(dst, (uint8_t *)orig[k], orig_n[k])) {
+            fprintf(stderr, "fuzz: cannot copy %s\n", src);
+            abort();
+        }
+    }
+#endif
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    HHErr err;
+    hh_err_clear(&err);
+#if FUZZ_TARGET == 1
+    if (write_file(file, data, size)) return 0;
+    h5_inspect(file, devnull, &err);
+#elif FUZZ_TARGET == 2
+    if (size < 1 || write_file(file, data + 1, size - 1)) return 0;
+    int which = data[0] % 5;
+    if (which == 0) {
+        WorldData d;
+        if (worldgen_read(file, &smoke, &d, &err) == 0) worldgen_free(&d);
+    } else {
+        static const char *KIND[4] = {"lm", "distill", "pmp", "pm"};
+        GPT *m = NULL;
+        if (lm_load(file, KIND[which - 1], &smoke, data[0] & 0x80 ? "s" : "xs", 2, &m, &err) == 0)
+            gpt_free(m);
+    }
+#elif FUZZ_TARGET == 3
+    if (size < 1) return 0;
+    int k = data[0] % 6;
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, SLOT[k]);
+    if (write_file(path, data + 1, size - 1)) return 0;
+    RunData rd;
+    if (run_load(dir, &rd, &err) == 0) {
+        LMData L;
+        RLData D;
+        if (lmd_load(dir, &L, &err) == 0) lmd_free(&L);
+        if (rl_load(dir, &rd, &D, &err) == 0) rl_free(&D);
+        run_free(&rd);
+    }
+    write_file(path, (uint8_t *)orig[k], orig_n[k]);
+#elif FUZZ_TARGET == 4
+    char *t = malloc(size + 1);
+    if (!t) return 0;
+    memcpy(t, data, size);
+    t[size] = '\0';
+    Params p;
+    if (params_parse_text(&p, t, "fuzz.ini", &err) == 0) {
+        char *s = params_to_text(&p, NULL);
+        Params q;
+        // what params_to_text prints parses back to the same params
+        if (!s || params_parse_text(&q, s, "roundtrip", &err) != 0) abort();
+        char *s2 = params_to_text(&q, NULL);
+        if (!s2 || strcmp(s, s2) != 0) abort();
+        free(s2);
+        free(s);
+    }
+    free(t);
+#else
+#error "FUZZ_TARGET must be 1 to 4"
+#endif
+    return 0;
+}
