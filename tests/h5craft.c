@@ -16,6 +16,8 @@
 //   h5craft FILE delete PATH             unlink PATH
 //   h5craft FILE elink PATH TARGET       PATH := external link to TARGET:/x
 //   h5craft FILE softlink PATH TARGET    PATH := soft link to TARGET
+//   h5craft FILE offset DATASET          print the file offset of DATASET's data (its
+//                                        first chunk, or its contiguous storage)
 // Exit 0 on success, 1 with a message otherwise.
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +140,16 @@ int main(int argc, char **argv) {
         H5Ldelete(f, argv[3], H5P_DEFAULT);
         rc = H5Lcreate_external(argv[4], "/x", f, argv[3], H5P_DEFAULT, H5P_DEFAULT) < 0
              ? die("cannot link") : 0;
+    } else if (!strcmp(act, "offset") && argc == 4) {
+        hid_t d = H5Dopen2(f, argv[3], H5P_DEFAULT);
+        haddr_t a = HADDR_UNDEF;
+        hsize_t off[32] = {0}, size = 0;
+        unsigned mask = 0;
+        hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+        if (d >= 0 && H5Dget_chunk_info(d, sp, 0, off, &mask, &a, &size) < 0) a = H5Dget_offset(d);
+        if (sp >= 0) H5Sclose(sp);
+        if (d >= 0) H5Dclose(d);
+        rc = a == HADDR_UNDEF ? die("no data offset") : (printf("%llu\n", (unsigned long long)a), 0);
     } else if (!strcmp(act, "softlink") && argc == 5) {
         H5Ldelete(f, argv[3], H5P_DEFAULT);
         rc = H5Lcreate_soft(argv[4], f, argv[3], H5P_DEFAULT, H5P_DEFAULT) < 0 ? die("cannot link") : 0;

@@ -162,19 +162,31 @@ hid_t h5_group(hid_t loc, const char *name, HHErr *err) {
     return g;
 }
 
-int h5_write(hid_t loc, const char *name, hid_t memtype, int rank, const hsize_t *dims,
-             const void *data, const char *units, const char *desc, HHErr *err) {
+herr_t h5_write_raw(hid_t loc, const char *name, hid_t memtype, int rank, const hsize_t *dims,
+                    const void *data) {
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_obj_track_times(dcpl, 0);  // no timestamps: identical runs, identical bytes
+    size_t bytes = H5Tget_size(memtype);
+    for (int k = 0; k < rank; k++) bytes = dims[k] ? bytes * dims[k] : 0;
+    if (bytes > 0 && bytes < ((size_t)1 << 31)) {  // one chunk with a Fletcher32 checksum
+        H5Pset_chunk(dcpl, rank, dims);
+        H5Pset_fletcher32(dcpl);
+    }
     hid_t space = H5Screate_simple(rank, dims, NULL);
     hid_t d = H5Dcreate2(loc, name, memtype, space, lcpl, dcpl, H5P_DEFAULT);
     herr_t st = d < 0 ? -1 : H5Dwrite(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    if (d >= 0) H5Dclose(d);
+    if (d >= 0 && H5Dclose(d) < 0) st = -1;
     H5Sclose(space);
     H5Pclose(dcpl);
     H5Pclose(lcpl);
+    return st;
+}
+
+int h5_write(hid_t loc, const char *name, hid_t memtype, int rank, const hsize_t *dims,
+             const void *data, const char *units, const char *desc, HHErr *err) {
+    herr_t st = h5_write_raw(loc, name, memtype, rank, dims, data);
     if (st < 0) {
         char fb[1024];
         return hh_fail(err, HH_EFAIL, "%s: cannot write dataset %s (disk full or file size "

@@ -45,9 +45,16 @@ void h5out_abort(H5Out *o);
 // Create group `name` under loc (intermediate groups too). Close with H5Gclose.
 hid_t h5_group(hid_t loc, const char *name, HHErr *err);
 
-// Write an array dataset of `rank` dims with units and description.
+// Write an array dataset of `rank` dims with units and description. Every
+// non-empty dataset is stored as one chunk with HDF5's Fletcher32 checksum,
+// which HDF5 verifies on every read: a corrupted byte is an error, not a
+// silently different number.
 int h5_write(hid_t loc, const char *name, hid_t memtype, int rank, const hsize_t *dims,
              const void *data, const char *units, const char *desc, HHErr *err);
+
+// The same without attributes (model tensors); a negative HDF5 status on failure.
+herr_t h5_write_raw(hid_t loc, const char *name, hid_t memtype, int rank, const hsize_t *dims,
+                    const void *data);
 
 // Attributes on any object (not for values that vary between identical runs).
 int h5_attr_str(hid_t loc, const char *obj, const char *name, const char *value, HHErr *err);

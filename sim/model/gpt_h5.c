@@ -38,7 +38,7 @@ int gpt_write_h5(const GPT *m, hid_t group, HHErr *err) {
             const float *src = m->params + t->offset + (size_t)l * t->numel;
             herr_t st = -1;
             H5E_BEGIN_TRY {
-                st = H5LTmake_dataset_float(group, name, t->rank, dims, src);
+                st = h5_write_raw(group, name, H5T_NATIVE_FLOAT, t->rank, dims, src);
             } H5E_END_TRY;
             if (st < 0)
                 return hh_fail(err, HH_EFAIL, "gpt_write_h5: cannot write "

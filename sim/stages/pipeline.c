@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -245,9 +249,72 @@ static int world_first(const Params *p, const char *dir, const StageDef *ws, int
     return rc ? (err->code ? err->code : HH_EFAIL) : 0;
 }
 
+// ---------------------------------------------------------------------------
+// the run directory: one run at a time, no stale temporary files
+
+// Take the advisory lock DIR/.hhsim.lock; its descriptor in *lfd (closed by
+// the caller when the run ends; the kernel releases it if the process dies).
+static int lock_dir(const char *dir, int *lfd, HHErr *err) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/.hhsim.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return hh_fail(err, HH_EFAIL, "%s: cannot create the run's lock file", path);
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(fd);
+        return hh_fail(err, HH_EINPUT, "%s: another hhsim run%s%s is writing this run directory; "
+                       "wait for it to finish or give another -o DIR", dir, *pid ? " (pid " : "",
+                       *pid ? pid : "");
+    }
+    char me[32];
+    int n = snprintf(me, sizeof me, "%ld)\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, me, (size_t)n, 0) != n) { /* the pid is a courtesy */ }
+    *lfd = fd;
+    return 0;
+}
+
+// Remove NAME.tmp.PID files of killed jobs under dir (depth <= 2): with the
+// lock held no other run is writing them.
+static void remove_stale(const char *dir, int depth, const PipelineOpts *o) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode) && depth < 2) remove_stale(path, depth + 1, o);
+        else if (S_ISREG(st.st_mode) && strstr(e->d_name, ".h5.tmp.") && unlink(path) == 0)
+            say_line(o, 0, "hhsim run: removed %s (a killed job's temporary file)", path);
+    }
+    closedir(d);
+}
+
+static int run_locked(const Params *p, const char *dir, const StageDef *const *t,
+                      const PipelineOpts *o, HHErr *err);
+
 int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
                  const PipelineOpts *o, HHErr *err) {
     if (!t) t = stages_default();
+    if (clustered(o) && o->cluster->rank > 0) return run_locked(p, dir, t, o, err);
+    int fd = -1;
+    if (hh_mkdirs(dir, err) || lock_dir(dir, &fd, err)) {
+        if (clustered(o)) o->cluster->share(o->cluster, err->code);  // the workers wait for the world
+        return err->code;
+    }
+    remove_stale(dir, 0, o);
+    int rc = run_locked(p, dir, t, o, err);
+    close(fd);
+    return rc;
+}
+
+static int run_locked(const Params *p, const char *dir, const StageDef *const *t,
+                      const PipelineOpts *o, HHErr *err) {
     double t0 = progress_now();
     int ns = 0, sel[64];
     const char *off[64];

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# integrity.sh - a run directory cannot mix: two runs into one directory (the
+# second is refused while the first holds the lock), stale temporary files of
+# killed jobs removed, and every dataset checksummed (a flipped byte in the
+# numbers is an error, not a silently different result).
+cd "$(dirname "$0")/../.." || exit 1
+. tests/cli/lib.sh
+
+P=params/smoke.ini
+R="$TMP/run"
+# two runs into one directory with different seeds: the second is refused at once
+sed 's/^seed = 7$/seed = 8/' $P >"$TMP/seed8.ini"
+"$HH" run $P -o "$R" --until pretrain --quiet &
+first=$!
+for _ in $(seq 100); do [ -s "$R/.hhsim.lock" ] && break; sleep 0.05; done
+"$HH" run "$TMP/seed8.ini" -o "$R" --quiet >"$TMP/o" 2>"$TMP/e"; rc=$?
+wait $first; rc1=$?
+if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/e")" -eq 1 ] && grep -q "another hhsim run (pid [0-9]*) is writing this run directory" "$TMP/e" \
+   && [ "$rc1" -eq 0 ]; then ok "a second run into a locked directory is refused"
+else bad "a second run into a locked directory is refused" "exit $rc (first $rc1): $(cat "$TMP/e")"; fi
+if h5dump -a /seed "$R/lm/s.h5" 2>/dev/null | grep -q '"7"'; then ok "the first run's files are its own (seed 7)"
+else bad "the first run's files are its own" "$(h5dump -a /seed "$R/lm/s.h5" 2>&1 | head -3)"; fi
+# the lock ends with the run: the next run may go
+expect_exit "after the first run, another run may start" 0 "$HH" run $P -o "$R" --until pretrain --quiet
+
+# stale temporary files of a killed job are removed at the start of the next run
+echo junk >"$R/lm/xs.h5.tmp.99999"
+mkdir -p "$R/pm" && echo junk >"$R/pm/s_n100_h050_pmp0_s0.h5.tmp.4242"
+"$HH" run $P -o "$R" --until pretrain 2>"$TMP/e" >/dev/null
+if [ ! -e "$R/lm/xs.h5.tmp.99999" ] && [ ! -e "$R/pm/s_n100_h050_pmp0_s0.h5.tmp.4242" ] \
+   && grep -q "removed .*xs.h5.tmp.99999" "$TMP/e"; then ok "stale temporary files removed and named"
+else bad "stale temporary files removed" "$(ls "$R/lm" "$R/pm")"; fi
+
+# checksums: a byte flipped inside a dataset's numbers is refused by the reader
+f="$R/lm/xs.h5"
+cp "$f" "$TMP/xs.bak"
+off=$(bin/tests/h5craft "$f" offset /model/wte 2>/dev/null)
+if [ -n "$off" ]; then
+  printf '\x55' | dd of="$f" bs=1 seek=$((off + 37)) conv=notrunc 2>/dev/null
+  "$HH" sample "$f" --n 1 >/dev/null 2>"$TMP/e"; rc=$?
+  if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/e")" -eq 1 ]; then ok "a flipped byte in /model/wte is refused (checksum)"
+  else bad "a flipped byte in /model/wte is refused (checksum)" "exit $rc: $(head -2 "$TMP/e")"; fi
+else
+  bad "find the data of /model/wte" "h5craft offset failed"
+fi
+cp "$TMP/xs.bak" "$f"
