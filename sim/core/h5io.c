@@ -108,6 +108,130 @@ static double job_t0 = -1.0;
 
 void h5_job_start(void) { job_t0 = now_mono(); }
 
+// ---------------------------------------------------------------------------
+// content hashes: FNV-1a 64 over each dataset's path and bytes, in the order
+// they are written (deterministic, so identical runs give identical hashes).
+
+enum { N_OPEN = 16, MAX_INPUTS = 64 };
+static struct { char tmp[1100]; uint64_t hash; int used; } OPEN[N_OPEN];  // files being written
+static char JOB_IN[MAX_INPUTS][1024];  // the running job's inputs (h5_job_inputs)
+static int n_job_in;
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static void hash_written(hid_t loc, hid_t d, hid_t memtype, size_t count, const void *data) {
+    char fname[1100], oname[512];
+    if (H5Fget_name(loc, fname, sizeof fname) <= 0) return;
+    for (int k = 0; k < N_OPEN; k++)
+        if (OPEN[k].used && !strcmp(OPEN[k].tmp, fname)) {
+            ssize_t L = H5Iget_name(d, oname, sizeof oname);
+            OPEN[k].hash = fnv(OPEN[k].hash, oname, L > 0 ? (size_t)L : 0);
+            OPEN[k].hash = fnv(OPEN[k].hash, data, count * H5Tget_size(memtype));
+            return;
+        }
+}
+
+static int open_slot(const char *tmp) {
+    for (int k = 0; k < N_OPEN; k++)
+        if (!OPEN[k].used) {
+            snprintf(OPEN[k].tmp, sizeof OPEN[k].tmp, "%s", tmp);
+            OPEN[k].hash = 0xcbf29ce484222325ULL;
+            OPEN[k].used = 1;
+            return k;
+        }
+    return -1;
+}
+
+static int slot_of(const char *tmp) {
+    for (int k = 0; k < N_OPEN; k++)
+        if (OPEN[k].used && !strcmp(OPEN[k].tmp, tmp)) return k;
+    return -1;
+}
+
+void h5_job_inputs(const char *const *paths, int n) {
+    n_job_in = 0;
+    for (int i = 0; i < n && n_job_in < MAX_INPUTS; i++)
+        snprintf(JOB_IN[n_job_in++], sizeof JOB_IN[0], "%s", paths[i]);
+}
+
+// The content_hash attribute of the file at path ("" when unreadable).
+static void content_hash_of(const char *path, char *out, size_t n) {
+    out[0] = '\0';
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || H5Fis_hdf5(path) <= 0) return;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return;
+    char *h = NULL;
+    HHErr e;
+    if (h5_get_attr_str(f, "/", "content_hash", 32, &h, &e) == 0) snprintf(out, n, "%s", h);
+    free(h);
+    H5Fclose(f);
+}
+
+// path relative to the folder of `from` (both as given: a/b/x.h5, a/y.h5 -> ../y.h5).
+static void relative_to(const char *from, const char *path, char *out, size_t n) {
+    size_t common = 0;
+    for (size_t i = 0; from[i] && from[i] == path[i]; i++)
+        if (from[i] == '/') common = i + 1;
+    size_t m = 0;
+    out[0] = '\0';
+    for (const char *s = from + common; *s; s++)
+        if (*s == '/' && m + 4 < n) m += (size_t)snprintf(out + m, n - m, "../");
+    snprintf(out + m, n - m, "%s", path + common);
+}
+
+// "RELPATH HASH\n" per input of the running job.
+static char *inputs_text(const char *out) {
+    size_t cap = (size_t)n_job_in * 1200 + 1;
+    char *t = malloc(cap);
+    if (!t) return NULL;
+    size_t m = 0;
+    t[0] = '\0';
+    for (int i = 0; i < n_job_in; i++) {
+        char rel[1100], h[40];
+        relative_to(out, JOB_IN[i], rel, sizeof rel);
+        content_hash_of(JOB_IN[i], h, sizeof h);
+        m += (size_t)snprintf(t + m, cap - m, "%s %s\n", rel, *h ? h : "-");
+    }
+    return t;
+}
+
+int h5_check_inputs(hid_t f, const char *path, HHErr *err) {
+    char *text = NULL;
+    HHErr e;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (H5Aexists(f, "inputs") <= 0) return 0;
+    if (h5_get_attr_str(f, "/", "inputs", (size_t)MAX_INPUTS * 1200, &text, &e))
+        return hh_fail(err, HH_EINPUT, "%s: attribute inputs on / is unreadable", path);
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) slash[1] = '\0';
+    else dir[0] = '\0';
+    int rc = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
+        char *sp = strrchr(line, ' ');
+        if (!sp) { rc = hh_fail(err, HH_EINPUT, "%s: attribute inputs: bad line '%.80s'", path, line); break; }
+        *sp = '\0';
+        char in[2300], now[40];
+        snprintf(in, sizeof in, "%s%s", dir, line);
+        content_hash_of(in, now, sizeof now);
+        if (!strcmp(sp + 1, "-") || !strcmp(now, sp + 1)) continue;
+        rc = !*now ? hh_fail(err, HH_EINPUT, "%s: was made from %s, which is missing or unreadable "
+                             "now; rerun hhsim run", path, in)
+                   : hh_fail(err, HH_EINPUT, "%s: was made from %s with content hash %s, but that "
+                             "file now holds %s (rewritten by another run?); rerun hhsim run",
+                             path, in, sp + 1, now);
+    }
+    free(text);
+    return rc;
+}
+
 void h5_job_end(void) { job_t0 = -1.0; }
 
 int h5out_create(H5Out *o, const char *path, const char *kind, const Params *p, HHErr *err) {
@@ -120,16 +244,25 @@ int h5out_create(H5Out *o, const char *path, const char *kind, const Params *p, 
     o->t0 = job_t0 >= 0.0 ? job_t0 : now_mono();
     o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (o->file < 0) return hh_fail(err, HH_EFAIL, "%s: cannot create file", o->tmp);
-    if (provenance(o, kind, p, err)) {
+    char *in = n_job_in ? inputs_text(path) : NULL;
+    if (provenance(o, kind, p, err) || (n_job_in && !in) ||
+        (in && h5_attr_str(o->file, "/", "inputs", in, err)) || open_slot(o->tmp) < 0) {
+        free(in);
         h5out_abort(o);
+        if (!err || !err->msg[0]) hh_fail(err, HH_EFAIL, "%s: cannot write provenance", o->tmp);
         return HH_EFAIL;
     }
+    free(in);
     return 0;
 }
 
 int h5out_commit(H5Out *o, HHErr *err) {
     double wall = now_mono() - o->t0;
-    if (h5_attr_double(o->file, "/", "wall_seconds", wall, err)) {
+    int k = slot_of(o->tmp);
+    char hx[24] = "";
+    if (k >= 0) snprintf(hx, sizeof hx, "%016llx", (unsigned long long)OPEN[k].hash), OPEN[k].used = 0;
+    if (h5_attr_double(o->file, "/", "wall_seconds", wall, err) ||
+        (k >= 0 && h5_attr_str(o->file, "/", "content_hash", hx, err))) {
         h5out_abort(o);
         return HH_EFAIL;
     }
@@ -148,6 +281,8 @@ int h5out_commit(H5Out *o, HHErr *err) {
 }
 
 void h5out_abort(H5Out *o) {
+    int k = o->tmp[0] ? slot_of(o->tmp) : -1;
+    if (k >= 0) OPEN[k].used = 0;
     if (o->file >= 0) H5Fclose(o->file);
     o->file = H5I_INVALID_HID;
     if (o->tmp[0]) unlink(o->tmp);
@@ -177,6 +312,11 @@ herr_t h5_write_raw(hid_t loc, const char *name, hid_t memtype, int rank, const 
     hid_t space = H5Screate_simple(rank, dims, NULL);
     hid_t d = H5Dcreate2(loc, name, memtype, space, lcpl, dcpl, H5P_DEFAULT);
     herr_t st = d < 0 ? -1 : H5Dwrite(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    if (st >= 0) {
+        size_t count = 1;
+        for (int k = 0; k < rank; k++) count *= dims[k];
+        hash_written(loc, d, memtype, count, data);
+    }
     if (d >= 0 && H5Dclose(d) < 0) st = -1;
     H5Sclose(space);
     H5Pclose(dcpl);
@@ -300,6 +440,10 @@ int h5in_open(const char *path, const char *kind, hid_t *file, HHErr *err) {
     free(got);
     if (want == 0 ||  // a kind without a declared schema
         (h5_read_attr_int(f, "/", "schema_version", 0, 1000000, &have, &e) == 0 && have == want)) {
+        if (h5_check_inputs(f, path, err)) {
+            H5Fclose(f);
+            return HH_EINPUT;
+        }
         *file = f;
         return 0;
     }

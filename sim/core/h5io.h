@@ -37,7 +37,17 @@ int h5out_create(H5Out *o, const char *path, const char *kind, const Params *p, 
 void h5_job_start(void);
 // h5_job_end: clear the mark (jobs.c, when the pool is done).
 void h5_job_end(void);
-// Write wall_seconds, close and rename into place.
+// h5_job_inputs: the running job's input files (the pipeline sets them
+// before each job). Every file created afterwards records, in the root
+// attribute `inputs`, each input's path relative to it and its content
+// hash; h5in_open refuses a file whose recorded inputs no longer match the
+// files on disk (h5_check_inputs), so a run directory cannot mix the outputs
+// of two runs unnoticed.
+void h5_job_inputs(const char *const *paths, int n);
+int h5_check_inputs(hid_t file, const char *path, HHErr *err);
+// Write wall_seconds and content_hash (FNV-1a 64 of every dataset's path
+// and bytes, in write order: equal for identical runs), close and rename
+// into place.
 int h5out_commit(H5Out *o, HHErr *err);
 // Close and delete the temporary file (safe to call after a failed create).
 void h5out_abort(H5Out *o);

@@ -119,6 +119,10 @@ static int run_listed(int k, void *ctx) {
     HHErr err;
     hh_err_clear(&err);
     StageOpts so = {c->o->quiet, c->o->stop_after};
+    const char *in[64];
+    int n = 0;
+    for (int q = 0; q < j->n_in && n < 64; q++) in[n++] = j->in[q].path;
+    h5_job_inputs(in, n);  // every file the job writes records them
     int rc = j->stage->run(c->p, c->d, j, &so, &err);
     if (rc) {
         say_line(c->o, 1, "hhsim: %s: %s", j->name, err.msg[0] ? err.msg : "failed without a message");
@@ -234,6 +238,7 @@ static int world_first(const Params *p, const char *dir, const StageDef *ws, int
     if (!lead) {
     } else if (!rc && sel && (o->force || !pipeline_up_to_date(p, ws, l.v[0].out, NULL, 0))) {
         StageOpts so = {o->quiet, 0};
+        h5_job_inputs(NULL, 0);
         rc = hh_mkdirs(dir, err) || ws->run(p, NULL, &l.v[0], &so, err);
         if (!rc) say_line(o, 0, "hhsim run: %s: wrote %s", ws->name, l.v[0].out);
     } else if (!rc && sel) {

@@ -44,3 +44,15 @@ else
   bad "find the data of /model/wte" "h5craft offset failed"
 fi
 cp "$TMP/xs.bak" "$f"
+
+# recorded inputs: a model made from another run's file is refused, naming both
+expect_exit "distill xs and s" 0 "$HH" run $P -o "$R" --until distill --quiet
+"$HH" run "$TMP/seed8.ini" -o "$TMP/r8" --until pretrain --quiet
+cp "$TMP/r8/lm/xs.h5" "$R/lm/xs.h5"
+"$HH" sample "$R/distill/xs.h5" --n 1 >/dev/null 2>"$TMP/e"; rc=$?
+if [ "$rc" -eq 2 ] && grep -q "distill/xs.h5: was made from .*lm/xs.h5 with content hash [0-9a-f]*, but that file now holds" "$TMP/e"; then
+  ok "a file made from a since-replaced input is refused"; else bad "a file made from a since-replaced input is refused" "exit $rc: $(cat "$TMP/e")"; fi
+"$HH" run $P -o "$R" --until distill 2>"$TMP/e" >/dev/null
+if grep -q "pretrain: 1 job to run" "$TMP/e" && grep -q "distill: 1 job to run" "$TMP/e" \
+   && "$HH" sample "$R/distill/xs.h5" --n 1 >/dev/null 2>&1; then ok "the next run redoes the mixed jobs and the run is whole again"
+else bad "the next run redoes the mixed jobs" "$(grep 'jobs\? to run' "$TMP/e")"; fi
