@@ -1,6 +1,7 @@
 // lmdata.c - see lmdata.h
 #include "lmdata.h"
 
+#include "pipeline.h"
 #include "stage.h"
 
 #include <math.h>
@@ -154,10 +155,10 @@ static int read_tasks(hid_t f, LMDRec *r, HHErr *err) {
     return 0;
 }
 
-static int load_one(LMDRec *r, int distill, HHErr *err) {
+static int load_one(LMDRec *r, int distill, const Params *run, HHErr *err) {
     hid_t f;
     if (h5in_open(r->path, distill ? "distill" : "lm", &f, err)) return err->code;
-    int rc = read_config(f, r, err) || read_curve(f, r, SCHEMA_LM_CURVE[LMC_STEP].name, &r->step, err) ||
+    int rc = (run && pipeline_file_current(run, r->path, f, err)) || read_config(f, r, err) || read_curve(f, r, SCHEMA_LM_CURVE[LMC_STEP].name, &r->step, err) ||
              read_curve(f, r, SCHEMA_LM_CURVE[LMC_TOKENS].name, &r->tokens, err) ||
              read_curve(f, r, SCHEMA_LM_CURVE[distill ? LMC_KL : LMC_TRAIN_LOSS].name, &r->loss, err) ||
              (!distill && read_curve(f, r, SCHEMA_LM_CURVE[LMC_HELDOUT_LOSS].name, &r->heldout, err)) ||
@@ -174,7 +175,7 @@ static int cmp_rec(const void *a, const void *b) {
 
 // Every dir/sub/*.h5 into *recs; a missing or empty directory sets `missing`.
 static int load_dir(const char *dir, const char *sub, LMDRec **recs, int *n, char *missing,
-                    HHErr *err) {
+                    const Params *run, HHErr *err) {
     char pd[900], **names;
     int nn, exists, rc = 0;
     *n = 0;
@@ -192,7 +193,7 @@ static int load_dir(const char *dir, const char *sub, LMDRec **recs, int *n, cha
         snprintf(r->scale, sizeof r->scale, "%.*s", (int)strlen(names[k]) - 3, names[k]);
         if (strlen(names[k]) - 3 >= HH_NAME_LEN)
             rc = hh_fail(err, HH_EINPUT, "%s: scale name longer than %d characters", r->path, HH_NAME_LEN - 1);
-        else rc = load_one(r, strcmp(sub, "pretrain") != 0, err);
+        else rc = load_one(r, strcmp(sub, "pretrain") != 0, run, err);
     }
     run_names_free(names, nn);
     if (!rc && *n) qsort(*recs, (size_t)*n, sizeof **recs, cmp_rec);
@@ -268,13 +269,15 @@ static int check_configs(const LMData *D, HHErr *err) {
     return 0;
 }
 
-int lmd_load(const char *dir, LMData *D, HHErr *err) {
+int lmd_load(const char *dir, LMData *D, HHErr *err) { return lmd_load_run(dir, NULL, D, err); }
+
+int lmd_load_run(const char *dir, const Params *run, LMData *D, HHErr *err) {
     memset(D, 0, sizeof *D);
     char wp[1100];
     struct stat st;
     int rc = stage_run_path(dir, "world", wp, sizeof wp, err) ||
-             load_dir(dir, "pretrain", &D->lm, &D->nlm, D->missing_lm, err) ||
-             load_dir(dir, "distill", &D->di, &D->ndi, D->missing_di, err) || check_configs(D, err) ||
+             load_dir(dir, "pretrain", &D->lm, &D->nlm, D->missing_lm, run, err) ||
+             load_dir(dir, "distill", &D->di, &D->ndi, D->missing_di, run, err) || check_configs(D, err) ||
              (stat(wp, &st) == 0 && load_persona(wp, &D->persona, err));
     if (rc) {
         lmd_free(D);

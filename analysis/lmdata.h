@@ -91,6 +91,8 @@ typedef struct {
 // Read dir/lm/*.h5, dir/distill/*.h5 and, if dir/world.h5 exists, its
 // persona responses (checkpoints and temporary files skipped).
 int lmd_load(const char *dir, LMData *D, HHErr *err);
+// The same, refusing a file made with params other than the run's (run not NULL).
+int lmd_load_run(const char *dir, const Params *run, LMData *D, HHErr *err);
 void lmd_free(LMData *D);
 
 // The parameter counts defined above; *nonemb may be NULL.

@@ -1,6 +1,7 @@
 // pmdata.c - see pmdata.h
 #include "pmdata.h"
 
+#include "pipeline.h"
 #include "stage.h"
 
 #include <dirent.h>
@@ -30,6 +31,10 @@ static int load_world(RunData *rd, HHErr *err) {
         return err->code;
     int rc = read_str_attr(f, path, "/", "params", &rd->params_text, err);
     if (!rc && params_parse_text(&rd->params, rd->params_text, path, err)) rc = HH_EINPUT;
+    char ini[1100];  // the run's params: those of its latest 'hhsim run' when it wrote them
+    snprintf(ini, sizeof ini, "%s/params.ini", rd->dir);
+    struct stat st;
+    if (!rc && stat(ini, &st) == 0 && params_load(&rd->params, ini, err)) rc = HH_EINPUT;
     static const char *AN[6] = {"worker_measured", "worker_implied", "worker_n",
                                 "gold_measured",   "gold_implied",   "gold_n"};
     for (int k = 0; k < 6 && !rc; k++) {
@@ -154,9 +159,13 @@ static int read_norm(hid_t f, PMRec *r, HHErr *err) {
     return 0;
 }
 
-static int load_pm(PMRec *r, HHErr *err) {
+static int load_pm(PMRec *r, const Params *run, HHErr *err) {
     hid_t f;
     if (h5in_open(r->path, "pm", &f, err)) return err->code;
+    if (pipeline_file_current(run, r->path, f, err)) {
+        H5Fclose(f);
+        return err->code;
+    }
     hsize_t three = 3;
     double *n3 = NULL, *a3 = NULL;
     int rc = read_job(f, r, err) || read_norm(f, r, err) ||
@@ -266,17 +275,6 @@ static int check_same_test(const RunData *rd, HHErr *err) {
     return 0;
 }
 
-static int pm_params_differ(const RunData *rd, const PMRec *r) {
-    hid_t f;
-    HHErr e;
-    char *s = NULL;
-    if (h5in_open(r->path, "pm", &f, &e)) return 1;
-    int differ = read_str_attr(f, r->path, "/", "params", &s, &e) || strcmp(s, rd->params_text);
-    free(s);
-    H5Fclose(f);
-    return differ;
-}
-
 int run_load(const char *dir, RunData *rd, HHErr *err) {
     memset(rd, 0, sizeof *rd);
     struct stat st;
@@ -292,14 +290,12 @@ int run_load(const char *dir, RunData *rd, HHErr *err) {
         PMRec *r = &rd->pm[rd->npm++];
         snprintf(r->path, sizeof r->path, "%s/pm/%s", dir, names[k]);
         snprintf(r->name, sizeof r->name, "%.*s", (int)strlen(names[k]) - 3, names[k]);
-        rc = load_pm(r, err);
+        rc = load_pm(r, &rd->params, err);
     }
     run_names_free(names, n);
     if (!rc) rc = check_same_test(rd, err);
     if (rc) return rc;
     qsort(rd->pm, (size_t)rd->npm, sizeof *rd->pm, cmp_rec);
-    for (int k = 0; k < rd->npm && !rd->pm_params_differ; k++)
-        rd->pm_params_differ = pm_params_differ(rd, &rd->pm[k]);
     return 0;
 }
 

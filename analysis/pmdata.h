@@ -44,7 +44,6 @@ typedef struct {
     char dir[1024];
     Params params;           // parsed from world.h5's root attribute "params"
     char *params_text;       // that text
-    int pm_params_differ;    // 1 if some pm/*.h5 was made with other params text
     double agree[6][2];      // /crowd/agreement: worker_measured, worker_implied, worker_n,
                              // gold_measured, gold_implied, gold_n; [helpful, harmless]
     int npm;

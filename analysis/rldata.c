@@ -1,6 +1,7 @@
 // rldata.c - see rldata.h
 #include "rldata.h"
 
+#include "pipeline.h"
 #include "stage.h"
 
 #include <math.h>
@@ -74,6 +75,10 @@ static int check_cols(const char *path, int bon, const RLRec *r, HHErr *err) {
 static int load_one(const char *path, int bon, const RunData *rd, RLRec *r, HHErr *err) {
     hid_t f;
     if (h5in_open(path, bon ? "bon" : "rl", &f, err)) return err->code;
+    if (rd && pipeline_file_current(&rd->params, path, f, err)) {
+        H5Fclose(f);
+        return err->code;
+    }
     double seed = -1;
     int rc = read_attr(f, path, "policy", r->policy, sizeof r->policy, err) ||
              read_attr(f, path, "pm_scale", r->pm_scale, sizeof r->pm_scale, err) ||
@@ -201,8 +206,7 @@ int rlrec_init(RLRec *r, int bon, const char *policy, const char *pm_scale, cons
     snprintf(r->policy, sizeof r->policy, "%s", policy);
     snprintf(r->pm_scale, sizeof r->pm_scale, "%s", pm_scale);
     snprintf(r->variant, sizeof r->variant, "%s", variant);
-    if (bon) snprintf(r->name, sizeof r->name, "%s_%s_%s", policy, pm_scale, variant);
-    else snprintf(r->name, sizeof r->name, "%s_%s_%s_s%d", policy, pm_scale, variant, seed);
+    snprintf(r->name, sizeof r->name, "%s_%s_%s_s%d", policy, pm_scale, variant, bon ? 0 : seed);
     snprintf(r->train_pm, sizeof r->train_pm, "%s_synthetic_half0", pm_scale);
     snprintf(r->test_pm, sizeof r->test_pm, "%s_synthetic_half1", pm_scale);
     r->seed = bon ? -1 : seed;

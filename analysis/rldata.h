@@ -50,7 +50,7 @@ enum {
 
 
 typedef struct {
-    char name[128];                  // file stem, e.g. "m_l_hh_s0" (best-of-n: "m_l_hh")
+    char name[128];                  // file stem, e.g. "m_l_hh_s0" (best-of-n too)
     char policy[HH_NAME_LEN], pm_scale[HH_NAME_LEN], variant[16];
     int seed;                        // -1 for best-of-n
     char train_pm[96], test_pm[96], big_pm[96];

@@ -303,6 +303,62 @@ static void remove_stale(const char *dir, int depth, const PipelineOpts *o) {
 static int run_locked(const Params *p, const char *dir, const StageDef *const *t,
                       const PipelineOpts *o, HHErr *err);
 
+// DIR/params.ini: the effective params of the latest run into dir.
+static int write_run_params(const Params *p, const char *dir, HHErr *err) {
+    char path[1100], tmp[1200];
+    snprintf(path, sizeof path, "%s/params.ini", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    char *text = params_to_text(p, NULL);
+    FILE *f = text ? fopen(tmp, "w") : NULL;
+    int ok = f && fprintf(f, "; params of the latest 'hhsim run' into this directory (hhfit reads "
+                             "them: files made with other params are refused)\n%s", text) > 0;
+    if (f && fclose(f) != 0) ok = 0;
+    free(text);
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return hh_fail(err, HH_EFAIL, "%s: cannot write (disk full?)", path);
+    }
+    return 0;
+}
+
+int pipeline_file_current(const Params *run, const char *path, hid_t f, HHErr *err) {
+    char *kind = NULL, *text = NULL;
+    HHErr e;
+    const StageDef *const *t = stages_default(), *st = NULL;
+    if (h5_get_attr_str(f, "/", "hhsim_kind", 63, &kind, &e) == 0)
+        for (int i = 0; t[i] && !st; i++)
+            if (!strcmp(t[i]->kind, kind)) st = t[i];
+    free(kind);
+    if (!st) return 0;
+    Params old, now = *run;
+    int rc = h5_get_attr_str(f, "/", "params", H5_ATTR_STR_MAX, &text, &e) ||
+             params_parse_text(&old, text, path, &e);
+    free(text);
+    if (rc) return hh_fail(err, HH_EINPUT, "%s: unreadable params attribute on /", path);
+    now.threads = old.threads;
+    for (int i = 0; !rc && st->sections[i]; i++) {
+        char *a = params_to_text(&now, st->sections[i]), *b = params_to_text(&old, st->sections[i]);
+        if (!a || !b || strcmp(a, b))
+            rc = hh_fail(err, HH_EINPUT, "%s: made with other [%s] params than this run's "
+                         "(params.ini); rerun 'hhsim run' to bring it up to date, or remove it",
+                         path, st->sections[i]);
+        free(a);
+        free(b);
+    }
+    JobKey k;
+    char stem[160];
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!rc && st->subdir && H5Lexists(f, "job", H5P_DEFAULT) > 0 &&
+        (jobkey_read(f, path, &k, err) || jobkey_stem(&k, stem, sizeof stem, err)))
+        rc = HH_EINPUT;
+    else if (!rc && st->subdir && H5Lexists(f, "job", H5P_DEFAULT) > 0 &&
+             (strncmp(base, stem, strlen(stem)) || strcmp(base + strlen(stem), ".h5")))
+        rc = hh_fail(err, HH_EINPUT, "%s: holds job %s/%s (its /job attributes), not the job its "
+                     "name says (a copy under another name?); remove it", path, st->subdir, stem);
+    return rc;
+}
+
 int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
                  const PipelineOpts *o, HHErr *err) {
     if (!t) t = stages_default();
@@ -313,7 +369,7 @@ int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
         return err->code;
     }
     remove_stale(dir, 0, o);
-    int rc = run_locked(p, dir, t, o, err);
+    int rc = write_run_params(p, dir, err) || run_locked(p, dir, t, o, err) ? err->code : 0;
     close(fd);
     return rc;
 }

@@ -23,6 +23,8 @@
 #ifndef HHSIM_PIPELINE_H
 #define HHSIM_PIPELINE_H
 
+#include <hdf5.h>
+
 #include "hherr.h"
 #include "jobs.h"
 #include "params.h"
@@ -65,5 +67,10 @@ int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
 // inputs (ignoring whether their makers will run).
 int pipeline_up_to_date(const Params *p, const StageDef *st, const char *out,
                         const JobInput *in, int n_in);
+
+// For readers of a run (hhfit): 0 when the file f at path was made with the
+// run's params in the sections its stage depends on and is the job its name
+// says (its /job key); else HH_EINPUT naming the file and the section.
+int pipeline_file_current(const Params *run, const char *path, hid_t f, HHErr *err);
 
 #endif

@@ -402,9 +402,7 @@ static int write_job(hid_t f, const Job *jb, HHErr *err) {
     hid_t g = h5_group(f, "job", err);
     if (g < 0) return HH_EFAIL;
     H5Gclose(g);
-    JobKey seed0 = jb->key;  // best-of-n files keep a seed attribute (0) as before
-    if (seed0.seed < 0) seed0.seed = j->seed;
-    return jobkey_write(f, &seed0, err) ||
+    return jobkey_write(f, &jb->key, err) ||
            h5_attr_str(f, "job", "big_pm_scale", j->pm_key[2].scale, err) ||
            h5_attr_str(f, "job", "policy", j->policy, err) ||
            h5_attr_str(f, "job", "train_pm", j->train_pm, err) ||
@@ -655,7 +653,7 @@ static int list_runs(const Params *p, const WorldData *d, JobList *l, const Stag
         snprintf(key.scale, sizeof key.scale, "%s", spec->policy);
         snprintf(key.pm_scale, sizeof key.pm_scale, "%s", spec->pm_scale);
         snprintf(key.variant, sizeof key.variant, "%s", spec->variant);
-        if (st == &STAGE_RL) key.seed = spec->seed;
+        key.seed = spec->seed;
         jobkey_init(&pol);
         snprintf(pol.scale, sizeof pol.scale, "%s", spec->policy);
         double c = cost(p, spec->policy) * (st == &STAGE_RL ? p->rl_iters * p->rl_batch
@@ -697,5 +695,5 @@ const StageDef STAGE_BON = {
     .reads = "world.h5, distill/SCALE.h5, pm/*.h5",
     .help = "Best-of-n for n = 1, 2, 4, ... bon_max from the initial policy, for each RL\n"
             "run of seed 0, exact under the empirical distribution of bon_samples samples\n"
-            "per prompt (DIR/bon/POLICY_PM_VARIANT.h5).\n",
+            "per prompt (DIR/bon/POLICY_PM_VARIANT_s0.h5).\n",
     .sections = RL_SECTIONS, .off = rl_off, .list = list_bon, .run = rl_best_of_n};

@@ -22,7 +22,7 @@
 //     help_redteam, harm_redteam, and the last PPO batch's batch_reward,
 //     batch_kl, entropy, clipfrac, approx_kl, vf_loss, resp_len, kl_coef
 //   root attributes rollout_tok_s, update_tok_s (wall-clock; not reproducible)
-// runs/NAME/bon/POLICY_PM_VARIANT.h5 (kind "bon"):
+// runs/NAME/bon/POLICY_PM_VARIANT_sS.h5 (kind "bon"; seed 0 today):
 //   /bon/{n, kl_analytic, kl_exact, train_pm, test_pm, big_pm, help_benign,
 //         harm_redteam, help_redteam}: best-of-n under the empirical
 //   distribution of bon_samples initial-policy samples per prompt, exact
@@ -54,7 +54,7 @@ int rl_jobs(const Params *p, const WorldData *d, RLJob **jobs, int *n, HHErr *er
 // every eval_every iterations to rl/NAME.ckpt.h5 and resumed from it to the
 // same bits); the file holds the final policy as /model (LM layout, with its
 // trained value head). bon: best-of-n for each (policy, PM scale, variant)
-// of seed 0, writing bon/POLICY_PM_VARIANT.h5.
+// of seed 0, writing bon/POLICY_PM_VARIANT_s0.h5.
 extern const StageDef STAGE_RL, STAGE_BON;
 int rl_train(const Params *p, const WorldData *d, const Job *j, const StageOpts *so, HHErr *err);
 int rl_best_of_n(const Params *p, const WorldData *d, const Job *j, const StageOpts *so,

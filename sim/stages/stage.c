@@ -95,9 +95,9 @@ int jobkey_read(hid_t f, const char *path, JobKey *k, HHErr *err) {
         if (H5Aexists_by_name(f, "job", INT_NAMES[i], H5P_DEFAULT) <= 0) continue;
         double v;
         if (h5_read_attr_double(f, "job", INT_NAMES[i], &v, err)) return HH_EINPUT;
-        if (!(v >= 0 && v <= 1e9) || v != floor(v))
+        if (!(v >= -1 && v <= 1e9) || v != floor(v))  // -1: unset (pm files write half = -1)
             return hh_fail(err, HH_EINPUT, "%s: attribute /job %s is %g; allowed: a whole number "
-                           "from 0 to 1e9", path, INT_NAMES[i], v);
+                           "from -1 (none) to 1e9", path, INT_NAMES[i], v);
         *int_field(k, i) = (int)v;
     }
     if (H5Aexists_by_name(f, "job", "help_frac", H5P_DEFAULT) > 0) {

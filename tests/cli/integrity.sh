@@ -56,3 +56,19 @@ if [ "$rc" -eq 2 ] && grep -q "distill/xs.h5: was made from .*lm/xs.h5 with cont
 if grep -q "pretrain: 1 job to run" "$TMP/e" && grep -q "distill: 1 job to run" "$TMP/e" \
    && "$HH" sample "$R/distill/xs.h5" --n 1 >/dev/null 2>&1; then ok "the next run redoes the mixed jobs and the run is whole again"
 else bad "the next run redoes the mixed jobs" "$(grep 'jobs\? to run' "$TMP/e")"; fi
+
+# hhfit reads only files made with the run's params (params.ini) under their own names
+Q="$TMP/q"
+"$HH" run $P -o "$Q" --until pm --quiet
+cp "$Q/pm/xs_n100_h050_pmp0_s0.h5" "$Q/pm/xs_copy.h5"
+bin/hhfit "$Q" -o "$TMP/qres" --quiet 2>"$TMP/e"; rc=$?
+if [ "$rc" -eq 2 ] && grep -q "pm/xs_copy.h5: holds job pm/xs_n100_h050_pmp0_s0 (its /job attributes), not the job its name says" "$TMP/e"; then
+  ok "hhfit refuses a copy of a PM file under another name"; else bad "hhfit refuses a copy under another name" "exit $rc: $(cat "$TMP/e")"; fi
+rm "$Q/pm/xs_copy.h5"
+sed 's/^\[pm\]/[pm]\npmp = 1/' $P >"$TMP/pmp1.ini"
+"$HH" run "$TMP/pmp1.ini" -o "$Q" --until pm --quiet
+bin/hhfit "$Q" -o "$TMP/qres" --quiet 2>"$TMP/e"; rc=$?
+if [ "$rc" -eq 2 ] && grep -q "pm/.*pmp0.*: made with other \[pm\] params than this run's (params.ini)" "$TMP/e"; then
+  ok "hhfit refuses PM files left from a run with other [pm] params"; else bad "hhfit refuses stale PM files" "exit $rc: $(cat "$TMP/e")"; fi
+rm "$Q"/pm/*pmp0*
+expect_exit "hhfit once the stale files are gone" 0 bin/hhfit "$Q" -o "$TMP/qres" --quiet

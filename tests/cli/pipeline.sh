@@ -75,7 +75,7 @@ expect_exit "rl smoke, 1 job, stopped after 10 iterations" 0 "$HH" run $P -o "$T
 if [ -n "$(ls "$TMP/j2/rl" | grep ckpt)" ] && [ -z "$(ls "$TMP/j2/rl" | grep -v ckpt)" ]; then
   ok "stopped RL jobs keep checkpoints and write no result"; else bad "stopped RL jobs keep checkpoints and write no result" "$(ls "$TMP/j2/rl" 2>&1)"; fi
 expect_exit "rl smoke, 1 job, resumed" 0 "$HH" run $P -o "$TMP/j2" --only rl,bon --jobs 1 --quiet
-for f in rl/s_s_hh_s0.h5 rl/xs_s_helpful_s0.h5 bon/s_s_hh.h5; do
+for f in rl/s_s_hh_s0.h5 rl/xs_s_helpful_s0.h5 bon/s_s_hh_s0.h5; do
   if [ -s "$TMP/j1/$f" ] && h5diff --exclude-attribute / "$TMP/j1/$f" "$TMP/j2/$f" >"$TMP/diff" 2>&1 && [ ! -s "$TMP/diff" ]; then
     ok "$f identical for 2 jobs and 1 job resumed"; else bad "$f identical for 2 jobs and 1 job resumed" "$(head -3 "$TMP/diff")"; fi
 done

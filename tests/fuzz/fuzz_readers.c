@@ -53,7 +53,7 @@ __attribute__((unused)) static char *read_all(const char *path, size_t *n) {
 static const char *SLOT[6] = {"world.h5", "pm/a.h5", "lm/xs.h5", "distill/xs.h5", "rl/a.h5",
                               "bon/a.h5"};
 static const char *SRC[6] = {"world.h5", "pm/s_n400_h050_pmp1_s0.h5", "lm/xs.h5",
-                             "distill/xs.h5", "rl/s_s_hh_s0.h5", "bon/s_s_hh.h5"};
+                             "distill/xs.h5", "rl/s_s_hh_s0.h5", "bon/s_s_hh_s0.h5"};
 static char *orig[6];
 static size_t orig_n[6];
 #endif

@@ -20,7 +20,7 @@ seed() {  # TARGET: fill $B/seeds/TARGET
   rm -rf "$s"; mkdir -p "$s"
   case $t in
     inspect)
-      cp "$RUN/lm/xs.h5" "$s/lm_xs"; cp "$RUN/bon/s_s_hh.h5" "$s/bon"; cp "$RUN/rl/s_s_hh_s0.h5" "$s/rl"
+      cp "$RUN/lm/xs.h5" "$s/lm_xs"; cp "$RUN/bon/s_s_hh_s0.h5" "$s/bon"; cp "$RUN/rl/s_s_hh_s0.h5" "$s/rl"
       cp "$RUN/lm/xs.h5" "$s/rank32" && bin/tests/h5craft "$s/rank32" rank32
       cp "$RUN/lm/xs.h5" "$s/threads" && bin/tests/h5craft "$s/threads" attr-int-array / threads 4096
       cp "$RUN/lm/xs.h5" "$s/host" && bin/tests/h5craft "$s/host" attr-fixstr / host AAAAAAAA ;;
@@ -32,7 +32,7 @@ seed() {  # TARGET: fill $B/seeds/TARGET
       { printf '\4'; cat "$RUN/pm/xs_n800_h050_pmp1_s0_half0.h5"; } >"$s/pm_xs" ;;
     hhfit)
       i=0
-      for f in world.h5 pm/s_n400_h050_pmp1_s0.h5 lm/xs.h5 distill/xs.h5 rl/s_s_hh_s0.h5 bon/s_s_hh.h5; do
+      for f in world.h5 pm/s_n400_h050_pmp1_s0.h5 lm/xs.h5 distill/xs.h5 rl/s_s_hh_s0.h5 bon/s_s_hh_s0.h5; do
         { printf "\\$(printf %o $i)"; cat "$RUN/$f"; } >"$s/slot$i"; i=$((i + 1))
       done ;;
     params)
