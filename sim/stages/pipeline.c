@@ -41,6 +41,13 @@ static double mtime(const char *path) {
 
 static int exists(const char *path) { return mtime(path) >= 0; }
 
+// Why path is not a usable input: "no such file" or "not a regular file ...".
+static const char *missing_why(const char *path) {
+    struct stat st;
+    return stat(path, &st) != 0 ? "no such file"
+                                : "not a regular file (a directory, FIFO, socket or device)";
+}
+
 int pipeline_up_to_date(const Params *p, const StageDef *st, const char *out,
                         const JobInput *in, int n_in) {
     double t = mtime(out);
@@ -165,12 +172,13 @@ static int plan(const Params *p, const JobList *l, const int *sel_job, const Pip
             int si = 0;
             while (t[si] && t[si] != in->stage) si++;
             if (m >= 0)
-                return hh_fail(err, HH_EINPUT, "%s: no such file; job %s needs it; it is made by "
-                               "job %s of stage %s, which this run leaves out (add %s to --only or "
-                               "drop --only/--until)", in->path, j->name, l->v[m].name,
-                               in->stage->name, in->stage->name);
-            return hh_fail(err, HH_EINPUT, "%s: no such file; job %s needs it and no job of these "
-                           "params makes it (stage %s%s%s)", in->path, j->name, in->stage->name,
+                return hh_fail(err, HH_EINPUT, "%s: %s; job %s needs it; it is made by job %s of "
+                               "stage %s, which this run leaves out (add %s to --only or drop "
+                               "--only/--until)", in->path, missing_why(in->path), j->name,
+                               l->v[m].name, in->stage->name, in->stage->name);
+            return hh_fail(err, HH_EINPUT, "%s: %s; job %s needs it and no job of these params "
+                           "makes it (stage %s%s%s)", in->path, missing_why(in->path), j->name,
+                           in->stage->name,
                            t[si] && off[si] ? " is off: " : " lists no such job",
                            t[si] && off[si] ? off[si] : "");
         }
@@ -244,8 +252,8 @@ static int world_first(const Params *p, const char *dir, const StageDef *ws, int
     } else if (!rc && sel) {
         say_line(o, 0, "hhsim run: %s: up to date", ws->name);
     } else if (!rc && !exists(l.v[0].out)) {
-        rc = hh_fail(err, HH_EINPUT, "%s: no such file; every stage needs it; it is made by stage "
-                     "%s, which this run leaves out", l.v[0].out, ws->name);
+        rc = hh_fail(err, HH_EINPUT, "%s: %s; every stage needs it; it is made by stage %s, "
+                     "which this run leaves out", l.v[0].out, missing_why(l.v[0].out), ws->name);
     }
     if (clustered(o) && o->cluster->share(o->cluster, rc ? rc : 0) && !rc)
         rc = hh_fail(err, HH_EFAIL, "rank %d: the world stage failed on rank 0", o->cluster->rank);

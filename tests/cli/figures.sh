@@ -153,7 +153,7 @@ printf 'x\t7\tsize\tno_such_statistic\t> 0\twhy\n' >"$TMP/bad.tsv"
 one_line "unknown statistic in claims.tsv" "bad.tsv:1: unknown statistic 'no_such_statistic'" \
   "$FIT" "$R" -o "$TMP/res" --claims "$TMP/bad.tsv"
 cp "$R/world.h5" "$TMP/wrong/" && rm -f "$TMP/wrong/pm/x.h5" && cp "$R/pm/xs_n100_h050_pmp1_s0.h5" "$TMP/wrong/pm/" \
-  && cp "$R/lm/s.h5" "$TMP/wrong/pm/zz.h5"
+  && cp "$R/lm/s.h5" "$TMP/wrong/pm/zz.h5" && cp -r "$R/lm" "$R/distill" "$R/pmp" "$TMP/wrong/"  # the good PM's inputs
 one_line "a bad file among good ones" "pm/zz.h5: is an hhsim 'lm' file" "$FIT" "$TMP/wrong" -o "$TMP/res"
 if diff -r "$TMP/before" "$TMP/res" >/dev/null && ! ls "$TMP/res" | grep -q '\.tmp\.'; then
   ok "failing runs leave earlier results untouched"; else bad "failing runs leave earlier results untouched" "results changed"; fi

@@ -31,7 +31,7 @@ expect_job_refused() {
   timeout 60 "$@" >"$TMP/out" 2>"$TMP/err" </dev/null; local rc=$?
   if [ "$rc" -ne 2 ]; then bad "$name" "exit $rc, expected 2; stderr: $(head -c 400 "$TMP/err")"
   elif ! head -1 "$TMP/err" | grep -qE -- "$pat"; then bad "$name" "first line '$(head -1 "$TMP/err")' lacks /$pat/"
-  elif grep -vE -- "$pat" "$TMP/err" | grep -vqE 'job [a-z0-9_]+ failed \(status 2\); its message is above'; then
+  elif grep -vE -- "$pat" "$TMP/err" | grep -vqE 'job [a-z0-9_/]+ failed \(status 2\); its message is above'; then
     bad "$name" "other lines on stderr: $(head -c 400 "$TMP/err")"
   else ok "$name"; fi
 }
@@ -135,7 +135,7 @@ F="$TMP/r7"
 mkdir -p "$F" && cp "$R/world.h5" "$F/"
 sum=$(md5sum <"$F/world.h5")
 expect_one_line "repro 7: hhsim world beyond ulimit -f exits 1" 1 'world\.h5\.tmp\.[0-9]+: cannot write dataset .* \(disk full or file size limit\?\)' \
-  bash -c "ulimit -f 150; exec \"\$0\" world $P -o \"\$1\" --quiet" "$HH" "$F"
+  bash -c "ulimit -f 150; exec \"\$0\" world $P -o \"\$1\" --force --quiet" "$HH" "$F"
 if [ "$(md5sum <"$F/world.h5")" = "$sum" ] && [ -z "$(ls "$F" | grep tmp)" ]; then ok "repro 7: world.h5 intact, no temporary file"
 else bad "repro 7: world.h5 intact, no temporary file" "$(ls "$F")"; fi
 cp -r "$TMP/res" "$TMP/res7"
@@ -171,7 +171,7 @@ rl=$(cd "$R/rl" && ls *.h5 | grep -v ckpt | head -1)
 hhfit_refuses "hhfit refuses a negative eval/n" "pm/$pm" 'eval/n\[0\] = -5' set eval/n 0 -5
 hhfit_refuses "hhfit refuses eval/accuracy above 1" "pm/$pm" 'eval/accuracy\[1\] = 1\.5' set eval/accuracy 1 1.5
 hhfit_refuses "hhfit refuses a gold label of 3" "pm/$pm" 'eval/helpful/gold\[2\] = 3; allowed: -1 to 1' set eval/helpful/gold 2 3
-hhfit_refuses "hhfit refuses a help_frac of 7" "pm/$pm" 'help_frac on /job is 7' attr-double /job help_frac 7
+hhfit_refuses "hhfit refuses a help_frac of 7" "pm/$pm" 'help_frac (on /job )?is 7' attr-double /job help_frac 7
 hhfit_refuses "hhfit refuses a non-finite norm/sd" "pm/$pm" 'norm/sd = inf' set norm/sd 0 inf
 hhfit_refuses "hhfit refuses a NaN RL KL" "rl/$rl" 'curve/kl\[1\] = nan' set curve/kl 1 nan
 hhfit_refuses "hhfit refuses gold harm above 1 in an RL curve" "rl/$rl" 'curve/harm_redteam\[2\] = 2' set curve/harm_redteam 2 2
