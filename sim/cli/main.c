@@ -81,7 +81,7 @@ static int parse_double(const char *s, double lo, double hi, double *v) {
 
 typedef struct {
     const char *params, *out, *only, *until;
-    int quiet, force, jobs;
+    int quiet, force, jobs, dry_run;
     long stop_after;
 } RunArgs;
 
@@ -91,7 +91,7 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
         {"out", required_argument, 0, 'o'},   {"jobs", required_argument, 0, 'j'},
         {"stop-after", required_argument, 0, 's'}, {"force", no_argument, 0, 'f'},
         {"quiet", no_argument, 0, 'q'},       {"only", required_argument, 0, 'O'},
-        {"until", required_argument, 0, 'U'}, {0, 0, 0, 0}};
+        {"until", required_argument, 0, 'U'}, {"dry-run", no_argument, 0, 'n'}, {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     long cores = sysconf(_SC_NPROCESSORS_ONLN), v;
     a->jobs = cores > 0 ? (int)cores : 1;
@@ -104,6 +104,7 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
         case 'o': a->out = optarg; break;
         case 'q': a->quiet = 1; break;
         case 'f': a->force = 1; break;
+        case 'n': a->dry_run = 1; break;
         case 'j':
             if (parse_long(optarg, 1, 256, &v)) return usage_error(cmd, "--jobs '%s': expected a whole number from 1 to 256", optarg);
             a->jobs = (int)v;
@@ -146,7 +147,7 @@ static int run_pipeline(const char *cmd, int argc, char **argv, const char *only
     HHErr err;
     hh_err_clear(&err);
     PipelineOpts o = {a.jobs, a.force, a.quiet, a.stop_after, only ? only : a.only, a.until,
-                      say_stderr, NULL, CLUSTER};
+                      say_stderr, NULL, CLUSTER, a.dry_run};
     if (!pipeline_run(&p, a.out, NULL, &o, &err)) return 0;
     if (CLUSTER && CLUSTER->rank > 0) return err.code ? err.code : HH_EFAIL;  // rank 0 reports
     return report(&err);
@@ -343,7 +344,7 @@ static void run_help(FILE *f) {
     stages_names(t, names, sizeof names);
     fprintf(f,
             "usage: hhsim run PARAMS -o DIR [--jobs N] [--only STAGE[,STAGE]] [--until STAGE]\n"
-            "                 [--stop-after STEPS] [--force] [--quiet]\n"
+            "                 [--stop-after STEPS] [--force] [--dry-run] [--quiet]\n"
             "Runs the stages of the stage table on PARAMS into DIR as one graph of jobs, up to\n"
             "N at once (default: the number of cores), each one process with one BLAS thread;\n"
             "results do not depend on N. A job starts when the jobs that make its inputs are\n"
@@ -354,6 +355,9 @@ static void run_help(FILE *f) {
             "inputs must exist); --until runs every stage up to and including one; a stage\n"
             "switched off by PARAMS is reported and the others complete. --stop-after stops\n"
             "each job after STEPS steps (resumable; jobs that need its output wait).\n"
+            "--dry-run writes nothing and lists every selected job on stdout with 'run: WHY'\n"
+            "(no output yet, an input newer or remade, [SECTION] params changed, ...) or\n"
+            "'up to date'.\n"
             "Progress goes to stderr. The stages, in order (each also a command):\n");
     for (int i = 0; t[i]; i++) fprintf(f, "  %-10s %s\n", t[i]->name, t[i]->summary);
     fprintf(f, "example: hhsim run params/default.ini -o runs/default --until pm\n");
@@ -361,7 +365,7 @@ static void run_help(FILE *f) {
 
 static void stage_help(FILE *f, const StageDef *st) {
     fprintf(f,
-            "usage: hhsim %s PARAMS -o DIR [--jobs N] [--stop-after STEPS] [--force] [--quiet]\n"
+            "usage: hhsim %s PARAMS -o DIR [--jobs N] [--stop-after STEPS] [--force] [--dry-run] [--quiet]\n"
             "%s (the same as 'hhsim run PARAMS -o DIR --only %s').\n"
             "Reads %s in DIR.\n%s"
             "Up-to-date jobs are skipped (--force reruns them); up to N jobs run at once,\n"

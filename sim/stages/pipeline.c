@@ -48,33 +48,51 @@ static const char *missing_why(const char *path) {
                                 : "not a regular file (a directory, FIFO, socket or device)";
 }
 
+// The first params section of st in which a and b differ ([run] threads is
+// not compared: results never depend on it), or NULL.
+static const char *section_differs(const Params *a, const Params *b, const StageDef *st) {
+    Params x = *a;
+    x.threads = b->threads;
+    for (int i = 0; st->sections[i]; i++) {
+        char *u = params_to_text(&x, st->sections[i]), *v = params_to_text(b, st->sections[i]);
+        int same = u && v && strcmp(u, v) == 0;
+        free(u);
+        free(v);
+        if (!same) return st->sections[i];
+    }
+    return NULL;
+}
+
+// Why the output of a job of st is stale (NULL: up to date), into buf.
+static const char *stale_why(const Params *p, const StageDef *st, const char *out,
+                             const JobInput *in, int n_in, char *buf, size_t n) {
+    double t = mtime(out);
+    if (t < 0) return "no output yet";
+    for (int i = 0; i < n_in; i++)
+        if (mtime(in[i].path) < 0 || mtime(in[i].path) > t) {
+            snprintf(buf, n, "input %s is newer or missing", in[i].path);
+            return buf;
+        }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fis_hdf5(out) > 0 ? H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+    if (f < 0) return "output unreadable";
+    char *text = h5_read_attr_str(f, "/", "params"), *hash = h5_read_attr_str(f, "/", "sim_source_hash");
+    H5Fclose(f);
+    Params old;
+    HHErr e;
+    const char *why = !text || !hash || params_parse_text(&old, text, out, &e) ? "output unreadable"
+                      : strcmp(hash, hh_sim_hash()) ? "written by other simulator sources" : NULL;
+    const char *sec = why ? NULL : section_differs(p, &old, st);
+    if (sec) snprintf(buf, n, "[%s] params changed", sec), why = buf;
+    free(text);
+    free(hash);
+    return why;
+}
+
 int pipeline_up_to_date(const Params *p, const StageDef *st, const char *out,
                         const JobInput *in, int n_in) {
-    double t = mtime(out);
-    if (t < 0) return 0;
-    for (int i = 0; i < n_in; i++)
-        if (mtime(in[i].path) < 0 || mtime(in[i].path) > t) return 0;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (H5Fis_hdf5(out) <= 0) return 0;
-    hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return 0;
-    char *text = h5_read_attr_str(f, "/", "params");
-    char *hash = h5_read_attr_str(f, "/", "sim_source_hash");
-    H5Fclose(f);
-    int ok = text && hash && strcmp(hash, hh_sim_hash()) == 0;
-    free(hash);
-    Params old, now = *p;
-    HHErr e;
-    if (ok) ok = params_parse_text(&old, text, out, &e) == 0;
-    if (ok) now.threads = old.threads;  // results do not depend on it
-    for (int i = 0; ok && st->sections[i]; i++) {
-        char *a = params_to_text(&now, st->sections[i]), *b = params_to_text(&old, st->sections[i]);
-        ok = a && b && strcmp(a, b) == 0;
-        free(a);
-        free(b);
-    }
-    free(text);
-    return ok;
+    char buf[1200];
+    return stale_why(p, st, out, in, n_in, buf, sizeof buf) == NULL;
 }
 
 // ---------------------------------------------------------------------------
@@ -157,18 +175,24 @@ static int plan(const Params *p, const JobList *l, const int *sel_job, const Pip
         const Job *j = &l->v[k];
         run[k] = 0;
         if (!sel_job[k]) continue;
-        run[k] = o->force || !pipeline_up_to_date(p, j->stage, j->out, j->in, j->n_in);
-        for (int q = 0; !run[k] && q < j->n_in; q++) {
+        char buf[1200];
+        const char *why = o->force ? "--force" : stale_why(p, j->stage, j->out, j->in, j->n_in,
+                                                            buf, sizeof buf);
+        for (int q = 0; !why && q < j->n_in; q++) {
             int m = maker(l, j->in[q].path);
-            run[k] = m >= 0 && run[m];
+            if (m >= 0 && run[m]) snprintf(buf, sizeof buf, "input %s is remade", l->v[m].name), why = buf;
         }
+        run[k] = why != NULL;
+        if (o->dry_run) printf("%-8s %-40s %s%s\n", j->stage->name, j->name, why ? "run: " : "up to date",
+                               why ? why : "");
     }
     for (int k = 0; k < l->n; k++) {
         const Job *j = &l->v[k];
         for (int q = 0; run[k] && q < j->n_in; q++) {
             const JobInput *in = &j->in[q];
             int m = maker(l, in->path);
-            if (exists(in->path) || (m >= 0 && run[m])) continue;
+            if (exists(in->path) || (m >= 0 && run[m]) || (o->dry_run && in->stage == t[0]))
+                continue;  // (a dry run builds a missing world in memory)
             int si = 0;
             while (t[si] && t[si] != in->stage) si++;
             if (m >= 0)
@@ -243,8 +267,19 @@ static int world_first(const Params *p, const char *dir, const StageDef *ws, int
     JobList l;
     joblist_init(&l, dir, NULL);
     int rc = ws->list(p, NULL, &l, err), lead = !clustered(o) || o->cluster->rank == 0;
+    char buf[1200];
+    const char *why = rc || !sel ? NULL : o->force ? "--force"
+                                 : stale_why(p, ws, l.v[0].out, NULL, 0, buf, sizeof buf);
+    if (o->dry_run) {  // nothing is written: a stale world is built in memory
+        if (sel) printf("%-8s %-40s %s%s\n", ws->name, l.v[0].name, why ? "run: " : "up to date",
+                        why ? why : "");
+        if (!rc && !sel && !exists(l.v[0].out)) why = "no output yet";
+        rc = rc ? rc : why ? worldgen_build(p, d, err) : worldgen_read(l.v[0].out, p, d, err);
+        joblist_free(&l);
+        return rc ? (err->code ? err->code : HH_EFAIL) : 0;
+    }
     if (!lead) {
-    } else if (!rc && sel && (o->force || !pipeline_up_to_date(p, ws, l.v[0].out, NULL, 0))) {
+    } else if (!rc && why) {
         StageOpts so = {o->quiet, 0};
         h5_job_inputs(NULL, 0);
         rc = hh_mkdirs(dir, err) || ws->run(p, NULL, &l.v[0], &so, err);
@@ -343,16 +378,10 @@ int pipeline_file_current(const Params *run, const char *path, hid_t f, HHErr *e
              params_parse_text(&old, text, path, &e);
     free(text);
     if (rc) return hh_fail(err, HH_EINPUT, "%s: unreadable params attribute on /", path);
-    now.threads = old.threads;
-    for (int i = 0; !rc && st->sections[i]; i++) {
-        char *a = params_to_text(&now, st->sections[i]), *b = params_to_text(&old, st->sections[i]);
-        if (!a || !b || strcmp(a, b))
-            rc = hh_fail(err, HH_EINPUT, "%s: made with other [%s] params than this run's "
-                         "(params.ini); rerun 'hhsim run' to bring it up to date, or remove it",
-                         path, st->sections[i]);
-        free(a);
-        free(b);
-    }
+    const char *sec = section_differs(&now, &old, st);
+    if (sec)
+        rc = hh_fail(err, HH_EINPUT, "%s: made with other [%s] params than this run's "
+                     "(params.ini); rerun 'hhsim run' to bring it up to date, or remove it", path, sec);
     JobKey k;
     char stem[160];
     const char *base = strrchr(path, '/');
@@ -370,7 +399,7 @@ int pipeline_file_current(const Params *run, const char *path, hid_t f, HHErr *e
 int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
                  const PipelineOpts *o, HHErr *err) {
     if (!t) t = stages_default();
-    if (clustered(o) && o->cluster->rank > 0) return run_locked(p, dir, t, o, err);
+    if ((clustered(o) && o->cluster->rank > 0) || o->dry_run) return run_locked(p, dir, t, o, err);
     int fd = -1;
     if (hh_mkdirs(dir, err) || lock_dir(dir, &fd, err)) {
         if (clustered(o)) o->cluster->share(o->cluster, err->code);  // the workers wait for the world
@@ -428,9 +457,9 @@ static int run_locked(const Params *p, const char *dir, const StageDef *const *t
         say_line(o, 0, "hhsim run: %s: %d job%s to run, %d up to date", t[i]->name, todo,
             todo == 1 ? "" : "s", first[i + 1] - first[i] - todo);
     }
-    if (!rc && nrun) rc = run_graph(&c, run, nrun, err);
+    if (!rc && nrun && !o->dry_run) rc = run_graph(&c, run, nrun, err);
     if (clustered(o)) o->cluster->stop(o->cluster);
-    if (!rc) say_line(o, 0, "hhsim run: done in %.0f s -> %s", progress_now() - t0, dir);
+    if (!rc && !o->dry_run) say_line(o, 0, "hhsim run: done in %.0f s -> %s", progress_now() - t0, dir);
     free(first), free(sel_job), free(run);
     joblist_free(&l);
     worldgen_free(&d);

@@ -57,6 +57,7 @@ typedef struct {
     JobSay say;        // the run's lines: progress (unless quiet) and job errors
     void *say_ctx;
     Cluster *cluster;  // NULL or size 1: jobs run as local processes (--jobs)
+    int dry_run;       // list every selected job on stdout, "run: WHY" or "up to date"; write nothing
 } PipelineOpts;
 
 // Run the selected stages of table t (NULL: stages_default()) on p into dir.

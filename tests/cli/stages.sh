@@ -37,6 +37,18 @@ one_line "--only with an unknown stage" 2 "--only 'pmx': no such stage; stages: 
 one_line "--until with an unknown stage" 2 "--until 'x': no such stage" "$HH" run $P -o "$U" --until x
 expect_exit "--jobs=2 (getopt_long form)" 0 "$HH" run $P -o "$U" --until world --jobs=2 --quiet
 
+# --dry-run: every selected job with why it would run; nothing written
+sed 's/^steps = 40/steps = 41/' $P >"$TMP/d41.ini"
+before=$(ls -lR --time-style=full-iso "$U" | md5sum)
+"$HH" run "$TMP/d41.ini" -o "$U" --until distill --dry-run >"$TMP/dry" 2>/dev/null; rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^distill  *distill/xs  *run: \[distill\] params changed' "$TMP/dry" \
+   && grep -q '^pretrain  *lm/s  *up to date' "$TMP/dry" && grep -q '^world  *world  *up to date' "$TMP/dry" \
+   && [ "$(wc -l <"$TMP/dry")" -eq 5 ] && [ "$(ls -lR --time-style=full-iso "$U" | md5sum)" = "$before" ]; then
+  ok "--dry-run lists each job and why, and writes nothing"; else bad "--dry-run" "exit $rc: $(cat "$TMP/dry")"; fi
+"$HH" run $P -o "$TMP/nothing" --dry-run >"$TMP/dry" 2>/dev/null
+if [ "$(grep -c 'run: no output yet' "$TMP/dry")" -eq 43 ] && [ ! -e "$TMP/nothing" ]; then
+  ok "--dry-run of a new run: 43 jobs, no directory made"; else bad "--dry-run of a new run" "$(wc -l <"$TMP/dry") lines; $(ls "$TMP/nothing" 2>&1)"; fi
+
 # a stage switched off by params: the rest completes
 sed 's/^\[pm\]/[pm]\nhalves = 0/' $P >"$TMP/nohalves.ini"
 "$HH" run "$TMP/nohalves.ini" -o "$TMP/nh" --jobs 2 2>"$TMP/e"; rc=$?
