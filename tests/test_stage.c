@@ -185,7 +185,7 @@ static void test_toy_stage(void **state) {
     Params p;
     assert_int_equal(params_load(&p, ini, &err), 0);
     assert_true(p.ext[0] == 3 && p.ext[1] == 0.5);
-    PipelineOpts o = {2, 0, 1, 0, NULL, "toy", say_none, NULL};
+    PipelineOpts o = {2, 0, 1, 0, NULL, "toy", say_none, NULL, NULL};
     if (pipeline_run(&p, dir, table, &o, &err)) fail_msg("%s", err.msg);
     int rounds;
     double v = toy_analyse(dir, &rounds), c = 400;  // corpus: 300 dialogues + 100 documents
