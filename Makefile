@@ -41,7 +41,7 @@ ANA_OBJ  := $(ANA_SRC:%.c=build/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=bin/tests/%)
 
-.PHONY: all deps test figures bench clean help check-deps fuzz fuzz-deps test-sanitize
+.PHONY: all deps test test-killresume figures bench clean help check-deps fuzz fuzz-deps test-sanitize
 
 # bin/hhsim-mpi (the cluster path, `mpirun -np N bin/hhsim-mpi run ...`) is
 # built from the same sources when Open MPI's mpicc is installed.
@@ -110,6 +110,10 @@ bin/tests/h5craft: build/tests/h5craft.o
 ## test: build and run every test suite; ends with "N passed, N failed"
 test: all $(TEST_BIN) bin/tests/h5craft
 	@bash tests/run_tests.sh $(TEST_BIN)
+
+## test-killresume: SIGKILL a smoke run at 20 points, rerun; outputs bit-identical, no temp files left (~10 min)
+test-killresume: all
+	@bash tests/killresume/killresume.sh | tee /dev/stderr | grep -q '^FAIL' && exit 1 || exit 0
 
 ## figures: run PARAMS (default params/default.ini), fit, draw figures/out/NAME/ and the claims report
 figures:

@@ -2,6 +2,8 @@
 // relationships, writes RESULTS_DIR/tables.h5, one gnuplot script per figure
 // and claims.md. All outputs are written under temporary names and renamed
 // into place only when everything succeeded.
+#include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,6 +58,8 @@ static void usage(FILE *f) {
           "example: hhfit runs/smoke -o results/smoke\n", f);
 }
 
+static void list_analyses(FILE *f);
+
 typedef struct {
     const char *run, *out;
     char claims[1200], style[1200];
@@ -81,28 +85,70 @@ static void default_path(char *out, size_t n, const char *rel) {
     if (stat(cand, &st) == 0 && access(rel, R_OK) != 0) snprintf(out, n, "%s", cand);
 }
 
-static int parse_args(int argc, char **argv, Opts *o, HHErr *err) {
+// Strict whole numbers: the whole text, in [lo, hi].
+static int parse_long(const char *s, long lo, long hi, long *v) {
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (!*s || *end || errno || x < lo || x > hi) return -1;
+    *v = x;
+    return 0;
+}
+
+enum { OPT_CLAIMS = 256, OPT_STYLE, OPT_BOOT, OPT_QUIET, OPT_LIST, OPT_VERSION };
+
+// Every usage error is one line (the caller prefixes "hhfit: ") and HH_EINPUT.
+// *done is set for --help, --list and --version (printed here, exit 0).
+static int parse_args(int argc, char **argv, Opts *o, int *done, HHErr *err) {
+    static const struct option OPTS[] = {
+        {"claims", required_argument, 0, OPT_CLAIMS}, {"style", required_argument, 0, OPT_STYLE},
+        {"boot", required_argument, 0, OPT_BOOT},     {"quiet", no_argument, 0, OPT_QUIET},
+        {"list", no_argument, 0, OPT_LIST},           {"version", no_argument, 0, OPT_VERSION},
+        {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
+    *done = 0;
     o->boot = 1000;
     default_path(o->claims, sizeof o->claims, "papers/bai2022/claims.tsv");
     default_path(o->style, sizeof o->style, "figures/style.gp");
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int more = i + 1 < argc;
-        if (!strcmp(a, "-o") && more) o->out = argv[++i];
-        else if (!strcmp(a, "--claims") && more) snprintf(o->claims, sizeof o->claims, "%s", argv[++i]);
-        else if (!strcmp(a, "--style") && more) snprintf(o->style, sizeof o->style, "%s", argv[++i]);
-        else if (!strcmp(a, "--boot") && more) {
-            char *end;
-            o->boot = strtol(argv[++i], &end, 10);
-            if (*end || o->boot < 100 || o->boot > 1000000)
-                return hh_fail(err, HH_EINPUT, "--boot %s: expected an integer from 100 to 1000000", argv[i]);
-        } else if (!strcmp(a, "--quiet")) o->quiet = 1;
-        else if (a[0] == '-') return hh_fail(err, HH_EINPUT, "unknown or incomplete option '%s' (see hhfit --help)", a);
-        else if (!o->run) o->run = a;
-        else return hh_fail(err, HH_EINPUT, "unexpected argument '%s' (one RUN_DIR only)", a);
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":o:h", OPTS, NULL)) != -1) {
+        const char *opt = argv[optind - 1];
+        switch (c) {
+        case 'o': o->out = optarg; break;
+        case OPT_CLAIMS: snprintf(o->claims, sizeof o->claims, "%s", optarg); break;
+        case OPT_STYLE: snprintf(o->style, sizeof o->style, "%s", optarg); break;
+        case OPT_BOOT:
+            if (parse_long(optarg, 100, 1000000, &o->boot))
+                return hh_fail(err, HH_EINPUT, "--boot '%s': expected a whole number from 100 to "
+                               "1000000 (see 'hhfit --help')", optarg);
+            break;
+        case OPT_QUIET: o->quiet = 1; break;
+        case 'h': usage(stdout); *done = 1; return 0;
+        case OPT_LIST: list_analyses(stdout); *done = 1; return 0;
+        case OPT_VERSION:
+            printf("hhfit %s (git %s%s)\n", hh_version(), hh_git_commit(), hh_git_dirty() ? ", dirty" : "");
+            *done = 1;
+            return 0;
+        case ':':
+            return hh_fail(err, HH_EINPUT, "option '%s' needs a value (see 'hhfit --help')", opt);
+        default:
+            if (optopt && !strncmp(opt, "--", 2) && strchr(opt, '='))
+                return hh_fail(err, HH_EINPUT, "option '%.*s' takes no value (see 'hhfit --help')",
+                               (int)(strchr(opt, '=') - opt), opt);
+            return hh_fail(err, HH_EINPUT, "unknown option '%s' (see 'hhfit --help')", opt);
+        }
     }
-    if (!o->run || !o->out) return hh_fail(err, HH_EINPUT, "usage: hhfit RUN_DIR -o RESULTS_DIR (see hhfit --help)");
+    for (int i = optind; i < argc; i++) {
+        if (o->run) return hh_fail(err, HH_EINPUT, "unexpected argument '%s' (one RUN_DIR only; see "
+                                   "'hhfit --help')", argv[i]);
+        o->run = argv[i];
+    }
+    if (!o->run) return hh_fail(err, HH_EINPUT, "missing RUN_DIR; usage: hhfit RUN_DIR -o RESULTS_DIR "
+                                "(see 'hhfit --help')");
+    if (!o->out) return hh_fail(err, HH_EINPUT, "missing -o RESULTS_DIR; usage: hhfit RUN_DIR -o "
+                                "RESULTS_DIR (see 'hhfit --help')");
     return 0;
 }
 
@@ -327,22 +373,11 @@ int main(int argc, char **argv) {
     gsl_set_error_handler_off();
     // a write beyond `ulimit -f` fails with EFBIG and is reported, not a signal
     signal(SIGXFSZ, SIG_IGN);
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc >= 2 && !strcmp(argv[1], "--list")) {
-        list_analyses(stdout);
-        return 0;
-    }
-    if (argc >= 2 && !strcmp(argv[1], "--version")) {
-        printf("hhfit %s (git %s%s)\n", hh_version(), hh_git_commit(), hh_git_dirty() ? ", dirty" : "");
-        return 0;
-    }
     HHErr err;
     hh_err_clear(&err);
     Opts o;
-    if (parse_args(argc, argv, &o, &err) || run(&o, &err)) {
+    int done = 0;
+    if (parse_args(argc, argv, &o, &done, &err) || (!done && run(&o, &err))) {
         fprintf(stderr, "hhfit: %s\n", err.msg);
         return err.code ? err.code : HH_EFAIL;
     }

@@ -44,7 +44,7 @@ static void test_values_parse(void **state) {
     const char *t = "[run]\nseed = 18446744073709551615\n[world]\nredteam_frac = 0.25\n"
                     "task_weights = 1, 2,3,4 ,5\n[model]\nscale_names = a,b\nscale_layers = 1,2\n"
                     "scale_dmodel = 8,16\nscale_heads = 2,4\n[pretrain]\nscales = b,a\n[pm]\nscales = a\n"
-                    "mixes =\n[rl]\npolicy_scales = b\n";
+                    "mixes =\n[rl]\npolicy_scales = b\nvariants = hh\n";
     if (params_parse_text(&p, t, "t.ini", &err) != 0) fail_msg("%s", err.msg);
     assert_true(p.seed == UINT64_MAX);
     assert_true(p.redteam_frac == 0.25);
@@ -84,7 +84,40 @@ static const Bad BAD[] = {
     {"[world]\nmin_args = 6\n", {"t.ini:2", "min_args", "max_args"}},
     {"[corpus]\npersona_weights = 0,0,0,0,0\n", {"t.ini:2", "persona_weights", "all zero"}},
     {"[model]\nscale_names = xs,x s\n", {"t.ini:2", "not a valid name", "scale_names"}},
+    // issue 12: a section header and a key on one line; CR-only line endings
+    {"[world]\nn_entities = 5\n[run] seed = 7\n", {"t.ini:3", "'seed = 7' after the section header [run]",
+                                                  "alone on its"}},
+    {"[run]\rseed = 7\r", {"t.ini:1", "carriage return without a newline", "LF or CRLF"}},
+    {"[run]\nseed = 7\n[world]\rn_entities = 5\n", {"t.ini:3", "carriage return", "LF or CRLF"}},
+    // issue 12: rules that failed only once the stages ran (NaN accuracies or a late exit)
+    {"[crowd]\nn_help_test = 0\n", {"t.ini:2", "n_help_test", "[1, 100000000]"}},
+    {"[crowd]\nn_harm_test = 0\n", {"t.ini:2", "n_harm_test", "[1, 100000000]"}},
+    {"[crowd]\nn_help_train = 0\n", {"t.ini:2", "[crowd] n_help_train", "too few for [pm] sizes 250"}},
+    {"[crowd]\nn_harm_train = 1000\n[pm]\nsizes = 250\n", {"t.ini:2", "[crowd] n_harm_train", "mix_total 2000 at mix 0"}},
+    {"[crowd]\nn_help_train = 100\n[pm]\nsizes = 100,400\n",
+     {"t.ini:4", "[pm] sizes: 400 at hh_frac = 0.5 needs 200 helpful", "n_help_train = 100"}},
+    {"[pm]\nmix_total = 5000\n", {"t.ini:2", "[pm] mix_total: 5000", "n_help_train = 4000"}},
+    {"[pm]\nmixes = 0,0.5\n", {"t.ini:2", "[pm] mixes: no 1", "variants = hh"}},
+    {"[pm]\nmixes = 0,0.5\n[rl]\nvariants = helpful\n", {"t.ini:4", "[rl] variants", "add 1 to [pm] mixes"}},
+    {"[world]\nn_test_prompts = 50\n", {"t.ini (default)", "[rl] eval_prompts: 64", "n_test_prompts = 50"}},
+    {"[rl]\nbon_prompts = 2000\n", {"t.ini:2", "[rl] bon_prompts: 2000", "n_test_prompts = 1000"}},
+    {"[distill]\neval_samples = 1001\n", {"t.ini:2", "[distill] eval_samples: 1001", "n_test_prompts"}},
 };
+
+// CRLF line endings parse like LF; a comment may follow a section header.
+static void test_crlf(void **state) {
+    (void)state;
+    Params p;
+    HHErr err;
+    if (params_parse_text(&p, "[run] ; root\r\nseed = 7\r\n[world]\r\nn_entities = 5\r\n", "t.ini",
+                          &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_true(p.seed == 7);
+    assert_int_equal(p.n_entities, 5);
+    // RL switched off: the helpful variant needs no mix-1 PM
+    if (params_parse_text(&p, "[pm]\nmixes = 0.5\n[rl]\npolicy_scales =\n", "t.ini", &err) != 0)
+        fail_msg("%s", err.msg);
+}
 
 static void test_bad_inputs(void **state) {
     (void)state;
@@ -128,6 +161,7 @@ int main(void) {
         cmocka_unit_test(test_values_parse),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_crlf),
     };
     return cmocka_run_group_tests_name("params", tests, NULL, NULL);
 }

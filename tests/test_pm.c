@@ -197,11 +197,77 @@ static void test_fit_reproducible(void **state) {
     assert_true(h[0] == h[1]);
 }
 
+// issue 12: gpt_check_step names the step and the first non-finite tensor
+// (with its layer), the gradient's when the norm is not finite, else the loss.
+static void test_check_step_names(void **state) {
+    (void)state;
+    const GPTConfig cfg2 = {2, 16, 2, 32, WORLD_VOCAB};
+    HHErr err;
+    GPT *m = gpt_alloc(&cfg2, 4, &err);
+    assert_non_null(m);
+    gsl_rng *r = rng_stream_alloc(3, "test_pm", "init2");
+    gpt_init(m, r);
+    gsl_rng_free(r);
+    gpt_zero_grad(m);
+    assert_int_equal(gpt_check_step(m, "job/x", 7, 1.5, 0.3, "[pm] lr = 1", &err), 0);
+    const GPTTensor *t = gpt_tensor_info(m, GPT_QKVW);
+    float *x = m->params + t->offset + t->numel + 5;  // layer 1
+    *x = NAN;
+    hh_err_clear(&err);
+    assert_int_equal(gpt_check_step(m, "job/x", 7, 1.5, 0.3, "[pm] lr = 1", &err), HH_EFAIL);
+    if (!strstr(err.msg, "job/x: step 7: h.1.attn.c_attn.weight has a non-finite value (nan); "
+                         "lower the learning rate ([pm] lr = 1)"))
+        fail_msg("message: %s", err.msg);
+    *x = 0.0f;
+    m->grads[gpt_tensor_info(m, GPT_WPE)->offset + 3] = INFINITY;
+    assert_int_equal(gpt_check_step(m, "job/x", 9, 1.5, INFINITY, "[pm] lr = 1", &err), HH_EFAIL);
+    if (!strstr(err.msg, "job/x: step 9: the gradient of wpe has a non-finite value (inf)"))
+        fail_msg("message: %s", err.msg);
+    gpt_zero_grad(m);
+    assert_int_equal(gpt_check_step(m, "job/x", 11, NAN, 0.3, "[pm] lr = 1", &err), HH_EFAIL);
+    if (!strstr(err.msg, "job/x: step 11: the loss has a non-finite value (nan)"))
+        fail_msg("message: %s", err.msg);
+    gpt_free(m);
+}
+
+// issue 12: a NaN in a model stops Bradley-Terry training at its first step,
+// naming the step and a tensor: in a weight the forward uses (every gradient
+// turns NaN), and in the unused value head (only the parameter scan sees it).
+static void test_nonfinite_stops_training(void **state) {
+    (void)state;
+    enum { N = 64 };
+    static Pairs tr[N];
+    static PMComp ct[N];
+    make_pairs(tr, ct, N, "nan");
+    Params p;
+    params_defaults(&p);
+    for (int k = 0; k < 2; k++) {
+        GPT *m = tiny(32);
+        int which = k == 0 ? GPT_FCW : GPT_WV;
+        m->params[gpt_tensor_info(m, which)->offset + 2] = NAN;
+        HHErr err;
+        hh_err_clear(&err);
+        int rc = pm_fit(&p, m, ct, N, 2, 3e-3, "test_pm/nan", NULL, &err);
+        print_message("%s\n", err.msg);
+        assert_int_equal(rc, HH_EFAIL);
+        if (!strstr(err.msg, "test_pm/nan: step 1: ") || !strstr(err.msg, "has a non-finite value (nan)") ||
+            !strstr(err.msg, "lower the learning rate ([pm] lr = 0.003)"))
+            fail_msg("message: %s", err.msg);
+        if (k == 0 && !strstr(err.msg, "the gradient of wte"))
+            fail_msg("message does not name the first bad gradient tensor: %s", err.msg);
+        if (k == 1 && !strstr(err.msg, ": head_v.weight has"))
+            fail_msg("message does not name the value head: %s", err.msg);
+        gpt_free(m);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bt_gradient),
         cmocka_unit_test(test_learns_rule),
         cmocka_unit_test(test_fit_reproducible),
+        cmocka_unit_test(test_check_step_names),
+        cmocka_unit_test(test_nonfinite_stops_training),
     };
     return cmocka_run_group_tests_name("pm", tests, NULL, NULL);
 }

@@ -180,7 +180,10 @@ static void test_toy_stage(void **state) {
     assert_non_null(f);
     fputs("[run]\nseed = 3\n[world]\nn_train_prompts = 200\nn_test_prompts = 100\n"
           "[corpus]\nn_dialogues = 300\nn_documents = 100\n[crowd]\nn_help_train = 100\n"
-          "n_help_test = 50\nn_harm_train = 100\nn_harm_test = 50\n[toy]\nrounds = 3\ngain = 0.5\n", f);
+          "n_help_test = 50\nn_harm_train = 100\nn_harm_test = 50\n[toy]\nrounds = 3\ngain = 0.5\n"
+          // the later stages' counts must fit this small world (params cross_check)
+          "[distill]\neval_samples = 50\n[pm]\nsizes = 100\nmix_total = 100\n"
+          "[rl]\neval_prompts = 50\nbon_prompts = 50\n", f);
     fclose(f);
     Params p;
     assert_int_equal(params_load(&p, ini, &err), 0);

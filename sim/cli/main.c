@@ -43,7 +43,8 @@ static int usage_error(const char *cmd, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "hhsim %s: %s (see 'hhsim %s --help')\n", cmd, msg, cmd);
+    if (!strcmp(cmd, "help")) fprintf(stderr, "hhsim help: %s (see 'hhsim --help')\n", msg);
+    else fprintf(stderr, "hhsim %s: %s (see 'hhsim %s --help')\n", cmd, msg, cmd);
     return HH_EINPUT;
 }
 
@@ -119,7 +120,10 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
             *(c == 'O' ? &a->only : &a->until) = optarg;
             break;
         case ':': return usage_error(cmd, "option '%s' needs a value", opt);
-        default: return usage_error(cmd, "unknown option '%s'", opt);
+        default:
+            if (optopt && !strncmp(opt, "--", 2) && strchr(opt, '='))
+                return usage_error(cmd, "option '%.*s' takes no value", (int)(strchr(opt, '=') - opt), opt);
+            return usage_error(cmd, "unknown option '%s'", opt);
         }
     }
     for (int i = optind; i < argc; i++) {
@@ -425,8 +429,8 @@ int main(int argc, char **argv) {
 }
 
 static int dispatch(int argc, char **argv) {
-    if (argc < 2) {
-        print_help(stderr);
+    if (argc < 2) {  // a usage error: one line, like every other
+        fprintf(stderr, "hhsim: missing COMMAND; usage: hhsim COMMAND [options] (see 'hhsim --help')\n");
         return HH_EINPUT;
     }
     const char *cmd = argv[1];

@@ -76,11 +76,11 @@ static const ParamDesc TABLE[] = {
      "sd of workers' per-token preference for longer responses"},
     {"crowd", "n_help_train", PT_INT, OFF(n_help_train), "4000", 0, 100000000, 0, 0,
      "helpfulness comparisons for training"},
-    {"crowd", "n_help_test", PT_INT, OFF(n_help_test), "1000", 0, 100000000, 0, 0,
+    {"crowd", "n_help_test", PT_INT, OFF(n_help_test), "1000", 1, 100000000, 0, 0,
      "helpfulness comparisons held out"},
     {"crowd", "n_harm_train", PT_INT, OFF(n_harm_train), "4000", 0, 100000000, 0, 0,
      "harmlessness (red-team) comparisons for training"},
-    {"crowd", "n_harm_test", PT_INT, OFF(n_harm_test), "1000", 0, 100000000, 0, 0,
+    {"crowd", "n_harm_test", PT_INT, OFF(n_harm_test), "1000", 1, 100000000, 0, 0,
      "harmlessness comparisons held out"},
     {"crowd", "double_frac", PT_DOUBLE, OFF(double_frac), "0.5", 0, 1, 0, 0,
      "share of held-out comparisons labelled by a second worker"},
@@ -487,6 +487,24 @@ static int on_key(void *user, const char *section, const char *key, const char *
     return fail_once(L, "%s%s; allowed: %s", what, hint, list);
 }
 
+// A section header must be alone on its line (a comment may follow): inih
+// ignores whatever follows the ']', so "[run] seed = 7" would silently keep
+// the default seed.
+static void check_header(Loader *L, const char *s) {
+    while (isspace((unsigned char)*s)) s++;
+    if (*s != '[') return;
+    const char *close = strchr(s, ']');
+    if (!close) return;  // inih reports the syntax error
+    const char *rest = close + 1;
+    while (isspace((unsigned char)*rest)) rest++;
+    if (!*rest || *rest == ';' || *rest == '#') return;
+    char sec[64], tail[64];
+    snprintf(sec, sizeof sec, "%.*s", (int)(close - s + 1 < 63 ? close - s + 1 : 63), s);
+    snprintf(tail, sizeof tail, "%.*s", (int)strcspn(rest, "\r\n"), rest);
+    fail_once(L, "text '%s' after the section header %s; allowed: a section header alone on its "
+              "line (e.g. '%s', then 'key = value' on the next line)", tail, sec, sec);
+}
+
 static char *read_line(char *str, int num, void *stream) {
     Loader *L = stream;
     char *s = fgets(str, num, L->f);
@@ -498,6 +516,7 @@ static char *read_line(char *str, int num, void *stream) {
         int c;
         while ((c = fgetc(L->f)) != EOF && c != '\n') {}
     }
+    check_header(L, s);
     return s;
 }
 
@@ -508,6 +527,10 @@ static int check_text(const char *buf, size_t n, const char *name, HHErr *err) {
         unsigned char c = (unsigned char)buf[i];
         if (c == '\n') line++;
         int extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+        if (c == '\r' && (i + 1 == n || buf[i + 1] != '\n'))
+            return hh_fail(err, HH_EINPUT,
+                           "%s:%d: carriage return without a newline at offset %zu (old Mac line "
+                           "endings?); allowed: LF or CRLF line endings", name, line, i);
         int ok = c != 0 && extra >= 0 && i + extra < n;
         for (int k = 1; ok && k <= extra; k++) ok = ((unsigned char)buf[i + k] >> 6) == 2;
         if (!ok)
@@ -602,6 +625,11 @@ static void where(char *buf, size_t n, const char *name, const int *line_of, con
         snprintf(buf, n, "%s (default)", name);
 }
 
+static int is_set(const int *line_of, const char *section, const char *key) {
+    int i = key_index(section, key);
+    return i >= 0 && line_of[i] > 0;
+}
+
 #define XFAIL(sec, key, ...)                                                           \
     do {                                                                               \
         char w_[600], m_[600];                                                         \
@@ -672,6 +700,61 @@ static int cross_check(const Params *p, const char *name, const int *line_of, HH
     if (p->rl_bon_samples < p->rl_bon_max)
         XFAIL("rl", "bon_samples", "%d is below bon_max = %d; need bon_samples >= bon_max",
               p->rl_bon_samples, p->rl_bon_max);
+    // [pm]: every PM's training comparisons must exist in the world ([crowd]
+    // counts), with the rounding pm_jobs (pm.c) uses; checked here so a run
+    // fails before the world stage instead of at the pm stage.
+    for (int i = 0; i < p->pm_sizes.n; i++) {
+        int nh = (int)lround(p->pm_hh_frac * p->pm_sizes.v[i]), nx = p->pm_sizes.v[i] - nh;
+        if ((nh > p->n_help_train || nx > p->n_harm_train) && !is_set(line_of, "pm", "sizes"))
+            XFAIL("crowd", nh > p->n_help_train ? "n_help_train" : "n_harm_train",
+                  "%d helpful and %d harmless training comparisons are too few for [pm] sizes "
+                  "%d at hh_frac = %g (it needs %d and %d); allowed: enough for every [pm] size",
+                  p->n_help_train, p->n_harm_train, p->pm_sizes.v[i], p->pm_hh_frac, nh, nx);
+        if (nh > p->n_help_train || nx > p->n_harm_train)
+            XFAIL("pm", "sizes", "%d at hh_frac = %g needs %d helpful and %d harmless training "
+                  "comparisons but [crowd] n_help_train = %d and n_harm_train = %d; allowed: "
+                  "sizes the [crowd] training counts can fill", p->pm_sizes.v[i], p->pm_hh_frac,
+                  nh, nx, p->n_help_train, p->n_harm_train);
+    }
+    for (int i = 0; i < p->pm_mixes.n; i++) {
+        int nh = (int)lround(p->pm_mixes.v[i] * p->pm_mix_total), nx = p->pm_mix_total - nh;
+        if ((nh > p->n_help_train || nx > p->n_harm_train) && !is_set(line_of, "pm", "mix_total"))
+            XFAIL("crowd", nh > p->n_help_train ? "n_help_train" : "n_harm_train",
+                  "%d helpful and %d harmless training comparisons are too few for [pm] "
+                  "mix_total %d at mix %g (it needs %d and %d); allowed: enough for every [pm] mix",
+                  p->n_help_train, p->n_harm_train, p->pm_mix_total, p->pm_mixes.v[i], nh, nx);
+        if (nh > p->n_help_train || nx > p->n_harm_train)
+            XFAIL("pm", "mix_total", "%d at mix %g needs %d helpful and %d harmless training "
+                  "comparisons but [crowd] n_help_train = %d and n_harm_train = %d; allowed: "
+                  "mix_total <= each [crowd] training count the mixes draw on", p->pm_mix_total,
+                  p->pm_mixes.v[i], nh, nx, p->n_help_train, p->n_harm_train);
+    }
+    if (p->pm_halves && p->n_help_train / 2 + p->n_harm_train / 2 < 1)
+        XFAIL("pm", "halves", "1 splits the training comparisons in two but [crowd] n_help_train "
+              "= %d and n_harm_train = %d leave a half empty; allowed: halves = 0, or at least 2 "
+              "comparisons of one kind", p->n_help_train, p->n_harm_train);
+    // [rl]: the helpful variant trains against the helpful-only PM of the mix
+    // sweep (mix 1); rl_jobs (rl.c) fails without it once RL is on.
+    int rl_on = p->rl_policy_scales.n > 0 && p->pm_halves;
+    int has_one = 0;
+    for (int i = 0; i < p->pm_mixes.n; i++) has_one |= p->pm_mixes.v[i] == 1.0;
+    if (rl_on && in_names(&p->rl_variants, "helpful") && !has_one &&
+        !is_set(line_of, "rl", "variants") && is_set(line_of, "pm", "mixes"))
+        XFAIL("pm", "mixes", "no 1 among them but [rl] variants has 'helpful', which trains "
+              "against the helpful-only PM (mix 1); allowed: add 1, or set [rl] variants = hh");
+    if (rl_on && in_names(&p->rl_variants, "helpful") && !has_one)
+        XFAIL("rl", "variants", "'helpful' needs the helpful-only PM but [pm] mixes has no 1; "
+              "allowed: add 1 to [pm] mixes or use variants = hh");
+    // held-out evaluations draw from the [world] n_test_prompts test prompts
+    if (p->rl_eval_prompts > p->n_test_prompts)
+        XFAIL("rl", "eval_prompts", "%d is above [world] n_test_prompts = %d; allowed: 1 to "
+              "n_test_prompts", p->rl_eval_prompts, p->n_test_prompts);
+    if (p->rl_bon_prompts > p->n_test_prompts)
+        XFAIL("rl", "bon_prompts", "%d is above [world] n_test_prompts = %d; allowed: 1 to "
+              "n_test_prompts", p->rl_bon_prompts, p->n_test_prompts);
+    if (p->di_eval_samples > p->n_test_prompts)
+        XFAIL("distill", "eval_samples", "%d is above [world] n_test_prompts = %d; allowed: 1 to "
+              "n_test_prompts", p->di_eval_samples, p->n_test_prompts);
     if (p->min_args > p->max_args)
         XFAIL("world", "min_args", "%d is above max_args = %d; need min_args <= max_args",
               p->min_args, p->max_args);

@@ -6,6 +6,20 @@
 // Lists are comma-separated. Unknown sections or keys, wrong types, values out
 // of range, duplicate keys, missing or non-text files are refused with one
 // line naming file:line and the key (HH_EINPUT).
+//
+// Lines end in LF or CRLF (the CR is whitespace to inih); a carriage return
+// not followed by LF (old Mac line endings, or a stray CR) is refused with the
+// line it is on, since inih would read a CR-only file as one line and keep
+// every default. A section header must be alone on its line ('[run]', a
+// comment may follow): inih ignores what follows the ']', so '[run] seed = 7'
+// is refused rather than silently keeping the default seed.
+//
+// Rules between keys (cross_check in params.c) are checked when the file is
+// read, before any stage runs: scale lists name [model] scales, PM training
+// sizes and mixes fit the [crowd] training counts, the helpful RL variant has
+// its helpful-only PM (mix 1), held-out evaluation counts ([rl] eval_prompts,
+// bon_prompts, [distill] eval_samples) do not exceed [world] n_test_prompts,
+// and the [crowd] test sets are not empty.
 #ifndef HHSIM_PARAMS_H
 #define HHSIM_PARAMS_H
 

@@ -6,6 +6,7 @@
 #include "gpt_kernels.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,6 +211,41 @@ void gpt_decay_mask(const GPT *m, unsigned char *mask) {
         size_t n = t->numel * (t->per_layer ? (size_t)m->cfg.n_layer : 1);
         memset(mask + t->offset, t->decay ? 1 : 0, n);
     }
+}
+
+int gpt_find_nonfinite(const GPT *m, const float *buf, char *name, size_t n, const char **kind) {
+    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+        const GPTTensor *t = &m->tensors[i];
+        int nl = t->per_layer ? m->cfg.n_layer : 1;
+        for (int l = 0; l < nl; l++) {
+            const float *p = buf + t->offset + (size_t)l * t->numel;
+            for (size_t j = 0; j < t->numel; j++)
+                if (!isfinite(p[j])) {
+                    snprintf(name, n, t->name, l);
+                    *kind = isnan(p[j]) ? "nan" : "inf";
+                    return 1;
+                }
+        }
+    }
+    return 0;
+}
+
+int gpt_check_step(const GPT *m, const char *job, long step, double loss, double grad_norm,
+                   const char *lr_key, HHErr *err) {
+    char name[80], what[120];
+    const char *kind = "nan";
+    int bad_p = gpt_find_nonfinite(m, m->params, name, sizeof name, &kind);
+    if (!bad_p && isfinite(loss) && isfinite(grad_norm)) return 0;
+    if (!isfinite(grad_norm) && gpt_find_nonfinite(m, m->grads, name, sizeof name, &kind))
+        snprintf(what, sizeof what, "the gradient of %s", name);
+    else if (bad_p || gpt_find_nonfinite(m, m->params, name, sizeof name, &kind))
+        snprintf(what, sizeof what, "%s", name);
+    else if (!isfinite(grad_norm))
+        snprintf(what, sizeof what, "the gradient norm"), kind = isnan(grad_norm) ? "nan" : "inf";
+    else
+        snprintf(what, sizeof what, "the loss"), kind = isnan(loss) ? "nan" : "inf";
+    return hh_fail(err, HH_EFAIL, "%s: step %ld: %s has a non-finite value (%s); lower the "
+                   "learning rate (%s)", job, step, what, kind, lr_key);
 }
 
 void gpt_zero_grad(GPT *m) {

@@ -394,14 +394,18 @@ static int update(PPO *p, const Seqs *s, int n, gsl_rng *r, PPOStats *st, HHErr 
             minibatch_targets(p, s, rows, B, T, &tg);
             double loss = ppo_loss(c, m->logits, m->values, B * T, m->cfg.vocab, &tg, m->dlogits,
                                    p->dvalue, &lp);
-            if (!isfinite(loss))
-                return hh_fail(err, HH_EFAIL, "ppo: loss is %g at iteration %ld epoch %d; lower "
-                               "lr", loss, p->iter, e);
+            char job[64], lr_key[48];
+            snprintf(job, sizeof job, "ppo iteration %ld", p->iter + 1);
+            snprintf(lr_key, sizeof lr_key, "[rl] lr = %g", c->lr);
+            if (!isfinite(loss))  // names a parameter tensor if one is already bad, else the loss
+                return gpt_check_step(m, job, p->opt->step + 1, loss, 0.0, lr_key, err);
             gpt_zero_grad(m);
             if ((rc = gpt_backward(m, m->dlogits, NULL, NULL, p->dvalue, err))) return rc;
-            st->grad_norm += c->grad_clip > 0 ? adamw_clip(m->grads, m->num_params, c->grad_clip)
-                                              : adamw_grad_norm(m->grads, m->num_params);
+            double gn = c->grad_clip > 0 ? adamw_clip(m->grads, m->num_params, c->grad_clip)
+                                         : adamw_grad_norm(m->grads, m->num_params);
+            st->grad_norm += gn;
             adamw_update(p->opt, m->params, m->grads, p->decay, (float)c->lr, &ac);
+            if ((rc = gpt_check_step(m, job, p->opt->step, loss, gn, lr_key, err))) return rc;
             st->pg_loss += lp.pg;
             st->vf_loss += lp.vf;
             st->clipfrac += lp.clipfrac;

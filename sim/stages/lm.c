@@ -229,10 +229,14 @@ static int trainer_init(Trainer *t, GPT *m, int B, int ctx, HHErr *err) {
     return 0;
 }
 
-static void trainer_step(Trainer *t, double lr, double wd, double clip) {
+// One AdamW step; returns the gradient norm before clipping (read-only when
+// there is no clipping, so the numbers do not change).
+static double trainer_step(Trainer *t, double lr, double wd, double clip) {
     AdamWConfig ac = {0.9f, 0.95f, 1e-8f, (float)wd};
-    if (clip > 0) adamw_clip(t->m->grads, t->m->num_params, clip);
+    double gn = clip > 0 ? adamw_clip(t->m->grads, t->m->num_params, clip)
+                         : adamw_grad_norm(t->m->grads, t->m->num_params);
     adamw_update(t->opt, t->m->params, t->m->grads, t->decay, (float)lr, &ac);
+    return gn;
 }
 
 // /curve/{step, LOSS, heldout_loss (pretraining only), tokens} (schema.h).
@@ -372,6 +376,8 @@ static int pretrain_loop(const Params *p, const WorldData *d, const char *job, c
     int npool = corpus_rows(c, 0, 0, pool), nheld = corpus_rows(c, 1, 0, held);
     int B = p->pt_batch, rc = 0;
     long warm = (long)(p->pt_warmup_frac * p->pt_steps);
+    char lr_key[64];
+    snprintf(lr_key, sizeof lr_key, "[pretrain] lr = %g", p->pt_lr);
     double acc = 0;
     int nacc = 0;
     for (long s = rs->step; !rc && s < p->pt_steps && s < stop; s++) {
@@ -379,11 +385,11 @@ static int pretrain_loop(const Params *p, const WorldData *d, const char *job, c
         double loss = NAN;
         gpt_zero_grad(t->m);
         rc = gpt_lm_grad(t->m, t->x, t->y, NULL, B, c->ctx, &loss, err);
-        if (!rc && !isfinite(loss)) rc = hh_fail(err, HH_EFAIL, "%s: loss is %g at step %ld; "
-                                                 "lower [pretrain] lr", job, loss, s);
         if (rc) break;
         double lr = adamw_lr_cosine(s, warm, p->pt_steps, p->pt_lr, p->pt_lr * p->pt_min_lr_frac);
-        trainer_step(t, lr, p->pt_weight_decay, p->pt_grad_clip);
+        double gn = trainer_step(t, lr, p->pt_weight_decay, p->pt_grad_clip);
+        // before anything is logged or checkpointed: a NaN/Inf stops the job here
+        if ((rc = gpt_check_step(t->m, job, s + 1, loss, gn, lr_key, err))) break;
         acc += loss;
         nacc++;
         rs->step = s + 1;
@@ -533,6 +539,8 @@ static int distill_loop(const Params *p, const WorldData *d, const char *job, Tr
     int *pool = malloc(sizeof(int) * ((size_t)c->n + 1));
     if (!pool) return hh_fail(err, HH_EFAIL, "out of memory");
     int npool = corpus_rows(c, 0, 1, pool), B = p->di_batch, rc = 0, every = 20;
+    char lr_key[64];
+    snprintf(lr_key, sizeof lr_key, "[distill] lr = %g", p->di_lr);
     long tokens = 0, warm = p->di_steps / 10;
     double acc = 0;
     int nacc = 0;
@@ -545,7 +553,8 @@ static int distill_loop(const Params *p, const WorldData *d, const char *job, Tr
         gpt_zero_grad(t->m);
         if ((rc = gpt_distill_grad(t->m, t->x, te->probs, te->w, B, T, &kl, err))) break;
         double lr = adamw_lr_cosine(s, warm, p->di_steps, p->di_lr, p->di_lr);
-        trainer_step(t, lr, 0.0, 1.0);
+        double gn = trainer_step(t, lr, 0.0, 1.0);
+        if ((rc = gpt_check_step(t->m, job, s + 1, kl, gn, lr_key, err))) break;
         acc += kl;
         nacc++;
         if ((s + 1) % every == 0 || s + 1 == p->di_steps) {

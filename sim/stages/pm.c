@@ -207,6 +207,7 @@ typedef struct {
     double lr, wd;
     const char *job;  // stream job key
     int epochs;
+    int pmp_lr;       // 1: lr is [pm] pmp_lr (for messages)
 } BTOpts;
 
 static double sigmoid(double x) { return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)); }
@@ -218,7 +219,8 @@ static double sigmoid(double x) { return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (
 // mean over all B, with a small working set.
 static int bt_step(GPT *m, AdamW *opt, const unsigned char *decay, const Comp *c,
                    const int *order, int B, double lr, double wd, int *x, int *pos, float *sc,
-                   float *ds, Pair *pairs, double *loss, int *correct, HHErr *err) {
+                   float *ds, Pair *pairs, double *loss, int *correct, double *gnorm,
+                   HHErr *err) {
     int mb = m->micro_B / 2 > 1 ? m->micro_B / 2 : 1;
     *loss = 0;
     gpt_zero_grad(m);
@@ -239,7 +241,7 @@ static int bt_step(GPT *m, AdamW *opt, const unsigned char *decay, const Comp *c
         }
         if (gpt_backward(m, NULL, pos, ds, NULL, err)) return HH_EFAIL;
     }
-    adamw_clip(m->grads, m->num_params, 1.0);
+    *gnorm = adamw_clip(m->grads, m->num_params, 1.0);
     AdamWConfig ac = {0.9f, 0.95f, 1e-8f, (float)wd};
     adamw_update(opt, m->params, m->grads, decay, (float)lr, &ac);
     return 0;
@@ -258,6 +260,8 @@ static int bt_train(const Params *p, GPT *m, const Comp *c, int n, const BTOpts 
         rc = hh_fail(err, HH_EFAIL, "out of memory");
     if (!rc) gpt_decay_mask(m, decay);
     long s = 0, per_epoch = (n + B - 1) / B, warm = o->steps / 20;
+    char lr_key[64];
+    snprintf(lr_key, sizeof lr_key, "[pm] %s = %g", o->pmp_lr ? "pmp_lr" : "lr", o->lr);
     double acc = 0;
     int nl = 0;
     for (int e = 0; !rc && e < o->epochs; e++) {
@@ -274,8 +278,10 @@ static int bt_train(const Params *p, GPT *m, const Comp *c, int n, const BTOpts 
         for (long b = 0; !rc && b < per_epoch; b++, s++) {
             int nb = (int)(n - b * B < B ? n - b * B : B);
             double lr = adamw_lr_cosine(s, warm, o->steps, o->lr, 0.1 * o->lr), loss = 0;
+            double gn = NAN;
             rc = bt_step(m, opt, decay, c, order + b * B, nb, lr, o->wd, x, pos, sc, ds, pairs,
-                         &loss, &correct, err);
+                         &loss, &correct, &gn, err);
+            if (!rc) rc = gpt_check_step(m, o->job, s + 1, loss, gn, lr_key, err);
             acc += loss;
             nl++;
             seen += nb;
@@ -303,7 +309,7 @@ int pm_fit(const Params *p, GPT *m, const PMComp *c, int n, int epochs, double l
     int B = m->max_B / 2;
     if (B < 1 || n < 1 || epochs < 1)
         return hh_fail(err, HH_EINPUT, "pm_fit: needs max_B >= 2, n >= 1 and epochs >= 1");
-    BTOpts o = {(long)epochs * ((n + B - 1) / B), B, lr, 0.0, job, epochs};
+    BTOpts o = {(long)epochs * ((n + B - 1) / B), B, lr, 0.0, job, epochs, 0};
     BTCurve cv = {0};
     if (curve_alloc(&cv, o.steps)) return hh_fail(err, HH_EFAIL, "out of memory");
     int rc = bt_train(p, m, c, n, &o, &cv, NULL, err);
@@ -351,7 +357,7 @@ int pm_pretrain_pmp(const Params *p, const WorldData *d, const Job *jb, const St
     Comp *c = rc ? NULL : malloc(sizeof(Comp) * ((size_t)cs.n + 1));
     if (!rc && !c) rc = hh_fail(err, HH_EFAIL, "out of memory");
     for (int i = 0; !rc && i < cs.n; i++) c[i] = comp_at(d, &ps, &cs, i);
-    BTOpts o = {(cs.n + p->pm_batch - 1) / p->pm_batch, p->pm_batch, p->pm_pmp_lr, 0.0, job, 1};
+    BTOpts o = {(cs.n + p->pm_batch - 1) / p->pm_batch, p->pm_batch, p->pm_pmp_lr, 0.0, job, 1, 1};
     BTCurve cv = {0};
     if (!rc && curve_alloc(&cv, o.steps)) rc = hh_fail(err, HH_EFAIL, "out of memory");
     Progress pr;
@@ -539,7 +545,7 @@ int pm_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts
     int n = 0, nn = p->pm_norm_samples;
     int rc = gather(p, d, j, &c, &n, err);
     BTOpts o = {(long)p->pm_epochs * ((n + B - 1) / B), B, p->pm_lr, p->pm_weight_decay, job,
-                p->pm_epochs};
+                p->pm_epochs, 0};
     BTCurve cv = {0};
     SetEval ev[2] = {{0}, {0}};
     double *ns = malloc(sizeof(double) * nn);
