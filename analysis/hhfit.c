@@ -26,6 +26,7 @@
 #include "rlclaims.h"
 #include "rldata.h"
 #include "rlreport.h"
+#include "stage.h"
 #include "version.h"
 
 static void usage(FILE *f) {
@@ -377,7 +378,8 @@ int main(int argc, char **argv) {
     hh_err_clear(&err);
     Opts o;
     int done = 0;
-    if (parse_args(argc, argv, &o, &done, &err) || (!done && run(&o, &err))) {
+    if (stages_add_keys(stages_default(), &err) ||  // stage-owned params sections
+        parse_args(argc, argv, &o, &done, &err) || (!done && run(&o, &err))) {
         fprintf(stderr, "hhfit: %s\n", err.msg);
         return err.code ? err.code : HH_EFAIL;
     }

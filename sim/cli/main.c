@@ -246,7 +246,9 @@ static int cmd_sample(int argc, char **argv) {
     HHErr err;
     hh_err_clear(&err);
     hid_t f;  // the params are the model file's own
-    if (h5in_open(model, "lm,distill,pmp,pm,rl", &f, &err)) return report(&err);
+    char kinds[256];
+    stages_model_kinds(stages_default(), kinds, sizeof kinds);
+    if (h5in_open(model, kinds, &f, &err)) return report(&err);
     char *text = h5_read_attr_str(f, "/", "params");
     H5Fclose(f);
     Params p;
@@ -433,6 +435,8 @@ static int dispatch(int argc, char **argv) {
         fprintf(stderr, "hhsim: missing COMMAND; usage: hhsim COMMAND [options] (see 'hhsim --help')\n");
         return HH_EINPUT;
     }
+    HHErr kerr;
+    if (stages_add_keys(stages_default(), &kerr)) return report(&kerr);  // stage-owned params
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || (!strcmp(cmd, "help") && argc == 2)) {
         print_help(stdout);

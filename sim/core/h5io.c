@@ -406,9 +406,6 @@ static int open_ro(const char *path, const char *what, hid_t *file, HHErr *err) 
     return 0;
 }
 
-static const char *const KINDS[] = {"world", "lm", "lm-checkpoint", "distill", "pmp", "pm",
-                                    "rl", "rl-checkpoint", "bon", "results", NULL};
-
 int h5in_open(const char *path, const char *kind, hid_t *file, HHErr *err) {
     char what[96];
     snprintf(what, sizeof what, "an hhsim %s file", kind);
@@ -422,8 +419,7 @@ int h5in_open(const char *path, const char *kind, hid_t *file, HHErr *err) {
                        "attribute on /); expected an hhsim %s file", path, kind);
     }
     if (!name_in_list(got, kind)) {
-        int known = 0;
-        for (int i = 0; KINDS[i]; i++) known |= !strcmp(got, KINDS[i]);
+        int known = schema_version(got) > 0;
         H5Fclose(f);
         if (!known)
             hh_fail(err, HH_EINPUT, "%s: attribute hhsim_kind on / is not a known kind "
@@ -792,12 +788,11 @@ static void print_prov(Inspect *in, hid_t f, const char *key) {
         else if (h5_get_attr_str(f, "/", key, 1024, &s, &e)) bad = "too long or unreadable";
         else if (!printable(s)) bad = "holds non-printable bytes";
         else if (!strcmp(key, "hhsim_kind")) {
-            int known = 0;
-            for (int i = 0; KINDS[i]; i++) known |= !strcmp(s, KINDS[i]);
-            if (!known) {
+            static char kinds[256];
+            if (schema_version(s) == 0) {
                 bad = "not a kind hhsim writes";
-                allowed = "world, lm, lm-checkpoint, distill, pmp, pm, rl, rl-checkpoint, bon, "
-                          "results";
+                schema_kinds(kinds, sizeof kinds);
+                allowed = kinds;
             }
         } else if (!strcmp(key, "seed")) {
             allowed = "a whole number";

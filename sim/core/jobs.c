@@ -15,7 +15,7 @@ enum { WAITING = 0, RUNNING, DONE, SKIPPED };
 
 typedef struct {
     const JobGraph *g;
-    int done, failed;
+    int done;
     int *state;   // (n) WAITING, RUNNING, DONE, SKIPPED
     int *status;  // (n) exit status of DONE jobs
     pid_t *pids;  // (n) child of a RUNNING job
@@ -44,7 +44,6 @@ static void finished(Pool *p, int i, int status) {
     p->state[i] = DONE;
     p->status[i] = status;
     p->done++;
-    if (status && status != JOB_STOPPED) p->failed = 1;
     report_done(p, i);
 }
 
@@ -60,8 +59,15 @@ static int reap(Pool *p) {
     pid_t pid = wait(&st);
     if (pid < 0) return -1;
     for (int i = 0; i < p->g->n; i++)
-        if (p->state[i] == RUNNING && p->pids[i] == pid)
+        if (p->state[i] == RUNNING && p->pids[i] == pid) {
+            if (WIFSIGNALED(st) && p->g->say) {  // no message of its own: say what happened
+                char line[256];
+                snprintf(line, sizeof line, "%s: job %s was killed by signal %d", p->g->label ?
+                         p->g->label : "jobs", name_of(p, i), WTERMSIG(st));
+                p->g->say(p->g->say_ctx, line);
+            }
             finished(p, i, WIFEXITED(st) ? WEXITSTATUS(st) : HH_EFAIL);
+        }
     return 0;
 }
 
@@ -122,25 +128,32 @@ static int run_one(Pool *p, int i, JobFn fn, void *ctx, int *running) {
 
 int jobs_run_graph(const JobGraph *g, JobFn fn, void *ctx, int *stopped, HHErr *err) {
     int n = g->n;
-    Pool p = {g, 0, 0, calloc((size_t)n + 1, sizeof(int)), calloc((size_t)n + 1, sizeof(int)),
+    Pool p = {g, 0, calloc((size_t)n + 1, sizeof(int)), calloc((size_t)n + 1, sizeof(int)),
               calloc((size_t)n + 1, sizeof(pid_t)), progress_now()};
     if (!p.state || !p.status || !p.pids) {
         free(p.state); free(p.status); free(p.pids);
         return hh_fail(err, HH_EFAIL, "jobs: out of memory");
     }
     int running = 0, slots = g->runner ? n + 1 : g->max_parallel > 1 ? g->max_parallel : 1;
-    for (;;) {
-        int i = p.failed ? -1 : next_ready(&p);
+    for (;;) {  // after a failure, jobs that do not need its output go on (make -k)
+        int i = next_ready(&p);
         if (i >= 0 && running < slots && run_one(&p, i, fn, ctx, &running) == 0) continue;
         if (running == 0 || reap(&p) != 0) break;
         running--;
     }
-    int rc = 0, nstop = 0;
+    int rc = 0, nstop = 0, nfail = 0, nskip = 0;
     for (int i = 0; i < n; i++) {
+        int failed = p.state[i] == DONE && p.status[i] && p.status[i] != JOB_STOPPED;
         if (p.state[i] == SKIPPED || (p.state[i] == DONE && p.status[i] == JOB_STOPPED)) nstop++;
-        if (!rc && p.state[i] == DONE && p.status[i] && p.status[i] != JOB_STOPPED)
-            rc = hh_fail(err, p.status[i], "job %s failed (status %d); its message is above",
-                         name_of(&p, i), p.status[i]);
+        nfail += failed;
+        nskip += p.state[i] == SKIPPED;
+        if (!rc && failed) rc = i + 1;
+    }
+    if (rc) {
+        int i = rc - 1;
+        rc = hh_fail(err, p.status[i], "job %s failed (status %d); its message is above; %d of %d "
+                     "jobs failed, %d not started because an input failed", name_of(&p, i),
+                     p.status[i], nfail, n, nskip);
     }
     if (stopped) *stopped = nstop;
     free(p.state);

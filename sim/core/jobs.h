@@ -42,8 +42,8 @@ typedef struct {
     void *say_ctx;
 } JobGraph;
 
-// Run the graph. After a failure no new job starts; the running ones are
-// waited for. Returns 0 when no job failed (some may have stopped or been
+// Run the graph. After a failure the jobs that need its output are skipped
+// and the others go on. Returns 0 when no job failed (some may have stopped or been
 // skipped after a stop; *stopped, when not NULL, counts both), else the
 // first failed job's status (by index) with err naming it.
 int jobs_run_graph(const JobGraph *g, JobFn fn, void *ctx, int *stopped, HHErr *err);

@@ -1,15 +1,24 @@
 // schema.c - see schema.h
 #include "schema.h"
 
+#include <stdio.h>
 #include <string.h>
 
+static const struct { const char *kind; int version; } V[] = {
+    {"world", 1}, {"lm", 1}, {"lm-checkpoint", 1}, {"distill", 1}, {"pmp", 1}, {"pm", 1},
+    {"rl", 1}, {"rl-checkpoint", 1}, {"bon", 1}, {"results", 1}};
+
 int schema_version(const char *kind) {
-    static const struct { const char *kind; int version; } V[] = {
-        {"world", 1}, {"lm", 1}, {"lm-checkpoint", 1}, {"distill", 1}, {"pmp", 1}, {"pm", 1},
-        {"rl", 1}, {"rl-checkpoint", 1}, {"bon", 1}, {"results", 1}};
     for (size_t i = 0; i < sizeof V / sizeof V[0]; i++)
         if (!strcmp(V[i].kind, kind)) return V[i].version;
     return 0;
+}
+
+void schema_kinds(char *buf, size_t n) {
+    size_t m = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof V / sizeof V[0] && m < n; i++)
+        m += (size_t)snprintf(buf + m, n - m, "%s%s", i ? ", " : "", V[i].kind);
 }
 
 const SchemaCol SCHEMA_RL_CURVE[RLC_N] = {

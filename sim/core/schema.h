@@ -8,6 +8,8 @@
 #ifndef HHSIM_SCHEMA_H
 #define HHSIM_SCHEMA_H
 
+#include <stddef.h>
+
 // One dataset (or table column): its name, units and meaning.
 typedef struct {
     const char *name, *units, *desc;
@@ -16,6 +18,8 @@ typedef struct {
 // The schema version of files of `kind` ("lm", "rl", ...); 0 for a kind
 // with no declared schema.
 int schema_version(const char *kind);
+// "world, lm, ..." : every kind with a schema (the kinds hhsim writes).
+void schema_kinds(char *buf, size_t n);
 
 // rl/*.h5: /curve/<name>, one value per evaluation (rl.c writes all; the
 // analysis reads RLC_ITER .. RLC_HARM_RED).

@@ -28,23 +28,13 @@ int lm_config(const Params *p, const char *scale, GPTConfig *cfg, HHErr *err) {
     return 0;
 }
 
-// "lm,distill,..." : the kinds of the stages whose outputs are models.
-static void model_kinds(char *buf, size_t n) {
-    const StageDef *const *t = stages_default();
-    size_t m = 0;
-    buf[0] = '\0';
-    for (int i = 0; t[i]; i++)
-        if (t[i]->has_model && m < n)
-            m += (size_t)snprintf(buf + m, n - m, "%s%s", m ? "," : "", t[i]->kind);
-}
-
 int lm_load(const char *path, const char *kind, const Params *p, const char *scale, int max_B,
             GPT **out, HHErr *err) {
     GPTConfig want;
     char kinds[256];
     *out = NULL;
     if (!path) return hh_fail(err, HH_EFAIL, "lm_load: no model file given");
-    if (!kind) model_kinds(kinds, sizeof kinds), kind = kinds;
+    if (!kind) stages_model_kinds(stages_default(), kinds, sizeof kinds), kind = kinds;
     hid_t f;
     if (h5in_open(path, kind, &f, err)) return HH_EINPUT;
     char *s = scale ? NULL : h5_read_attr_str(f, "model", "scale");

@@ -63,9 +63,20 @@ static const char *section_differs(const Params *a, const Params *b, const Stage
     return NULL;
 }
 
-// Why the output of a job of st is stale (NULL: up to date), into buf.
-static const char *stale_why(const Params *p, const StageDef *st, const char *out,
-                             const JobInput *in, int n_in, char *buf, size_t n) {
+// 1 when the open output f holds the job of key (its /job key's stem).
+static int holds_job(hid_t f, const char *out, const JobKey *key) {
+    JobKey k;
+    char a[160], b[160];
+    HHErr e;
+    if (H5Lexists(f, "job", H5P_DEFAULT) <= 0) return 0;
+    return !jobkey_read(f, out, &k, &e) && !jobkey_stem(&k, a, sizeof a, &e) &&
+           !jobkey_stem(key, b, sizeof b, &e) && !strcmp(a, b);
+}
+
+// Why the output of a job of st with key (NULL: the world) is stale (NULL:
+// up to date), into buf.
+static const char *stale_why(const Params *p, const StageDef *st, const JobKey *key,
+                             const char *out, const JobInput *in, int n_in, char *buf, size_t n) {
     double t = mtime(out);
     if (t < 0) return "no output yet";
     for (int i = 0; i < n_in; i++)
@@ -77,7 +88,15 @@ static const char *stale_why(const Params *p, const StageDef *st, const char *ou
     hid_t f = H5Fis_hdf5(out) > 0 ? H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
     if (f < 0) return "output unreadable";
     char *text = h5_read_attr_str(f, "/", "params"), *hash = h5_read_attr_str(f, "/", "sim_source_hash");
+    HHErr ie;
+    int inputs_ok = h5_check_inputs(f, out, &ie) == 0, job_ok = !key || holds_job(f, out, key);
     H5Fclose(f);
+    if (!inputs_ok || !job_ok) {
+        free(text);
+        free(hash);
+        return !job_ok ? "the file holds another job (its /job key)"
+                       : "an input was replaced since it was made (recorded content hash)";
+    }
     Params old;
     HHErr e;
     const char *why = !text || !hash || params_parse_text(&old, text, out, &e) ? "output unreadable"
@@ -92,7 +111,7 @@ static const char *stale_why(const Params *p, const StageDef *st, const char *ou
 int pipeline_up_to_date(const Params *p, const StageDef *st, const char *out,
                         const JobInput *in, int n_in) {
     char buf[1200];
-    return stale_why(p, st, out, in, n_in, buf, sizeof buf) == NULL;
+    return stale_why(p, st, NULL, out, in, n_in, buf, sizeof buf) == NULL;
 }
 
 // ---------------------------------------------------------------------------
@@ -176,8 +195,8 @@ static int plan(const Params *p, const JobList *l, const int *sel_job, const Pip
         run[k] = 0;
         if (!sel_job[k]) continue;
         char buf[1200];
-        const char *why = o->force ? "--force" : stale_why(p, j->stage, j->out, j->in, j->n_in,
-                                                            buf, sizeof buf);
+        const char *why = o->force ? "--force" : stale_why(p, j->stage, &j->key, j->out, j->in,
+                                                            j->n_in, buf, sizeof buf);
         for (int q = 0; !why && q < j->n_in; q++) {
             int m = maker(l, j->in[q].path);
             if (m >= 0 && run[m]) snprintf(buf, sizeof buf, "input %s is remade", l->v[m].name), why = buf;
@@ -269,7 +288,7 @@ static int world_first(const Params *p, const char *dir, const StageDef *ws, int
     int rc = ws->list(p, NULL, &l, err), lead = !clustered(o) || o->cluster->rank == 0;
     char buf[1200];
     const char *why = rc || !sel ? NULL : o->force ? "--force"
-                                 : stale_why(p, ws, l.v[0].out, NULL, 0, buf, sizeof buf);
+                                 : stale_why(p, ws, NULL, l.v[0].out, NULL, 0, buf, sizeof buf);
     if (o->dry_run) {  // nothing is written: a stale world is built in memory
         if (sel) printf("%-8s %-40s %s%s\n", ws->name, l.v[0].name, why ? "run: " : "up to date",
                         why ? why : "");
@@ -406,7 +425,7 @@ int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
         return err->code;
     }
     remove_stale(dir, 0, o);
-    int rc = write_run_params(p, dir, err) || run_locked(p, dir, t, o, err) ? err->code : 0;
+    int rc = run_locked(p, dir, t, o, err);
     close(fd);
     return rc;
 }
@@ -447,6 +466,7 @@ static int run_locked(const Params *p, const char *dir, const StageDef *const *t
         return rc;
     }
     if (!rc) rc = plan(p, &l, sel_job, o, off, t, run, err);
+    if (!rc && !o->dry_run) rc = write_run_params(p, dir, err);  // once the run is sure to go
     int nrun = 0;
     for (int i = 1; !rc && i < ns; i++) {
         if (!sel[i]) continue;

@@ -44,8 +44,10 @@ static int add(const PMJob *pj, int npj, RLJob *jobs, int *n, const char *pol, c
     snprintf(j.pm_scale, sizeof j.pm_scale, "%s", pms);
     snprintf(j.variant, sizeof j.variant, "%s", variant);
     snprintf(j.name, sizeof j.name, "%s_%s_%s_s%d", pol, pms, variant, seed);
-    for (int i = 0; i < *n; i++)
-        if (!strcmp(jobs[i].name, j.name)) return 0;
+    for (int i = 0; i < *n; i++)  // the same run asked twice (by its fields, not its name)
+        if (!strcmp(jobs[i].policy, pol) && !strcmp(jobs[i].pm_scale, pms) &&
+            !strcmp(jobs[i].variant, variant) && jobs[i].seed == seed)
+            return 0;
     int helpful = !strcmp(variant, "helpful");
     const PMJob *pm[3] = {helpful ? find_pm(pj, npj, pms, SWEEP_MIX, 0)
                                   : find_pm(pj, npj, pms, SWEEP_HALVES, 0),

@@ -178,6 +178,13 @@ Job *joblist_add(JobList *l, const StageDef *st, const JobKey *k, double cost, c
         return NULL;
     if (st->subdir) snprintf(j->name, sizeof j->name, "%.24s/%s", st->subdir, stem);
     else snprintf(j->name, sizeof j->name, "%.24s", st->name);
+    for (int i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i].out, j->out)) {  // two jobs, one file: scale names joined by '_' collide
+            hh_fail(err, HH_EINPUT, "jobs of stage %s: two different jobs would both write %s "
+                    "(scale or variant names whose '_'-joined forms coincide, e.g. 'a' + 'b_c' "
+                    "and 'a_b' + 'c'); rename a scale in [model] scale_names", st->name, j->out);
+            return NULL;
+        }
     l->n++;
     if (l->world && st != l->world) {
         JobKey none;
@@ -220,6 +227,14 @@ int job_mkdir(const Job *j, HHErr *err) {
 
 // ---------------------------------------------------------------------------
 // the table
+
+void stages_model_kinds(const StageDef *const *t, char *buf, size_t n) {
+    size_t m = 0;
+    buf[0] = '\0';
+    for (int i = 0; t[i]; i++)
+        if (t[i]->has_model && m < n)
+            m += (size_t)snprintf(buf + m, n - m, "%s%s", m ? "," : "", t[i]->kind);
+}
 
 int stages_add_keys(const StageDef *const *t, HHErr *err) {
     for (int i = 0; t[i]; i++)

@@ -145,8 +145,10 @@ struct StageDef {
 // The table (stages.c), NULL-terminated, in dependency order; the first
 // entry is the world, which every other stage reads.
 const StageDef *const *stages_default(void);
+// "lm,distill,...": the kinds of the table's model files (has_model).
+void stages_model_kinds(const StageDef *const *t, char *buf, size_t n);
 // Add every stage's own params keys (StageDef.keys) to the params table;
-// call before reading params with a table other than the default.
+// hhsim and hhfit call it for the default table before reading any params.
 int stages_add_keys(const StageDef *const *t, HHErr *err);
 // The stage called name in a table, or NULL.
 const StageDef *stage_find(const StageDef *const *t, const char *name);

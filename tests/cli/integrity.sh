@@ -72,3 +72,9 @@ if [ "$rc" -eq 2 ] && grep -q "pm/.*pmp0.*: made with other \[pm\] params than t
   ok "hhfit refuses PM files left from a run with other [pm] params"; else bad "hhfit refuses stale PM files" "exit $rc: $(cat "$TMP/e")"; fi
 rm "$Q"/pm/*pmp0*
 expect_exit "hhfit once the stale files are gone" 0 bin/hhfit "$Q" -o "$TMP/qres" --quiet
+
+# the skip rule sees a replaced file even with its time preserved (cp -p): it is remade
+cd "$Q/pm" && cp -p xs_n800_h050_pmp1_s0_half1.h5 xs_n800_h050_pmp1_s0_half0.h5 && cd - >/dev/null
+"$HH" run "$TMP/pmp1.ini" -o "$Q" --until pm --dry-run 2>/dev/null >"$TMP/dry"
+if grep -q "pm/xs_n800_h050_pmp1_s0_half0 *run: the file holds another job" "$TMP/dry"; then
+  ok "a file replaced by another job's (cp -p) is remade"; else bad "a file replaced by another job's is remade" "$(grep half0 "$TMP/dry")"; fi
