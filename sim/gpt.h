@@ -267,13 +267,16 @@ typedef struct {
     GPTConfig cfg;
     int B;          // rows
     int *pos;       // (B) tokens already in each row
-    float *k, *v;   // (L, B, ctx, C) cached keys and values
+    int ctxp;       // ctx rounded up to a multiple of 8
+    float *k;       // (L, B, NH, hs, ctxp) cached keys, transposed per head
+                    // (hs = C / NH), so scores run across keys in vectors
+    float *v;       // (L, B, NH, ctx, hs) cached values, per head
     float *x;       // (B, C) residual of the current token
     float *ln;      // (B, C)
     float *qkv;     // (B, 3C)
     float *y;       // (B, C)
     float *fch;     // (B, 4C)
-    float *att;     // (ctx)
+    float *att;     // (ctxp) attention scratch, then (B, V) logits scratch
     float *mean, *rstd;  // (B) LayerNorm statistics (unused afterwards)
 } GPTCache;
 

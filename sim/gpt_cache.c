@@ -13,8 +13,10 @@ GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
         return NULL;
     }
     GPTCache *c = calloc(1, sizeof *c);
-    size_t C = cfg->d_model, kv = (size_t)cfg->n_layer * B * cfg->ctx * C;
-    size_t n = 2 * kv + (size_t)B * (C * 10 + cfg->vocab + 2) + cfg->ctx;
+    int ctxp = (cfg->ctx + 7) & ~7;
+    size_t C = cfg->d_model, rows = (size_t)cfg->n_layer * B * C;
+    size_t n = rows * ((size_t)ctxp + cfg->ctx) + (size_t)B * (C * 10 + cfg->vocab + 2) +
+               (size_t)ctxp;
     float *mem = c ? calloc(n, sizeof(float)) : NULL;
     int *pos = c ? calloc((size_t)B * 2, sizeof(int)) : NULL;
     if (!c || !mem || !pos) {
@@ -26,10 +28,11 @@ GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
     }
     c->cfg = *cfg;
     c->B = B;
+    c->ctxp = ctxp;
     c->pos = pos;
     float *cur = mem;
-    carve(&c->k, &cur, kv);
-    carve(&c->v, &cur, kv);
+    carve(&c->k, &cur, rows * ctxp);
+    carve(&c->v, &cur, rows * cfg->ctx);
     carve(&c->x, &cur, B * C);
     carve(&c->ln, &cur, B * C);
     carve(&c->qkv, &cur, B * 3 * C);
@@ -37,7 +40,7 @@ GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
     carve(&c->fch, &cur, B * 4 * C);
     carve(&c->mean, &cur, B);
     carve(&c->rstd, &cur, B);
-    carve(&c->att, &cur, cfg->ctx);
+    carve(&c->att, &cur, ctxp);
     // (B, V) compact logits scratch follows att
     return c;
 }
@@ -51,31 +54,123 @@ void gpt_cache_free(GPTCache *c) {
 
 void gpt_cache_reset(GPTCache *c) { memset(c->pos, 0, sizeof(int) * c->B); }
 
-// step_attention: y (C) for one row at position P, with q (C) and the row's
-// cached k, v (ctx, C) filled up to P.
-static void step_attention(float *y, float *att, const float *q,
-                           const float *k, const float *v, int P, int C,
-                           int NH) {
+// kv_put: store a key k (C) and value v (C) at position P of one row and
+// layer: kt (NH, hs, ctxp) keys transposed per head, vs (NH, ctx, hs).
+static void kv_put(float *kt, float *vs, const float *k, const float *v, int P,
+                   int C, int NH, int ctx, int ctxp) {
     int hs = C / NH;
+    for (int h = 0; h < NH; h++) {
+        for (int i = 0; i < hs; i++) kt[((size_t)h * hs + i) * ctxp + P] = k[h * hs + i];
+        memcpy(vs + ((size_t)h * ctx + P) * hs, v + h * hs, sizeof(float) * hs);
+    }
+}
+
+// Attention of one new token over a row's cache, per head h:
+//   s[t] = (q_h . k_t) / sqrt(hs) for t <= P; e = exp(s - max s);
+//   y_h = sum_t (e[t] / sum e) v_t
+// in the exact float order of dot_f and of a sequential sum over t, so the
+// 8-lane (AVX2) and 4-lane paths give the same bits. Scores run across 8
+// (or 4) keys at once on the transposed keys kt (hs, ctxp): lane t keeps
+// dot_f's four partial sums over j = 0, 4, .. / 1, 5, .. / 2, 6, .. /
+// 3, 7, .., folded as (0 + 1) + (2 + 3), then the tail j >= hs & ~3; lanes
+// past P compute unused values on the padding up to ctxp.
+static void att_scores4(float *s, const float *q, const float *kt, int n, int hs,
+                        int ctxp, float scale) {
+    int hs4 = hs & ~3;
+    for (int t = 0; t < n; t += 4) {
+        const float *k = kt + t;
+        v4f a0 = v4_set1(0.0f), a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0; j < hs4; j += 4) {
+            a0 += q[j] * v4_load(k + (size_t)j * ctxp);
+            a1 += q[j + 1] * v4_load(k + (size_t)(j + 1) * ctxp);
+            a2 += q[j + 2] * v4_load(k + (size_t)(j + 2) * ctxp);
+            a3 += q[j + 3] * v4_load(k + (size_t)(j + 3) * ctxp);
+        }
+        v4f r = (a0 + a1) + (a2 + a3);
+        for (int j = hs4; j < hs; j++) r += q[j] * v4_load(k + (size_t)j * ctxp);
+        v4_store(s + t, r * scale);
+    }
+}
+
+// att_values4: y (hs) = sum_{t < n} (e[t] inv) v_t, v (n, hs), each element
+// summed in order of t.
+static void att_values4(float *y, const float *e, float inv, const float *v, int n,
+                        int hs) {
+    int i = 0;
+    for (; i + 4 <= hs; i += 4) {
+        v4f acc = v4_set1(0.0f);
+        for (int t = 0; t < n; t++) acc += (e[t] * inv) * v4_load(v + (size_t)t * hs + i);
+        v4_store(y + i, acc);
+    }
+    for (; i < hs; i++) {
+        float acc = 0.0f;
+        for (int t = 0; t < n; t++) acc += (e[t] * inv) * v[(size_t)t * hs + i];
+        y[i] = acc;
+    }
+}
+
+#ifdef HH_AVX2
+AVX2 static void att_scores8(float *s, const float *q, const float *kt, int n, int hs,
+                             int ctxp, float scale) {
+    int hs4 = hs & ~3;
+    for (int t = 0; t < n; t += 8) {
+        const float *k = kt + t;
+        v8f a0 = {0}, a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0; j < hs4; j += 4) {
+            a0 += q[j] * v8_load(k + (size_t)j * ctxp);
+            a1 += q[j + 1] * v8_load(k + (size_t)(j + 1) * ctxp);
+            a2 += q[j + 2] * v8_load(k + (size_t)(j + 2) * ctxp);
+            a3 += q[j + 3] * v8_load(k + (size_t)(j + 3) * ctxp);
+        }
+        v8f r = (a0 + a1) + (a2 + a3);
+        for (int j = hs4; j < hs; j++) r += q[j] * v8_load(k + (size_t)j * ctxp);
+        v8_store(s + t, r * scale);
+    }
+}
+
+// 16 columns at a time in two independent sums (hs = 8: one row of v)
+AVX2 static void att_values8(float *y, const float *e, float inv, const float *v, int n,
+                             int hs) {
+    int i = 0;
+    for (; i + 16 <= hs; i += 16) {
+        v8f y0 = {0}, y1 = y0;
+        for (int t = 0; t < n; t++) {
+            float a = e[t] * inv;
+            y0 += a * v8_load(v + (size_t)t * hs + i);
+            y1 += a * v8_load(v + (size_t)t * hs + i + 8);
+        }
+        v8_store(y + i, y0);
+        v8_store(y + i + 8, y1);
+    }
+    for (; i + 8 <= hs; i += 8) {
+        v8f acc = {0};
+        for (int t = 0; t < n; t++) acc += (e[t] * inv) * v8_load(v + (size_t)t * hs + i);
+        v8_store(y + i, acc);
+    }
+    if (i < hs) att_values4(y + i, e, inv, v + i, n, hs);
+}
+#endif
+
+// step_attention: y (C) for one row at position P with query q (C), keys
+// kt (NH, hs, ctxp) and values vs (NH, ctx, hs) filled up to P; att
+// (ctxp) scratch.
+static void step_attention(float *y, float *att, const float *q, const float *kt,
+                           const float *vs, int P, int C, int NH, int ctx, int ctxp) {
+    int hs = C / NH, n = P + 1, w = gk_have_avx2() ? 8 : 4;
     float scale = 1.0f / sqrtf((float)hs);
     for (int h = 0; h < NH; h++) {
-        const float *qh = q + h * hs;
-        float mx = -INFINITY, s = 0.0f;
-        for (int t = 0; t <= P; t++) {
-            att[t] = dot_f(qh, k + (size_t)t * C + h * hs, hs) * scale;
-            mx = att[t] > mx ? att[t] : mx;
-        }
-        s = gk_exp_shift_sum(att, att, P + 1, mx);
-        float inv = 1.0f / s, *yh = y + h * hs;
-        for (int i = 0; i < hs; i++) yh[i] = 0.0f;
-        for (int t = 0; t <= P; t++) {
-            const float *vt = v + (size_t)t * C + h * hs;
-            float a = att[t] * inv;
-            int i = 0;
-            for (; i + 4 <= hs; i += 4)
-                v4_store(yh + i, v4_load(yh + i) + a * v4_load(vt + i));
-            for (; i < hs; i++) yh[i] += a * vt[i];
-        }
+        const float *k = kt + (size_t)h * hs * ctxp, *v = vs + (size_t)h * ctx * hs;
+#ifdef HH_AVX2
+        if (w == 8) att_scores8(att, q + h * hs, k, n, hs, ctxp, scale);
+        else
+#endif
+            att_scores4(att, q + h * hs, k, n, hs, ctxp, scale);
+        float inv = 1.0f / gk_exp_shift_sum(att, att, n, max_f(att, n));
+#ifdef HH_AVX2
+        if (w == 8) att_values8(y + h * hs, att, inv, v, n, hs);
+        else
+#endif
+            att_values4(y + h * hs, att, inv, v, n, hs);
     }
 }
 
@@ -112,12 +207,12 @@ int gpt_step(const GPT *m, GPTCache *c, const int *tok, float *logits,
                           p->qkvb + l * 3 * C, n, C, 3 * C);
         for (int r = 0; r < n; r++) {
             int b = rows[r], P = c->pos[b];
-            size_t row = ((size_t)l * c->B + b) * T * C;
+            size_t row = ((size_t)l * c->B + b) * C;
+            float *kt = c->k + row * c->ctxp, *vs = c->v + row * T;
             const float *q = c->qkv + (size_t)r * 3 * C;
-            memcpy(c->k + row + (size_t)P * C, q + C, sizeof(float) * C);
-            memcpy(c->v + row + (size_t)P * C, q + 2 * C, sizeof(float) * C);
-            step_attention(c->y + (size_t)r * C, c->att, q, c->k + row,
-                           c->v + row, P, C, NH);
+            kv_put(kt, vs, q + C, q + 2 * C, P, C, NH, T, c->ctxp);
+            step_attention(c->y + (size_t)r * C, c->att, q, kt, vs, P, C, NH, T,
+                           c->ctxp);
         }
         gk_matmul_forward(c->x, c->x, c->y, p->attprojw + wC,
                           p->attprojb + l * C, n, C, C);
@@ -130,7 +225,7 @@ int gpt_step(const GPT *m, GPTCache *c, const int *tok, float *logits,
                           p->fcprojb + l * C, n, 4 * C, C);
     }
     gk_layernorm_forward(c->ln, c->mean, c->rstd, c->x, p->lnfw, p->lnfb, n, C);
-    float *lg = c->att + T;  // (n, V) scratch
+    float *lg = c->att + c->ctxp;  // (n, V) scratch
     gk_matmul_forward(lg, NULL, c->ln, p->wte, NULL, n, C, V);
     for (int r = 0; r < n; r++) {
         memcpy(logits + (size_t)rows[r] * V, lg + (size_t)r * V,
@@ -154,11 +249,11 @@ int gpt_prefill(GPT *m, GPTCache *c, const int *prompts, const int *len,
     size_t S = (size_t)m->max_B * g->ctx;
     for (int l = 0; l < g->n_layer; l++)
         for (int b = 0; b < B; b++) {
-            size_t row = ((size_t)l * B + b) * g->ctx * C;
+            size_t row = ((size_t)l * B + b) * C;
             for (int t = 0; t < len[b]; t++) {
                 const float *q = m->a.qkv + (l * S + (size_t)b * T + t) * 3 * C;
-                memcpy(c->k + row + (size_t)t * C, q + C, sizeof(float) * C);
-                memcpy(c->v + row + (size_t)t * C, q + 2 * C, sizeof(float) * C);
+                kv_put(c->k + row * c->ctxp, c->v + row * g->ctx, q + C, q + 2 * C,
+                       t, C, g->n_head, g->ctx, c->ctxp);
             }
         }
     for (int b = 0; b < B; b++) {
@@ -168,6 +263,8 @@ int gpt_prefill(GPT *m, GPTCache *c, const int *prompts, const int *len,
     }
     return 0;
 }
+
+#define SAMPLE_KEEP 256
 
 int gpt_sample(const float *logits, int V, float temperature, int top_k,
                gsl_rng *r) {
@@ -186,14 +283,20 @@ int gpt_sample(const float *logits, int V, float temperature, int top_k,
             if (above == top_k - 1 && logits[j] > thr) thr = logits[j];
             if (above == top_k - 1) break;
         }
-    double s = 0.0;
+    // the exps of the first pass are kept for the second (V <= SAMPLE_KEEP)
+    double e[SAMPLE_KEEP], s = 0.0;
+    int keep = V <= SAMPLE_KEEP;
     for (int j = 0; j < V; j++)
-        if (logits[j] >= thr) s += exp(((double)logits[j] - mx) / temperature);
+        if (logits[j] >= thr) {
+            double x = exp(((double)logits[j] - mx) / temperature);
+            if (keep) e[j] = x;
+            s += x;
+        }
     double u = gsl_rng_uniform(r) * s, acc = 0.0;
     int last = arg;
     for (int j = 0; j < V; j++) {
         if (logits[j] < thr) continue;
-        acc += exp(((double)logits[j] - mx) / temperature);
+        acc += keep ? e[j] : exp(((double)logits[j] - mx) / temperature);
         last = j;
         if (u < acc) return j;
     }
