@@ -423,7 +423,7 @@ static int cmd_sample(int argc, char **argv) {
 }
 
 static int cmd_bench(int argc, char **argv) {
-    int threads = 1, steps = 20;
+    int threads = 1, steps = 20, ppo = 0;
     const char *scales = NULL;
     for (int i = 1; i < argc; i++) {
         char *end;
@@ -432,11 +432,12 @@ static int cmd_bench(int argc, char **argv) {
         if (!strcmp(argv[i], "--threads") && okv) threads = (int)v, i++;
         else if (!strcmp(argv[i], "--steps") && okv) steps = (int)v, i++;
         else if (!strcmp(argv[i], "--scales") && i + 1 < argc) scales = argv[++i];
+        else if (!strcmp(argv[i], "--ppo")) ppo = 1;
         else return usage_error("bench", "unknown or incomplete option '%s'", argv[i]);
     }
     HHErr err;
     hh_err_clear(&err);
-    return bench_run(stdout, threads, steps, scales, &err) ? report(&err) : 0;
+    return bench_run(stdout, threads, steps, scales, ppo, &err) ? report(&err) : 0;
 }
 
 static int cmd_inspect(int argc, char **argv) {
@@ -517,13 +518,16 @@ static const Command COMMANDS[] = {
      "the prompt and the response (greedy unless --temp > 0; --hhh adds the HHH prefix).\n"
      "example: hhsim sample runs/smoke/lm/s.h5 params/smoke.ini -o runs/smoke --n 5\n"},
     {"bench", cmd_bench, "training and generation speed of the transformer per scale",
-     "usage: hhsim bench [--threads N] [--steps S] [--scales LIST]\n"
+     "usage: hhsim bench [--threads N] [--steps S] [--scales LIST] [--ppo]\n"
      "Measures, for scales xs, s, m, l, xl (ctx 64, batch 32, vocab 64), training-step\n"
      "tokens/s (forward + backward + AdamW; median of >= S timed steps, default 20,\n"
      "and >= 1 s of them),\n"
      "the model FLOP rate 6 x params x tokens/s as a share of the machine's single-core\n"
-     "SGEMM rate, and KV-cache generation tokens/s; N BLAS threads (default 1).\n"
+     "SGEMM rate, and KV-cache generation tokens/s and FLOP rate (2 x params x\n"
+     "tokens/s); N BLAS threads (default 1).\n"
      "--scales xs,s measures only those scales (default: all five).\n"
+     "--ppo times one PPO iteration per scale instead: rollout, policy/reference\n"
+     "scoring with exact KL, PM scoring, update.\n"
      "Prints a table to stdout. 'make bench' sets it beside PyTorch.\n"
      "example: hhsim bench --steps 10\n"},
     {"inspect", cmd_inspect, "print provenance and datasets of an hhsim HDF5 file",
