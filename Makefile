@@ -7,6 +7,9 @@ CC      ?= gcc
 PKGS    := gsl hdf5 openblas inih
 DEB_PKGS := gcc make pkg-config libgsl-dev libhdf5-dev hdf5-tools \
             libopenblas-dev libinih-dev libcmocka-dev gnuplot-nox
+# PyTorch for the bench peers only (tests/bench): large with its dependencies and
+# slow to install, so not in DEB_PKGS (make deps, CI)
+BENCH_DEB_PKGS := python3-torch
 PARAMS  ?= params/default.ini
 NAME    ?= $(basename $(notdir $(PARAMS)))
 
@@ -37,7 +40,7 @@ ANA_OBJ  := $(ANA_SRC:%.c=build/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=bin/tests/%)
 
-.PHONY: all deps test figures bench clean help check-deps
+.PHONY: all deps test figures bench bench-deps clean help check-deps
 
 ## all: build bin/hhsim and bin/hhfit (default)
 all: check-deps bin/hhsim bin/hhfit
@@ -118,9 +121,19 @@ figures/out/%/.done: results/%/tables.h5
 
 .PRECIOUS: runs/%/.done results/%/tables.h5
 
-## bench: training and generation speed per scale, beside PyTorch when installed
+## bench: training and sampling speed per scale beside PyTorch (runs bench-deps first when root and torch is missing)
 bench: all
+	@/usr/bin/python3 -c 'import torch' 2>/dev/null || [ "$$(id -u)" != 0 ] || $(MAKE) --no-print-directory bench-deps
 	bash tests/bench/run_bench.sh
+
+## bench-deps: install Debian's PyTorch for the bench peers (as root), else print the command; not part of deps (large, bench only)
+bench-deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(BENCH_DEB_PKGS); \
+	else \
+	  echo "run as root:  apt-get update && apt-get install -y $(BENCH_DEB_PKGS)"; \
+	fi
 
 ## clean: remove build products (not runs/ or results/)
 clean:
