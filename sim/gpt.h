@@ -268,15 +268,15 @@ typedef struct {
     int B;          // rows
     int *pos;       // (B) tokens already in each row
     int ctxp;       // ctx rounded up to a multiple of 8
-    float *k;       // (L, B, NH, hs, ctxp) cached keys, transposed per head
-                    // (hs = C / NH), so scores run across keys in vectors
-    float *v;       // (L, B, NH, ctx, hs) cached values, per head
+    float *k;       // (L, B, ctxp / 8, C, 8) cached keys in tiles of 8
+                    // positions, so scores run across 8 keys in vectors
+    float *v;       // (L, B, ctx, C) cached values
     float *x;       // (B, C) residual of the current token
     float *ln;      // (B, C)
     float *qkv;     // (B, 3C)
     float *y;       // (B, C)
     float *fch;     // (B, 4C)
-    float *att;     // (ctxp) attention scratch, then (B, V) logits scratch
+    float *att;     // (NH + 1, ctxp) attention scratch, then (B, V) logits scratch
     float *mean, *rstd;  // (B) LayerNorm statistics (unused afterwards)
 } GPTCache;
 

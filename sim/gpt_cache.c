@@ -16,7 +16,7 @@ GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
     int ctxp = (cfg->ctx + 7) & ~7;
     size_t C = cfg->d_model, rows = (size_t)cfg->n_layer * B * C;
     size_t n = rows * ((size_t)ctxp + cfg->ctx) + (size_t)B * (C * 10 + cfg->vocab + 2) +
-               (size_t)ctxp;
+               (size_t)(cfg->n_head + 1) * ctxp;
     float *mem = c ? calloc(n, sizeof(float)) : NULL;
     int *pos = c ? calloc((size_t)B * 2, sizeof(int)) : NULL;
     if (!c || !mem || !pos) {
@@ -40,7 +40,7 @@ GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
     carve(&c->fch, &cur, B * 4 * C);
     carve(&c->mean, &cur, B);
     carve(&c->rstd, &cur, B);
-    carve(&c->att, &cur, ctxp);
+    carve(&c->att, &cur, (size_t)(cfg->n_head + 1) * ctxp);
     // (B, V) compact logits scratch follows att
     return c;
 }
@@ -55,123 +55,114 @@ void gpt_cache_free(GPTCache *c) {
 void gpt_cache_reset(GPTCache *c) { memset(c->pos, 0, sizeof(int) * c->B); }
 
 // kv_put: store a key k (C) and value v (C) at position P of one row and
-// layer: kt (NH, hs, ctxp) keys transposed per head, vs (NH, ctx, hs).
-static void kv_put(float *kt, float *vs, const float *k, const float *v, int P,
-                   int C, int NH, int ctx, int ctxp) {
-    int hs = C / NH;
-    for (int h = 0; h < NH; h++) {
-        for (int i = 0; i < hs; i++) kt[((size_t)h * hs + i) * ctxp + P] = k[h * hs + i];
-        memcpy(vs + ((size_t)h * ctx + P) * hs, v + h * hs, sizeof(float) * hs);
-    }
+// layer: kt (ctxp / 8, C, 8) keys in tiles of 8 positions, vs (ctx, C).
+static void kv_put(float *kt, float *vs, const float *k, const float *v, int P, int C) {
+    float *tile = kt + (size_t)(P >> 3) * C * 8 + (P & 7);
+    for (int i = 0; i < C; i++) tile[(size_t)i * 8] = k[i];
+    memcpy(vs + (size_t)P * C, v, sizeof(float) * C);
 }
 
 // Attention of one new token over a row's cache, per head h:
 //   s[t] = (q_h . k_t) / sqrt(hs) for t <= P; e = exp(s - max s);
 //   y_h = sum_t (e[t] / sum e) v_t
 // in the exact float order of dot_f and of a sequential sum over t, so the
-// 8-lane (AVX2) and 4-lane paths give the same bits. Scores run across 8
-// (or 4) keys at once on the transposed keys kt (hs, ctxp): lane t keeps
-// dot_f's four partial sums over j = 0, 4, .. / 1, 5, .. / 2, 6, .. /
-// 3, 7, .., folded as (0 + 1) + (2 + 3), then the tail j >= hs & ~3; lanes
-// past P compute unused values on the padding up to ctxp.
-static void att_scores4(float *s, const float *q, const float *kt, int n, int hs,
-                        int ctxp, float scale) {
+// 8-lane (AVX2) and 4-lane paths give the same bits. A tile of keys holds 8
+// positions per channel, so one head's 8 scores are vector sums down its
+// hs channels: lane t keeps dot_f's four partial sums over j = 0, 4, .. /
+// 1, 5, .. / 2, 6, .. / 3, 7, .., folded as (0 + 1) + (2 + 3), then the
+// tail j >= hs & ~3 (lanes past P compute unused values). Keys and values
+// are read front to back, one contiguous block each.
+static v4f tile_scores4(const float *q, const float *k, int hs, float scale) {
     int hs4 = hs & ~3;
-    for (int t = 0; t < n; t += 4) {
-        const float *k = kt + t;
-        v4f a0 = v4_set1(0.0f), a1 = a0, a2 = a0, a3 = a0;
-        for (int j = 0; j < hs4; j += 4) {
-            a0 += q[j] * v4_load(k + (size_t)j * ctxp);
-            a1 += q[j + 1] * v4_load(k + (size_t)(j + 1) * ctxp);
-            a2 += q[j + 2] * v4_load(k + (size_t)(j + 2) * ctxp);
-            a3 += q[j + 3] * v4_load(k + (size_t)(j + 3) * ctxp);
+    v4f a0 = v4_set1(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    for (int j = 0; j < hs4; j += 4) {
+        a0 += q[j] * v4_load(k + (size_t)j * 8);
+        a1 += q[j + 1] * v4_load(k + (size_t)(j + 1) * 8);
+        a2 += q[j + 2] * v4_load(k + (size_t)(j + 2) * 8);
+        a3 += q[j + 3] * v4_load(k + (size_t)(j + 3) * 8);
+    }
+    v4f r = (a0 + a1) + (a2 + a3);
+    for (int j = hs4; j < hs; j++) r += q[j] * v4_load(k + (size_t)j * 8);
+    return r * scale;
+}
+
+// att_scores4: s (NH, ctxp) for the n first positions (rounded up to 8).
+static void att_scores4(float *s, const float *q, const float *kt, int n, int C, int NH,
+                        int ctxp, float scale) {
+    int hs = C / NH;
+    for (int t = 0; t < n; t += 8) {
+        const float *tile = kt + (size_t)t * C;
+        for (int h = 0; h < NH; h++) {
+            const float *k = tile + (size_t)h * hs * 8;
+            v4_store(s + (size_t)h * ctxp + t, tile_scores4(q + h * hs, k, hs, scale));
+            v4_store(s + (size_t)h * ctxp + t + 4, tile_scores4(q + h * hs, k + 4, hs, scale));
         }
-        v4f r = (a0 + a1) + (a2 + a3);
-        for (int j = hs4; j < hs; j++) r += q[j] * v4_load(k + (size_t)j * ctxp);
-        v4_store(s + t, r * scale);
     }
 }
 
-// att_values4: y (hs) = sum_{t < n} (e[t] inv) v_t, v (n, hs), each element
-// summed in order of t.
-static void att_values4(float *y, const float *e, float inv, const float *v, int n,
-                        int hs) {
+// y_add: y (n) += a x (n), lane-wise.
+static void y_add4(float *y, float a, const float *x, int n) {
     int i = 0;
-    for (; i + 4 <= hs; i += 4) {
-        v4f acc = v4_set1(0.0f);
-        for (int t = 0; t < n; t++) acc += (e[t] * inv) * v4_load(v + (size_t)t * hs + i);
-        v4_store(y + i, acc);
-    }
-    for (; i < hs; i++) {
-        float acc = 0.0f;
-        for (int t = 0; t < n; t++) acc += (e[t] * inv) * v[(size_t)t * hs + i];
-        y[i] = acc;
-    }
+    for (; i + 4 <= n; i += 4) v4_store(y + i, v4_load(y + i) + a * v4_load(x + i));
+    for (; i < n; i++) y[i] += a * x[i];
 }
 
 #ifdef HH_AVX2
-AVX2 static void att_scores8(float *s, const float *q, const float *kt, int n, int hs,
+AVX2 static void att_scores8(float *s, const float *q, const float *kt, int n, int C, int NH,
                              int ctxp, float scale) {
-    int hs4 = hs & ~3;
+    int hs = C / NH, hs4 = hs & ~3;
     for (int t = 0; t < n; t += 8) {
-        const float *k = kt + t;
-        v8f a0 = {0}, a1 = a0, a2 = a0, a3 = a0;
-        for (int j = 0; j < hs4; j += 4) {
-            a0 += q[j] * v8_load(k + (size_t)j * ctxp);
-            a1 += q[j + 1] * v8_load(k + (size_t)(j + 1) * ctxp);
-            a2 += q[j + 2] * v8_load(k + (size_t)(j + 2) * ctxp);
-            a3 += q[j + 3] * v8_load(k + (size_t)(j + 3) * ctxp);
+        const float *tile = kt + (size_t)t * C;
+        for (int h = 0; h < NH; h++) {
+            const float *k = tile + (size_t)h * hs * 8, *qh = q + h * hs;
+            v8f a0 = {0}, a1 = a0, a2 = a0, a3 = a0;
+            for (int j = 0; j < hs4; j += 4) {
+                a0 += qh[j] * v8_load(k + (size_t)j * 8);
+                a1 += qh[j + 1] * v8_load(k + (size_t)(j + 1) * 8);
+                a2 += qh[j + 2] * v8_load(k + (size_t)(j + 2) * 8);
+                a3 += qh[j + 3] * v8_load(k + (size_t)(j + 3) * 8);
+            }
+            v8f r = (a0 + a1) + (a2 + a3);
+            for (int j = hs4; j < hs; j++) r += qh[j] * v8_load(k + (size_t)j * 8);
+            v8_store(s + (size_t)h * ctxp + t, r * scale);
         }
-        v8f r = (a0 + a1) + (a2 + a3);
-        for (int j = hs4; j < hs; j++) r += q[j] * v8_load(k + (size_t)j * ctxp);
-        v8_store(s + t, r * scale);
     }
 }
 
-// 16 columns at a time in two independent sums (hs = 8: one row of v)
-AVX2 static void att_values8(float *y, const float *e, float inv, const float *v, int n,
-                             int hs) {
+AVX2 static void y_add8(float *y, float a, const float *x, int n) {
     int i = 0;
-    for (; i + 16 <= hs; i += 16) {
-        v8f y0 = {0}, y1 = y0;
-        for (int t = 0; t < n; t++) {
-            float a = e[t] * inv;
-            y0 += a * v8_load(v + (size_t)t * hs + i);
-            y1 += a * v8_load(v + (size_t)t * hs + i + 8);
-        }
-        v8_store(y + i, y0);
-        v8_store(y + i + 8, y1);
-    }
-    for (; i + 8 <= hs; i += 8) {
-        v8f acc = {0};
-        for (int t = 0; t < n; t++) acc += (e[t] * inv) * v8_load(v + (size_t)t * hs + i);
-        v8_store(y + i, acc);
-    }
-    if (i < hs) att_values4(y + i, e, inv, v + i, n, hs);
+    for (; i + 8 <= n; i += 8) v8_store(y + i, v8_load(y + i) + a * v8_load(x + i));
+    if (i < n) y_add4(y + i, a, x + i, n - i);
 }
 #endif
 
 // step_attention: y (C) for one row at position P with query q (C), keys
-// kt (NH, hs, ctxp) and values vs (NH, ctx, hs) filled up to P; att
-// (ctxp) scratch.
-static void step_attention(float *y, float *att, const float *q, const float *kt,
-                           const float *vs, int P, int C, int NH, int ctx, int ctxp) {
-    int hs = C / NH, n = P + 1, w = gk_have_avx2() ? 8 : 4;
+// kt (ctxp / 8, C, 8) and values vs (ctx, C) filled up to P; att (NH,
+// ctxp) scratch, inv (NH) scratch.
+static void step_attention(float *y, float *att, float *inv, const float *q, const float *kt,
+                           const float *vs, int P, int C, int NH, int ctxp) {
+    int hs = C / NH, n = P + 1, avx2 = gk_have_avx2();
     float scale = 1.0f / sqrtf((float)hs);
+#ifdef HH_AVX2
+    if (avx2) att_scores8(att, q, kt, n, C, NH, ctxp, scale);
+    else
+#endif
+        att_scores4(att, q, kt, n, C, NH, ctxp, scale);
     for (int h = 0; h < NH; h++) {
-        const float *k = kt + (size_t)h * hs * ctxp, *v = vs + (size_t)h * ctx * hs;
-#ifdef HH_AVX2
-        if (w == 8) att_scores8(att, q + h * hs, k, n, hs, ctxp, scale);
-        else
-#endif
-            att_scores4(att, q + h * hs, k, n, hs, ctxp, scale);
-        float inv = 1.0f / gk_exp_shift_sum(att, att, n, max_f(att, n));
-#ifdef HH_AVX2
-        if (w == 8) att_values8(y + h * hs, att, inv, v, n, hs);
-        else
-#endif
-            att_values4(y + h * hs, att, inv, v, n, hs);
+        float *e = att + (size_t)h * ctxp;
+        inv[h] = 1.0f / gk_exp_shift_sum(e, e, n, max_f(e, n));
     }
+    memset(y, 0, sizeof(float) * C);
+    for (int t = 0; t < n; t++)
+        for (int h = 0; h < NH; h++) {
+            float a = att[(size_t)h * ctxp + t] * inv[h];
+            const float *v = vs + (size_t)t * C + h * hs;
+#ifdef HH_AVX2
+            if (avx2) y_add8(y + h * hs, a, v, hs);
+            else
+#endif
+                y_add4(y + h * hs, a, v, hs);
+        }
 }
 
 int gpt_step(const GPT *m, GPTCache *c, const int *tok, float *logits,
@@ -210,9 +201,9 @@ int gpt_step(const GPT *m, GPTCache *c, const int *tok, float *logits,
             size_t row = ((size_t)l * c->B + b) * C;
             float *kt = c->k + row * c->ctxp, *vs = c->v + row * T;
             const float *q = c->qkv + (size_t)r * 3 * C;
-            kv_put(kt, vs, q + C, q + 2 * C, P, C, NH, T, c->ctxp);
-            step_attention(c->y + (size_t)r * C, c->att, q, kt, vs, P, C, NH, T,
-                           c->ctxp);
+            kv_put(kt, vs, q + C, q + 2 * C, P, C);
+            step_attention(c->y + (size_t)r * C, c->att, c->att + (size_t)NH * c->ctxp, q,
+                           kt, vs, P, C, NH, c->ctxp);
         }
         gk_matmul_forward(c->x, c->x, c->y, p->attprojw + wC,
                           p->attprojb + l * C, n, C, C);
@@ -225,7 +216,7 @@ int gpt_step(const GPT *m, GPTCache *c, const int *tok, float *logits,
                           p->fcprojb + l * C, n, 4 * C, C);
     }
     gk_layernorm_forward(c->ln, c->mean, c->rstd, c->x, p->lnfw, p->lnfb, n, C);
-    float *lg = c->att + c->ctxp;  // (n, V) scratch
+    float *lg = c->att + (size_t)(NH + 1) * c->ctxp;  // (n, V) scratch
     gk_matmul_forward(lg, NULL, c->ln, p->wte, NULL, n, C, V);
     for (int r = 0; r < n; r++) {
         memcpy(logits + (size_t)rows[r] * V, lg + (size_t)r * V,
@@ -252,8 +243,7 @@ int gpt_prefill(GPT *m, GPTCache *c, const int *prompts, const int *len,
             size_t row = ((size_t)l * B + b) * C;
             for (int t = 0; t < len[b]; t++) {
                 const float *q = m->a.qkv + (l * S + (size_t)b * T + t) * 3 * C;
-                kv_put(c->k + row * c->ctxp, c->v + row * g->ctx, q + C, q + 2 * C,
-                       t, C, g->n_head, g->ctx, c->ctxp);
+                kv_put(c->k + row * c->ctxp, c->v + row * g->ctx, q + C, q + 2 * C, t, C);
             }
         }
     for (int b = 0; b < B; b++) {
