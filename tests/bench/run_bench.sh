@@ -15,7 +15,7 @@
 # medians, the lowest and highest per-round ratio, the hhsim FLOP rate as %
 # of SGEMM (median; 6 x params x tok/s for training, 2 x params x tok/s for
 # sampling) and the target ratio; then the SGEMM ceiling (median over all
-# runs of hhsim's n = 512 / 1024 SGEMM rate) and, with PPO=1, one
+# runs of hhsim's n = 512 / 1024 SGEMM rate) and (unless PPO=0) one
 # `hhsim bench --ppo` table (time of a PPO iteration by phase).
 #
 # Threads: both sides get THREADS (default 1) BLAS threads. The peers'
@@ -35,7 +35,7 @@
 #
 # Environment: HHSIM (default bin/hhsim), HHSIM_BENCH_ARGS (extra arguments
 # after `bench`), THREADS (1), ROUNDS (5), PEER_STEPS, PEER_GENS, SCALES
-# (default "xs s m l xl"), PPO (0; 1 adds the PPO table).
+# (default "xs s m l xl"), PPO (1; 0 leaves out the PPO table).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -144,7 +144,7 @@ echo "(targets: ratio >= target at every scale; at xl the FLOP rate >= 50% of SG
 echo
 g512=$(med_of "$g512s"); g1024=$(med_of "$g1024s")
 echo "# SGEMM ceiling (1 thread, median of every run's measurement): n=512 $g512 GFLOP/s, n=1024 $g1024 GFLOP/s"
-if [ "${PPO:-0}" = 1 ]; then
+if [ "${PPO:-1}" = 1 ]; then
   echo
   # shellcheck disable=SC2086
   "$HHSIM" bench --threads "$THREADS" --ppo --scales "$(tr ' ' ',' <<< "$SCALES" | sed 's/,*$//')"
