@@ -142,7 +142,7 @@ echo "# KV-cache sampling (32 rows x 64 tokens, temperature 1); %sgemm = 2 x par
 table gen gen
 echo "(targets: ratio >= target at every scale; at xl the FLOP rate >= 50% of SGEMM)"
 echo
-g512=$(med_of "$g512s"); g1024=$(med_of "$g1024s")
+g512=$(med_of "$g512s" | xargs printf "%.1f"); g1024=$(med_of "$g1024s" | xargs printf "%.1f")
 echo "# SGEMM ceiling (1 thread, median of every run's measurement): n=512 $g512 GFLOP/s, n=1024 $g1024 GFLOP/s"
 if [ "${PPO:-1}" = 1 ]; then
   echo
