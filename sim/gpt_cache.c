@@ -1,10 +1,34 @@
 // gpt_cache.c - the KV cache, gpt_step, gpt_prefill and gpt_sample; see gpt.h
+#define _DEFAULT_SOURCE  // madvise
 #include "gpt.h"
 #include "gpt_kernels.h"
+
+#include <sys/mman.h>
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+// alloc_floats: n zeroed floats; from 2 MiB on, in 2 MiB-aligned memory
+// offered to the kernel as huge pages (Linux transparent huge pages in
+// madvise mode): the attention streams through the whole cache every step,
+// and with 4 KiB pages its TLB misses cost 6-20% of sampling at xl
+// (measured A/B in one process). Freed with free().
+static float *alloc_floats(size_t n) {
+    size_t huge = (size_t)2 << 20, bytes = n * sizeof(float);
+#ifdef MADV_HUGEPAGE
+    if (bytes >= huge) {
+        bytes = (bytes + huge - 1) & ~(huge - 1);
+        float *mem = aligned_alloc(huge, bytes);
+        if (mem) {
+            madvise(mem, bytes, MADV_HUGEPAGE);  // a hint: failure is harmless
+            memset(mem, 0, bytes);
+        }
+        return mem;
+    }
+#endif
+    return calloc(n, sizeof(float));
+}
 
 GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
     if (gk_check_config(cfg, err)) return NULL;
@@ -17,7 +41,7 @@ GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
     size_t C = cfg->d_model, rows = (size_t)cfg->n_layer * B * C;
     size_t n = rows * ((size_t)ctxp + cfg->ctx) + (size_t)B * (C * 10 + cfg->vocab + 2) +
                (size_t)(cfg->n_head + 1) * ctxp;
-    float *mem = c ? calloc(n, sizeof(float)) : NULL;
+    float *mem = c ? alloc_floats(n) : NULL;
     int *pos = c ? calloc((size_t)B * 2, sizeof(int)) : NULL;
     if (!c || !mem || !pos) {
         free(c);
