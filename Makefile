@@ -7,6 +7,9 @@ CC      ?= gcc
 PKGS    := gsl hdf5 openblas inih
 DEB_PKGS := gcc make pkg-config libgsl-dev libhdf5-dev hdf5-tools \
             libopenblas-dev libinih-dev libcmocka-dev gnuplot-nox libopenmpi-dev openmpi-bin
+# PyTorch for the bench peers only (tests/bench): large with its dependencies and
+# slow to install, so not in DEB_PKGS (make deps, CI)
+BENCH_DEB_PKGS := python3-torch
 PARAMS  ?= params/default.ini
 NAME    ?= $(basename $(notdir $(PARAMS)))
 
@@ -41,7 +44,7 @@ ANA_OBJ  := $(ANA_SRC:%.c=build/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=bin/tests/%)
 
-.PHONY: all deps test test-killresume figures bench clean help check-deps fuzz fuzz-deps test-sanitize
+.PHONY: all deps test test-killresume figures bench bench-deps clean help check-deps fuzz fuzz-deps test-sanitize
 
 # bin/hhsim-mpi (the cluster path, `mpirun -np N bin/hhsim-mpi run ...`) is
 # built from the same sources when Open MPI's mpicc is installed.
@@ -192,9 +195,19 @@ test-sanitize: check-deps
 	  params papers figures build-san/src/
 	@cd build-san/src && $(SAN_ENV) $(MAKE) --no-print-directory test CC="$(SAN_CC)"
 
-## bench: training and generation speed per scale, beside PyTorch when installed
+## bench: training and sampling speed per scale beside PyTorch (runs bench-deps first when root and torch is missing)
 bench: all
+	@/usr/bin/python3 -c 'import torch' 2>/dev/null || [ "$$(id -u)" != 0 ] || $(MAKE) --no-print-directory bench-deps
 	bash tests/bench/run_bench.sh
+
+## bench-deps: install Debian's PyTorch for the bench peers (as root), else print the command; not part of deps (large, bench only)
+bench-deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(BENCH_DEB_PKGS); \
+	else \
+	  echo "run as root:  apt-get update && apt-get install -y $(BENCH_DEB_PKGS)"; \
+	fi
 
 ## clean: remove build products (not runs/ or results/)
 clean:

@@ -405,6 +405,75 @@ static void test_kv_cache(void **state) {
     gsl_rng_free(r);
 }
 
+// kv_steps: logits (S, B, V) of stepping rows b = 0.. through tokens (B, T),
+// row b starting at step b (so rows sit at different positions); worst
+// relative difference to the full forward's logits in *worst.
+static void kv_steps(GPT *m, GPTCache *kc, const int *tokens, const float *full,
+                     float *out, double *worst) {
+    int B = kc->B, T = m->cfg.ctx, V = m->cfg.vocab;
+    HHErr err;
+    gpt_cache_reset(kc);
+    for (int s = 0; s < T + B; s++) {
+        int tok[8];
+        for (int b = 0; b < B; b++)
+            tok[b] = s - b >= 0 && s - b < T ? tokens[b * T + s - b] : -1;
+        float *lg = out + (size_t)s * B * V;
+        assert_int_equal(gpt_step(m, kc, tok, lg, &err), 0);
+        for (int b = 0; b < B; b++)
+            if (tok[b] >= 0)
+                *worst = fmax(*worst, max_logit_diff(lg + b * V,
+                              full + ((size_t)b * T + s - b) * V, V));
+    }
+}
+
+// The KV-cache attention on shapes beyond test_kv_cache's (head sizes 6, 8,
+// 32: tails of the 4-key sums, one and two 8-lane value sums; contexts not a
+// multiple of 8) agrees with the full forward, and its AVX2 and portable
+// paths give the same bits.
+static void test_kv_cache_shapes(void **state) {
+    (void)state;
+    enum { B = 3, V = 11 };
+    GPTConfig cfgs[3] = {{.n_layer = 2, .d_model = 18, .n_head = 3, .ctx = 21, .vocab = V},
+                         {.n_layer = 1, .d_model = 40, .n_head = 5, .ctx = 64, .vocab = V},
+                         {.n_layer = 2, .d_model = 64, .n_head = 2, .ctx = 37, .vocab = V}};
+    for (int k = 0; k < 3; k++) {
+        GPTConfig *c = &cfgs[k];
+        int T = c->ctx;
+        gsl_rng *r = rng_stream_alloc(8, "test_gpt", "kv shapes");
+        GPT *m = make_model(c, B);
+        randomize(m, r, 0.3 * sqrt(16.0 / c->d_model));  // as test_kv_cache's at d 16
+        int tokens[B * 64];
+        for (int i = 0; i < B * T; i++) tokens[i] = (int)rng_below(r, V);
+        HHErr err;
+        assert_int_equal(gpt_forward(m, tokens, B, T, 1, &err), 0);
+        size_t n = (size_t)(T + B) * B * V;
+        float *full = malloc(sizeof(float) * B * T * V);
+        float *out[2] = {calloc(n, sizeof(float)), calloc(n, sizeof(float))};
+        memcpy(full, m->logits, sizeof(float) * B * T * V);
+        GPTCache *kc = gpt_cache_alloc(c, B, &err);
+        assert_non_null(kc);
+        double worst = 0.0;
+        for (int p = 0; p < 2; p++) {
+            int old = gpt_simd_portable(p);
+            kv_steps(m, kc, tokens, full, out[p], &worst);
+            gpt_simd_portable(old);
+        }
+        if (worst > 1e-5) fail_msg("config %d: gpt_step logits differ from forward by %.3e",
+                                   k, worst);
+        if (memcmp(out[0], out[1], sizeof(float) * n))
+            fail_msg("config %d: gpt_step differs between the %d-lane and portable paths",
+                     k, gpt_simd_width());
+        printf("    kv cache hs %d ctx %d: max rel diff %.2e, simd width %d == portable\n",
+               c->d_model / c->n_head, T, worst, gpt_simd_width());
+        gpt_cache_free(kc);
+        free(out[0]);
+        free(out[1]);
+        free(full);
+        gpt_free(m);
+        gsl_rng_free(r);
+    }
+}
+
 // ----------------------------------------------------------------------------
 // training, determinism and resume
 
@@ -639,6 +708,7 @@ int main(void) {
         cmocka_unit_test(test_gradcheck_value_long),
         cmocka_unit_test(test_micro_batches),
         cmocka_unit_test(test_kv_cache),
+        cmocka_unit_test(test_kv_cache_shapes),
         cmocka_unit_test(test_training_decreases_loss),
         cmocka_unit_test(test_determinism_and_resume),
         cmocka_unit_test(test_adamw_schedule),

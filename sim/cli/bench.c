@@ -9,6 +9,8 @@
 
 #include "adamw.h"
 #include "gpt.h"
+#include "pm.h"
+#include "ppo.h"
 #include "rng.h"
 
 #define BENCH_T 64
@@ -16,6 +18,7 @@
 #define BENCH_V 64
 #define BENCH_MIN_S 1.0
 #define BENCH_MAX_STEPS 2000
+#define BENCH_GEN_RUNS 5
 
 static double now_s(void) {
     struct timespec ts;
@@ -120,12 +123,16 @@ int bench_scale(BenchResult *res, int steps, HHErr *err) {
     res->params = (long)m->num_params;
     res->train_tok_s = BENCH_B * BENCH_T / median(t, steps);
     res->gflops = 6.0 * res->params * res->train_tok_s / 1e9;
-    for (int k = -1; k < 3; k++) {  // k = -1: warm-up
+    // generation: 1 warm-up, then >= BENCH_GEN_RUNS runs and >= BENCH_MIN_S s
+    n = 0;
+    total = 0.0;
+    for (int k = -1; k < BENCH_GEN_RUNS || (total < BENCH_MIN_S && k < BENCH_MAX_STEPS); k++) {
         double sec = 0.0;
         if (bench_gen(m, c, r, logits, &sec, err)) goto done;
-        if (k >= 0) t[k] = sec;
+        if (k >= 0) total += t[n++] = sec;
     }
-    res->gen_tok_s = BENCH_B * BENCH_T / median(t, 3);
+    res->gen_tok_s = BENCH_B * BENCH_T / median(t, n);
+    res->gen_gflops = 2.0 * res->params * res->gen_tok_s / 1e9;
     rc = 0;
 done:
     free(t);
@@ -139,11 +146,84 @@ done:
     return rc;
 }
 
-int bench_run(FILE *out, int threads, int steps, const char *scales,
+// --- one PPO iteration (sim/ppo.c) against a PM of the policy's scale
+
+#define PPO_ITERS 3
+
+static int pm_reward(void *ctx, const uint8_t *prompts, const int32_t *plen,
+                     const uint8_t *resp, const int32_t *rlen, int n, double *out,
+                     HHErr *err) {
+    return pm_score(ctx, prompts, plen, BENCH_T, resp, rlen, n, out, err);
+}
+
+// bench_ppo: median seconds of each PPOStats.sec phase (sec[4]) and of the
+// whole iteration (sec[4]) over PPO_ITERS iterations after one warm-up, for
+// the policy and PM of res's shape (fresh gpt_init models; prompts of 8 to
+// 32 random tokens; PPO defaults: 64 prompts, 4 epochs of minibatches of 16,
+// responses up to 24 tokens).
+static int bench_ppo(const BenchResult *res, double *sec, HHErr *err) {
+    GPTConfig cfg = {.n_layer = res->n_layer, .d_model = res->d_model,
+                     .n_head = res->n_head, .ctx = BENCH_T, .vocab = BENCH_V};
+    PPOConfig pc;
+    ppo_config_default(&pc);
+    int n = pc.batch, rc = HH_EFAIL;
+    gsl_rng *r = rng_stream_alloc(0, "bench_ppo", res->name);
+    GPT *init = gpt_alloc(&cfg, 64, err), *pm = init ? gpt_alloc(&cfg, 64, err) : NULL;
+    PPO *p = pm ? ppo_alloc(init, &pc, err) : NULL;
+    uint8_t *pr = malloc((size_t)n * BENCH_T);
+    int32_t *plen = malloc(sizeof(int32_t) * n);
+    double t[5][PPO_ITERS];
+    if (!r || !p || !pr || !plen) {
+        if (p) hh_fail(err, HH_EFAIL, "bench: out of memory");
+        goto done;
+    }
+    gpt_init(pm, r);
+    for (int i = 0; i < n; i++) {
+        plen[i] = 8 + i % 25;
+        for (int k = 0; k < BENCH_T; k++) pr[(size_t)i * BENCH_T + k] = (uint8_t)rng_below(r, BENCH_V);
+    }
+    for (int it = -1; it < PPO_ITERS; it++) {
+        PPOStats st;
+        if (ppo_iterate(p, pr, plen, n, pm_reward, pm, r, &st, err)) goto done;
+        if (it < 0) continue;
+        t[4][it] = 0.0;
+        for (int k = 0; k < 4; k++) t[4][it] += t[k][it] = st.sec[k];
+    }
+    for (int k = 0; k < 5; k++) sec[k] = median(t[k], PPO_ITERS);
+    rc = 0;
+done:
+    free(plen);
+    free(pr);
+    ppo_free(p);
+    gpt_free(pm);
+    gpt_free(init);
+    if (r) gsl_rng_free(r);
+    return rc;
+}
+
+static int ppo_table(FILE *out, BenchResult *sc, const int *want, HHErr *err) {
+    fprintf(out, "# PPO iteration (64 prompts, 4 epochs x 4 minibatches of 16, responses <= 24 "
+            "tokens), median of %d after 1 warm-up, ms\n", PPO_ITERS);
+    fprintf(out, "%-5s %9s %9s %9s %9s %9s  %s\n", "ppo", "rollout", "score+kl", "pm",
+            "update", "total", "shares");
+    for (int i = 0; i < 5; i++) {
+        double sec[5];
+        if (!want[i]) continue;
+        if (bench_ppo(&sc[i], sec, err)) return err->code;
+        fprintf(out, "%-5s %9.1f %9.1f %9.1f %9.1f %9.1f  %.0f/%.0f/%.0f/%.0f%%\n", sc[i].name,
+                1e3 * sec[0], 1e3 * sec[1], 1e3 * sec[2], 1e3 * sec[3], 1e3 * sec[4],
+                100 * sec[0] / sec[4], 100 * sec[1] / sec[4], 100 * sec[2] / sec[4],
+                100 * sec[3] / sec[4]);
+        fflush(out);
+    }
+    return 0;
+}
+
+int bench_run(FILE *out, int threads, int steps, const char *scales, int ppo,
               HHErr *err) {
-    BenchResult sc[5] = {{"xs", 1, 16, 2, 0, 0, 0, 0}, {"s", 2, 32, 4, 0, 0, 0, 0},
-                         {"m", 2, 64, 4, 0, 0, 0, 0}, {"l", 4, 128, 4, 0, 0, 0, 0},
-                         {"xl", 6, 192, 6, 0, 0, 0, 0}};
+    BenchResult sc[5] = {{"xs", 1, 16, 2, 0, 0, 0, 0, 0}, {"s", 2, 32, 4, 0, 0, 0, 0, 0},
+                         {"m", 2, 64, 4, 0, 0, 0, 0, 0}, {"l", 4, 128, 4, 0, 0, 0, 0, 0},
+                         {"xl", 6, 192, 6, 0, 0, 0, 0, 0}};
     if (threads < 1 || steps < 1)
         return hh_fail(err, HH_EINPUT, "bench: threads=%d steps=%d must be >= 1",
                        threads, steps);
@@ -163,22 +243,24 @@ int bench_run(FILE *out, int threads, int steps, const char *scales,
         p += k + (e != NULL);
     }
     openblas_set_num_threads(threads);
+    if (ppo) return ppo_table(out, sc, want, err);
     double g512 = bench_sgemm(512, 5), g1024 = bench_sgemm(1024, 5);
     double peak = g512 > g1024 ? g512 : g1024;
     fprintf(out, "# hhsim bench: ctx %d, batch %d, vocab %d, %d BLAS thread(s), "
             "median of >= %d steps and >= %.0f s of them\n", BENCH_T, BENCH_B,
             BENCH_V, threads, steps, BENCH_MIN_S);
     fprintf(out, "# sgemm n=512 %.1f GFLOP/s, n=1024 %.1f GFLOP/s\n", g512, g1024);
-    fprintf(out, "%-5s %6s %7s %5s %9s %12s %10s %7s %12s\n", "scale", "layers",
+    fprintf(out, "%-5s %6s %7s %5s %9s %12s %10s %7s %12s %10s %7s\n", "scale", "layers",
             "d_model", "heads", "params", "train_tok/s", "GFLOP/s", "%sgemm",
-            "gen_tok/s");
+            "gen_tok/s", "GFLOP/s", "%sgemm");
     for (int i = 0; i < 5; i++) {
         if (!want[i]) continue;
         if (bench_scale(&sc[i], steps, err)) return err->code;
-        fprintf(out, "%-5s %6d %7d %5d %9ld %12.0f %10.2f %6.1f%% %12.0f\n",
+        fprintf(out, "%-5s %6d %7d %5d %9ld %12.0f %10.2f %6.1f%% %12.0f %10.2f %6.1f%%\n",
                 sc[i].name, sc[i].n_layer, sc[i].d_model, sc[i].n_head,
                 sc[i].params, sc[i].train_tok_s, sc[i].gflops,
-                100.0 * sc[i].gflops / peak, sc[i].gen_tok_s);
+                100.0 * sc[i].gflops / peak, sc[i].gen_tok_s, sc[i].gen_gflops,
+                100.0 * sc[i].gen_gflops / peak);
         fflush(out);
     }
     return 0;

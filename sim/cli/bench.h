@@ -12,7 +12,11 @@
 //   GFLOP/s      the model FLOP rate 6 x params x train tok/s
 //   %SGEMM       that rate over the machine's single-core SGEMM rate
 //   gen tok/s    KV-cache sampling of 32 rows over the full context
-//                (temperature 1, no top-k), median of 3 runs
+//                (gpt_step, then gpt_sample at temperature 1, no top-k,
+//                per row), 1 warm-up run, then the median of at least 5
+//                timed runs and at least 1 s of them
+//   GFLOP/s, %SGEMM  its model FLOP rate 2 x params x gen tok/s and that
+//                over the SGEMM rate
 // and the SGEMM rate itself: square n = 512 and 1024, median of 5.
 // bench_run sets the OpenBLAS thread count to `threads` (the only place in
 // hhsim that does) and prints one table to out; the scale rows start with
@@ -28,7 +32,7 @@ typedef struct {
     const char *name;  // "xs"
     int n_layer, d_model, n_head;
     long params;
-    double train_tok_s, gflops, gen_tok_s;
+    double train_tok_s, gflops, gen_tok_s, gen_gflops;
 } BenchResult;
 
 // bench_sgemm: median single-call SGEMM rate in GFLOP/s for square n.
@@ -39,8 +43,13 @@ int bench_scale(BenchResult *res, int steps, HHErr *err);
 
 // bench_run: the table; threads >= 1, steps >= 1 (e.g. 1, 20); scales a
 // comma-separated subset of "xs,s,m,l,xl" (NULL: all; an unknown name is
-// refused with HH_EINPUT).
-int bench_run(FILE *out, int threads, int steps, const char *scales,
+// refused with HH_EINPUT). ppo != 0 prints instead the time of one PPO
+// iteration (ppo_iterate: a fresh policy against a fresh PM of the same
+// scale, ppo.h's defaults, 64 prompts of 8..32 random tokens) split into
+// rollout (sampling), score+kl (policy and reference forwards, log-probs,
+// exact KL), pm (the PM scoring the responses) and update, median of 3
+// iterations after a warm-up, per scale.
+int bench_run(FILE *out, int threads, int steps, const char *scales, int ppo,
               HHErr *err);
 
 #endif

@@ -272,16 +272,19 @@ static int cmd_sample(int argc, char **argv) {
 
 static int cmd_bench(int argc, char **argv) {
     long threads = 1, steps = 20;
+    int ppo = 0;
     const char *scales = NULL;
     static const struct option OPTS[] = {{"threads", required_argument, 0, 't'},
                                          {"steps", required_argument, 0, 's'},
-                                         {"scales", required_argument, 0, 'c'}, {0, 0, 0, 0}};
+                                         {"scales", required_argument, 0, 'c'},
+                                         {"ppo", no_argument, 0, 'p'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":", OPTS, NULL)) != -1) {
         const char *opt = argv[optind - 1];
         if (c == 'c') scales = optarg;
+        else if (c == 'p') ppo = 1;
         else if ((c == 't' || c == 's') && parse_long(optarg, 1, 100000, c == 't' ? &threads : &steps))
             return usage_error("bench", "%s '%s': expected a whole number from 1 to 100000", opt, optarg);
         else if (c == ':') return usage_error("bench", "option '%s' needs a value", opt);
@@ -290,7 +293,7 @@ static int cmd_bench(int argc, char **argv) {
     if (optind < argc) return usage_error("bench", "unexpected argument '%s'", argv[optind]);
     HHErr err;
     hh_err_clear(&err);
-    return bench_run(stdout, (int)threads, (int)steps, scales, &err) ? report(&err) : 0;
+    return bench_run(stdout, (int)threads, (int)steps, scales, ppo, &err) ? report(&err) : 0;
 }
 
 static int cmd_inspect(int argc, char **argv) {
@@ -328,12 +331,15 @@ static const Command COMMANDS[] = {
      "the HHH prefix) to stdout.\n"
      "example: hhsim sample runs/smoke/rl/s_s_hh_s0.h5 --n 5\n"},
     {"bench", cmd_bench, "training and generation speed of the transformer per scale",
-     "usage: hhsim bench [--threads N] [--steps S] [--scales LIST]\n"
+     "usage: hhsim bench [--threads N] [--steps S] [--scales LIST] [--ppo]\n"
      "Measures, for scales xs, s, m, l, xl (ctx 64, batch 32, vocab 64), training-step\n"
      "tokens/s (forward + backward + AdamW; median of >= S timed steps, default 20,\n"
      "and >= 1 s of them), the model FLOP rate 6 x params x tokens/s as a share of the\n"
-     "machine's single-core SGEMM rate, and KV-cache generation tokens/s; N BLAS threads\n"
-     "(default 1). --scales xs,s measures only those scales (default: all five).\n"
+     "machine's single-core SGEMM rate, and KV-cache sampling tokens/s and its FLOP\n"
+     "rate (2 x params x tokens/s); N BLAS threads (default 1). --scales xs,s\n"
+     "measures only those scales (default: all five). --ppo times one PPO iteration\n"
+     "per scale instead: rollout, policy/reference scoring with exact KL, PM scoring,\n"
+     "update.\n"
      "Prints a table to stdout. 'make bench' sets it beside PyTorch.\n"
      "example: hhsim bench --steps 10\n"},
     {"inspect", cmd_inspect, "print provenance and datasets of an hhsim HDF5 file",

@@ -1,6 +1,6 @@
 // gpt.h - the one transformer of hhsim: a decoder-only pre-LayerNorm GPT.
 //
-// Architecture (identical to /work/shared/bench/torch_peer.py): token + learned
+// Architecture (identical to tests/bench/peer_model.py): token + learned
 // position embeddings; n_layer blocks of
 //     x = x + proj(causal_self_attention(ln_1(x)))      // qkv Linear with bias
 //     x = x + mlp_proj(gelu_tanh(mlp_fc(ln_2(x))))      // 4C hidden, biases
@@ -284,13 +284,16 @@ typedef struct {
     GPTConfig cfg;
     int B;          // rows
     int *pos;       // (B) tokens already in each row
-    float *k, *v;   // (L, B, ctx, C) cached keys and values
+    int ctxp;       // ctx rounded up to a multiple of 8
+    float *k;       // (L, B, ctxp / 8, C, 8) cached keys in tiles of 8
+                    // positions, so scores run across 8 keys in vectors
+    float *v;       // (L, B, ctx, C) cached values
     float *x;       // (B, C) residual of the current token
     float *ln;      // (B, C)
     float *qkv;     // (B, 3C)
     float *y;       // (B, C)
     float *fch;     // (B, 4C)
-    float *att;     // (ctx)
+    float *att;     // (NH + 1, ctxp) attention scratch, then (B, V) logits scratch
     float *mean, *rstd;  // (B) LayerNorm statistics (unused afterwards)
 } GPTCache;
 

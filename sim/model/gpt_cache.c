@@ -1,10 +1,34 @@
 // gpt_cache.c - the KV cache, gpt_step, gpt_prefill and gpt_sample; see gpt.h
+#define _DEFAULT_SOURCE  // madvise
 #include "gpt.h"
 #include "gpt_kernels.h"
+
+#include <sys/mman.h>
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+// alloc_floats: n zeroed floats; from 2 MiB on, in 2 MiB-aligned memory
+// offered to the kernel as huge pages (Linux transparent huge pages in
+// madvise mode): the attention streams through the whole cache every step,
+// and with 4 KiB pages its TLB misses cost 6-20% of sampling at xl
+// (measured A/B in one process). Freed with free().
+static float *alloc_floats(size_t n) {
+    size_t huge = (size_t)2 << 20, bytes = n * sizeof(float);
+#ifdef MADV_HUGEPAGE
+    if (bytes >= huge) {
+        bytes = (bytes + huge - 1) & ~(huge - 1);
+        float *mem = aligned_alloc(huge, bytes);
+        if (mem) {
+            madvise(mem, bytes, MADV_HUGEPAGE);  // a hint: failure is harmless
+            memset(mem, 0, bytes);
+        }
+        return mem;
+    }
+#endif
+    return calloc(n, sizeof(float));
+}
 
 GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
     if (gk_check_config(cfg, err)) return NULL;
@@ -13,9 +37,11 @@ GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
         return NULL;
     }
     GPTCache *c = calloc(1, sizeof *c);
-    size_t C = cfg->d_model, kv = (size_t)cfg->n_layer * B * cfg->ctx * C;
-    size_t n = 2 * kv + (size_t)B * (C * 10 + cfg->vocab + 2) + cfg->ctx;
-    float *mem = c ? calloc(n, sizeof(float)) : NULL;
+    int ctxp = (cfg->ctx + 7) & ~7;
+    size_t C = cfg->d_model, rows = (size_t)cfg->n_layer * B * C;
+    size_t n = rows * ((size_t)ctxp + cfg->ctx) + (size_t)B * (C * 10 + cfg->vocab + 2) +
+               (size_t)(cfg->n_head + 1) * ctxp;
+    float *mem = c ? alloc_floats(n) : NULL;
     int *pos = c ? calloc((size_t)B * 2, sizeof(int)) : NULL;
     if (!c || !mem || !pos) {
         free(c);
@@ -26,10 +52,11 @@ GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
     }
     c->cfg = *cfg;
     c->B = B;
+    c->ctxp = ctxp;
     c->pos = pos;
     float *cur = mem;
-    carve(&c->k, &cur, kv);
-    carve(&c->v, &cur, kv);
+    carve(&c->k, &cur, rows * ctxp);
+    carve(&c->v, &cur, rows * cfg->ctx);
     carve(&c->x, &cur, B * C);
     carve(&c->ln, &cur, B * C);
     carve(&c->qkv, &cur, B * 3 * C);
@@ -37,7 +64,7 @@ GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
     carve(&c->fch, &cur, B * 4 * C);
     carve(&c->mean, &cur, B);
     carve(&c->rstd, &cur, B);
-    carve(&c->att, &cur, cfg->ctx);
+    carve(&c->att, &cur, (size_t)(cfg->n_head + 1) * ctxp);
     // (B, V) compact logits scratch follows att
     return c;
 }
@@ -51,32 +78,115 @@ void gpt_cache_free(GPTCache *c) {
 
 void gpt_cache_reset(GPTCache *c) { memset(c->pos, 0, sizeof(int) * c->B); }
 
-// step_attention: y (C) for one row at position P, with q (C) and the row's
-// cached k, v (ctx, C) filled up to P.
-static void step_attention(float *y, float *att, const float *q,
-                           const float *k, const float *v, int P, int C,
-                           int NH) {
+// kv_put: store a key k (C) and value v (C) at position P of one row and
+// layer: kt (ctxp / 8, C, 8) keys in tiles of 8 positions, vs (ctx, C).
+static void kv_put(float *kt, float *vs, const float *k, const float *v, int P, int C) {
+    float *tile = kt + (size_t)(P >> 3) * C * 8 + (P & 7);
+    for (int i = 0; i < C; i++) tile[(size_t)i * 8] = k[i];
+    memcpy(vs + (size_t)P * C, v, sizeof(float) * C);
+}
+
+// Attention of one new token over a row's cache, per head h:
+//   s[t] = (q_h . k_t) / sqrt(hs) for t <= P; e = exp(s - max s);
+//   y_h = sum_t (e[t] / sum e) v_t
+// in the exact float order of dot_f and of a sequential sum over t, so the
+// 8-lane (AVX2) and 4-lane paths give the same bits. A tile of keys holds 8
+// positions per channel, so one head's 8 scores are vector sums down its
+// hs channels: lane t keeps dot_f's four partial sums over j = 0, 4, .. /
+// 1, 5, .. / 2, 6, .. / 3, 7, .., folded as (0 + 1) + (2 + 3), then the
+// tail j >= hs & ~3 (lanes past P compute unused values). Keys and values
+// are read front to back, one contiguous block each.
+static v4f tile_scores4(const float *q, const float *k, int hs, float scale) {
+    int hs4 = hs & ~3;
+    v4f a0 = v4_set1(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    for (int j = 0; j < hs4; j += 4) {
+        a0 += q[j] * v4_load(k + (size_t)j * 8);
+        a1 += q[j + 1] * v4_load(k + (size_t)(j + 1) * 8);
+        a2 += q[j + 2] * v4_load(k + (size_t)(j + 2) * 8);
+        a3 += q[j + 3] * v4_load(k + (size_t)(j + 3) * 8);
+    }
+    v4f r = (a0 + a1) + (a2 + a3);
+    for (int j = hs4; j < hs; j++) r += q[j] * v4_load(k + (size_t)j * 8);
+    return r * scale;
+}
+
+// att_scores4: s (NH, ctxp) for the n first positions (rounded up to 8).
+static void att_scores4(float *s, const float *q, const float *kt, int n, int C, int NH,
+                        int ctxp, float scale) {
     int hs = C / NH;
-    float scale = 1.0f / sqrtf((float)hs);
-    for (int h = 0; h < NH; h++) {
-        const float *qh = q + h * hs;
-        float mx = -INFINITY, s = 0.0f;
-        for (int t = 0; t <= P; t++) {
-            att[t] = dot_f(qh, k + (size_t)t * C + h * hs, hs) * scale;
-            mx = att[t] > mx ? att[t] : mx;
-        }
-        s = gk_exp_shift_sum(att, att, P + 1, mx);
-        float inv = 1.0f / s, *yh = y + h * hs;
-        for (int i = 0; i < hs; i++) yh[i] = 0.0f;
-        for (int t = 0; t <= P; t++) {
-            const float *vt = v + (size_t)t * C + h * hs;
-            float a = att[t] * inv;
-            int i = 0;
-            for (; i + 4 <= hs; i += 4)
-                v4_store(yh + i, v4_load(yh + i) + a * v4_load(vt + i));
-            for (; i < hs; i++) yh[i] += a * vt[i];
+    for (int t = 0; t < n; t += 8) {
+        const float *tile = kt + (size_t)t * C;
+        for (int h = 0; h < NH; h++) {
+            const float *k = tile + (size_t)h * hs * 8;
+            v4_store(s + (size_t)h * ctxp + t, tile_scores4(q + h * hs, k, hs, scale));
+            v4_store(s + (size_t)h * ctxp + t + 4, tile_scores4(q + h * hs, k + 4, hs, scale));
         }
     }
+}
+
+// y_add: y (n) += a x (n), lane-wise.
+static void y_add4(float *y, float a, const float *x, int n) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4) v4_store(y + i, v4_load(y + i) + a * v4_load(x + i));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+#ifdef HH_AVX2
+AVX2 static void att_scores8(float *s, const float *q, const float *kt, int n, int C, int NH,
+                             int ctxp, float scale) {
+    int hs = C / NH, hs4 = hs & ~3;
+    for (int t = 0; t < n; t += 8) {
+        const float *tile = kt + (size_t)t * C;
+        for (int h = 0; h < NH; h++) {
+            const float *k = tile + (size_t)h * hs * 8, *qh = q + h * hs;
+            v8f a0 = {0}, a1 = a0, a2 = a0, a3 = a0;
+            for (int j = 0; j < hs4; j += 4) {
+                a0 += qh[j] * v8_load(k + (size_t)j * 8);
+                a1 += qh[j + 1] * v8_load(k + (size_t)(j + 1) * 8);
+                a2 += qh[j + 2] * v8_load(k + (size_t)(j + 2) * 8);
+                a3 += qh[j + 3] * v8_load(k + (size_t)(j + 3) * 8);
+            }
+            v8f r = (a0 + a1) + (a2 + a3);
+            for (int j = hs4; j < hs; j++) r += qh[j] * v8_load(k + (size_t)j * 8);
+            v8_store(s + (size_t)h * ctxp + t, r * scale);
+        }
+    }
+}
+
+AVX2 static void y_add8(float *y, float a, const float *x, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) v8_store(y + i, v8_load(y + i) + a * v8_load(x + i));
+    if (i < n) y_add4(y + i, a, x + i, n - i);
+}
+#endif
+
+// step_attention: y (C) for one row at position P with query q (C), keys
+// kt (ctxp / 8, C, 8) and values vs (ctx, C) filled up to P; att (NH,
+// ctxp) scratch, inv (NH) scratch.
+static void step_attention(float *y, float *att, float *inv, const float *q, const float *kt,
+                           const float *vs, int P, int C, int NH, int ctxp) {
+    int hs = C / NH, n = P + 1, avx2 = gk_have_avx2();
+    float scale = 1.0f / sqrtf((float)hs);
+#ifdef HH_AVX2
+    if (avx2) att_scores8(att, q, kt, n, C, NH, ctxp, scale);
+    else
+#endif
+        att_scores4(att, q, kt, n, C, NH, ctxp, scale);
+    for (int h = 0; h < NH; h++) {
+        float *e = att + (size_t)h * ctxp;
+        inv[h] = 1.0f / gk_exp_shift_sum(e, e, n, max_f(e, n));
+    }
+    memset(y, 0, sizeof(float) * C);
+    for (int t = 0; t < n; t++)
+        for (int h = 0; h < NH; h++) {
+            float a = att[(size_t)h * ctxp + t] * inv[h];
+            const float *v = vs + (size_t)t * C + h * hs;
+#ifdef HH_AVX2
+            if (avx2) y_add8(y + h * hs, a, v, hs);
+            else
+#endif
+                y_add4(y + h * hs, a, v, hs);
+        }
 }
 
 int gpt_step(const GPT *m, GPTCache *c, const int *tok, float *logits,
@@ -112,12 +222,12 @@ int gpt_step(const GPT *m, GPTCache *c, const int *tok, float *logits,
                           p->qkvb + l * 3 * C, n, C, 3 * C);
         for (int r = 0; r < n; r++) {
             int b = rows[r], P = c->pos[b];
-            size_t row = ((size_t)l * c->B + b) * T * C;
+            size_t row = ((size_t)l * c->B + b) * C;
+            float *kt = c->k + row * c->ctxp, *vs = c->v + row * T;
             const float *q = c->qkv + (size_t)r * 3 * C;
-            memcpy(c->k + row + (size_t)P * C, q + C, sizeof(float) * C);
-            memcpy(c->v + row + (size_t)P * C, q + 2 * C, sizeof(float) * C);
-            step_attention(c->y + (size_t)r * C, c->att, q, c->k + row,
-                           c->v + row, P, C, NH);
+            kv_put(kt, vs, q + C, q + 2 * C, P, C);
+            step_attention(c->y + (size_t)r * C, c->att, c->att + (size_t)NH * c->ctxp, q,
+                           kt, vs, P, C, NH, c->ctxp);
         }
         gk_matmul_forward(c->x, c->x, c->y, p->attprojw + wC,
                           p->attprojb + l * C, n, C, C);
@@ -130,7 +240,7 @@ int gpt_step(const GPT *m, GPTCache *c, const int *tok, float *logits,
                           p->fcprojb + l * C, n, 4 * C, C);
     }
     gk_layernorm_forward(c->ln, c->mean, c->rstd, c->x, p->lnfw, p->lnfb, n, C);
-    float *lg = c->att + T;  // (n, V) scratch
+    float *lg = c->att + (size_t)(NH + 1) * c->ctxp;  // (n, V) scratch
     gk_matmul_forward(lg, NULL, c->ln, p->wte, NULL, n, C, V);
     for (int r = 0; r < n; r++) {
         memcpy(logits + (size_t)rows[r] * V, lg + (size_t)r * V,
@@ -154,11 +264,10 @@ int gpt_prefill(GPT *m, GPTCache *c, const int *prompts, const int *len,
     size_t S = (size_t)m->max_B * g->ctx;
     for (int l = 0; l < g->n_layer; l++)
         for (int b = 0; b < B; b++) {
-            size_t row = ((size_t)l * B + b) * g->ctx * C;
+            size_t row = ((size_t)l * B + b) * C;
             for (int t = 0; t < len[b]; t++) {
                 const float *q = m->a.qkv + (l * S + (size_t)b * T + t) * 3 * C;
-                memcpy(c->k + row + (size_t)t * C, q + C, sizeof(float) * C);
-                memcpy(c->v + row + (size_t)t * C, q + 2 * C, sizeof(float) * C);
+                kv_put(c->k + row * c->ctxp, c->v + row * g->ctx, q + C, q + 2 * C, t, C);
             }
         }
     for (int b = 0; b < B; b++) {
@@ -168,6 +277,8 @@ int gpt_prefill(GPT *m, GPTCache *c, const int *prompts, const int *len,
     }
     return 0;
 }
+
+#define SAMPLE_KEEP 256
 
 int gpt_sample(const float *logits, int V, float temperature, int top_k,
                gsl_rng *r) {
@@ -186,14 +297,20 @@ int gpt_sample(const float *logits, int V, float temperature, int top_k,
             if (above == top_k - 1 && logits[j] > thr) thr = logits[j];
             if (above == top_k - 1) break;
         }
-    double s = 0.0;
+    // the exps of the first pass are kept for the second (V <= SAMPLE_KEEP)
+    double e[SAMPLE_KEEP], s = 0.0;
+    int keep = V <= SAMPLE_KEEP;
     for (int j = 0; j < V; j++)
-        if (logits[j] >= thr) s += exp(((double)logits[j] - mx) / temperature);
+        if (logits[j] >= thr) {
+            double x = exp(((double)logits[j] - mx) / temperature);
+            if (keep) e[j] = x;
+            s += x;
+        }
     double u = gsl_rng_uniform(r) * s, acc = 0.0;
     int last = arg;
     for (int j = 0; j < V; j++) {
         if (logits[j] < thr) continue;
-        acc += exp(((double)logits[j] - mx) / temperature);
+        acc += keep ? e[j] : exp(((double)logits[j] - mx) / temperature);
         last = j;
         if (u < acc) return j;
     }

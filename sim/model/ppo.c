@@ -484,7 +484,9 @@ int ppo_iterate(PPO *p, const uint8_t *prompts, const int32_t *plen, int n, PPOR
         rc = score_rows(p->policy, p->ref, &s, p->perm + i0, nb, c->temperature, p->x, p->lsm, &o,
                         err);
     }
+    double t1s = now_sec();
     if (!rc) rc = reward(reward_ctx, prompts, plen, p->resp, p->rlen, n, p->score, err);
+    double t1r = now_sec();
     for (int i = 0; !rc && i < n; i++)
         if (!isfinite(p->score[i]))
             rc = hh_fail(err, HH_EFAIL, "ppo_iterate: reward %d is %g", i, p->score[i]);
@@ -503,6 +505,10 @@ int ppo_iterate(PPO *p, const uint8_t *prompts, const int32_t *plen, int n, PPOR
     st.iter = p->iter;
     st.rollout_tok_s = t1 > t0 ? (double)st.rollout_tokens / (t1 - t0) : 0.0;
     st.update_tok_s = t3 > t2 ? (double)st.update_tokens / (t3 - t2) : 0.0;
+    st.sec[PPO_T_ROLLOUT] = t1 - t0;
+    st.sec[PPO_T_SCORE] = t1s - t1;
+    st.sec[PPO_T_REWARD] = t1r - t1s;
+    st.sec[PPO_T_UPDATE] = t3 - t2;
     if (c->kl_adaptive)
         p->kl_coef *= 1.0 + clampd(st.kl / c->kl_target - 1.0, -0.2, 0.2) * n / c->kl_horizon;
     if (out) *out = st;

@@ -119,7 +119,13 @@ typedef struct {
     long update_tokens;    // tokens through forward+backward (minibatch rows x T, all epochs)
     double rollout_tok_s;  // sampled tokens / s of sampling (CLOCK_MONOTONIC; not reproducible)
     double update_tok_s;   // update tokens / s of the update phase (not reproducible)
+    double sec[4];         // wall-clock seconds (not reproducible) of the phases PPO_T_*
 } PPOStats;
+
+// phases timed in PPOStats.sec: 1 sampling; 2 the policy and reference
+// forwards with log-probs, values, exact KL and entropy; the reward callback
+// (e.g. PM scoring); 5 the update (3-4 and 6 take no measurable time)
+enum { PPO_T_ROLLOUT, PPO_T_SCORE, PPO_T_REWARD, PPO_T_UPDATE };
 
 typedef struct {
     PPOConfig cfg;
