@@ -86,15 +86,6 @@ static void default_path(char *out, size_t n, const char *rel) {
     if (stat(cand, &st) == 0 && access(rel, R_OK) != 0) snprintf(out, n, "%s", cand);
 }
 
-// Strict whole numbers: the whole text, in [lo, hi].
-static int parse_long(const char *s, long lo, long hi, long *v) {
-    char *end;
-    errno = 0;
-    long x = strtol(s, &end, 10);
-    if (!*s || *end || errno || x < lo || x > hi) return -1;
-    *v = x;
-    return 0;
-}
 
 enum { OPT_CLAIMS = 256, OPT_STYLE, OPT_BOOT, OPT_QUIET, OPT_LIST, OPT_VERSION };
 
@@ -121,7 +112,7 @@ static int parse_args(int argc, char **argv, Opts *o, int *done, HHErr *err) {
         case OPT_CLAIMS: snprintf(o->claims, sizeof o->claims, "%s", optarg); break;
         case OPT_STYLE: snprintf(o->style, sizeof o->style, "%s", optarg); break;
         case OPT_BOOT:
-            if (parse_long(optarg, 100, 1000000, &o->boot))
+            if (params_parse_long(optarg, 100, 1000000, &o->boot))
                 return hh_fail(err, HH_EINPUT, "--boot '%s': expected a whole number from 100 to "
                                "1000000 (see 'hhfit --help')", optarg);
             break;

@@ -58,25 +58,6 @@ static void say_stderr(void *ctx, const char *line) {
     fprintf(stderr, "%s\n", line);
 }
 
-// Strict numbers: the whole text, in [lo, hi].
-static int parse_long(const char *s, long lo, long hi, long *v) {
-    char *end;
-    errno = 0;
-    long x = strtol(s, &end, 10);
-    if (!*s || *end || errno || x < lo || x > hi) return -1;
-    *v = x;
-    return 0;
-}
-
-static int parse_double(const char *s, double lo, double hi, double *v) {
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (!*s || *end || errno || !isfinite(x) || x < lo || x > hi) return -1;
-    *v = x;
-    return 0;
-}
-
 // ---------------------------------------------------------------------------
 // run and the stage commands
 
@@ -107,11 +88,11 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
         case 'f': a->force = 1; break;
         case 'n': a->dry_run = 1; break;
         case 'j':
-            if (parse_long(optarg, 1, 256, &v)) return usage_error(cmd, "--jobs '%s': expected a whole number from 1 to 256", optarg);
+            if (params_parse_long(optarg, 1, 256, &v)) return usage_error(cmd, "--jobs '%s': expected a whole number from 1 to 256", optarg);
             a->jobs = (int)v;
             break;
         case 's':
-            if (parse_long(optarg, 1, 1000000000, &v))
+            if (params_parse_long(optarg, 1, 1000000000, &v))
                 return usage_error(cmd, "--stop-after '%s': expected a whole number of steps >= 1", optarg);
             a->stop_after = v;
             break;
@@ -231,9 +212,9 @@ static int cmd_sample(int argc, char **argv) {
         const char *opt = argv[optind - 1];
         if (c == 'r') dir = optarg;
         else if (c == 'h') hhh = 1;
-        else if (c == 'n' && parse_long(optarg, 1, 100000, &n))
+        else if (c == 'n' && params_parse_long(optarg, 1, 100000, &n))
             return usage_error("sample", "--n '%s': expected a whole number from 1 to 100000", optarg);
-        else if (c == 't' && parse_double(optarg, 0, 10, &temp))
+        else if (c == 't' && params_parse_double(optarg, 0, 10, &temp))
             return usage_error("sample", "--temp '%s': expected a number from 0 to 10", optarg);
         else if (c == ':') return usage_error("sample", "option '%s' needs a value", opt);
         else if (c == '?') return usage_error("sample", "unknown option '%s'", opt);
@@ -285,7 +266,7 @@ static int cmd_bench(int argc, char **argv) {
         const char *opt = argv[optind - 1];
         if (c == 'c') scales = optarg;
         else if (c == 'p') ppo = 1;
-        else if ((c == 't' || c == 's') && parse_long(optarg, 1, 100000, c == 't' ? &threads : &steps))
+        else if ((c == 't' || c == 's') && params_parse_long(optarg, 1, 100000, c == 't' ? &threads : &steps))
             return usage_error("bench", "%s '%s': expected a whole number from 1 to 100000", opt, optarg);
         else if (c == ':') return usage_error("bench", "option '%s' needs a value", opt);
         else if (c == '?') return usage_error("bench", "unknown option '%s'", opt);

@@ -832,3 +832,21 @@ char *params_to_text(const Params *p, const char *section) {
     if (fclose(f) != 0) { free(buf); return NULL; }
     return buf;
 }
+
+int params_parse_long(const char *s, long lo, long hi, long *v) {
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (!*s || *end || errno || x < lo || x > hi) return -1;
+    *v = x;
+    return 0;
+}
+
+int params_parse_double(const char *s, double lo, double hi, double *v) {
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(x) || x < lo || x > hi) return -1;
+    *v = x;
+    return 0;
+}

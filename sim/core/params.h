@@ -177,6 +177,11 @@ void params_print(const Params *p, FILE *f, const char *section);
 // The same text in a malloc'd string (free with free()); NULL on failure.
 char *params_to_text(const Params *p, const char *section);
 
+// Strict numbers for command-line values: the whole text a number in [lo, hi]
+// (no trailing text, no overflow; doubles finite); 0, else -1.
+int params_parse_long(const char *s, long lo, long hi, long *v);
+int params_parse_double(const char *s, double lo, double hi, double *v);
+
 // Index of scale `name` in [model] scale_names, or -1.
 int params_scale_index(const Params *p, const char *name);
 
