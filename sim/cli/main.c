@@ -62,7 +62,7 @@ static void say_stderr(void *ctx, const char *line) {
 // run and the stage commands
 
 typedef struct {
-    const char *params, *out, *only, *until;
+    const char *params, *out, *only, *until, *project_from, *ranks;
     int quiet, force, jobs, dry_run;
     long stop_after;
 } RunArgs;
@@ -73,7 +73,9 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
         {"out", required_argument, 0, 'o'},   {"jobs", required_argument, 0, 'j'},
         {"stop-after", required_argument, 0, 's'}, {"force", no_argument, 0, 'f'},
         {"quiet", no_argument, 0, 'q'},       {"only", required_argument, 0, 'O'},
-        {"until", required_argument, 0, 'U'}, {"dry-run", no_argument, 0, 'n'}, {0, 0, 0, 0}};
+        {"until", required_argument, 0, 'U'}, {"dry-run", no_argument, 0, 'n'},
+        {"project-from", required_argument, 0, 'P'}, {"ranks", required_argument, 0, 'R'},
+        {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     long cores = sysconf(_SC_NPROCESSORS_ONLN), v;
     a->jobs = cores > 0 ? (int)cores : 1;
@@ -87,6 +89,10 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
         case 'q': a->quiet = 1; break;
         case 'f': a->force = 1; break;
         case 'n': a->dry_run = 1; break;
+        case 'P': case 'R':
+            if (!is_run) return usage_error(cmd, "unknown option '%s'", c == 'P' ? "--project-from" : "--ranks");
+            *(c == 'P' ? &a->project_from : &a->ranks) = optarg;
+            break;
         case 'j':
             if (params_parse_long(optarg, 1, 256, &v)) return usage_error(cmd, "--jobs '%s': expected a whole number from 1 to 256", optarg);
             a->jobs = (int)v;
@@ -113,6 +119,8 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
     }
     if (!a->params) return usage_error(cmd, "missing the PARAMS file");
     if (!a->out) return usage_error(cmd, "missing -o DIR");
+    if ((a->project_from || a->ranks) && !a->dry_run)
+        return usage_error(cmd, "--project-from and --ranks go with --dry-run");
     return 0;
 }
 
@@ -132,7 +140,7 @@ static int run_pipeline(const char *cmd, int argc, char **argv, const char *only
     HHErr err;
     hh_err_clear(&err);
     PipelineOpts o = {a.jobs, a.force, a.quiet, a.stop_after, only ? only : a.only, a.until,
-                      say_stderr, NULL, CLUSTER, a.dry_run};
+                      say_stderr, NULL, CLUSTER, a.dry_run, a.project_from, a.ranks};
     if (!pipeline_run(&p, a.out, NULL, &o, &err)) return 0;
     if (CLUSTER && CLUSTER->rank > 0) return err.code ? err.code : HH_EFAIL;  // rank 0 reports
     return report(&err);
@@ -337,7 +345,8 @@ static void run_help(FILE *f) {
     stages_names(t, names, sizeof names);
     fprintf(f,
             "usage: hhsim run PARAMS -o DIR [--jobs N] [--only STAGE[,STAGE]] [--until STAGE]\n"
-            "                 [--stop-after STEPS] [--force] [--dry-run] [--quiet]\n"
+            "                 [--stop-after STEPS] [--force] [--quiet]\n"
+            "                 [--dry-run [--project-from RUN] [--ranks N[,N]]]\n"
             "Runs the stages of the stage table on PARAMS into DIR as one graph of jobs, up to\n"
             "N at once (default: the number of cores), each one process with one BLAS thread;\n"
             "results do not depend on N. A job starts when the jobs that make its inputs are\n"
@@ -350,7 +359,10 @@ static void run_help(FILE *f) {
             "each job after STEPS steps (resumable; jobs that need its output wait).\n"
             "--dry-run writes nothing and lists every selected job on stdout with 'run: WHY'\n"
             "(no output yet, an input newer or remade, [SECTION] params changed, ...) or\n"
-            "'up to date'.\n"
+            "'up to date'; with --project-from RUN --ranks 16,64,256 it also projects the\n"
+            "wall time of the jobs that would run on that many ranks (one core each), from\n"
+            "the job times of the finished run RUN (its outputs' wall_seconds per stage and\n"
+            "scale), with list scheduling as hhsim run and bin/hhsim-mpi do it.\n"
             "Progress goes to stderr. The stages, in order (each also a command):\n");
     for (int i = 0; t[i]; i++) fprintf(f, "  %-10s %s\n", t[i]->name, t[i]->summary);
     fprintf(f, "example: hhsim run params/default.ini -o runs/default --until pm\n");

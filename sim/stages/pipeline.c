@@ -15,6 +15,7 @@
 
 #include "h5io.h"
 #include "progress.h"
+#include "project.h"
 #include "version.h"
 #include "worldgen.h"
 
@@ -477,6 +478,8 @@ static int run_locked(const Params *p, const char *dir, const StageDef *const *t
         say_line(o, 0, "hhsim run: %s: %d job%s to run, %d up to date", t[i]->name, todo,
             todo == 1 ? "" : "s", first[i + 1] - first[i] - todo);
     }
+    if (!rc && o->dry_run && o->project_from)
+        rc = pipeline_project(&l, run, t, o->project_from, o->ranks, stdout, err);
     if (!rc && nrun && !o->dry_run) rc = run_graph(&c, run, nrun, err);
     if (clustered(o)) o->cluster->stop(o->cluster);
     if (!rc && !o->dry_run) say_line(o, 0, "hhsim run: done in %.0f s -> %s", progress_now() - t0, dir);

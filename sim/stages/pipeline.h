@@ -58,6 +58,8 @@ typedef struct {
     void *say_ctx;
     Cluster *cluster;  // NULL or size 1: jobs run as local processes (--jobs)
     int dry_run;       // list every selected job on stdout, "run: WHY" or "up to date"; write nothing
+    const char *project_from;  // with dry_run: project the wall time from this finished run (project.h)
+    const char *ranks;         // the rank counts to project for ("16,64,256")
 } PipelineOpts;
 
 // Run the selected stages of table t (NULL: stages_default()) on p into dir.

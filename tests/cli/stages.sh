@@ -123,3 +123,11 @@ mkdir -p "$TMP/fifo/lm" && cp "$U/world.h5" "$TMP/fifo/" && mkfifo "$TMP/fifo/lm
 timeout 120 "$HH" run $P -o "$TMP/fifo" --until pretrain --quiet 2>"$TMP/e"; rc=$?
 if [ "$rc" -ne 124 ] && [ "$rc" -eq 0 ] && [ -f "$TMP/fifo/lm/xs.h5" ]; then ok "run with a FIFO as an output: no hang, the job replaces it"
 else bad "run with a FIFO as an output" "exit $rc: $(head -2 "$TMP/e")"; fi
+
+# --dry-run --project-from: the wall time on N ranks from a finished run's job times
+"$HH" run $P -o "$U" --until distill --force --dry-run --project-from "$U" --ranks 1,2,4 >"$TMP/proj" 2>/dev/null; rc=$?
+w1=$(awk '$2 == "ranks:" && $1 == 1 {print $3}' "$TMP/proj"); w2=$(awk '$2 == "ranks:" && $1 == 2 {print $3}' "$TMP/proj")
+if [ "$rc" -eq 0 ] && grep -q "^projection from the job times of .*: 5 jobs" "$TMP/proj" \
+   && awk -v a="$w1" -v b="$w2" 'BEGIN {exit !(a > 0 && b > 0 && b <= a && b >= a / 2 - 1e-9)}'; then
+  ok "--project-from: 5 jobs, 1 rank $w1 h >= 2 ranks $w2 h >= half"; else bad "--project-from" "exit $rc: $(tail -4 "$TMP/proj")"; fi
+one_line "--ranks without --dry-run" 2 "--project-from and --ranks go with --dry-run" "$HH" run $P -o "$U" --ranks 4
