@@ -137,9 +137,9 @@ int pipeline_project(const JobList *l, const int *run, const StageDef *const *t,
     double chain = 0;
     for (int g = 0; g < n; g++) chain = prio[g] > chain ? prio[g] : chain;
     if (!rc)
-        fprintf(out, "projection from the job times of %s: %d jobs, %.2f core-hours, critical path "
-                "%.2f h (%d jobs of a scale not measured there: their stage's mean rate)\n",
-                measured, n, total / 3600, chain / 3600, extrap);
+        fprintf(out, "projection from the job times of %s: %d jobs, %.0f core-seconds (%.2f h), "
+                "critical path %.0f s (%.2f h); %d jobs of a scale not measured there use their "
+                "stage's mean rate\n", measured, n, total, total / 3600, chain, chain / 3600, extrap);
     char buf[256];
     snprintf(buf, sizeof buf, "%s", ranks ? ranks : "1,2,16,64,256");
     char *save = NULL;
@@ -147,8 +147,8 @@ int pipeline_project(const JobList *l, const int *run, const StageDef *const *t,
         long r;
         if (params_parse_long(s, 1, 100000, &r)) { rc = hh_fail(err, HH_EINPUT, "--ranks '%s': expected whole numbers from 1 to 100000, comma-separated", s); break; }
         double w = makespan(n, est, prio, nd, dp, (int)r);
-        fprintf(out, "  %6ld ranks: %9.2f h wall, sweep efficiency %5.1f%%\n", r, w / 3600,
-                w > 0 ? 100 * total / (w * (double)r) : 100.0);
+        fprintf(out, "  %6ld ranks: %10.0f s wall (%7.2f h), sweep efficiency %5.1f%%\n", r, w,
+                w / 3600, w > 0 ? 100 * total / (w * (double)r) : 100.0);
     }
     for (int g = 0; dp && g < n; g++) free(dp[g]);
     free(idx), free(node), free(nd), free(est), free(prio), free(dp);
