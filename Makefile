@@ -184,16 +184,19 @@ fuzz: fuzz-deps all bin/tests/h5craft $(FUZZ_TARGETS:%=bin/fuzz/fuzz_%)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/run_fuzz.sh
 
 # test-sanitize: the whole suite (cmocka, CLI checks, smoke runs) built with
-# ASan + UBSan (LeakSanitizer on) in build-san/src, a copy of the sources.
+# ASan + UBSan (LeakSanitizer on) in build-san/src, a copy of the sources;
+# without bin/hhsim-mpi (Open MPI is not instrumented; tests/cli/mpi.sh runs
+# in the plain `make test`).
 SAN_CC := gcc -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:exitcode=86:strict_string_checks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86
 
 ## test-sanitize: build-san/: make test under ASan + UBSan + LeakSanitizer (exit 86 on a report)
 test-sanitize: check-deps
-	@mkdir -p build-san/src && cp -r -u --preserve=timestamps Makefile VERSION sim analysis tests \
+	@mkdir -p build-san/src && rm -rf build-san/src/sim build-san/src/analysis build-san/src/tests && \
+	  cp -r -u --preserve=timestamps Makefile VERSION sim analysis tests \
 	  params papers figures build-san/src/
-	@cd build-san/src && $(SAN_ENV) $(MAKE) --no-print-directory test CC="$(SAN_CC)"
+	@cd build-san/src && $(SAN_ENV) HH_NO_MPI=1 $(MAKE) --no-print-directory test CC="$(SAN_CC)" MPICC=
 
 ## bench: training and sampling speed per scale beside PyTorch (runs bench-deps first when root and torch is missing)
 bench: all

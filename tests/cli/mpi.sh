@@ -7,6 +7,9 @@ cd "$(dirname "$0")/../.." || exit 1
 
 P=params/smoke.ini
 MPI=bin/hhsim-mpi
+if [ -n "${HH_NO_MPI:-}" ]; then  # make test-sanitize: Open MPI is not instrumented
+  echo "# mpi.sh: not run under the sanitizers (HH_NO_MPI); it runs in the plain make test"; exit 0
+fi
 if [ ! -x "$MPI" ] || ! command -v mpirun >/dev/null; then
   bad "bin/hhsim-mpi and mpirun exist" "not built: 'make deps' installs Open MPI, then 'make'"; exit 0
 fi
