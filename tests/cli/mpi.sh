@@ -40,3 +40,6 @@ else bad "mpirun rerun skips up-to-date jobs" "$(grep 'jobs to run' "$TMP/e")"; 
 mpi 2 run $P -o "$TMP/empty" --only pm >"$TMP/o" 2>"$TMP/e"; rc=$?
 if [ "$rc" -ne 0 ] && grep -q "world.h5: no such file" "$TMP/e"; then ok "mpirun refuses a missing input on every rank"
 else bad "mpirun refuses a missing input on every rank" "exit $rc: $(head -3 "$TMP/e")"; fi
+# the Slurm recipe parses and runs the MPI binary on paper.ini
+if bash -n params/paper.sbatch && grep -q '^mpirun bin/hhsim-mpi run params/paper.ini' params/paper.sbatch; then
+  ok "params/paper.sbatch parses"; else bad "params/paper.sbatch parses" "syntax or command"; fi
