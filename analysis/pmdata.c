@@ -282,7 +282,10 @@ int run_load(const char *dir, RunData *rd, HHErr *err) {
         return hh_fail(err, HH_EINPUT, "%s: no such run directory (expected runs/NAME written by "
                        "'hhsim world|pretrain|distill|pm')", dir);
     snprintf(rd->dir, sizeof rd->dir, "%s", dir);
-    if (load_world(rd, err)) return err->code;
+    if (load_world(rd, err)) {
+        run_free(rd);  // on failure nothing is left to free
+        return err->code;
+    }
     char **names = NULL;
     int n = 0, rc = list_pm(rd, &names, &n, err);
     if (!rc && !(rd->pm = calloc((size_t)n, sizeof *rd->pm))) rc = hh_fail(err, HH_EFAIL, "out of memory");
@@ -294,7 +297,10 @@ int run_load(const char *dir, RunData *rd, HHErr *err) {
     }
     run_names_free(names, n);
     if (!rc) rc = check_same_test(rd, err);
-    if (rc) return rc;
+    if (rc) {
+        run_free(rd);
+        return rc;
+    }
     qsort(rd->pm, (size_t)rd->npm, sizeof *rd->pm, cmp_rec);
     return 0;
 }

@@ -51,7 +51,8 @@ typedef struct {
 } RunData;
 
 // Read dir/world.h5 and every dir/pm/*.h5. No PM files is an HH_EINPUT error
-// ("run 'hhsim pm' first"); so is a file that is not what it should be.
+// ("run 'hhsim pm' first"); so is a file that is not what it should be. On
+// failure rd holds nothing to free (run_free may still be called).
 int run_load(const char *dir, RunData *rd, HHErr *err);
 void run_free(RunData *rd);
 
