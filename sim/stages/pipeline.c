@@ -211,6 +211,14 @@ static int plan(const Params *p, const JobList *l, const int *sel_job, const Pip
         for (int q = 0; run[k] && q < j->n_in; q++) {
             const JobInput *in = &j->in[q];
             int m = maker(l, in->path);
+            char buf[1200];
+            const char *why = m >= 0 && !run[m] && !sel_job[m] && exists(in->path)
+                                  ? stale_why(p, l->v[m].stage, &l->v[m].key, in->path,
+                                              l->v[m].in, l->v[m].n_in, buf, sizeof buf) : NULL;
+            if (why)  // an input left out by --only/--until and out of date for these params
+                return hh_fail(err, HH_EINPUT, "%s: out of date for these params (%s); job %s "
+                               "needs it; add stage %s to --only or drop --only/--until",
+                               in->path, why, j->name, in->stage->name);
             if (exists(in->path) || (m >= 0 && run[m]) || (o->dry_run && in->stage == t[0]))
                 continue;  // (a dry run builds a missing world in memory)
             int si = 0;

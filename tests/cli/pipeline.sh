@@ -70,7 +70,7 @@ if h5diff --exclude-attribute / "$TMP/j1/lm/s.h5" "$R/lm/s.h5" >/dev/null 2>&1; 
 
 # RL: PPO and best-of-n on the smoke PMs; identical for 1 and 2 jobs; KL exact and >= 0
 expect_exit "rl and bon smoke, 2 jobs" 0 "$HH" run $P -o "$TMP/j1" --only rl,bon --jobs 2 --quiet
-cp -r "$TMP/j1/pm" "$TMP/j1/pmp" "$TMP/j2/"
+cp -a "$TMP/j1/pm" "$TMP/j1/pmp" "$TMP/j2/"
 expect_exit "rl smoke, 1 job, stopped after 10 iterations" 0 "$HH" run $P -o "$TMP/j2" --only rl,bon --jobs 1 --stop-after 10 --quiet
 if [ -n "$(ls "$TMP/j2/rl" | grep ckpt)" ] && [ -z "$(ls "$TMP/j2/rl" | grep -v ckpt)" ]; then
   ok "stopped RL jobs keep checkpoints and write no result"; else bad "stopped RL jobs keep checkpoints and write no result" "$(ls "$TMP/j2/rl" 2>&1)"; fi

@@ -38,12 +38,18 @@ one_line "--until with an unknown stage" 2 "--until 'x': no such stage" "$HH" ru
 expect_exit "--jobs=2 (getopt_long form)" 0 "$HH" run $P -o "$U" --until world --jobs=2 --quiet
 
 # a failing job: the jobs that need it are skipped, the others go on, and the count is said
-cp -r "$U" "$TMP/f1" && truncate -s 5000 "$TMP/f1/pmp/xs_s0.h5" && touch -d 2020-01-01 "$TMP/f1/pmp/xs_s0.h5"
+cp -a "$U" "$TMP/f1" && off=$(bin/tests/h5craft "$TMP/f1/pmp/xs_s0.h5" offset /model/wte) \
+  && printf '\x55' | dd of="$TMP/f1/pmp/xs_s0.h5" bs=1 seek=$((off + 37)) conv=notrunc 2>/dev/null  # checksum fails on read
 "$HH" run $P -o "$TMP/f1" --only pm --jobs 2 --quiet >/dev/null 2>"$TMP/e"; rc=$?
 nxs=$(ls "$TMP/f1/pm" 2>/dev/null | grep -c '^xs_.*pmp1'); ns=$(ls "$TMP/f1/pm" 2>/dev/null | grep -c '^s_')
 if [ "$rc" -eq 2 ] && [ "$nxs" -eq 0 ] && [ "$ns" -eq 10 ] \
    && grep -q "7 of 20 jobs failed, 0 not started because an input failed" "$TMP/e"; then
   ok "a failed job does not stop the independent ones ($ns s PMs made)"; else bad "a failed job does not stop the others" "exit $rc, xs pmp1 $nxs, s $ns: $(tail -2 "$TMP/e")"; fi
+
+# --only with an input out of date for these params: refused, naming the input and why
+sed 's/^pmp_n = 800/pmp_n = 801/' $P >"$TMP/pmp801.ini"
+one_line "--only pm with its pmp inputs out of date" 2 "pmp/xs_s0.h5: out of date for these params \(\[pm\] params changed\); job pm/.* needs it; add stage pmp to --only" \
+  "$HH" run "$TMP/pmp801.ini" -o "$U" --only pm
 
 # --dry-run: every selected job with why it would run; nothing written
 sed 's/^steps = 40/steps = 41/' $P >"$TMP/d41.ini"
