@@ -628,7 +628,7 @@ int lm_distill(const Params *p, const WorldData *d, const Job *jb, const StageOp
 // ---------------------------------------------------------------------------
 // the stages
 
-static double scale_cost(const Params *p, const char *scale) {
+double lm_scale_cost(const Params *p, const char *scale) {
     int k = params_scale_index(p, scale);
     return k < 0 ? 0 : (double)p->scale_dmodel.v[k] * p->scale_dmodel.v[k] * p->scale_layers.v[k];
 }
@@ -638,7 +638,7 @@ static int list_scales(const Params *p, const StageDef *st, JobList *l, HHErr *e
         JobKey key;
         jobkey_init(&key);
         snprintf(key.scale, sizeof key.scale, "%s", p->pt_scales.v[k]);
-        double c = scale_cost(p, key.scale) * (st == &STAGE_PRETRAIN ? p->pt_steps : p->di_steps);
+        double c = lm_scale_cost(p, key.scale) * (st == &STAGE_PRETRAIN ? p->pt_steps : p->di_steps);
         Job *j = joblist_add(l, st, &key, c, NULL, 0, err);
         if (!j || (st == &STAGE_DISTILL && job_add_input(l, j, &STAGE_PRETRAIN, &key, err)))
             return err->code;

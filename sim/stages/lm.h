@@ -25,6 +25,10 @@
 #include "stage.h"
 #include "worldgen.h"
 
+// Relative cost of one unit of work at a scale: d_model^2 x layers (0 for an
+// unknown scale); stages weigh their jobs with it.
+double lm_scale_cost(const Params *p, const char *scale);
+
 // The transformer config of a named scale.
 int lm_config(const Params *p, const char *scale, GPTConfig *cfg, HHErr *err);
 

@@ -109,12 +109,6 @@ static const char *stale_why(const Params *p, const StageDef *st, const JobKey *
     return why;
 }
 
-int pipeline_up_to_date(const Params *p, const StageDef *st, const char *out,
-                        const JobInput *in, int n_in) {
-    char buf[1200];
-    return stale_why(p, st, NULL, out, in, n_in, buf, sizeof buf) == NULL;
-}
-
 // ---------------------------------------------------------------------------
 // selection
 

@@ -66,11 +66,6 @@ typedef struct {
 int pipeline_run(const Params *p, const char *dir, const StageDef *const *t,
                  const PipelineOpts *o, HHErr *err);
 
-// 1 when the file `out` is up to date for a job of stage st with these
-// inputs (ignoring whether their makers will run).
-int pipeline_up_to_date(const Params *p, const StageDef *st, const char *out,
-                        const JobInput *in, int n_in);
-
 // For readers of a run (hhfit): 0 when the file f at path was made with the
 // run's params in the sections its stage depends on and is the job its name
 // says (its /job key); else HH_EINPUT naming the file and the section.

@@ -575,11 +575,6 @@ int pm_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts
 // ---------------------------------------------------------------------------
 // the stages
 
-static double scale_cost(const Params *p, const char *scale) {
-    int k = params_scale_index(p, scale);
-    return k < 0 ? 0 : (double)p->scale_dmodel.v[k] * p->scale_dmodel.v[k] * p->scale_layers.v[k];
-}
-
 static const char *pmp_off(const Params *p) {
     return p->pm_pmp == 0 ? "[pm] pmp = 0" : NULL;
 }
@@ -594,7 +589,7 @@ static int list_pmp(const Params *p, const WorldData *d, JobList *l, HHErr *err)
             key.seed = s;
             jobkey_init(&lm);
             snprintf(lm.scale, sizeof lm.scale, "%s", key.scale);
-            Job *j = joblist_add(l, &STAGE_PMP, &key, scale_cost(p, key.scale) * p->pm_pmp_n, NULL,
+            Job *j = joblist_add(l, &STAGE_PMP, &key, lm_scale_cost(p, key.scale) * p->pm_pmp_n, NULL,
                                  0, err);
             if (!j || job_add_input(l, j, &STAGE_PRETRAIN, &lm, err)) return err->code;
         }
@@ -616,7 +611,7 @@ static int list_pm(const Params *p, const WorldData *d, JobList *l, HHErr *err) 
         snprintf(lm.scale, sizeof lm.scale, "%s", spec->scale);
         pmp = lm;
         pmp.seed = spec->seed;
-        double cost = scale_cost(p, spec->scale) * p->pm_epochs * (spec->n_help + spec->n_harm);
+        double cost = lm_scale_cost(p, spec->scale) * p->pm_epochs * (spec->n_help + spec->n_harm);
         Job *j = joblist_add(l, &STAGE_PM, &key, cost, spec, 1, err);
         rc = !j || job_add_input(l, j, &STAGE_PRETRAIN, &lm, err) ||
              job_add_input(l, j, &STAGE_DISTILL, &lm, err) ||

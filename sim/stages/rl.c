@@ -21,11 +21,6 @@
 // ---------------------------------------------------------------------------
 // jobs
 
-static double cost(const Params *p, const char *scale) {
-    int k = params_scale_index(p, scale);
-    return (double)p->scale_dmodel.v[k] * p->scale_dmodel.v[k] * p->scale_layers.v[k];
-}
-
 // The PM job matching (scale, sweep, half or help_frac), or NULL.
 static const PMJob *find_pm(const PMJob *pj, int n, const char *scale, PMSweep sweep, int half) {
     for (int i = 0; i < n; i++) {
@@ -73,9 +68,9 @@ int rl_jobs(const Params *p, const WorldData *d, RLJob **out, int *n, HHErr *err
     if (pm_jobs(p, d, &pj, &npj, err)) return HH_EINPUT;
     const char *big = p->pm_scales.v[0], *bigpol = p->rl_policy_scales.v[0];
     for (int i = 1; i < p->pm_scales.n; i++)
-        if (cost(p, p->pm_scales.v[i]) > cost(p, big)) big = p->pm_scales.v[i];
+        if (lm_scale_cost(p, p->pm_scales.v[i]) > lm_scale_cost(p, big)) big = p->pm_scales.v[i];
     for (int i = 1; i < p->rl_policy_scales.n; i++)
-        if (cost(p, p->rl_policy_scales.v[i]) > cost(p, bigpol)) bigpol = p->rl_policy_scales.v[i];
+        if (lm_scale_cost(p, p->rl_policy_scales.v[i]) > lm_scale_cost(p, bigpol)) bigpol = p->rl_policy_scales.v[i];
     int cap = p->rl_seeds * p->rl_variants.n * (2 * p->rl_policy_scales.n + p->pm_scales.n) + 1;
     RLJob *jobs = calloc((size_t)cap, sizeof *jobs);
     int rc = jobs ? 0 : hh_fail(err, HH_EFAIL, "out of memory");
@@ -658,7 +653,7 @@ static int list_runs(const Params *p, const WorldData *d, JobList *l, const Stag
         key.seed = spec->seed;
         jobkey_init(&pol);
         snprintf(pol.scale, sizeof pol.scale, "%s", spec->policy);
-        double c = cost(p, spec->policy) * (st == &STAGE_RL ? p->rl_iters * p->rl_batch
+        double c = lm_scale_cost(p, spec->policy) * (st == &STAGE_RL ? p->rl_iters * p->rl_batch
                                                              : p->rl_bon_prompts * p->rl_bon_samples);
         Job *j = joblist_add(l, st, &key, c, spec, 1, err);
         rc = !j || job_add_input(l, j, &STAGE_DISTILL, &pol, err);
