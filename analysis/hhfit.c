@@ -203,6 +203,8 @@ static const Analysis ANALYSES[] = {
      .writes = "/lm_scaling, /lm_curves, /lm_task_help; lm_scaling.gp"},
     {"distill", .lm = lmreport_distill, .reads = "distill/*.h5, world.h5",
      .writes = "/distill_eval, /lm_persona_reference; distill_help_harm.gp"},
+    {"facts", .lm = lmreport_facts, .reads = "lm/*.h5, world.h5",
+     .writes = "/lm_fact_recall; fact_recall.gp"},
     {"rl_runs", .rl = rlreport_runs, .reads = "rl/*.h5, bon/*.h5", .writes = "/rl_runs"},
     {"fig13", .rl = rlreport_fig13, .reads = "rl/*.h5",
      .writes = "/fig13_reward_vs_sqrt_kl, /fit_reward_sqrt_kl; fig13_reward_vs_sqrt_kl.gp"},

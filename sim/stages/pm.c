@@ -368,14 +368,20 @@ int pm_pretrain_pmp(const Params *p, const WorldData *d, const Job *jb, const St
     if (!rc) rc = bt_train(p, m, c, cs.n, &o, &cv, &pr, err);
     H5Out out;
     if (!rc && !(rc = h5out_create(&out, path, "pmp", p, err))) {
+        hsize_t d1[1] = {1};
+        double best = worldgen_best_loss(&cs);
         rc = lm_write_model(out.file, m, scale, err) || write_curve(out.file, &cv, err) ||
-             jobkey_write(out.file, &jb->key, err);
+             jobkey_write(out.file, &jb->key, err) ||
+             h5_write(out.file, "pmp/best_loss", H5T_NATIVE_DOUBLE, 1, d1, &best, "nats",
+                      "best loss any model can reach on these labels: mean binary entropy of "
+                      "each label's probability (chance: ln 2 = 0.693)", err);
         if (rc) h5out_abort(&out);
         else rc = h5out_commit(&out, err);
     }
     if (!rc)
-        progress_done(&pr, "%d noisy comparisons, final train accuracy %.3f -> %s", cs.n,
-                      cv.acc[cv.n - 1], path);
+        progress_done(&pr, "%d noisy comparisons, final train loss %.3f, accuracy %.3f (best "
+                      "achievable loss %.3f, chance 0.693) -> %s", cs.n, cv.loss[cv.n - 1],
+                      cv.acc[cv.n - 1], worldgen_best_loss(&cs), path);
     curve_free(&cv);
     free(c);
     worldgen_free_sets(&ps, &cs);
@@ -438,8 +444,13 @@ static int write_set(hid_t f, const WorldData *d, int set, const SetEval *e, HHE
     char h1[64], h2[64];
     snprintf(h1, 64, "%s/harm_chosen", g);
     snprintf(h2, 64, "%s/harm_rejected", g);
+    char dfs[64];
+    snprintf(dfs, 64, "%s/differs", g);
     return h5_write(f, nm[0], H5T_NATIVE_DOUBLE, 1, dn, e->sc, "PM score",
                     "PM score of the crowdworker-chosen response", err) ||
+           h5_write(f, dfs, H5T_NATIVE_INT8, 1, dn, cs->differs, "enum",
+                    "what differs between the two responses: 0 content only (surface-matched), "
+                    "1 surface, 2 refusal, 3 harm (world.h5 comparisons/*/differs)", err) ||
            h5_write(f, nm[1], H5T_NATIVE_DOUBLE, 1, dn, e->sr, "PM score",
                     "PM score of the rejected response", err) ||
            h5_write(f, nm[2], H5T_NATIVE_DOUBLE, 1, dn, e->pc, "probability",
