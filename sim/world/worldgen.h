@@ -42,6 +42,7 @@ typedef struct {
     uint8_t *chosen, *rejected;  // (n, RESP_MAX)
     double *help_c, *help_r, *harm_c, *harm_r, *p_gold, *p_agree2;
     int8_t *gold, *kind, *turn, *persona_c, *persona_r, *agree2;
+    int8_t *differs;  // 0 content only, 1 surface, 2 refusal, 3 harm (world v2; NULL before)
 } CompSet;
 
 enum { SPLIT_TRAIN = 0, SPLIT_TEST = 1, SET_HELPFUL = 0, SET_HARMLESS = 1 };
