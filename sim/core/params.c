@@ -145,7 +145,7 @@ static const ParamDesc TABLE[] = {
     {"pm", "seeds", PT_INT, OFF(pm_seeds), "3", 1, 100, 0, 0,
      "seeds per PM of the size sweep (data subset, validation split, order, head init)"},
     {"pm", "mix_seeds", PT_INT, OFF(pm_mix_seeds), "2", 1, 100, 0, 0,
-     "seeds per PM of the mix sweep and of the train/test halves"},
+     "seeds per PM of the mix sweep (the train/test halves: seed 0)"},
     {"pm", "epochs", PT_INT, OFF(pm_epochs), "4", 1, 1000, 0, 0,
      "maximum passes over the training comparisons (early stopping on the validation split)"},
     {"pm", "val_frac", PT_DOUBLE, OFF(pm_val_frac), "0.1", 0, 0.5, 0, 0,

@@ -136,7 +136,7 @@ int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err
                 j.n_harm = p->pm_mix_total - j.n_help;
                 if (add_job(jobs, n, j, err)) { free(jobs); return HH_EINPUT; }
             }
-            for (int h = 0; s < p->pm_mix_seeds && p->pm_halves && h < 2; h++) {
+            for (int h = 0; s == 0 && p->pm_halves && h < 2; h++) {  // RL's PMs: seed 0
                 j.sweep = SWEEP_HALVES;
                 j.pmp = pmp_main;
                 j.half = h;

@@ -20,7 +20,7 @@
 //   mix   : scale x mixes at mix_total comparisons (helpful fraction f),
 //           x [pm] mix_seeds
 //   halves: scale x {0, 1}: disjoint halves of all training comparisons,
-//           x [pm] mix_seeds
+//           seed 0 (the train and test PMs of RL)
 //   ref   : the reference PM ([pm] ref = 1): the largest PM scale (by cost,
 //           as the largest RL PM) trained on every training comparison of
 //           both sets (helpful + harmless; val_frac of them for early
