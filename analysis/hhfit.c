@@ -192,7 +192,7 @@ static const Analysis ANALYSES[] = {
     {"fig08", .pm = report_fig08, .reads = "pm/*.h5 (main HH PMs)",
      .writes = "/fig08_accuracy_by_turn; fig08_accuracy_by_turn.gp"},
     {"fig09", .pm = report_fig09, .reads = "pm/*.h5 (main HH and helpful-only PMs)",
-     .writes = "/fig09_accuracy_by_margin, /calibration_reliability, /calibration_ece; fig09_calibration.gp"},
+     .writes = "/fig09_accuracy_by_margin, /calibration_ece; fig09_calibration.gp"},
     {"fig19", .pm = report_fig19, .reads = "pm/*.h5 (mix sweep)",
      .writes = "/fig19_accuracy_vs_mix; fig19_accuracy_vs_mix.gp"},
     {"fig25", .pm = report_fig25, .reads = "pm/*.h5 (main HH PMs)",

@@ -108,8 +108,12 @@ typedef struct {
     DoubleList pm_mixes;    // helpful fractions of the mix sweep (fixed total)
     int pm_mix_total;       // total comparisons of the mix sweep
     double pm_hh_frac;      // helpful fraction of the size sweep and the halves
-    int pm_seeds;           // seeds per preference model
-    int pm_epochs;          // passes over the training comparisons
+    int pm_seeds;           // seeds per preference model of the size sweep
+    int pm_mix_seeds;       // seeds per PM of the mix sweep and the halves
+    int pm_epochs;          // maximum passes over the training comparisons
+    double pm_val_frac;     // share of a PM's comparisons held out for early stopping
+    int pm_patience;        // epochs without a lower validation loss before stopping
+    int pm_ref;             // 1: train the reference PM (largest scale, all comparisons)
     int pm_batch;           // comparisons per step
     double pm_lr;           // peak learning rate
     double pm_weight_decay; // AdamW weight decay
