@@ -19,7 +19,7 @@ expect_exit "hhfit on the smoke run" 0 "$FIT" "$R" -o "$TMP/res" --quiet
 H=$TMP/res/tables.h5
 h5dump -H "$H" >"$TMP/h" 2>&1
 for t in pm_runs crowd_agreement fig07_accuracy fit_loglinear pmp_vs_nopmp fig08_accuracy_by_turn \
-         fig09_accuracy_by_margin calibration_reliability calibration_ece fig19_accuracy_vs_mix \
+         fig09_accuracy_by_margin calibration_ece fig19_accuracy_vs_mix lm_fact_recall \
          fig25_accuracy_above_threshold beyond_gold_vs_crowd claims; do
   if grep -q "DATASET \"/\?$t\"" "$TMP/h"; then ok "tables.h5 has /$t"; else bad "tables.h5 has /$t" "missing"; fi
 done
@@ -30,11 +30,12 @@ cols() {  # cols TABLE COL...: the table's compound type has these members
   if [ -z "$miss" ]; then ok "/$t columns"; else bad "/$t columns" "missing:$miss"; fi
 }
 cols fit_loglinear param estimate se ci_lo ci_hi paper r2 chisq n dof
-cols fig07_accuracy scale params n_train acc acc_lo acc_hi acc_fit
+cols fig07_accuracy measure scale params n_train seeds acc acc_lo acc_hi acc_fit
+cols lm_fact_recall scale params facts bin rank_lo rank_hi n recall recall_lo recall_hi
 cols calibration_ece pm scale ece ece_lo ece_hi ece_null
 cols fig19_accuracy_vs_mix scale help_frac test_set acc acc_norm
 cols claims id estimate ci_lo ci_hi criterion verdict
-if h5dump -A -d /fig07_accuracy "$H" | grep -A10 'FIELD_6_UNITS' | grep -q '"fraction"'; then
+if h5dump -A -d /fig07_accuracy "$H" | grep -A10 'FIELD_7_UNITS' | grep -q '"fraction"'; then
   ok "column units as FIELD_k_UNITS"; else bad "column units as FIELD_k_UNITS" "acc has no 'fraction'"; fi
 if h5dump -a /hhsim_kind "$H" | grep -q '"results"' && h5dump -a /params "$H" | grep -q 'seed = 7'; then
   ok "provenance carries the run's params"; else bad "provenance carries the run's params" "kind or seed missing"; fi
@@ -57,7 +58,7 @@ for g in "$TMP"/res/*.gp; do grep -q " $(basename "$g")\$" "$TMP/list" || miss="
 for t in $(sed -n 's/.*DATASET "\/\?\([a-z0-9_]*\)".*/\1/p' "$TMP/h"); do
   grep -q "/$t\b" "$TMP/list" || miss="$miss /$t"; done
 if [ -z "$miss" ]; then ok "hhfit --list names every script and table"; else bad "hhfit --list names every script and table" "missing:$miss"; fi
-cols fig09_accuracy_by_margin pm scale count acc ideal_mean d_ideal
+cols fig09_accuracy_by_margin pm scale test_set bin_lo bin_hi count mean_pred obs_freq obs_lo obs_hi
 
 # --- RL and best-of-n (rl/, bon/ of the smoke run): tables filled, one script per figure
 for t in rl_runs fig13_reward_vs_sqrt_kl fit_reward_sqrt_kl fig04_train_vs_test_pm fig33_test_pm_end \
