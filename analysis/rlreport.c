@@ -85,6 +85,40 @@ void rl_r2_interval(double r2, size_t n, double *lo, double *hi) {
     *hi = rh * rh;
 }
 
+int rl_fit_traj(const double *iter, const double *d, const double *y, int n, RLTrajFit *out) {
+    memset(out, 0, sizeof *out);
+    out->b = out->c = out->b_se = out->c_se = out->c_lo = out->c_hi = NAN;
+    out->end_slope_ratio = out->d_max = NAN;
+    double xs[RL_MAXPT], ys[RL_MAXPT];
+    size_t m = 0;
+    for (int i = 0; i < n && m < RL_MAXPT; i++)
+        if (iter[i] > 0 && isfinite(d[i]) && isfinite(y[i])) {
+            xs[m] = d[i], ys[m++] = y[i];
+            out->d_max = m == 1 ? d[i] : fmax(out->d_max, d[i]);
+        }
+    out->n = m;
+    HHErr e;
+    out->line_ok = m >= 3 && stats_fit_linear(xs, ys, m, &out->line, &e) == 0;
+    if (m < 4 || !(out->d_max > 0)) return 0;
+    double *X = malloc(sizeof(double) * 3 * m);
+    StatsMultifit *mf = X ? stats_multifit_alloc(m, 3, &e) : NULL;
+    if (mf) {
+        for (size_t i = 0; i < m; i++) {
+            double x = xs[i] / out->d_max;
+            X[3 * i] = 1, X[3 * i + 1] = x, X[3 * i + 2] = x * x;
+        }
+        if (stats_multifit_linear(mf, X, ys, &e) == 0) {
+            out->quad_ok = 1;
+            out->b = mf->c[1], out->c = mf->c[2], out->b_se = mf->se[1], out->c_se = mf->se[2];
+            out->c_lo = mf->lo[2], out->c_hi = mf->hi[2];
+            out->end_slope_ratio = (out->b + 2 * out->c) / out->b;
+        }
+    }
+    stats_multifit_free(mf);
+    free(X);
+    return 0;
+}
+
 int rl_fit_line(const double *x, const double *y, int n, StatsLinfit *f, HHErr *err) {
     double xs[RL_MAXPT], ys[RL_MAXPT];
     size_t m = 0;
