@@ -250,6 +250,19 @@ static int lt(const Report *R, const char *scale) {
 static const char *SQRT_KL_LABEL = "sqrt(KL({/Symbol p} || {/Symbol p}_0))  (nats^{1/2}, held-out prompts)";
 static const char *SEEDS_DESC = "; each value is the mean across the seeds of the configuration with its 95% "
                                 "Student-t interval across seeds (_lo, _hi; with one seed both equal the value: no interval)";
+// A figure table of seed means: columns head, then each band (name, _lo, _hi
+// in units[k]), then tail (either may be ""); the description gets SEEDS_DESC.
+static Tab *band_tab(const char *name, const char *desc, const char *head, const char *const *bands,
+                     const char *const *units, int nb, const char *tail, HHErr *err) {
+    char spec[4096], d[2048], b[512];
+    size_t L = (size_t)snprintf(spec, sizeof spec, "%s", head);
+    for (int k = 0; k < nb && L < sizeof spec; k++)
+        L += (size_t)snprintf(spec + L, sizeof spec - L, "%s%s", L ? ";" : "", bandspec(b, sizeof b, bands[k], units[k]));
+    if (tail[0] && L < sizeof spec) snprintf(spec + L, sizeof spec - L, ";%s", tail);
+    snprintf(d, sizeof d, "%s%s", desc, SEEDS_DESC);
+    return tab_alloc(name, d, spec, err);
+}
+
 // Legends beside the plot, never on the data.
 static const char *KEY_OUT = "set key below center vertical Left reverse noopaque nobox maxcols 2\n";
 
@@ -416,16 +429,14 @@ static int big_policy_scales(const RLData *D, char (*pms)[HH_NAME_LEN]) {
 }
 
 int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
-    char b[4][512], d0[1024], spec[2048];
-    snprintf(d0, sizeof d0, "the largest policy trained (variant hh) against the train PM (half 0 of the data) of "
-             "every PM scale: train-PM reward and test-PM score (half 1, same scale; both normalised on the same "
-             "initial-policy samples) of the same held-out samples over training; gap = train_pm - test_pm "
-             "(per seed, then averaged); end = 1 on the last evaluation%s", SEEDS_DESC);
-    snprintf(spec, sizeof spec, "policy:s:-;pm_scale:s:-;pm_params:f:parameters;iter:i:iterations;seeds:i:seeds;"
-             "%s;%s;%s;%s;end:i:0/1", bandspec(b[0], 512, "sqrt_kl", "sqrt(nats)"),
-             bandspec(b[1], 512, "train_pm", "normalised score"), bandspec(b[2], 512, "test_pm", "normalised score"),
-             bandspec(b[3], 512, "gap", "normalised score"));
-    Tab *t = tab_alloc("fig04_train_vs_test_pm", d0, spec, err);
+    static const char *const BN[4] = {"sqrt_kl", "train_pm", "test_pm", "gap"};
+    static const char *const BU[4] = {"sqrt(nats)", "normalised score", "normalised score", "normalised score"};
+    Tab *t = band_tab("fig04_train_vs_test_pm", "the largest policy trained (variant hh) against the train PM (half 0 "
+                      "of the data) of every PM scale: train-PM reward and test-PM score (half 1, same scale; both "
+                      "normalised on the same initial-policy samples) of the same held-out samples over training; gap = "
+                      "train_pm - test_pm (per seed, then averaged); end = 1 on the last evaluation",
+                      "policy:s:-;pm_scale:s:-;pm_params:f:parameters;iter:i:iterations;seeds:i:seeds", BN, BU, 4,
+                      "end:i:0/1", err);
     if (!t) return err->code;
     if (!D->nrl) return report_missing(R, t, D->missing_rl, err);
     char pms[MAXS][HH_NAME_LEN];
@@ -604,15 +615,12 @@ int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
 // Fig. 14: train-PM score on benign vs red-team prompts
 
 int rlreport_fig14(Report *R, const RLData *D, HHErr *err) {
-    char b[4][512], d0[1024], spec[2048];
-    snprintf(d0, sizeof d0, "every policy trained (variant hh) against the largest PM: train-PM reward of held-out "
-             "samples on benign and borderline prompts (benign) and on red-team and disguised prompts (redteam) "
-             "over training, and their rises from iteration 0 (per seed, then averaged)%s", SEEDS_DESC);
-    snprintf(spec, sizeof spec, "policy:s:-;pm_scale:s:-;iter:i:iterations;seeds:i:seeds;%s;%s;%s;%s",
-             bandspec(b[0], 512, "benign", "normalised score"), bandspec(b[1], 512, "redteam", "normalised score"),
-             bandspec(b[2], 512, "rise_benign", "normalised score"),
-             bandspec(b[3], 512, "rise_redteam", "normalised score"));
-    Tab *t = tab_alloc("fig14_benign_vs_redteam", d0, spec, err);
+    static const char *const BN[4] = {"benign", "redteam", "rise_benign", "rise_redteam"};
+    static const char *const BU[4] = {"normalised score", "normalised score", "normalised score", "normalised score"};
+    Tab *t = band_tab("fig14_benign_vs_redteam", "every policy trained (variant hh) against the largest PM: train-PM "
+                      "reward of held-out samples on benign and borderline prompts (benign) and on red-team and "
+                      "disguised prompts (redteam) over training, and their rises from iteration 0 (per seed, then "
+                      "averaged)", "policy:s:-;pm_scale:s:-;iter:i:iterations;seeds:i:seeds", BN, BU, 4, "", err);
     if (!t) return err->code;
     if (!D->nrl) return report_missing(R, t, D->missing_rl, err);
     char pol[MAXS][HH_NAME_LEN];
@@ -751,17 +759,15 @@ int rl_gao_run(const RLRec *r, int bon, RLGaoFit *fit, HHErr *err) {
 }
 
 static int overopt_tabs(Tab **t, HHErr *err) {
-    char b[4][512], d0[1400], spec[2400];
-    snprintf(d0, sizeof d0, "gold HH utility U (gold help on non-red-team prompts - gold harm on red-team prompts, "
-             "each a fraction in [0, 1]) of the largest policy optimised against the train PM of every PM scale "
-             "(variant hh): by PPO (method rl, x = iteration, d = sqrt of the exact held-out KL) and by best-of-n "
-             "from the initial policy (method bon, x = n, d = sqrt(kl_exact)); gain = U - U at d = 0 (per seed); "
-             "gain_fit = the form of the seeds' mean a, b (/fit_overoptimization, seed -1) at d%s", SEEDS_DESC);
-    snprintf(spec, sizeof spec, "method:s:-;policy:s:-;pm_scale:s:-;pm_params:f:parameters;x:i:iterations or "
-             "samples;seeds:i:seeds;%s;%s;%s;%s;gain_fit:f:gold utility U", bandspec(b[0], 512, "d", "sqrt(nats)"),
-             bandspec(b[1], 512, "gold", "gold utility U"), bandspec(b[2], 512, "gain", "gold utility U"),
-             bandspec(b[3], 512, "train_pm", "normalised score"));
-    t[0] = tab_alloc("beyond_gold_vs_sqrt_kl", d0, spec, err);
+    static const char *const BN[4] = {"d", "gold", "gain", "train_pm"};
+    static const char *const BU[4] = {"sqrt(nats)", "gold utility U", "gold utility U", "normalised score"};
+    t[0] = band_tab("beyond_gold_vs_sqrt_kl", "gold HH utility U (gold help on non-red-team prompts - gold harm on "
+                    "red-team prompts, each a fraction in [0, 1]) of the largest policy optimised against the train PM "
+                    "of every PM scale (variant hh): by PPO (method rl, x = iteration, d = sqrt of the exact held-out "
+                    "KL) and by best-of-n from the initial policy (method bon, x = n, d = sqrt(kl_exact)); gain = U - U "
+                    "at d = 0 (per seed); gain_fit = the form of the seeds' mean a, b (/fit_overoptimization, seed -1) "
+                    "at d", "method:s:-;policy:s:-;pm_scale:s:-;pm_params:f:parameters;x:i:iterations or samples;"
+                    "seeds:i:seeds", BN, BU, 4, "gain_fit:f:gold utility U", err);
     t[1] = tab_alloc("fit_overoptimization",
         "Gao et al. (2022) forms fitted by nonlinear least squares (stats_nlfit, Levenberg-Marquardt) to the "
         "gold gain of each seed's points with d > 0 (/beyond_gold_vs_sqrt_kl): bon R = d (a - b d), rl R = d (a - "
