@@ -42,9 +42,12 @@ static const PMJob *find_pm_for(const PMJob *pj, int n, const char *scale, PMSwe
 }
 
 // The fixed yardstick ("largest PM", /curve/big_pm) that scores every run:
-// one PM for every run and seed. Today half 1 of the largest PM scale, seed 0;
-// the reference PM trained on all training comparisons replaces it here.
+// one PM for every run and seed: the reference PM (pm.h: the largest scale
+// trained on every training comparison, seed 0); with [pm] ref = 0, half 1 of
+// the largest PM scale, seed 0.
 static const PMJob *yardstick_pm(const PMJob *pj, int n, const char *big) {
+    for (int i = 0; i < n; i++)
+        if (pj[i].sweep == SWEEP_REF) return &pj[i];
     return find_pm(pj, n, big, SWEEP_HALVES, 1, 0);
 }
 

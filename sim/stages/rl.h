@@ -12,8 +12,9 @@
 // [pm] norm_samples samples of the run's initial policy.
 //
 // The fixed yardstick ("largest PM", big_pm): ONE PM scores every run and
-// seed (yardstick_pm in rl.c: half 1 of the largest [pm] scale, seed 0, until
-// the reference PM trained on all comparisons replaces it), normalised once for
+// seed (yardstick_pm in rl.c: the reference PM of pm.h, trained on every
+// training comparison at the largest scale; with [pm] ref = 0, half 1 of the
+// largest [pm] scale, seed 0), normalised once for
 // every run: mean 0, sd 1 on [pm] norm_samples samples of the largest policy's
 // distilled LM (stream (seed, "rl/yardstick", "norm")), so its scores of
 // different runs, policies and PMs are on one scale.
