@@ -207,7 +207,7 @@ static const Analysis ANALYSES[] = {
      .writes = "/lm_fact_recall; fact_recall.gp"},
     {"rl_runs", .rl = rlreport_runs, .reads = "rl/*.h5, bon/*.h5", .writes = "/rl_runs"},
     {"fig13", .rl = rlreport_fig13, .reads = "rl/*.h5",
-     .writes = "/fig13_reward_vs_sqrt_kl, /fit_reward_sqrt_kl; fig13_reward_vs_sqrt_kl.gp"},
+     .writes = "/fig13_reward_vs_sqrt_kl, /fit_reward_sqrt_kl, /fit_reward_sqrt_kl_scale; fig13_reward_vs_sqrt_kl.gp"},
     {"fig04", .rl = rlreport_fig04, .reads = "rl/*.h5", .writes = "/fig04_train_vs_test_pm; fig04_train_vs_test_pm.gp"},
     {"fig33", .rl = rlreport_fig33, .reads = "rl/*.h5", .writes = "/fig33_test_pm_end; fig33_test_pm_end.gp"},
     {"fig14", .rl = rlreport_fig14, .reads = "rl/*.h5",

@@ -198,7 +198,9 @@ static const ParamDesc TABLE[] = {
      "policy vs every PM scale; empty: no RL and no best-of-n"},
     {"rl", "variants", PT_NAMELIST, OFF(rl_variants), "hh,helpful", 0, 0, 1, 2,
      "PM data of the train PM: hh (HH half 0) and/or helpful (helpful-only mix-sweep PM)"},
-    {"rl", "seeds", PT_INT, OFF(rl_seeds), "1", 1, 100, 0, 0, "seeds per RL run"},
+    {"rl", "seeds", PT_INT, OFF(rl_seeds), "3", 1, 100, 0, 0,
+     "seeds per RL run (the unit of replication: RL intervals are across seeds; seed s "
+     "trains against PM seed s where [pm] has it)"},
     {"rl", "iters", PT_INT, OFF(rl_iters), "150", 1, 100000000, 0, 0, "PPO iterations"},
     {"rl", "batch", PT_INT, OFF(rl_batch), "64", 1, 4096, 0, 0, "prompts per iteration"},
     {"rl", "minibatch", PT_INT, OFF(rl_minibatch), "16", 1, 4096, 0, 0,
@@ -213,8 +215,13 @@ static const ParamDesc TABLE[] = {
      "target KL per response (nats) of the adaptive controller"},
     {"rl", "trunc_penalty", PT_DOUBLE, OFF(rl_trunc_penalty), "-1", -100, 0, 0, 0,
      "added to the reward of a response cut off without EOS"},
+    {"rl", "eval_schedule", PT_NAMELIST, OFF(rl_eval_schedule), "log", 0, 0, 1, 1,
+     "held-out evaluations: log = iterations 0, 1, 2, 4, ... (eval_per_octave per doubling) "
+     "and the last; linear = 0, eval_every, 2 eval_every, ... and the last"},
+    {"rl", "eval_per_octave", PT_INT, OFF(rl_eval_per_octave), "2", 1, 16, 0, 0,
+     "log schedule: evaluations per doubling of the iteration count (rounded, distinct)"},
     {"rl", "eval_every", PT_INT, OFF(rl_eval_every), "10", 1, 100000000, 0, 0,
-     "iterations between held-out evaluations"},
+     "linear schedule: iterations between held-out evaluations"},
     {"rl", "eval_prompts", PT_INT, OFF(rl_eval_prompts), "64", 1, 100000, 0, 0,
      "held-out prompts of each kind per evaluation"},
     {"rl", "bon_max", PT_INT, OFF(rl_bon_max), "64", 1, 4096, 0, 0,
@@ -728,6 +735,10 @@ static int cross_check(const Params *p, const char *name, const int *line_of, HH
         if (strcmp(p->rl_variants.v[i], "hh") && strcmp(p->rl_variants.v[i], "helpful"))
             XFAIL("rl", "variants", "'%s' is not a variant; allowed: hh, helpful",
                   p->rl_variants.v[i]);
+    for (int i = 0; i < p->rl_eval_schedule.n; i++)
+        if (strcmp(p->rl_eval_schedule.v[i], "log") && strcmp(p->rl_eval_schedule.v[i], "linear"))
+            XFAIL("rl", "eval_schedule", "'%s' is not a schedule; allowed: log, linear",
+                  p->rl_eval_schedule.v[i]);
     if (p->rl_bon_samples < p->rl_bon_max)
         XFAIL("rl", "bon_samples", "%d is below bon_max = %d; need bon_samples >= bon_max",
               p->rl_bon_samples, p->rl_bon_max);

@@ -136,7 +136,9 @@ typedef struct {
     int rl_kl_adaptive;     // 1: adaptive KL controller
     double rl_kl_target;    // target KL of the controller
     double rl_trunc_penalty;// added to the reward of responses cut off without EOS
-    int rl_eval_every;      // iterations between held-out evaluations
+    NameList rl_eval_schedule;  // "log" (0, 1, 2, 4, ... and the last) or "linear" (every eval_every)
+    int rl_eval_per_octave; // log schedule: evaluations per doubling of the iteration count
+    int rl_eval_every;      // linear schedule: iterations between held-out evaluations
     int rl_eval_prompts;    // held-out prompts per kind at each evaluation
     int rl_bon_max;         // best-of-n up to this n (power of two)
     int rl_bon_prompts;     // held-out prompts for best-of-n

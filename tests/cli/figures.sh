@@ -61,14 +61,16 @@ if [ -z "$miss" ]; then ok "hhfit --list names every script and table"; else bad
 cols fig09_accuracy_by_margin pm scale test_set bin_lo bin_hi count mean_pred obs_freq obs_lo obs_hi
 
 # --- RL and best-of-n (rl/, bon/ of the smoke run): tables filled, one script per figure
-for t in rl_runs fig13_reward_vs_sqrt_kl fit_reward_sqrt_kl fig04_train_vs_test_pm fig33_test_pm_end \
+for t in rl_runs fig13_reward_vs_sqrt_kl fit_reward_sqrt_kl fit_reward_sqrt_kl_scale fig04_train_vs_test_pm fig33_test_pm_end \
          fig14_benign_vs_redteam rl_help_harm beyond_gold_vs_sqrt_kl fit_overoptimization; do
   if ! grep -q "DATASET \"/\?$t\"" "$TMP/h"; then bad "tables.h5 has /$t" "missing"
   elif h5dump -A -d "/$t" "$H" | grep -q 'ATTRIBUTE "missing"'; then bad "/$t has rows" "marked missing"
   else ok "tables.h5 has /$t with rows"; fi
 done
-cols fit_reward_sqrt_kl panel policy slope slope_se slope_lo slope_hi r2 n
-cols fit_overoptimization method form a a_se b b_se b_lo b_hi converged n
+cols fit_reward_sqrt_kl panel policy seed slope slope_lo slope_hi r2 r2_origin quad_c quad_c_lo quad_c_hi end_slope_ratio n
+cols fit_reward_sqrt_kl_scale panel policy seeds slope slope_lo slope_hi end_slope_ratio end_slope_ratio_lo end_slope_ratio_hi
+cols fig13_reward_vs_sqrt_kl panel policy iter seeds sqrt_kl sqrt_kl_lo sqrt_kl_hi score score_lo score_hi
+cols fit_overoptimization method form seed seeds a a_lo a_hi b b_lo b_hi converged n d_peak peak_in_range d_min d_max
 
 # --- language models (lm/, distill/ of the smoke run): tables filled, two scripts, bad files refused
 for t in lm_scaling lm_curves lm_task_help distill_eval lm_persona_reference; do
