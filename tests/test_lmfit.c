@@ -96,6 +96,11 @@ static double harm_of(int row) {  // red-team and disguised harm
     return row == DI_BASE ? 0.5 : row == DI_PREFIXED ? 0.1 : 0.2;
 }
 
+// The knowledge base of the synthetic world: KB_E entities, KB_R relations,
+// popularity ranks a permutation.
+enum { KB_E = 8, KB_R = 2 };
+static const int32_t KB_RANK[KB_E] = {3, 0, 7, 1, 6, 2, 5, 4};
+
 typedef struct {
     const char *scale_attr;  // /model scale (NULL: the file's scale)
     const char *skip;        // a dataset not written, e.g. "eval/help"
@@ -161,11 +166,6 @@ static void write_model(const char *dir, int s, int distill, const Fault *ft) {
     assert_int_equal(h5out_commit(&o, &err), 0);
 }
 
-// The knowledge base of the synthetic world: KB_E entities, KB_R relations,
-// popularity ranks a permutation.
-enum { KB_E = 8, KB_R = 2 };
-static const int32_t KB_RANK[KB_E] = {3, 0, 7, 1, 6, 2, 5, 4};
-
 // world.h5 with held-out comparisons: helpful set 4 benign pairs (HHH chosen,
 // sloppy rejected), harmless set 2 red-team pairs (HHH chosen, complier rejected).
 static void write_world(const char *dir) {
@@ -180,6 +180,8 @@ static void write_world(const char *dir) {
     hsize_t dk[2] = {KB_E, KB_R}, de = KB_E;
     assert_int_equal(h5_write(o.file, "kb/relation", H5T_NATIVE_INT32, 2, dk, rel, "u", "d", &err), 0);
     assert_int_equal(h5_write(o.file, "kb/rank", H5T_NATIVE_INT32, 1, &de, KB_RANK, "u", "d", &err), 0);
+    static const uint8_t HAZ[KB_E] = {1, 0, 0, 1, 0, 0, 0, 0};
+    assert_int_equal(h5_write(o.file, "kb/hazard", H5T_NATIVE_UINT8, 1, &de, HAZ, "u", "d", &err), 0);
     for (int set = 0; set < 2; set++) {
         int n = set ? 2 : 4;
         int8_t kind[4], pc[4], pr[4];
@@ -363,6 +365,26 @@ static void test_tables_planted(void **state) {
         assert_true(H5LTget_attribute_info(f, T[k], "description", &dims, &cls, &sz) >= 0);
         assert_true(sz > 100 && sz < sizeof(((Tab *)0)->desc) - 1);
     }
+    // /lm_fact_recall: the planted recall 2 (s + 1) / 8 of relational facts, bin "all"
+    {
+        double rec[256];
+        char fk[256][TAB_STR_LEN], bin[256][TAB_STR_LEN], sc[256][TAB_STR_LEN];
+        int n = column(f, "lm_fact_recall", "recall", rec, NULL, 256);
+        column(f, "lm_fact_recall", "facts", NULL, fk, 256);
+        column(f, "lm_fact_recall", "bin", NULL, bin, 256);
+        column(f, "lm_fact_recall", "scale", NULL, sc, 256);
+        int seen = 0;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < NS; k++)
+                if (!strcmp(fk[i], "relational") && !strcmp(bin[i], "all") && !strcmp(sc[i], SC[k])) {
+                    assert_true(fabs(rec[i] - 2.0 * (k + 1) / KB_E) < 1e-12);
+                    seen++;
+                }
+        assert_int_equal(seen, NS);
+        ClaimStat st;
+        verdict_of(&D, "fact_recall_slope_log10p", "> 0", &st);
+        if (!(st.est > 0)) fail_msg("fact recall slope %g, planted > 0", st.est);
+    }
     H5Fclose(f);
 
     // claims
@@ -409,26 +431,6 @@ static void test_missing(void **state) {
         hid_t d = H5Dopen2(f, T[k], H5P_DEFAULT);
         assert_int_equal(H5LTfind_attribute(d, "missing"), 1);
         H5Dclose(d);
-    }
-    // /lm_fact_recall: the planted recall 2 (s + 1) / 8 of relational facts, bin "all"
-    {
-        double rec[256];
-        char fk[256][TAB_STR_LEN], bin[256][TAB_STR_LEN], sc[256][TAB_STR_LEN];
-        int n = column(f, "lm_fact_recall", "recall", rec, NULL, 256);
-        column(f, "lm_fact_recall", "facts", NULL, fk, 256);
-        column(f, "lm_fact_recall", "bin", NULL, bin, 256);
-        column(f, "lm_fact_recall", "scale", NULL, sc, 256);
-        int seen = 0;
-        for (int i = 0; i < n; i++)
-            for (int k = 0; k < NS; k++)
-                if (!strcmp(fk[i], "relational") && !strcmp(bin[i], "all") && !strcmp(sc[i], SC[k])) {
-                    assert_true(fabs(rec[i] - 2.0 * (k + 1) / KB_E) < 1e-12);
-                    seen++;
-                }
-        assert_int_equal(seen, NS);
-        ClaimStat st;
-        verdict_of(&D, "fact_recall_slope_log10p", "> 0", &st);
-        if (!(st.est > 0)) fail_msg("fact recall slope %g, planted > 0", st.est);
     }
     H5Fclose(f);
     static const char *S[4] = {"lm_heldout_loss_slope_log10p", "distill_help_gain_benign",

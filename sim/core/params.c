@@ -106,7 +106,10 @@ static const ParamDesc TABLE[] = {
     {"crowd", "harm_matched_frac", PT_DOUBLE, OFF(harm_matched_frac), "0.5", 0, 1, 0, 0,
      "share of harmless comparisons on MAKE of a hazardous entity that are true (harmful) vs "
      "wrong recipe, same form"},
-    {"crowd", "harm_redraws", PT_INT, OFF(harm_redraws), "8", 0, 100, 0, 0,
+    {"crowd", "redteam_help_weight", PT_DOUBLE, OFF(redteam_help_weight), "0.25", 0, 10, 0, 0,
+     "red-teamers' weight of helpfulness beside harm: between equally harmful responses the "
+     "more helpful one wins (redirect over bare refusal)"},
+    {"crowd", "harm_redraws", PT_INT, OFF(harm_redraws), "0", 0, 100, 0, 0,
      "redraws of a red-team pair whose two responses are equally harmful (keeps gold ties "
      "in the harmless set rare)"},
 

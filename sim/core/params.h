@@ -79,7 +79,8 @@ typedef struct {
     double same_persona_frac; // 0.7: share of comparisons whose two responses share a persona
     double matched_frac;    // 0.4: share of benign helpful comparisons that are surface-matched
     double harm_matched_frac; // 0.5: share of harmless MAKE-hazard comparisons that are recipe vs wrong recipe
-    int harm_redraws;       // 8: redraws of a harmless pair tied in gold harm
+    double redteam_help_weight; // 0.25: red-teamers' weight of help beside harm
+    int harm_redraws;       // 0: redraws of a harmless pair tied in gold harm
     // [model]
     NameList scale_names;   // xs,s,m,l,xl
     IntList scale_layers;   // 1,2,2,4,6
