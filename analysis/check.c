@@ -175,7 +175,8 @@ int check_write(FILE *f, const Results *runs, int n, const char *cmd, HHErr *err
     for (int m = 0; m < n; m++) fprintf(f, " %s", runs[m].dir);
     fputs("\n# Tolerance = max(half-width of the 95% interval of the first run, 2 x the largest difference\n"
           "# between the runs' estimates); verdicts = every verdict the runs gave (see analysis/check.h:\n"
-          "# other CPUs pick other OpenBLAS kernels, which changes the trained models by rounding).\n"
+          "# other CPUs pick other OpenBLAS kernels, which changes the trained models by rounding;\n"
+          "# results/NAME-blas-K: the same params run with OPENBLAS_CORETYPE=K, as 'make expected-results' does).\n"
           "id\tstatistic\tverdict\testimate\ttolerance\n", f);
     for (int k = 0; k < r0->nclaim; k++) {
         int allowed[4] = {0, 0, 0, 0}, have = isfinite(r0->res[k].stat.est);
