@@ -155,7 +155,7 @@ check-results: all
 	@$(MAKE) --no-print-directory results/$(NAME)/tables.h5
 	bin/hhfit check results/$(NAME) $(EXPECTED)
 
-# Other OpenBLAS kernels stand in for other machines (analysis/check.h); both run on any x86-64 with AVX.
+# Other OpenBLAS kernels stand in for other machines (analysis/expect.h); both run on any x86-64 with AVX.
 EXPECTED_KERNELS ?= Sandybridge Nehalem
 ## expected-results: write $(EXPECTED) from PARAMS run here and with the OpenBLAS kernels $(EXPECTED_KERNELS) (3 runs)
 expected-results: all

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "expect.h"
 #include "gpscript.h"
 #include "hherr.h"
 #include "html.h"

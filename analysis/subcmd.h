@@ -1,6 +1,6 @@
 // subcmd.h - hhfit's commands on results directories (after `hhfit RUN -o DIR`):
 //   hhfit report RESULTS_DIR [--figures DIR]     index.html (html.h)
-//   hhfit check RESULTS_DIR EXPECTED.tsv [--write [--also DIR]...]   (check.h)
+//   hhfit check RESULTS_DIR EXPECTED.tsv [--write [--also DIR]...]   (expect.h)
 //   hhfit diff RESULTS_A RESULTS_B               (rdiff.h)
 // Each prints its --help. Bad usage or input: one line on stderr naming the
 // file, line or key, exit 2.

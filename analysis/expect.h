@@ -1,4 +1,4 @@
-// check.h - expected results that travel with the code (`hhfit check`).
+// expect.h - expected results that travel with the code (`hhfit check`).
 //
 // An expectation file (papers/bai2022/expected-NAME.tsv for params/NAME.ini)
 // holds, per claim, the verdict(s) and the key statistic a run of those
@@ -20,8 +20,8 @@
 // interval's half-width and twice the largest difference among the runs
 // given (1e-9 relative at least), and the verdicts written are every
 // verdict those runs gave.
-#ifndef HHFIT_CHECK_H
-#define HHFIT_CHECK_H
+#ifndef HHFIT_EXPECT_H
+#define HHFIT_EXPECT_H
 
 #include <stdio.h>
 

@@ -1,5 +1,5 @@
-// check.c - see check.h
-#include "check.h"
+// expect.c - see expect.h
+#include "expect.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -174,7 +174,7 @@ int check_write(FILE *f, const Results *runs, int n, const char *cmd, HHErr *err
                "# from %d run(s):", cmd, n);
     for (int m = 0; m < n; m++) fprintf(f, " %s", runs[m].dir);
     fputs("\n# Tolerance = max(half-width of the 95% interval of the first run, 2 x the largest difference\n"
-          "# between the runs' estimates); verdicts = every verdict the runs gave (see analysis/check.h:\n"
+          "# between the runs' estimates); verdicts = every verdict the runs gave (see analysis/expect.h:\n"
           "# other CPUs pick other OpenBLAS kernels, which changes the trained models by rounding;\n"
           "# results/NAME-blas-K: the same params run with OPENBLAS_CORETYPE=K, as 'make expected-results' does).\n"
           "id\tstatistic\tverdict\testimate\ttolerance\n", f);
