@@ -175,11 +175,12 @@ expected-results: all
 
 FUZZ_DEB_PKGS := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := inspect stage hhfit params
+FUZZ_TARGETS := inspect stage hhfit params results
 FUZZ_NUM_inspect := 1
 FUZZ_NUM_stage := 2
 FUZZ_NUM_hhfit := 3
 FUZZ_NUM_params := 4
+FUZZ_NUM_results := 5
 FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -D_POSIX_C_SOURCE=200809L $(SIM_DIRS:%=-Isim/%) -Ianalysis \
                $(PKG_CFLAGS) -DHH_VERSION='"$(VERSION)"' -DHH_GIT_COMMIT='"$(GIT_COMMIT)"' \
                -DHH_GIT_DIRTY=$(GIT_DIRTY) -DHH_SIM_HASH='"$(SIM_HASH)"' \
@@ -200,7 +201,7 @@ fuzz-deps:
 	    apt-get install -y -qq --no-install-recommends $(FUZZ_DEB_PKGS); \
 	  else echo "run as root:  apt-get install -y $(FUZZ_DEB_PKGS)" >&2; exit 1; fi; }
 
-## fuzz: libFuzzer + ASan/UBSan on the HDF5 readers and the params parser, FUZZ_SECONDS (60) per target
+## fuzz: libFuzzer + ASan/UBSan on the HDF5 readers, the params parser and the results readers, FUZZ_SECONDS (60) per target
 fuzz: fuzz-deps all bin/tests/h5craft $(FUZZ_TARGETS:%=bin/fuzz/fuzz_%)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/run_fuzz.sh
 

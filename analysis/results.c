@@ -122,9 +122,14 @@ static int read_column(hid_t d, const char *path, const char *tname, ResTable *t
     if (c->kind == 'f') et = H5Tcopy(H5T_NATIVE_DOUBLE);
     else if ((et = H5Tcopy(H5T_C_S1)) >= 0) H5Tset_size(et, RES_STR), H5Tset_strpad(et, H5T_STR_NULLTERM);
     hid_t cm = H5Tcreate(H5T_COMPOUND, esz);
+    // a conversion buffer of the table's size, not HDF5's default 1 MiB per read
+    size_t el = H5Tget_size(ft) > esz ? H5Tget_size(ft) : esz;
+    hid_t xp = H5Pcreate(H5P_DATASET_XFER);
+    if (xp >= 0) H5Pset_buffer(xp, el * (n < 256 ? (n ? n : 1) : 256), NULL, NULL);
     herr_t st = -1;
-    if (et >= 0 && cm >= 0 && H5Tinsert(cm, c->name, 0, et) >= 0)
-        H5E_BEGIN_TRY { st = n ? H5Dread(d, cm, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0; } H5E_END_TRY;
+    if (et >= 0 && cm >= 0 && xp >= 0 && H5Tinsert(cm, c->name, 0, et) >= 0)
+        H5E_BEGIN_TRY { st = n ? H5Dread(d, cm, H5S_ALL, H5S_ALL, xp, buf) : 0; } H5E_END_TRY;
+    if (xp >= 0) H5Pclose(xp);
     if (cm >= 0) H5Tclose(cm);
     if (et >= 0) H5Tclose(et);
     if (st < 0) {
