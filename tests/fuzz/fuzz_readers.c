@@ -55,6 +55,21 @@ __attribute__((unused)) static char *read_all(const char *path, size_t *n) {
     return b;
 }
 
+// Copy n files from[k] of directory src to the private directory as to[k],
+// keeping their bytes (orig, n_orig) to restore after each input.
+__attribute__((unused)) static void copy_in(const char *src, const char *const *from, const char *const *to,
+                                            int n, char **orig, size_t *orig_n) {
+    for (int k = 0; k < n; k++) {
+        char s[1024], d[700];
+        snprintf(s, sizeof s, "%s/%s", src, from[k]);
+        snprintf(d, sizeof d, "%s/%s", dir, to[k]);
+        if (!(orig[k] = read_all(s, &orig_n[k])) || !orig_n[k] || write_file(d, (uint8_t *)orig[k], orig_n[k])) {
+            fprintf(stderr, "fuzz: cannot copy %s\n", s);
+            abort();
+        }
+    }
+}
+
 #if FUZZ_TARGET == 3
 // The files of the run the input may replace, and their original bytes.
 static const char *SLOT[6] = {"world.h5", "pm/a.h5", "lm/xs.h5", "distill/xs.h5", "rl/a.h5",
@@ -93,30 +108,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         snprintf(d, sizeof d, "%s/%s", dir, SUB[k]);
         if (hh_mkdirs(d, &e)) abort();
     }
-    for (int k = 0; k < 6; k++) {
-        char src[1024], dst[700];
-        snprintf(src, sizeof src, "%s/%s", run, SRC[k]);
-        snprintf(dst, sizeof dst, "%s/%s", dir, SLOT[k]);
-        if (!(orig[k] = read_all(src, &orig_n[k])) || !orig_n[k] ||
-            write_file(dst, (uint8_t *)orig[k], orig_n[k])) {
-            fprintf(stderr, "fuzz: cannot copy %s\n", src);
-            abort();
-        }
-    }
+    copy_in(run, SRC, SLOT, 6, orig, orig_n);
 #endif
 #if FUZZ_TARGET == 5
     const char *res = getenv("FUZZ_RESULTS");
     if (!res) { fprintf(stderr, "fuzz: set FUZZ_RESULTS to hhfit's results of a smoke run\n"); abort(); }
-    for (int k = 0; k < 3; k++) {
-        char src[1024], dst[700];
-        snprintf(src, sizeof src, "%s/%s", res, RSLOT[k]);
-        snprintf(dst, sizeof dst, "%s/%s", dir, RSLOT[k]);
-        if (!(rorig[k] = read_all(src, &rorig_n[k])) || !rorig_n[k] ||
-            write_file(dst, (uint8_t *)rorig[k], rorig_n[k])) {
-            fprintf(stderr, "fuzz: cannot copy %s\n", src);
-            abort();
-        }
-    }
+    copy_in(res, RSLOT, RSLOT, 3, rorig, rorig_n);
 #endif
     return 0;
 }
