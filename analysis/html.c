@@ -43,6 +43,9 @@ static const FigNote NOTES[] = {
     {"lm_scaling", "Setup: language-model pretraining across scales",
      "Held-out loss falls with parameters (fitted line); gold help and harm of greedy answers, loss "
      "curves and help by task.", "", "lm_heldout_loss_slope_log10p"},
+    {"fact_recall", "Setup: fact recall across scales",
+     "Share of the knowledge base's facts the pretrained LMs recall, by scale and by how often the "
+     "entity occurs in the corpus: recall grows with scale.", "", "fact_recall_slope_log10p"},
     {"distill_help_harm", "Setup: context distillation",
      "Gold help, harm and refusals of the base LM, the base LM with the HHH prompt and the distilled "
      "LM per scale, with the HHH persona as reference.", "setup",
