@@ -14,9 +14,9 @@
 // another CPU makes OpenBLAS pick other SGEMM kernels, whose different
 // rounding changes the trained models chaotically; measured on
 // params/smoke.ini with OPENBLAS_CORETYPE = Haswell (this machine's),
-// SkylakeX, Sandybridge and Nehalem, each estimate moved by up to about half
-// of its 95% interval's half-width, and one verdict moved (an interval
-// touching its criterion). So the tolerance written is the larger of the
+// SkylakeX, Sandybridge and Nehalem, each estimate moved by up to 0.61 of
+// its 95% interval's half-width, and (world v1) one verdict moved (an
+// interval touching its criterion). So the tolerance written is the larger of the
 // interval's half-width and twice the largest difference among the runs
 // given (1e-9 relative at least), and the verdicts written are every
 // verdict those runs gave.
