@@ -6,7 +6,8 @@
 CC      ?= gcc
 PKGS    := gsl hdf5 openblas inih
 DEB_PKGS := gcc make pkg-config libgsl-dev libhdf5-dev hdf5-tools \
-            libopenblas-dev libinih-dev libcmocka-dev gnuplot-nox libopenmpi-dev openmpi-bin
+            libopenblas-dev libinih-dev libcmocka-dev gnuplot-nox libopenmpi-dev openmpi-bin \
+            chromium
 # PyTorch for the bench peers only (tests/bench): large with its dependencies and
 # slow to install, so not in DEB_PKGS (make deps, CI)
 BENCH_DEB_PKGS := python3-torch
@@ -44,7 +45,8 @@ ANA_OBJ  := $(ANA_SRC:%.c=build/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=bin/tests/%)
 
-.PHONY: all deps test test-killresume figures bench bench-deps clean help check-deps fuzz fuzz-deps test-sanitize
+.PHONY: all deps test test-killresume figures bench bench-deps clean help check-deps fuzz fuzz-deps test-sanitize \
+        check-results expected-results
 
 # bin/hhsim-mpi (the cluster path, `mpirun -np N bin/hhsim-mpi run ...`) is
 # built from the same sources when Open MPI's mpicc is installed.
@@ -143,7 +145,26 @@ results/%/tables.h5: runs/%/.done bin/hhfit papers/bai2022/claims.tsv figures/st
 figures/out/%/.done: results/%/tables.h5
 	@mkdir -p $(dir $@); t0=$$(date +%s); n=0; \
 	for g in results/$*/*.gp; do gnuplot -e "outdir='$(dir $@)'" $$g || exit 1; n=$$((n + 1)); done; \
-	touch $@; echo "make figures: drew $$n figures in $$(( $$(date +%s) - t0 )) s" >&2
+	echo "make figures: drew $$n figures in $$(( $$(date +%s) - t0 )) s" >&2; \
+	bin/hhfit report results/$* --figures $(dir $@) && touch $@
+
+EXPECTED ?= papers/bai2022/expected-$(NAME).tsv
+## check-results: run PARAMS if needed, then compare its claims with $(EXPECTED) claim by claim (exit 1 on a mismatch)
+check-results: all
+	@test -f $(EXPECTED) || { echo "check-results: no $(EXPECTED); write it with 'make expected-results PARAMS=$(PARAMS)'" >&2; exit 2; }
+	@$(MAKE) --no-print-directory results/$(NAME)/tables.h5
+	bin/hhfit check results/$(NAME) $(EXPECTED)
+
+# Other OpenBLAS kernels stand in for other machines (analysis/expect.h); both run on any x86-64 with AVX.
+EXPECTED_KERNELS ?= Sandybridge Nehalem
+## expected-results: write $(EXPECTED) from PARAMS run here and with the OpenBLAS kernels $(EXPECTED_KERNELS) (3 runs)
+expected-results: all
+	@$(MAKE) --no-print-directory results/$(NAME)/tables.h5
+	@also=""; for k in $(EXPECTED_KERNELS); do \
+	  OPENBLAS_CORETYPE=$$k bin/hhsim run $(PARAMS) -o runs/$(NAME)-blas-$$k --quiet && \
+	  bin/hhfit runs/$(NAME)-blas-$$k -o results/$(NAME)-blas-$$k --quiet || exit 1; \
+	  also="$$also --also results/$(NAME)-blas-$$k"; done; \
+	bin/hhfit check results/$(NAME) $(EXPECTED) --write $$also
 
 .PRECIOUS: runs/%/.done results/%/tables.h5
 # test objects are kept (no "rm ..." after the closing "N passed, N failed" line)
@@ -154,11 +175,12 @@ figures/out/%/.done: results/%/tables.h5
 
 FUZZ_DEB_PKGS := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := inspect stage hhfit params
+FUZZ_TARGETS := inspect stage hhfit params results
 FUZZ_NUM_inspect := 1
 FUZZ_NUM_stage := 2
 FUZZ_NUM_hhfit := 3
 FUZZ_NUM_params := 4
+FUZZ_NUM_results := 5
 FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -D_POSIX_C_SOURCE=200809L $(SIM_DIRS:%=-Isim/%) -Ianalysis \
                $(PKG_CFLAGS) -DHH_VERSION='"$(VERSION)"' -DHH_GIT_COMMIT='"$(GIT_COMMIT)"' \
                -DHH_GIT_DIRTY=$(GIT_DIRTY) -DHH_SIM_HASH='"$(SIM_HASH)"' \
@@ -179,7 +201,7 @@ fuzz-deps:
 	    apt-get install -y -qq --no-install-recommends $(FUZZ_DEB_PKGS); \
 	  else echo "run as root:  apt-get install -y $(FUZZ_DEB_PKGS)" >&2; exit 1; fi; }
 
-## fuzz: libFuzzer + ASan/UBSan on the HDF5 readers and the params parser, FUZZ_SECONDS (60) per target
+## fuzz: libFuzzer + ASan/UBSan on the HDF5 readers, the params parser and the results readers, FUZZ_SECONDS (60) per target
 fuzz: fuzz-deps all bin/tests/h5craft $(FUZZ_TARGETS:%=bin/fuzz/fuzz_%)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/run_fuzz.sh
 

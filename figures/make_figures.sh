@@ -3,7 +3,8 @@
 #   1. the simulation into runs/NAME/ ('hhsim run', which skips up-to-date
 #      jobs, when this hhsim has it; otherwise world, pretrain, distill, pm);
 #   2. hhfit runs/NAME -o results/NAME (tables.h5, one .gp per figure, claims.md);
-#   3. gnuplot on every results/NAME/*.gp -> figures/out/NAME/*.png and *.pdf.
+#   3. gnuplot on every results/NAME/*.gp -> figures/out/NAME/*.png and *.pdf;
+#   4. hhfit report results/NAME: results/NAME/index.html (figures embedded).
 # Prints the time of each stage; stops at the first failure with its status.
 set -eu
 params=${1:?usage: make_figures.sh PARAMS NAME}
@@ -45,11 +46,13 @@ draw() {  # every figure script of the results, into $out
   echo "make figures: drew $n figures into $out/ (PNG and PDF)" >&2
 }
 stage "figures ($res/*.gp -> $out/)" draw
+stage "report ($res/index.html)" "$HHFIT" report "$res" --figures "$out" --quiet
 
 cat >&2 <<MSG
 make figures: finished in $(secs "$start" "$(now)") s.
   data:    $run/*.h5              ('bin/hhsim inspect FILE.h5' explains each)
   tables:  $res/tables.h5   (schema: analysis/README.md)
-  claims:  $res/claims.md
+  claims:  $res/claims.md, $res/claims.csv
+  report:  $res/index.html   (every figure beside its claims and tables; opens alone)
   figures: $out/*.png, *.pdf   (each from $res/NAME.gp, which runs alone)
 MSG

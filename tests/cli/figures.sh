@@ -124,14 +124,6 @@ if grep '^| ' "$TMP/res/claims.md" | grep -v PENDING | grep '\*\*' | grep -vq '[
   bad "every verdict has its number" "a non-pending row lacks 'x [lo, hi]'"; else ok "every verdict has its number"; fi
 
 # --- bad input: exit 2 with one line naming the problem
-one_line() {  # one_line NAME PATTERN CMD...: exit 2, one stderr line matching PATTERN
-  local name=$1 pat=$2; shift 2
-  "$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
-  if [ "$rc" -ne 2 ]; then bad "$name" "exit $rc, expected 2"
-  elif [ "$(wc -l <"$TMP/err")" -ne 1 ]; then bad "$name" "$(wc -l <"$TMP/err") lines on stderr"
-  elif ! grep -q "$pat" "$TMP/err"; then bad "$name" "message '$(cat "$TMP/err")' lacks '$pat'"
-  else ok "$name"; fi
-}
 one_line "missing run dir" "$TMP/nope: no such run directory" "$FIT" "$TMP/nope" -o "$TMP/r2"
 mkdir -p "$TMP/fake/pm" && echo "not hdf5" >"$TMP/fake/world.h5"
 one_line "non-hhsim world.h5" "fake/world.h5: not an HDF5 file" "$FIT" "$TMP/fake" -o "$TMP/r2"
