@@ -111,7 +111,7 @@ PPO *ppo_alloc(const GPT *init, const PPOConfig *cfg, HHErr *err) {
     p->tok = calloc(TK_N * n * RESP_MAX, sizeof(double));
     p->perm = calloc(n, sizeof(int));
     p->order = calloc(n, sizeof(int));
-    p->x = calloc(grid, sizeof(int));
+    p->x = calloc(grid + 2 * (size_t)max_B, sizeof(int));
     p->act = calloc(grid, sizeof(int));
     p->mb = calloc(MB_N * grid, sizeof(double));
     p->dvalue = calloc(grid, sizeof(float));
@@ -172,8 +172,9 @@ typedef struct {
 
 // build_input: x (B, T) = prompt + response of rows[b] without the response's
 // last token, PAD after; response token k of row b is predicted at position
-// plen - 1 + k. Returns T (the longest row), or -1 when a row does not fit.
-static int build_input(int *x, const Seqs *s, const int *rows, int B) {
+// plen - 1 + k; lo (2B) = those positions, as gpt_forward_at's ranges lo[b],
+// hi[b] = lo[B + b]. Returns T (the longest row), or -1 when a row does not fit.
+static int build_input(int *x, int *lo, const Seqs *s, const int *rows, int B) {
     int T = 1;
     for (int b = 0; b < B; b++) {
         int i = rows[b], L = s->plen[i] + s->rlen[i] - 1;
@@ -183,6 +184,8 @@ static int build_input(int *x, const Seqs *s, const int *rows, int B) {
     for (int b = 0; b < B; b++) {
         int i = rows[b], pl = s->plen[i], L = pl + s->rlen[i] - 1;
         int *row = x + (size_t)b * T;
+        lo[b] = pl - 1;
+        lo[B + b] = L;
         for (int t = 0; t < T; t++)
             row[t] = t < pl ? s->prompts[(size_t)i * s->ctx + t]
                    : t < L ? s->resp[(size_t)i * RESP_MAX + (t - pl)] : TOK_PAD;
@@ -194,21 +197,23 @@ typedef struct {
     double *logp, *ref_logp, *value, *kl, *ent;  // (n, RESP_MAX) each, any may be NULL
 } TokOut;
 
-// score_rows: one forward of pol and ref over rows[0..B-1]; per response
-// token of each row, the quantities o asks for. lsm: (3V) scratch.
+// score_rows: one forward of pol and ref over rows[0..B-1], outputs at the
+// response positions only (gpt_forward_at); per response token of each row,
+// the quantities o asks for. x: (B, ctx + 2) scratch; lsm: (3V) scratch.
 static int score_rows(GPT *pol, GPT *ref, const Seqs *s, const int *rows, int B, float temp,
                       int *x, double *lsm, const TokOut *o, HHErr *err) {
-    int V = pol->cfg.vocab, T = build_input(x, s, rows, B);
+    int V = pol->cfg.vocab, *lo = x + (size_t)B * s->ctx, T = build_input(x, lo, s, rows, B);
     if (T < 0) return hh_fail(err, HH_EINPUT, "ppo: a prompt + response is empty or longer "
                               "than the context %d", s->ctx);
-    int rc = gpt_forward(pol, x, B, T, 1, err);
-    if (!rc) rc = gpt_forward(ref, x, B, T, 1, err);
+    int rc = gpt_forward_at(pol, x, B, T, lo, lo + B, 1, err);
+    if (!rc) rc = gpt_forward_at(ref, x, B, T, lo, lo + B, 1, err);
     if (rc) return rc;
     double inv_t = 1.0 / (double)temp, *lp = lsm, *lq = lsm + V, *pp = lsm + 2 * V;
+    size_t pos = 0;  // row of the compact outputs
     for (int b = 0; b < B; b++) {
         int i = rows[b];
-        for (int k = 0; k < s->rlen[i]; k++) {
-            size_t pos = (size_t)b * T + s->plen[i] - 1 + k, j = (size_t)i * RESP_MAX + k;
+        for (int k = 0; k < s->rlen[i]; k++, pos++) {
+            size_t j = (size_t)i * RESP_MAX + k;
             int a = s->resp[j];
             log_softmax(lp, pol->logits + pos * V, V, inv_t);
             log_softmax(lq, ref->logits + pos * V, V, inv_t);
@@ -235,7 +240,7 @@ int ppo_exact_kl(GPT *policy, GPT *ref, const uint8_t *prompts, const int32_t *p
     int Bp = gpt_infer_rows(policy), Br = gpt_infer_rows(ref);
     int B = Bp < Br ? Bp : Br, V = policy->cfg.vocab;
     size_t nt = (size_t)n * RESP_MAX;
-    int *x = malloc(sizeof(int) * (size_t)B * policy->cfg.ctx), *rows = malloc(sizeof(int) * B);
+    int *x = malloc(sizeof(int) * (size_t)B * (policy->cfg.ctx + 2)), *rows = malloc(sizeof(int) * B);
     double *lsm = malloc(sizeof(double) * 3 * V), *tk = calloc(nt + 1, sizeof(double));
     int rc = (!x || !rows || !lsm || !tk) ? hh_fail(err, HH_EFAIL, "ppo_exact_kl: out of memory")
                                           : 0;
@@ -373,20 +378,23 @@ static void gae(PPO *p, int n, double *kl_sampled_sum) {
     *kl_sampled_sum = ks;
 }
 
-// minibatch_targets: act and p->mb over the (B, T) grid of the last forward.
-static void minibatch_targets(PPO *p, const Seqs *s, const int *rows, int B, int T,
-                              PPOTargets *tg) {
-    size_t grid = (size_t)p->policy->max_B * p->policy->cfg.ctx;
+// minibatch_targets: act and p->mb for the rows of the last forward: the
+// (B, T) grid of a gpt_forward (at == 0), or the response positions of a
+// gpt_forward_at (row b's after row b-1's). Returns the rows.
+static int minibatch_targets(PPO *p, const Seqs *s, const int *rows, int B, int T, int at,
+                             PPOTargets *tg) {
+    size_t grid = (size_t)p->policy->max_B * p->policy->cfg.ctx, q = 0;
     double *ol = p->mb + MB_OLDLOGP * grid, *ov = p->mb + MB_OLDV * grid;
     double *ad = p->mb + MB_ADV * grid, *rt = p->mb + MB_RET * grid;
-    for (size_t q = 0; q < (size_t)B * T; q++) {
-        p->act[q] = -1;
-        ol[q] = ov[q] = ad[q] = rt[q] = 0.0;
+    for (size_t k = 0; !at && k < (size_t)B * T; k++) {
+        p->act[k] = -1;
+        ol[k] = ov[k] = ad[k] = rt[k] = 0.0;
     }
     for (int b = 0; b < B; b++) {
         int i = rows[b];
-        for (int k = 0; k < s->rlen[i]; k++) {
-            size_t q = (size_t)b * T + s->plen[i] - 1 + k, j = (size_t)i * RESP_MAX + k;
+        if (!at) q = (size_t)b * T + s->plen[i] - 1;
+        for (int k = 0; k < s->rlen[i]; k++, q++) {
+            size_t j = (size_t)i * RESP_MAX + k;
             p->act[q] = s->resp[j];
             ol[q] = tk(p, TK_LOGP)[j];
             ov[q] = tk(p, TK_VALUE)[j];
@@ -395,18 +403,20 @@ static void minibatch_targets(PPO *p, const Seqs *s, const int *rows, int B, int
         }
     }
     *tg = (PPOTargets){p->act, ol, ov, ad, rt};
+    return at ? (int)q : B * T;
 }
 
 // minibatch_grad: m->grads = the gradient of the PPO loss over the responses
 // of rows[0..B-1] (one minibatch), *loss and *parts as ppo_loss gives them
 // for the whole minibatch, *tokens = the positions run through forward and
-// backward. With p->micro >= B one forward and backward over all B rows in
-// the given order, padded to the longest row (the update before micro-
+// backward. With p->micro >= B one gpt_forward and backward over all B rows
+// in the given order, padded to the longest row (the update before micro-
 // batching); otherwise the rows are ordered by sequence length, longest
 // first (ties in the given order), and run in passes of p->micro rows, each
-// padded only to its own longest row; the gradients add up (+= per pass),
-// each weighted by 1 / the minibatch's response tokens, so the result
-// equals the one-pass gradient up to float summation order.
+// padded only to its own longest row, with gpt_forward_at (the last block
+// and the heads at the response positions only); the gradients add up (+=
+// per pass), each weighted by 1 / the minibatch's response tokens, so the
+// result equals the one-pass gradient up to float summation order.
 static int minibatch_grad(PPO *p, const Seqs *s, const int *rows, int B, double *loss,
                           PPOLossParts *parts, long *tokens, HHErr *err) {
     GPT *m = p->policy;
@@ -421,14 +431,16 @@ static int minibatch_grad(PPO *p, const Seqs *s, const int *rows, int B, double 
     double acc[LS_N] = {0}, w = 1.0 / (ntok > 0 ? ntok : 1);
     gpt_zero_grad(m);
     *tokens = 0;
+    int at = mb < B, *lo = p->x + (size_t)m->max_B * m->cfg.ctx;
     for (int b0 = 0; b0 < B; b0 += mb) {
-        int nb = B - b0 < mb ? B - b0 : mb, T = build_input(p->x, s, ord + b0, nb);
+        int nb = B - b0 < mb ? B - b0 : mb, T = build_input(p->x, lo, s, ord + b0, nb);
         if (T < 0) return hh_fail(err, HH_EINPUT, "ppo: a prompt + response is empty or longer "
                                   "than the context %d", s->ctx);
-        if ((rc = gpt_forward(m, p->x, nb, T, 1, err))) return rc;
+        if ((rc = at ? gpt_forward_at(m, p->x, nb, T, lo, lo + nb, 1, err)
+                     : gpt_forward(m, p->x, nb, T, 1, err))) return rc;
         PPOTargets tg;
-        minibatch_targets(p, s, ord + b0, nb, T, &tg);
-        loss_sums(&p->cfg, m->logits, m->values, nb * T, m->cfg.vocab, &tg, w, m->dlogits,
+        int nr = minibatch_targets(p, s, ord + b0, nb, T, at, &tg);
+        loss_sums(&p->cfg, m->logits, m->values, nr, m->cfg.vocab, &tg, w, m->dlogits,
                   p->dvalue, p->lsm, acc);
         if ((rc = gpt_backward(m, m->dlogits, NULL, NULL, p->dvalue, err))) return rc;
         *tokens += (long)nb * T;

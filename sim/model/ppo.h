@@ -13,7 +13,8 @@
 //  1. sample one response per prompt from the policy (rollout_generate) at
 //     cfg.temperature; the policy everywhere below is softmax(logits / temp);
 //  2. one forward of the policy and of the frozen reference pi_0 over
-//     prompt + response: per response token t the log-probs log pi(a_t),
+//     prompt + response (gpt_forward_at: the last block and the heads at the
+//     response positions only): per response token t the log-probs log pi(a_t),
 //     log pi_0(a_t), the value V_t, and from the two full next-token
 //     distributions the exact KL(pi || pi_0) = sum_v p log(p / q) (double);
 //  3. per-token reward r_t = -beta (log pi(a_t) - log pi_0(a_t)), plus, at the
@@ -26,10 +27,10 @@
 //     responses, shuffled (Fisher-Yates) from r each epoch: loss = clipped
 //     ratio loss + vf_coef * clipped value loss (ppo_loss); its gradient in
 //     passes of p->micro rows (the minibatch's rows ordered by length, each
-//     pass padded to its own longest prompt + response: gradient
-//     accumulation, equal to one pass over the minibatch up to float
-//     summation order, checked in tests/test_ppo.c), global-norm gradient
-//     clipping, one AdamW step;
+//     pass padded to its own longest prompt + response, gpt_forward_at as in
+//     2: gradient accumulation, equal to one gpt_forward/gpt_backward over
+//     the minibatch up to float summation order, checked in
+//     tests/test_ppo.c), global-norm gradient clipping, one AdamW step;
 //  6. statistics (PPOStats); with cfg.kl_adaptive, beta is updated for the
 //     next iteration from this batch's exact KL (Ziegler et al. 2019):
 //     beta *= 1 + clip(KL / kl_target - 1, -0.2, 0.2) * n / kl_horizon.
