@@ -620,6 +620,70 @@ static void test_micro_grad(void **state) {
     gpt_free(init);
 }
 
+// gpt_forward_at (outputs at chosen positions, as the PPO scoring and update
+// use it) against gpt_forward on 2 layers: logits and values at those
+// positions within 1e-5 of max |logit|, and the gradient of random head
+// gradients there (zero elsewhere for gpt_forward) within 1e-5 of max |g|;
+// one row with no output position, one whose range ends at T. No output
+// position at all, gpt_scalar and dscalar afterwards are refused.
+static void test_forward_at(void **state) {
+    (void)state;
+    GPTConfig gc = {.n_layer = 2, .d_model = 16, .n_head = 2, .ctx = 12, .vocab = 11};
+    enum { B = 3, T = 10, V = 11 };
+    int lo[B] = {2, 4, 0}, hi[B] = {7, 4, T}, x[B * T], NO = 5 + 0 + T;
+    gsl_rng *r = rng_stream_alloc(5, "test_ppo", "forward_at");
+    GPT *m = make_init(&gc, 5);
+    for (size_t i = 0; i < m->num_params; i++) m->params[i] += (float)(0.3 * gauss(r));
+    for (int i = 0; i < B * T; i++) x[i] = (int)rng_below(r, V);
+    HHErr err;
+    size_t n = m->num_params;
+    float *g0 = malloc(n * sizeof(float)), *dl = calloc(B * T * V, sizeof(float));
+    float *dv = calloc(B * T, sizeof(float)), lf[B * T * V], vf[B * T];
+    float dlc[15 * V], dvc[15];
+    if (gpt_forward(m, x, B, T, 1, &err)) fail_msg("gpt_forward: %s", err.msg);
+    memcpy(lf, m->logits, sizeof lf);
+    memcpy(vf, m->values, sizeof vf);
+    for (int b = 0, k = 0; b < B; b++)
+        for (int t = lo[b]; t < hi[b]; t++, k++) {
+            for (int j = 0; j < V; j++) dl[(b * T + t) * V + j] = dlc[k * V + j] = (float)gauss(r);
+            dv[b * T + t] = dvc[k] = (float)gauss(r);
+        }
+    gpt_zero_grad(m);
+    if (gpt_backward(m, dl, NULL, NULL, dv, &err)) fail_msg("gpt_backward: %s", err.msg);
+    memcpy(g0, m->grads, n * sizeof(float));
+    if (gpt_forward_at(m, x, B, T, lo, hi, 1, &err)) fail_msg("gpt_forward_at: %s", err.msg);
+    assert_int_equal(m->n_out, NO);
+    double lmax = 0.0, dlog = 0.0, gmax = 0.0, dg = 0.0;
+    for (int b = 0, k = 0; b < B; b++)
+        for (int t = lo[b]; t < hi[b]; t++, k++) {
+            for (int j = 0; j < V; j++) {
+                lmax = fmax(lmax, fabs(lf[(b * T + t) * V + j]));
+                dlog = fmax(dlog, fabs(m->logits[k * V + j] - lf[(b * T + t) * V + j]));
+            }
+            dlog = fmax(dlog, fabs(m->values[k] - vf[b * T + t]));
+        }
+    gpt_zero_grad(m);
+    if (gpt_backward(m, dlc, NULL, NULL, dvc, &err)) fail_msg("gpt_backward: %s", err.msg);
+    for (size_t i = 0; i < n; i++) {
+        gmax = fmax(gmax, fabs(g0[i]));
+        dg = fmax(dg, fabs(m->grads[i] - g0[i]));
+    }
+    printf("    %d of %d positions: max |d logit, value| %.2e (max |logit| %.2f), max |dg| / max "
+           "|g| %.2e (bounds 1e-5)\n", NO, B * T, dlog, lmax, dg / gmax);
+    if (!(dlog <= 1e-5 * lmax) || !(dg <= 1e-5 * gmax))
+        fail_msg("gpt_forward_at differs: outputs by %.3e (max |logit| %.3e), gradient by %.3e "
+                 "(max |g| %.3e)", dlog, lmax, dg, gmax);
+    int pos[B] = {0, 0, 0}, none[B] = {3, 3, 3};
+    float out[B], ds[B] = {1, 1, 1};
+    if (gpt_scalar(m, pos, out, &err) != HH_EINPUT ||
+        gpt_backward(m, NULL, pos, ds, NULL, &err) != HH_EINPUT ||
+        gpt_forward_at(m, x, B, T, none, none, 1, &err) != HH_EINPUT)
+        fail_msg("gpt_scalar, dscalar after gpt_forward_at or no output position accepted");
+    free(g0); free(dl); free(dv);
+    gpt_free(m);
+    gsl_rng_free(r);
+}
+
 static void test_bad_input(void **state) {
     (void)state;
     GPT *init = make_init(&TINY, 1);
@@ -656,6 +720,7 @@ int main(void) {
         cmocka_unit_test(test_resume),
         cmocka_unit_test(test_ratio_one),
         cmocka_unit_test(test_micro_grad),
+        cmocka_unit_test(test_forward_at),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
