@@ -61,15 +61,19 @@ static void say_stderr(void *ctx, const char *line) {
 // ---------------------------------------------------------------------------
 // run and the stage commands
 
+enum { MAX_SETS = 64 };
+
 typedef struct {
     const char *params, *out, *only, *until, *project_from, *ranks;
-    int quiet, force, jobs, dry_run;
+    int quiet, force, jobs, dry_run, print_dir, nsets;
     long stop_after;
+    const char *sets[MAX_SETS];  // --set section.key=value, in order
 } RunArgs;
 
-// PARAMS -o DIR [--jobs N] [--stop-after N] [--force] [--quiet] [--only L] [--until S]
+// PARAMS [-o DIR] [--set S.K=V]... [--jobs N] [--stop-after N] [--force] [--quiet] [--only L] [--until S]
 static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs *a) {
     static const struct option RUN_OPTS[] = {
+        {"set", required_argument, 0, 'S'},   {"print-dir", no_argument, 0, 'D'},
         {"out", required_argument, 0, 'o'},   {"jobs", required_argument, 0, 'j'},
         {"stop-after", required_argument, 0, 's'}, {"force", no_argument, 0, 'f'},
         {"quiet", no_argument, 0, 'q'},       {"only", required_argument, 0, 'O'},
@@ -89,6 +93,11 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
         case 'q': a->quiet = 1; break;
         case 'f': a->force = 1; break;
         case 'n': a->dry_run = 1; break;
+        case 'D': a->print_dir = 1; break;
+        case 'S':
+            if (a->nsets == MAX_SETS) return usage_error(cmd, "more than %d --set options", MAX_SETS);
+            a->sets[a->nsets++] = optarg;
+            break;
         case 'P': case 'R':
             if (!is_run) return usage_error(cmd, "unknown option '%s'", c == 'P' ? "--project-from" : "--ranks");
             *(c == 'P' ? &a->project_from : &a->ranks) = optarg;
@@ -118,16 +127,15 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
         a->params = argv[i];
     }
     if (!a->params) return usage_error(cmd, "missing the PARAMS file");
-    if (!a->out) return usage_error(cmd, "missing -o DIR");
     if ((a->project_from || a->ranks) && !a->dry_run)
         return usage_error(cmd, "--project-from and --ranks go with --dry-run");
     return 0;
 }
 
-static int load_params(const char *path, Params *p) {
+static int load_params(const char *path, const char *const *sets, int nsets, Params *p) {
     HHErr err;
     hh_err_clear(&err);
-    if (params_load(p, path, &err)) return report(&err);
+    if (params_load_set(p, path, sets, nsets, &err)) return report(&err);
     openblas_set_num_threads(1);  // one BLAS thread per job: results never depend on threads
     return 0;
 }
@@ -136,12 +144,25 @@ static int run_pipeline(const char *cmd, int argc, char **argv, const char *only
     RunArgs a;
     int rc = parse_run(cmd, argc, argv, only == NULL, &a);
     Params p;
-    if (rc || (rc = load_params(a.params, &p))) return rc;
+    if (rc || (rc = load_params(a.params, a.sets, a.nsets, &p))) return rc;
+    char dir[1100], origin[4096];
+    if (a.out) snprintf(dir, sizeof dir, "%s", a.out);
+    else {  // runs/NAME, NAME the params file's and the overrides': a change never overwrites
+        char name[1024];
+        params_run_name(&p, a.params, a.sets, a.nsets, name, sizeof name);
+        snprintf(dir, sizeof dir, "runs/%s", name);
+    }
+    if (a.print_dir) return printf("%s\n", dir) < 0;
+    size_t m = (size_t)snprintf(origin, sizeof origin, "%s", a.params);
+    for (int i = 0; i < a.nsets && m < sizeof origin; i++)
+        m += (size_t)snprintf(origin + m, sizeof origin - m, " --set %s", a.sets[i]);
+    for (char *c = origin; *c; c++)  // one comment line in DIR/params.ini
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
     HHErr err;
     hh_err_clear(&err);
     PipelineOpts o = {a.jobs, a.force, a.quiet, a.stop_after, only ? only : a.only, a.until,
-                      say_stderr, NULL, CLUSTER, a.dry_run, a.project_from, a.ranks};
-    if (!pipeline_run(&p, a.out, NULL, &o, &err)) return 0;
+                      say_stderr, NULL, CLUSTER, a.dry_run, a.project_from, a.ranks, origin};
+    if (!pipeline_run(&p, dir, NULL, &o, &err)) return 0;
     if (CLUSTER && CLUSTER->rank > 0) return err.code ? err.code : HH_EFAIL;  // rank 0 reports
     return report(&err);
 }
@@ -151,11 +172,27 @@ static int cmd_run(int argc, char **argv) { return run_pipeline("run", argc, arg
 // ---------------------------------------------------------------------------
 // other commands
 
+// hhsim params PARAMS [--set S.K=V]...
 static int cmd_params(int argc, char **argv) {
-    if (argc != 2 || argv[1][0] == '-')
-        return usage_error("params", "expects exactly one PARAMS file");
+    static const struct option OPTS[] = {{"set", required_argument, 0, 'S'}, {0, 0, 0, 0}};
+    const char *file = NULL, *sets[MAX_SETS];
+    int nsets = 0, c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":", OPTS, NULL)) != -1) {
+        const char *opt = argv[optind - 1];
+        if (c == 'S' && nsets == MAX_SETS) return usage_error("params", "more than %d --set options", MAX_SETS);
+        if (c == 'S') sets[nsets++] = optarg;
+        else if (c == ':') return usage_error("params", "option '%s' needs a value", opt);
+        else return usage_error("params", "unknown option '%s'", opt);
+    }
+    for (int i = optind; i < argc; i++) {
+        if (file) return usage_error("params", "expects exactly one PARAMS file");
+        file = argv[i];
+    }
+    if (!file) return usage_error("params", "expects exactly one PARAMS file");
     Params p;
-    int rc = load_params(argv[1], &p);
+    int rc = load_params(file, sets, nsets, &p);
     if (!rc) params_print(&p, stdout, NULL);
     return rc;
 }
