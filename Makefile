@@ -118,11 +118,13 @@ test: all $(TEST_BIN) bin/tests/h5craft
 test-killresume: all
 	@bash tests/killresume/killresume.sh | tee /dev/stderr | grep -q '^FAIL' && exit 1 || exit 0
 
-## figures: run PARAMS (default params/default.ini), fit, draw figures/out/NAME/ and the claims report
+## figures: run PARAMS (default params/default.ini; SET='section.key=value ...' overrides keys), fit, draw figures/out/NAME/ and the claims report
 figures:
 	@pkg-config --exists $(PKGS) cmocka || $(MAKE) deps
 	@$(MAKE) --no-print-directory all
-ifeq ($(PARAMS),params/$(NAME).ini)
+ifneq ($(strip $(SET)),)
+	SET='$(strip $(SET))' bash figures/make_figures.sh $(PARAMS)
+else ifeq ($(PARAMS),params/$(NAME).ini)
 	@$(MAKE) --no-print-directory figures/out/$(NAME)/.done
 	@echo "make figures: data runs/$(NAME)/, tables and claims results/$(NAME)/, figures figures/out/$(NAME)/"
 else

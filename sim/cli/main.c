@@ -25,6 +25,7 @@
 #include "lm.h"
 #include "params.h"
 #include "pipeline.h"
+#include "progress.h"
 #include "rng.h"
 #include "rollout.h"
 #include "version.h"
@@ -55,7 +56,7 @@ static int report(const HHErr *err) {
 
 static void say_stderr(void *ctx, const char *line) {
     (void)ctx;
-    fprintf(stderr, "%s\n", line);
+    progress_message(line);  // whole, and above the run's progress board
 }
 
 // ---------------------------------------------------------------------------
