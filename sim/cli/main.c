@@ -87,7 +87,7 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:j:qf", RUN_OPTS, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:j:qfn", RUN_OPTS, NULL)) != -1) {
         const char *opt = argv[optind - 1];
         switch (c) {
         case 'o': a->out = optarg; break;
@@ -344,10 +344,13 @@ typedef struct {
 static const Command COMMANDS[] = {
     {"run", cmd_run, "run the stages of the stage table, skipping up-to-date jobs", NULL},
     {"params", cmd_params, "print the effective params of a file",
-     "usage: hhsim params PARAMS\n"
+     "usage: hhsim params PARAMS [--set SECTION.KEY=VALUE]...\n"
      "Reads PARAMS (an INI file), checks every key, and prints every key with its\n"
      "effective value and a one-line doc as 'key = value  ; doc'. The output is itself\n"
      "a valid params file with the same meaning.\n"
+     "options:\n"
+     "  --set SECTION.KEY=VALUE  override one key (repeatable), as hhsim run --set does\n"
+     "  -h, --help               this help\n"
      "example: hhsim params params/smoke.ini > /tmp/effective.ini\n"},
     {"sample", cmd_sample, "print a model's responses to test prompts with their gold scores",
      "usage: hhsim sample MODEL.h5 [--run DIR] [--n N] [--temp T] [--hhh]\n"
@@ -377,13 +380,37 @@ static const Command COMMANDS[] = {
 };
 #define N_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
 
+// The options hhsim run and the stage commands share (run_only: run's own).
+static void run_options(FILE *f, int run_only) {
+    fprintf(f,
+            "options:\n"
+            "  -o, --out DIR        the run directory (default: runs/NAME, NAME the PARAMS file's\n"
+            "                       name without .ini, then +SECTION.KEY=VALUE per --set, in the\n"
+            "                       key table's order, e.g. runs/default+pm.epochs=3)\n"
+            "  --set SECTION.KEY=VALUE\n"
+            "                       override one params key (repeatable); checked like a key of\n"
+            "                       PARAMS and recorded like one (every file's params, DIR/params.ini)\n"
+            "  -j, --jobs N         up to N jobs at once (default: the number of cores)\n"
+            "%s"
+            "  --stop-after STEPS   stop each job after STEPS steps (resumable)\n"
+            "  -f, --force          rerun up-to-date jobs too\n"
+            "  -n, --dry-run        write nothing; list every selected job and why it would run\n"
+            "%s"
+            "  --print-dir          print the run directory and exit\n"
+            "  -q, --quiet          no progress (errors still go to stderr)\n"
+            "  -h, --help           this help\n",
+            run_only ? "  --only STAGE[,STAGE] run just these stages (their inputs must exist)\n"
+                       "  --until STAGE        run every stage up to and including STAGE\n" : "",
+            run_only ? "  --project-from RUN   with --dry-run: project the wall time from RUN's job times\n"
+                       "  --ranks N[,N]        with --project-from: on these numbers of ranks\n" : "");
+}
+
 static void run_help(FILE *f) {
     const StageDef *const *t = stages_default();
-    char names[512];
-    stages_names(t, names, sizeof names);
     fprintf(f,
-            "usage: hhsim run PARAMS -o DIR [--jobs N] [--only STAGE[,STAGE]] [--until STAGE]\n"
-            "                 [--stop-after STEPS] [--force] [--quiet]\n"
+            "usage: hhsim run PARAMS [-o DIR] [--set SECTION.KEY=VALUE]... [--jobs N]\n"
+            "                 [--only STAGE[,STAGE]] [--until STAGE] [--stop-after STEPS]\n"
+            "                 [--force] [--quiet] [--print-dir]\n"
             "                 [--dry-run [--project-from RUN] [--ranks N[,N]]]\n"
             "Runs the stages of the stage table on PARAMS into DIR as one graph of jobs, up to\n"
             "N at once (default: the number of cores), each one process with one BLAS thread;\n"
@@ -395,26 +422,37 @@ static void run_help(FILE *f) {
             "inputs must exist); --until runs every stage up to and including one; a stage\n"
             "switched off by PARAMS is reported and the others complete. --stop-after stops\n"
             "each job after STEPS steps (resumable; jobs that need its output wait).\n"
+            "--set changes one key without editing PARAMS; without -o the run goes to a\n"
+            "directory named for the change, so it never overwrites the run it is compared with.\n"
             "--dry-run writes nothing and lists every selected job on stdout with 'run: WHY'\n"
             "(no output yet, an input newer or remade, [SECTION] params changed, ...) or\n"
             "'up to date'; with --project-from RUN --ranks 16,64,256 it also projects the\n"
             "wall time of the jobs that would run on that many ranks (one core each), from\n"
             "the job times of the finished run RUN (its outputs' wall_seconds per stage and\n"
             "scale), with list scheduling as hhsim run and bin/hhsim-mpi do it.\n"
-            "Progress goes to stderr. The stages, in order (each also a command):\n");
+            "Progress goes to stderr: on a terminal a line per running job and the run's\n"
+            "done/total and time left; otherwise a line per finished job and a heartbeat line\n"
+            "per running job every HHSIM_HEARTBEAT seconds (default 30).\n");
+    run_options(f, 1);
+    fprintf(f, "stages, in order (each also a command):\n");
     for (int i = 0; t[i]; i++) fprintf(f, "  %-10s %s\n", t[i]->name, t[i]->summary);
-    fprintf(f, "example: hhsim run params/default.ini -o runs/default --until pm\n");
+    fprintf(f, "examples:\n"
+               "  hhsim run params/default.ini                      # -> runs/default\n"
+               "  hhsim run params/default.ini --set pm.epochs=3    # -> runs/default+pm.epochs=3\n"
+               "  hhsim run params/default.ini -o runs/default --until pm --dry-run\n");
 }
 
 static void stage_help(FILE *f, const StageDef *st) {
     fprintf(f,
-            "usage: hhsim %s PARAMS -o DIR [--jobs N] [--stop-after STEPS] [--force] [--dry-run] [--quiet]\n"
-            "%s (the same as 'hhsim run PARAMS -o DIR --only %s').\n"
+            "usage: hhsim %s PARAMS [-o DIR] [--set SECTION.KEY=VALUE]... [--jobs N]\n"
+            "                 [--stop-after STEPS] [--force] [--dry-run] [--quiet] [--print-dir]\n"
+            "%s (the same as 'hhsim run PARAMS --only %s').\n"
             "Reads %s in DIR.\n%s"
             "Up-to-date jobs are skipped (--force reruns them); up to N jobs run at once,\n"
-            "one process and one BLAS thread each; results do not depend on N.\n"
-            "example: hhsim %s params/smoke.ini -o runs/smoke\n",
-            st->name, st->summary, st->name, st->reads, st->help ? st->help : "", st->name);
+            "one process and one BLAS thread each; results do not depend on N.\n",
+            st->name, st->summary, st->name, st->reads, st->help ? st->help : "");
+    run_options(f, 0);
+    fprintf(f, "example: hhsim %s params/smoke.ini -o runs/smoke\n", st->name);
 }
 
 static void print_help(FILE *f) {
@@ -425,7 +463,9 @@ static void print_help(FILE *f) {
     fprintf(f, "  %-10s %s\n", COMMANDS[0].name, COMMANDS[0].summary);
     for (int i = 0; t[i]; i++) fprintf(f, "  %-10s %s\n", t[i]->name, t[i]->summary);
     for (int i = 1; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
-    fprintf(f, "\n'hhsim COMMAND --help' or 'hhsim help COMMAND' explains one. Results go to\n"
+    fprintf(f, "  %-10s %s\n", "help", "help COMMAND: that command's help (= hhsim COMMAND --help)");
+    fprintf(f, "\noptions: -h, --help (this list), --version (version and git commit)\n"
+               "\n'hhsim COMMAND --help' or 'hhsim help COMMAND' explains one. Results go to\n"
                "files; progress and diagnostics to stderr. Exit status: 0 ok, 1 failure, 2 bad\n"
                "usage or input.\nexample: hhsim run params/smoke.ini -o runs/smoke\n");
 }
@@ -434,6 +474,7 @@ static void print_help(FILE *f) {
 static int help_of(const char *cmd) {
     const StageDef *st = stage_find(stages_default(), cmd);
     if (!strcmp(cmd, "run")) run_help(stdout);
+    else if (!strcmp(cmd, "help")) print_help(stdout);
     else if (st) stage_help(stdout, st);
     else {
         for (int i = 0; i < N_COMMANDS; i++)
