@@ -10,8 +10,14 @@
 # Prints the time of each stage; stops at the first failure with its status.
 set -eu
 params=${1:?usage: make_figures.sh PARAMS [NAME]}
-HHSIM=${HHSIM:-bin/hhsim}
-HHFIT=${HHFIT:-bin/hhfit}
+here=$(cd "$(dirname "$0")" && pwd)
+fit_args=()
+if [ -x bin/hhsim ]; then  # a source tree
+  HHSIM=${HHSIM:-bin/hhsim} HHFIT=${HHFIT:-bin/hhfit}
+else  # installed (make install): PREFIX/share/hhsim/make_figures.sh beside the style and claims
+  HHSIM=${HHSIM:-$here/../../bin/hhsim} HHFIT=${HHFIT:-$here/../../bin/hhfit}
+  [ -f "$here/claims.tsv" ] && fit_args=(--claims "$here/claims.tsv" --style "$here/style.gp")
+fi
 sets=()
 for kv in ${SET:-}; do sets+=(--set "$kv"); done
 if [ -n "${2:-}" ]; then name=$2
@@ -36,7 +42,7 @@ stage() {  # stage LABEL CMD...: run one stage and report its time
 
 stage "simulation ($params${SET:+ --set $SET} -> $run/, up-to-date jobs skipped)" \
   "$HHSIM" run "$params" ${sets[@]+"${sets[@]}"} -o "$run"
-stage "analysis ($run -> $res/)" "$HHFIT" "$run" -o "$res"
+stage "analysis ($run -> $res/)" "$HHFIT" "$run" -o "$res" ${fit_args[@]+"${fit_args[@]}"}
 
 draw() {  # every figure script of the results, into $out
   mkdir -p "$out"
