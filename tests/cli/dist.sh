@@ -52,3 +52,15 @@ else bad "install: hhsim.1 made from --help, a section per command" "$(head -3 "
 M uninstall DESTDIR="$I" PREFIX=/opt/hh >"$TMP/un.out" 2>&1
 left=$(find "$I" -type f | head -3)
 [ -z "$left" ] && ok "uninstall: removes every installed file" || bad "uninstall: removes every installed file" "$left"
+
+# --- CITATION.cff cites hhsim itself (the paper goes under references)
+C=CITATION.cff
+if grep -q '^type: software$' $C && grep -q '^version: '"$V"'$' $C && grep -q '^license: GPL-3.0-or-later$' $C &&
+   grep -q '^  - name: "hhsim developers"$' $C && grep -q '^abstract:' $C && ! grep -q '^preferred-citation:' $C &&
+   ! grep -qi 'et al\."$' $C && grep -q '^references:' $C && grep -q 'doi: "10.48550/arXiv.2204.05862"' $C; then
+  ok "citation: software, VERSION, license, entity author, abstract, the paper's DOI under references"
+else bad "citation: software, VERSION, license, entity author, abstract, the paper's DOI under references" "see $C"; fi
+if ! python3 -c 'import yaml' 2>/dev/null; then ok "citation: YAML check skipped (no python3-yaml)"
+elif python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); assert d["cff-version"] and d["title"] and d["message"] and len(d["references"][0]["authors"]) > 1' $C; then
+  ok "citation: valid YAML with cff-version, title, message, the paper's authors"
+else bad "citation: valid YAML with cff-version, title, message, the paper's authors" "python3 yaml check failed"; fi
