@@ -66,8 +66,8 @@ static const ParamDesc TABLE[] = {
     {"crowd", "n_workers", PT_INT, OFF(n_workers), "40", 2, 100000, 0, 0,
      "crowdworkers in the population"},
     {"crowd", "temp_median", PT_DOUBLE, OFF(temp_median), "0.3", 1e-4, 100, 0, 0,
-     "median Bradley-Terry temperature (utility units); 0.3 with lapse 0.12 gives "
-     "worker-worker agreement ~0.66-0.68 (paper: 63-75%)"},
+     "median Bradley-Terry temperature (utility units); 0.3 with lapse_mean 0.12 puts "
+     "worker-worker agreement in the paper's 63-75% (measured values: README)"},
     {"crowd", "temp_spread", PT_DOUBLE, OFF(temp_spread), "0.5", 0, 5, 0, 0,
      "sd of the log temperature across workers"},
     {"crowd", "lapse_mean", PT_DOUBLE, OFF(lapse_mean), "0.12", 0, 0.9, 0, 0,
