@@ -11,7 +11,8 @@
 
 #define MAXP 130  // parts of a MOVER combination: 2 per scale + 1
 
-static const char *const KNOWN[] = {"lm_heldout_loss_slope_log10p", "distill_help_gain_benign",
+static const char *const KNOWN[] = {"lm_heldout_loss_slope_log10p", "fact_recall_slope_log10p",
+                                    "distill_help_gain_benign",
                                     "distill_harm_drop_redteam", "hhh_persona_minus_distilled_help", NULL};
 
 int lmclaims_known(const char *name) { return claims_name_in(KNOWN, name); }
@@ -70,6 +71,40 @@ static int st_slope(const LMData *D, ClaimStat *o) {
              "held-out corpus rows) vs log10(parameters) over %zu pretrained scales, in nats/token per decade "
              "of parameters; per scale (parameters) loss:%s 95%% CI Student t with %zu dof (across scales, one "
              "seed each); R^2 = %.3f. Table /lm_scaling (attributes fit_*).", F.n, per, F.dof, F.r2);
+    return 0;
+}
+
+// Share of relational facts recalled vs log10 P across the pretrained scales.
+static int st_recall(const LMData *D, ClaimStat *o) {
+    if (D->nlm < 3 || !D->rank) {
+        snprintf(o->method, sizeof o->method, "needs >= 3 pretrained scales and world.h5 (%d scales%s).",
+                 D->nlm, D->rank ? "" : ", no world.h5");
+        return 0;
+    }
+    double x[64], y[64];
+    char per[256] = "";
+    int n = D->nlm < 64 ? D->nlm : 64, R = D->n_attr;
+    for (int k = 0; k < n; k++) {
+        const LMDRec *m = &D->lm[k];
+        double hit = 0;
+        for (int e = 0; e < D->n_ent; e++)
+            for (int r = 0; r < R; r++) hit += m->facts[e * (R + 1) + r];
+        x[k] = log10(m->params);
+        y[k] = hit / ((double)D->n_ent * R);
+        size_t L = strlen(per);
+        if (L + 40 < sizeof per) snprintf(per + L, sizeof per - L, " %s %.3f;", m->scale, y[k]);
+    }
+    StatsLinfit F;
+    HHErr e;
+    if (stats_fit_linear(x, y, (size_t)n, &F, &e)) {
+        snprintf(o->method, sizeof o->method, "fit failed: %.300s", e.msg);
+        return 0;
+    }
+    claim_stat_set(o, F.c1, F.c1_lo, F.c1_hi, F.n);
+    snprintf(o->method, sizeof o->method, "Least-squares slope of the share of the %d relational "
+             "knowledge-base facts recalled (lm/SCALE.h5 /eval/facts) vs log10(parameters) over %zu "
+             "scales, per decade; per scale:%s 95%% CI Student t with %zu dof (across scales, one seed "
+             "each); R^2 = %.3f. Table /lm_fact_recall.", D->n_ent * R, F.n, per, F.dof, F.r2);
     return 0;
 }
 
@@ -137,6 +172,7 @@ int lmclaims_compute(const LMData *D, const ClaimRow *row, ClaimStat *o, HHErr *
         if (!D->nlm) snprintf(o->method, sizeof o->method, "this run has no pretrained LMs (%s)", D->missing_lm);
         return D->nlm ? st_slope(D, o) : 0;
     }
+    if (!strcmp(s, "fact_recall_slope_log10p")) return st_recall(D, o);
     if (!D->ndi) {
         snprintf(o->method, sizeof o->method, "this run has no distilled LMs (%s)", D->missing_di);
         return 0;

@@ -18,7 +18,7 @@
 #include "pmdata.h"
 
 const char *const LMD_KIND_NAME[N_KINDS] = {"benign", "borderline", "redteam", "disguised"};
-const char *const LMD_TASK_NAME[N_TASKS] = {"copy", "reverse", "sort", "lookup", "lookup2"};
+const char *const LMD_TASK_NAME[N_TASKS] = {"copy", "reverse", "sort", "lookup", "lookup2", "make"};
 const char *const LMD_ROW_NAME[DI_NROW] = {"base", "prefixed", "distilled"};
 const char *const LMD_PERSONA_NAME[N_ALL_PERSONAS] = {"competent", "sloppy", "refuser",
                                                       "complier", "rambler", "HHH"};
@@ -31,14 +31,15 @@ double lmd_count_params(int n_layer, int d_model, int ctx, int vocab, double *no
 }
 
 static void rec_free(LMDRec *r) {
-    free(r->step), free(r->tokens), free(r->loss), free(r->heldout);
+    free(r->step), free(r->tokens), free(r->loss), free(r->heldout), free(r->facts);
     r->step = r->tokens = r->loss = r->heldout = NULL;
+    r->facts = NULL;
 }
 
 void lmd_free(LMData *D) {
     for (int k = 0; k < D->nlm; k++) rec_free(&D->lm[k]);
     for (int k = 0; k < D->ndi; k++) rec_free(&D->di[k]);
-    free(D->lm), free(D->di);
+    free(D->lm), free(D->di), free(D->rank);
     memset(D, 0, sizeof *D);
 }
 
@@ -155,6 +156,21 @@ static int read_tasks(hid_t f, LMDRec *r, HHErr *err) {
     return 0;
 }
 
+// /eval/facts (E, R + 1) of 0/1; its dims are checked against world.h5's
+// knowledge base in lmd_load_run.
+static int read_facts(hid_t f, LMDRec *r, HHErr *err) {
+    hsize_t d[2] = {0, 0};
+    if (h5_read(f, r->path, "/eval/facts", H5T_NATIVE_UINT8, 2, d, (void **)&r->facts, err))
+        return err->code;
+    r->nfe = (int)d[0];
+    r->nfr = (int)d[1];
+    for (hsize_t i = 0; i < d[0] * d[1]; i++)
+        if (r->facts[i] > 1)
+            return hh_fail(err, HH_EINPUT, "%s: /eval/facts[%llu] = %d (expected 0 or 1)", r->path,
+                           (unsigned long long)i, r->facts[i]);
+    return 0;
+}
+
 static int load_one(LMDRec *r, int distill, const Params *run, HHErr *err) {
     hid_t f;
     if (h5in_open(r->path, distill ? "distill" : "lm", &f, err)) return err->code;
@@ -162,7 +178,8 @@ static int load_one(LMDRec *r, int distill, const Params *run, HHErr *err) {
              read_curve(f, r, SCHEMA_LM_CURVE[LMC_TOKENS].name, &r->tokens, err) ||
              read_curve(f, r, SCHEMA_LM_CURVE[distill ? LMC_KL : LMC_TRAIN_LOSS].name, &r->loss, err) ||
              (!distill && read_curve(f, r, SCHEMA_LM_CURVE[LMC_HELDOUT_LOSS].name, &r->heldout, err)) ||
-             read_eval(f, r, distill ? DI_NROW : 1, err) || (!distill && read_tasks(f, r, err));
+             read_eval(f, r, distill ? DI_NROW : 1, err) || (!distill && read_tasks(f, r, err)) ||
+             (!distill && read_facts(f, r, err));
     H5Fclose(f);
     return rc ? err->code : 0;
 }
@@ -254,6 +271,39 @@ static int load_persona(const char *path, LMDPersona *P, HHErr *err) {
     return 0;
 }
 
+// /kb/relation's dims and /kb/rank (a permutation of 0..E-1); every LM's
+// /eval/facts must have the knowledge base's shape.
+static int load_kb(const char *path, LMData *D, HHErr *err) {
+    hid_t f;
+    if (h5in_open(path, "world", &f, err)) return err->code;
+    hsize_t d[2] = {0, 0}, e[1];
+    int32_t *rel = NULL;
+    int rc = h5_read(f, path, "/kb/relation", H5T_NATIVE_INT32, 2, d, (void **)&rel, err);
+    e[0] = d[0];
+    if (!rc) rc = h5_read(f, path, "/kb/rank", H5T_NATIVE_INT32, 1, e, (void **)&D->rank, err);
+    H5Fclose(f);
+    free(rel);
+    if (rc) return rc;
+    D->n_ent = (int)d[0];
+    D->n_attr = (int)d[1];
+    char *seen = calloc((size_t)D->n_ent + 1, 1);
+    if (!seen) return hh_fail(err, HH_EFAIL, "out of memory");
+    for (int i = 0; i < D->n_ent && !rc; i++) {
+        int k = D->rank[i];
+        if (k < 0 || k >= D->n_ent || seen[k]++)
+            rc = hh_fail(err, HH_EINPUT, "%s: /kb/rank[%d] = %d (expected a permutation of 0..%d)",
+                         path, i, k, D->n_ent - 1);
+    }
+    free(seen);
+    for (int k = 0; k < D->nlm && !rc; k++) {
+        const LMDRec *m = &D->lm[k];
+        if (m->facts && (m->nfe != D->n_ent || m->nfr != D->n_attr + 1))
+            rc = hh_fail(err, HH_EINPUT, "%s: /eval/facts is (%d, %d) but %s's knowledge base "
+                         "needs (%d, %d)", m->path, m->nfe, m->nfr, path, D->n_ent, D->n_attr + 1);
+    }
+    return rc;
+}
+
 // ---------------------------------------------------------------------------
 
 // lm and distill files of one scale must hold the same config.
@@ -278,7 +328,7 @@ int lmd_load_run(const char *dir, const Params *run, LMData *D, HHErr *err) {
     int rc = stage_run_path(dir, "world", wp, sizeof wp, err) ||
              load_dir(dir, "pretrain", &D->lm, &D->nlm, D->missing_lm, run, err) ||
              load_dir(dir, "distill", &D->di, &D->ndi, D->missing_di, run, err) || check_configs(D, err) ||
-             (stat(wp, &st) == 0 && load_persona(wp, &D->persona, err));
+             (stat(wp, &st) == 0 && (load_persona(wp, &D->persona, err) || load_kb(wp, D, err)));
     if (rc) {
         lmd_free(D);
         return err->code;

@@ -47,7 +47,7 @@ enum { DI_BASE, DI_PREFIXED, DI_DISTILLED, DI_NROW };
 
 #define LMD_STAT_NAME(s) (SCHEMA_GOLD_EVAL[s].name)  // "n", "help", "harm", "refuse"
 extern const char *const LMD_KIND_NAME[N_KINDS];     // "benign", "borderline", "redteam", "disguised"
-extern const char *const LMD_TASK_NAME[N_TASKS];     // "copy", "reverse", "sort", "lookup", "lookup2"
+extern const char *const LMD_TASK_NAME[N_TASKS];     // "copy", "reverse", "sort", "lookup", "lookup2", "make"
 extern const char *const LMD_ROW_NAME[DI_NROW];      // "base", "prefixed", "distilled"
 extern const char *const LMD_PERSONA_NAME[N_ALL_PERSONAS];
 
@@ -69,6 +69,8 @@ typedef struct {
     int nev;                      // 1 (lm: greedy) or DI_NROW (distill: sampled)
     LMDEval ev[DI_NROW];
     double task_n[N_TASKS], task_help[N_TASKS];  // lm: benign prompts by task
+    uint8_t *facts;               // lm: (nfe, nfr) /eval/facts, 0/1
+    int nfe, nfr;                 // its dims: entities, relations + 1 (hazard status last)
 } LMDRec;
 
 // Gold help and harm of the persona responses of world.h5's held-out
@@ -86,6 +88,8 @@ typedef struct {
     LMDRec *lm, *di;              // each sorted by parameters, then scale name
     char missing_lm[256], missing_di[256];  // why there are none ("" when there are)
     LMDPersona persona;
+    int n_ent, n_attr;            // world.h5 /kb/relation dims (0: no world.h5)
+    int32_t *rank;                // (n_ent) /kb/rank: popularity rank of each entity
 } LMData;
 
 // Read dir/lm/*.h5, dir/distill/*.h5 and, if dir/world.h5 exists, its

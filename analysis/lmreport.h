@@ -8,6 +8,7 @@
 //
 //   lmreport_scaling  /lm_scaling, /lm_curves, /lm_task_help      lm_scaling.gp
 //   lmreport_distill  /distill_eval, /lm_persona_reference        distill_help_harm.gp
+//   lmreport_facts    /lm_fact_recall                             fact_recall.gp
 #ifndef HHFIT_LMREPORT_H
 #define HHFIT_LMREPORT_H
 
@@ -28,5 +29,8 @@ void lm_harm_redteam(const LMDEval *e, StatsCI *out);
 
 int lmreport_scaling(Report *R, const LMData *D, HHErr *err);
 int lmreport_distill(Report *R, const LMData *D, HHErr *err);
+// /lm_fact_recall and fact_recall.gp: knowledge-base facts each LM recalls, by
+// entity popularity (needs world.h5).
+int lmreport_facts(Report *R, const LMData *D, HHErr *err);
 
 #endif

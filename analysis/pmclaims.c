@@ -10,37 +10,103 @@
 
 #define G REPORT_MAX_G
 
+
 // ---------------------------------------------------------------------------
-// statistics of a resample (idx) of the pooled held-out pairs
+// Every interval covers retraining: a hierarchical bootstrap over seeds, then
+// held-out pairs within seed (report_hci), or the Student-t interval of a fit
+// with one point per PM and seed. A statistic whose PMs have fewer than 2
+// seeds is unavailable (PENDING), never given a pairs-only interval.
 
-static double acc_of(const PMRec *const *g, int ng, const size_t *idx, size_t n, const PairSel *s) {
-    AccCount c = pm_count(g, ng, idx, n, s);
-    return c.n ? c.k / (double)c.n : NAN;
+static int need_seeds(int U, ClaimStat *o) {
+    if (U >= 2) return 1;
+    o->available = 0;
+    snprintf(o->method, sizeof o->method, "needs at least 2 seeds per PM ([pm] seeds, mix_seeds): "
+             "an interval over test pairs alone would not cover retraining");
+    return 0;
 }
 
-typedef struct {
-    const PMRec *g[2][G];
-    int ng[2];
-    PairSel s[2];
-} DiffCtx;  // acc(g[0], s[0]) - acc(g[1], s[1])
-
-static double diff_stat(const size_t *idx, size_t n, void *ctx) {
-    const DiffCtx *c = ctx;
-    return acc_of(c->g[0], c->ng[0], idx, n, &c->s[0]) - acc_of(c->g[1], c->ng[1], idx, n, &c->s[1]);
+static int lin_claim(Report *R, const ClaimRow *row, PMLin *L, ClaimStat *o, HHErr *err) {
+    int U = pmlin_seeds(L);
+    if (!L->nt || !need_seeds(U, o)) return 0;
+    char comp[96];
+    snprintf(comp, sizeof comp, "claim/%s", row->id);
+    StatsCI ci;
+    HHErr e2;
+    int rc = report_hci(R, comp, pmlin_stat, L, U, &ci, &e2);
+    if (rc == HH_EFAIL && strstr(e2.msg, "statistic is nan")) {
+        snprintf(o->method, sizeof o->method, "too few selected pairs: a seeds x pairs resample "
+                 "selected none (more test comparisons needed)");
+        return 0;
+    }
+    if (rc) return *err = e2, rc;
+    claim_stat_set(o, ci.est, ci.lo, ci.hi, (size_t)U);
+    return 0;
 }
 
-typedef struct {
-    const PMRec **g;
-    int ng;
-    double thr;
-} TopCtx;  // acc(top: smax >= thr) - acc(rest)
+// Largest scale with a non-empty group; kind 0 main HH, 1 mix at f, 2 equal-data HH.
+static int largest(const Report *R, int kind, double f, const PMRec **g, const char **scale) {
+    for (int i = R->sw.nscale - 1; i >= 0; i--) {
+        const char *sc = R->sw.scale[i];
+        int ng = kind == 1 ? report_mix_group(R, sc, f, g)
+                 : kind == 2 ? report_hh_equal_group(R, sc, g) : report_hh_group(R, sc, g);
+        if (ng) return *scale = sc, ng;
+    }
+    return 0;
+}
 
-static double top_stat(const size_t *idx, size_t n, void *ctx) {
-    const TopCtx *c = ctx;
-    PairSel all = pairsel_all(), top = pairsel_all();
-    top.zmin = c->thr;
-    AccCount a = pm_count(c->g, c->ng, idx, n, &all), t = pm_count(c->g, c->ng, idx, n, &top);
-    return t.k / (double)t.n - (a.k - t.k) / (double)(a.n - t.n);
+static int st_fit(Report *R, int m, int j, ClaimStat *o) {
+    if (!R->have_fit[m]) return 0;
+    const LogLinFit *f = &R->fit[m];
+    claim_stat_set(o, f->coef[j], f->lo[j], f->hi[j], f->n);
+    snprintf(o->method, sizeof o->method, "%s of the least-squares fit acc = a + b ln P + c ln N over "
+             "%zu size-sweep PM x seed points (measure %s; P parameters, N comparisons; the seed is the "
+             "replicate), 95%% CI by Student t with %zu dof; R^2 = %.3f; c/b = %.3g [%.3g, %.3g] (paper "
+             "2.1). Table /fit_loglinear.", j == 1 ? "b (ln P coefficient)" : "c (ln N coefficient)",
+             f->n, REPORT_MEASURE[m], f->dof, f->r2, f->ratio, f->ratio_lo, f->ratio_hi);
+    return 0;
+}
+
+static int st_ece(Report *R, const ClaimRow *row, int help_only, int set, int sign, ClaimStat *o,
+                  HHErr *err) {
+    const PMRec *g[G];
+    const char *sc;
+    int ng = largest(R, help_only ? 1 : 2, 1.0, g, &sc);
+    if (!ng || !need_seeds(ng, o)) return 0;
+    PMCalH c = {g, ng, pairsel_all(), sign ? -1 : -2};
+    c.s.setmask = 1 << set;
+    char comp[96];
+    snprintf(comp, sizeof comp, "claim/%s", row->id);
+    StatsCI ci;
+    if (report_hci(R, comp, report_cal_stat, &c, ng, &ci, err)) return err->code;
+    claim_stat_set(o, ci.est, ci.lo, ci.hi, (size_t)ng);
+    snprintf(o->method, sizeof o->method, "%s (the 10 equal bins of p = sigmoid(abs(score difference)) of "
+             "Fig. 9; ties skipped) of the %s PM at scale %s (%d seeds, %d comparisons, help_frac %.2f) on "
+             "the %s test set against crowd labels; %s95%% hierarchical bootstrap over seeds, then "
+             "held-out pairs. Table /calibration_ece.", sign ? "signed ECE, sum of count-weighted "
+             "(predicted - observed)" : "ECE", help_only ? "helpful-only" : "equal-data HH", sc, ng,
+             g[0]->n_train, g[0]->help_frac, set ? "harmless" : "helpful",
+             sign ? "> 0 over-confident, < 0 under-confident; " : "");
+    return 0;
+}
+
+static int st_cross(Report *R, const ClaimRow *row, double f, ClaimStat *o, HHErr *err) {
+    const PMRec *g[G];
+    const char *sc;
+    int ng = largest(R, 1, f, g, &sc);
+    if (!ng) return 0;
+    PMLin *L = calloc(1, sizeof *L);
+    if (!L) return hh_fail(err, HH_EFAIL, "out of memory");
+    PairSel s = pairsel_all();
+    s.setmask = f > 0.5 ? 2 : 1, s.vs_gold = 1;
+    pmlin_add(L, g, ng, &s, 1.0);
+    int rc = lin_claim(R, row, L, o, err);
+    free(L);
+    if (o->available)
+        snprintf(o->method, sizeof o->method, "held-out accuracy against gold (pairs with a gold "
+                 "preference) of the %s-only PM at scale %s (%d seeds, %d comparisons) on the %s test "
+                 "set; 95%% hierarchical bootstrap over seeds and pairs. Table /fig19_accuracy_vs_mix.",
+                 f > 0.5 ? "helpful" : "harmless", sc, ng, g[0]->n_train, f > 0.5 ? "harmless" : "helpful");
+    return rc;
 }
 
 typedef struct {
@@ -48,13 +114,14 @@ typedef struct {
     int ng[2][32], nmix;
 } MixCtx;
 
-static double sensitivity(const MixCtx *c, int w, const size_t *idx, size_t n) {
+static double sensitivity(const MixCtx *c, int w, const size_t *sd, const size_t *it, size_t U, size_t np) {
     PairSel s = pairsel_all();
+    s.vs_gold = 1;
     double a[32], max = 0, sum = 0;
     int m = 0;
     for (int k = 0; k < c->nmix; k++) {
         if (!c->ng[w][k]) continue;
-        a[m] = acc_of(c->g[w][k], c->ng[w][k], idx, n, &s);
+        a[m] = pm_acc_h(c->g[w][k], c->ng[w][k], sd, it, U, np, &s);
         if (a[m] > max) max = a[m];
         m++;
     }
@@ -62,205 +129,145 @@ static double sensitivity(const MixCtx *c, int w, const size_t *idx, size_t n) {
     return m ? sum / m : NAN;
 }
 
-static double mix_stat(const size_t *idx, size_t n, void *ctx) {
-    return sensitivity(ctx, 0, idx, n) - sensitivity(ctx, 1, idx, n);
-}
-
-typedef struct {
-    const PMRec *g1[16][G], *g0[16][G];  // [scale]: with / without PMP
-    int n1[16], n0[16], nsc;
-    const PMRec *h1[16][G], *h0[16][G];  // at the largest n_train (vs_large only)
-    int m1[16], m0[16];
-    int vs_large;
-} PmpCtx;
-
-static double mean_gain(const PMRec *(*g1)[G], const int *n1, const PMRec *(*g0)[G], const int *n0,
-                        int nsc, const size_t *idx, size_t n) {
-    PairSel s = pairsel_all();
-    double sum = 0;
-    int k = 0;
-    for (int i = 0; i < nsc; i++) {
-        if (!n1[i] || !n0[i]) continue;
-        sum += acc_of(g1[i], n1[i], idx, n, &s) - acc_of(g0[i], n0[i], idx, n, &s);
-        k++;
-    }
-    return k ? sum / k : NAN;
-}
-
-static double pmp_stat(const size_t *idx, size_t n, void *ctx) {
-    PmpCtx *c = ctx;
-    double small = mean_gain(c->g1, c->n1, c->g0, c->n0, c->nsc, idx, n);
-    return c->vs_large ? small - mean_gain(c->h1, c->m1, c->h0, c->m0, c->nsc, idx, n) : small;
-}
-
-
-// ---------------------------------------------------------------------------
-// the statistics
-
-static int boot(Report *R, const char *id, PMStatFn fn, void *ctx, ClaimStat *o, HHErr *err) {
-    char comp[96];
-    snprintf(comp, sizeof comp, "claim/%s", id);
-    gsl_rng *r = report_rng(R, comp, err);
-    StatsCI ci;
-    int rc = r ? pm_boot(fn, ctx, (size_t)R->rd->pm[0].n, R->B, r, &ci, err) : err->code;
-    gsl_rng_free(r);
-    if (rc) return rc;
-    claim_stat_set(o, ci.est, ci.lo, ci.hi, ci.n);
-    return 0;
-}
-
-// Largest scale with a non-empty group; kind 0 HH, 1 mix at f. Returns ng.
-static int largest(const Report *R, int kind, double f, const PMRec **g, const char **scale) {
-    for (int i = R->sw.nscale - 1; i >= 0; i--) {
-        int ng = kind ? report_mix_group(R, R->sw.scale[i], f, g) : report_hh_group(R, R->sw.scale[i], g);
-        if (ng) return *scale = R->sw.scale[i], ng;
-    }
-    return 0;
-}
-
-static int st_fit(Report *R, int j, ClaimStat *o) {
-    if (!R->have_fit) return 0;
-    const LogLinFit *f = &R->fit;
-    claim_stat_set(o, f->coef[j], f->lo[j], f->hi[j], f->n);
-    snprintf(o->method, sizeof o->method, "%s of the least-squares fit acc = a + b ln P + c ln N over "
-             "%zu size-sweep PMs (pooled HH held-out accuracy; P parameters, N comparisons), 95%% CI "
-             "by Student t with %zu dof; fit R^2 = %.3f; c/b = %.3g [%.3g, %.3g] (paper 2.1). Table /fit_loglinear.",
-             j == 1 ? "b (ln P coefficient)" : "c (ln N coefficient)", f->n, f->dof, f->r2, f->ratio,
-             f->ratio_lo, f->ratio_hi);
-    return 0;
-}
-
-static int st_ece(Report *R, const ClaimRow *row, int help_only, ClaimStat *o, HHErr *err) {
-    const PMRec *g[G];
-    const char *sc;
-    int ng = largest(R, help_only, 1.0, g, &sc);
-    if (!ng) return 0;
-    PMEceCtx c = {g, ng, pairsel_all(), 10};
-    c.s.setmask = help_only ? 1 : 0;
-    if (boot(R, row->id, pm_ece_stat, &c, o, err)) return err->code;
-    o->n = pm_count(g, ng, NULL, 0, &c.s).n;
-    snprintf(o->method, sizeof o->method, "ECE (10 equal bins of p = sigmoid(abs(score difference)), "
-             "ties skipped) of %s (%s) on the %s test set; 95%% percentile bootstrap over held-out "
-             "comparisons. A perfectly calibrated PM with the same predictions would show ECE %.3f "
-             "on this many pairs (finite-sample floor). Table /calibration_ece.",
-             help_only ? "the largest helpful-only PM" : "the largest HH PM", g[0]->name,
-             help_only ? "helpful" : "pooled HH", help_only ? R->ece_null_help : R->ece_null_hh);
-    return 0;
-}
-
-static int st_cross(Report *R, double f, ClaimStat *o) {
-    const PMRec *g[G];
-    const char *sc;
-    int ng = largest(R, 1, f, g, &sc);
-    if (!ng) return 0;
-    PairSel s = pairsel_all();
-    s.setmask = f > 0.5 ? 2 : 1;
-    StatsCI a = acc_ci(pm_count(g, ng, NULL, 0, &s));
-    claim_stat_set(o, a.est, a.lo, a.hi, a.n);
-    snprintf(o->method, sizeof o->method, "held-out accuracy against crowd labels of %s (%s-only data) "
-             "on the %s test set, 95%% Wilson interval. Table /fig19_accuracy_vs_mix.", g[0]->name,
-             f > 0.5 ? "helpful" : "harmless", f > 0.5 ? "harmless" : "helpful");
-    return 0;
+static double mix_stat(const size_t *sd, const size_t *it, size_t U, size_t np, void *ctx) {
+    return sensitivity(ctx, 0, sd, it, U, np) - sensitivity(ctx, 1, sd, it, U, np);
 }
 
 static int st_mix(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) {
     if (R->sw.nscale < 2 || R->sw.nmix < 2) return 0;
     MixCtx *c = calloc(1, sizeof *c);
     if (!c) return hh_fail(err, HH_EFAIL, "out of memory");
-    c->nmix = R->sw.nmix;
+    c->nmix = R->sw.nmix < 32 ? R->sw.nmix : 32;
+    int U = 0;
     for (int w = 0; w < 2; w++)
-        for (int m = 0; m < c->nmix; m++)
+        for (int m = 0; m < c->nmix; m++) {
             c->ng[w][m] = report_mix_group(R, R->sw.scale[w ? R->sw.nscale - 1 : 0], R->sw.mix[m], c->g[w][m]);
-    int rc = boot(R, row->id, mix_stat, c, o, err);
+            U = c->ng[w][m] > U ? c->ng[w][m] : U;
+        }
+    int rc = 0;
+    if (need_seeds(U, o)) {
+        char comp[96];
+        snprintf(comp, sizeof comp, "claim/%s", row->id);
+        StatsCI ci;
+        rc = report_hci(R, comp, mix_stat, c, U, &ci, err);
+        if (!rc) claim_stat_set(o, ci.est, ci.lo, ci.hi, (size_t)U);
+        snprintf(o->method, sizeof o->method, "S(%s) - S(%s), S = mean over the %d mixes of 1 - acc/max "
+                 "(pooled HH held-out accuracy against gold of the mix-sweep PMs at %d comparisons, "
+                 "normalised by the scale's best mix); 95%% hierarchical bootstrap over %d seeds and "
+                 "pairs. Table /fig19_accuracy_vs_mix (acc_norm).", R->sw.scale[0],
+                 R->sw.scale[R->sw.nscale - 1], R->sw.nmix, R->sw.mix_n, U);
+    }
     free(c);
-    snprintf(o->method, sizeof o->method, "S(%s) - S(%s), S = mean over the %d mixes of 1 - acc/max "
-             "(pooled HH held-out accuracy of the mix-sweep PMs at %d comparisons, normalised by the "
-             "scale's best mix); paired 95%% percentile bootstrap over held-out comparisons. Table "
-             "/fig19_accuracy_vs_mix (acc_norm).", R->sw.scale[0], R->sw.scale[R->sw.nscale - 1],
-             R->sw.nmix, R->sw.mix_n);
     return rc;
 }
 
 static int st_pmp(Report *R, const ClaimRow *row, int vs_large, ClaimStat *o, HHErr *err) {
     const Sweeps *sw = &R->sw;
     if (!sw->has_pmp || !sw->has_nopmp || sw->nsize < 1 + vs_large) return 0;
-    PmpCtx *c = calloc(1, sizeof *c);
-    if (!c) return hh_fail(err, HH_EFAIL, "out of memory");
-    c->nsc = sw->nscale < 16 ? sw->nscale : 16, c->vs_large = vs_large;
-    int lo = sw->size[0], hi = sw->size[sw->nsize - 1];
-    for (int i = 0; i < c->nsc; i++) {
-        c->n1[i] = pm_group(R->rd, sw, 0, sw->scale[i], lo, 0, 1, c->g1[i], G);
-        c->n0[i] = pm_group(R->rd, sw, 0, sw->scale[i], lo, 0, 0, c->g0[i], G);
-        c->m1[i] = pm_group(R->rd, sw, 0, sw->scale[i], hi, 0, 1, c->h1[i], G);
-        c->m0[i] = pm_group(R->rd, sw, 0, sw->scale[i], hi, 0, 0, c->h0[i], G);
-    }
-    int rc = boot(R, row->id, pmp_stat, c, o, err), nsc = c->nsc;
-    free(c);
-    if (vs_large)
-        snprintf(o->method, sizeof o->method, "PMP gain (acc with PMP - acc without, pooled HH "
-                 "held-out accuracy, mean over the %d scales) at N = %d minus the same gain at N = %d; "
-                 "paired 95%% percentile bootstrap. Table /pmp_vs_nopmp.", nsc, lo, hi);
-    else
-        snprintf(o->method, sizeof o->method, "PMP gain (acc with PMP - acc without, pooled HH "
-                 "held-out accuracy) at the smallest training set, N = %d, mean over the %d scales; "
-                 "paired 95%% percentile bootstrap. Table /pmp_vs_nopmp.", lo, nsc);
+    PMLin *L = calloc(1, sizeof *L);
+    if (!L) return hh_fail(err, HH_EFAIL, "out of memory");
+    int k = report_pmp_gain(R, -1, 0, 1.0, L);
+    if (vs_large) report_pmp_gain(R, -1, sw->nsize - 1, -1.0, L);
+    int rc = k ? lin_claim(R, row, L, o, err) : 0, U = pmlin_seeds(L);
+    free(L);
+    if (o->available)
+        snprintf(o->method, sizeof o->method, "PMP gain = accuracy with PMP minus without (pooled HH "
+                 "held-out pairs against gold, ties excluded), mean over the %d scales, at N = %d%s; "
+                 "95%% hierarchical bootstrap over %d seeds (paired by seed index) and pairs. Table "
+                 "/pmp_vs_nopmp (scale = mean).", k, sw->size[0], vs_large ? " minus the same gain at the "
+                 "largest N" : "", U);
     return rc;
 }
 
 static int st_turn(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) {
-    DiffCtx c;
+    const PMRec *g[G];
     const char *sc;
-    c.ng[0] = c.ng[1] = largest(R, 0, 0, c.g[0], &sc);
-    if (!c.ng[0]) return 0;
-    memcpy(c.g[1], c.g[0], sizeof c.g[0]);
-    c.s[0] = c.s[1] = pairsel_all();
-    c.s[0].turn_min = c.s[0].turn_max = 1;
-    c.s[1].turn_min = 2;
-    if (!pm_count(c.g[1], c.ng[1], NULL, 0, &c.s[1]).n) return 0;
-    if (boot(R, row->id, diff_stat, &c, o, err)) return err->code;
-    snprintf(o->method, sizeof o->method, "pooled HH held-out accuracy of %s on turn-1 pairs minus on "
-             "pairs of turns >= 2; 95%% percentile bootstrap. Table /fig08_accuracy_by_turn.", c.g[0][0]->name);
-    return 0;
+    int ng = largest(R, 0, 0, g, &sc);
+    if (!ng) return 0;
+    PairSel a = pairsel_all(), b = pairsel_all();
+    a.vs_gold = b.vs_gold = 1;
+    a.turn_min = a.turn_max = 1;
+    b.turn_min = 2;
+    if (!pm_count(g, ng, NULL, 0, &b).n) return 0;
+    PMLin *L = calloc(1, sizeof *L);
+    if (!L) return hh_fail(err, HH_EFAIL, "out of memory");
+    pmlin_add(L, g, ng, &a, 1.0);
+    pmlin_add(L, g, ng, &b, -1.0);
+    int rc = lin_claim(R, row, L, o, err);
+    free(L);
+    if (o->available)
+        snprintf(o->method, sizeof o->method, "held-out HH accuracy against gold (ties excluded) of the "
+                 "main HH PM at scale %s (%d seeds) on turn-1 pairs minus on pairs of turns >= 2; 95%% "
+                 "hierarchical bootstrap over seeds and pairs. Table /fig08_accuracy_by_turn.", sc, ng);
+    return rc;
 }
 
+// Per test set: accuracy on the pairs whose higher score is in that set's top
+// quartile minus on the rest; the statistic is the mean over the two sets.
 static int st_top(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) {
     const PMRec *g[G];
     const char *sc;
     int ng = largest(R, 0, 0, g, &sc);
     if (!ng) return 0;
-    size_t n = (size_t)g[0]->n;
-    double *a = malloc(sizeof(double) * n);
-    if (!a) return hh_fail(err, HH_EFAIL, "out of memory");
-    memcpy(a, g[0]->smax, sizeof(double) * n);
-    gsl_sort(a, 1, n);
-    TopCtx c = {g, ng, gsl_stats_quantile_from_sorted_data(a, 1, n, 0.75)};
+    PMLin *L = calloc(1, sizeof *L);
+    size_t n = 0, cap = (size_t)g[0]->n * (size_t)ng + 1;
+    double *a = malloc(sizeof(double) * cap), thr[2] = {NAN, NAN};
+    if (!L || !a) return free(L), free(a), hh_fail(err, HH_EFAIL, "out of memory");
+    for (int set = 0; set < 2; set++) {
+        n = 0;
+        for (int j = 0; j < ng; j++)
+            for (int i = 0; i < g[j]->n; i++)
+                if (g[j]->set[i] == set && g[j]->gold[i] != 0) a[n++] = g[j]->smax[i];
+        if (n < 8) continue;
+        gsl_sort(a, 1, n);
+        thr[set] = gsl_stats_quantile_from_sorted_data(a, 1, n, 0.75);
+        PairSel top = pairsel_all(), rest = pairsel_all();
+        top.setmask = rest.setmask = 1 << set;
+        top.vs_gold = rest.vs_gold = 1;
+        top.zmin = rest.zmax = thr[set];
+        pmlin_add(L, g, ng, &top, 0.5);
+        pmlin_add(L, g, ng, &rest, -0.5);
+    }
     free(a);
-    if (boot(R, row->id, top_stat, &c, o, err)) return err->code;
-    snprintf(o->method, sizeof o->method, "pooled HH held-out accuracy of %s on the pairs whose higher "
-             "PM score is in the top quartile (>= %.3f sd of policy-sample scores) minus on the other "
-             "pairs; 95%% percentile bootstrap. Table /fig25_accuracy_above_threshold.", g[0]->name, c.thr);
-    return 0;
+    int rc = L->nt == 4 ? lin_claim(R, row, L, o, err) : 0;
+    free(L);
+    if (o->available)
+        snprintf(o->method, sizeof o->method, "main HH PM at scale %s (%d seeds), per test set: accuracy "
+                 "against gold on the pairs whose higher PM score is in that set's top quartile (helpful "
+                 ">= %.3f, harmless >= %.3f sd of policy-sample scores) minus on the other pairs of the set; "
+                 "mean over the two sets (so the sets' different score ranges do not decide it); 95%% "
+                 "hierarchical bootstrap over seeds and pairs. Table /fig25_accuracy_above_threshold.",
+                 sc, ng, thr[0], thr[1]);
+    return rc;
 }
 
 static int st_gold(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) {
-    DiffCtx c;
+    const PMRec *g[G];
     const char *sc;
-    c.ng[0] = c.ng[1] = largest(R, 0, 0, c.g[0], &sc);
-    if (!c.ng[0]) return 0;
-    memcpy(c.g[1], c.g[0], sizeof c.g[0]);
-    c.s[0] = c.s[1] = pairsel_all();
-    c.s[0].vs_gold = 1;
-    if (boot(R, row->id, diff_stat, &c, o, err)) return err->code;
-    snprintf(o->method, sizeof o->method, "held-out HH accuracy of %s against the gold preference "
-             "(pairs with gold != 0) minus against crowd labels (all pairs); 95%% percentile bootstrap. "
-             "Table /beyond_gold_vs_crowd.", c.g[0][0]->name);
-    return 0;
+    int ng = largest(R, 0, 0, g, &sc);
+    if (!ng) return 0;
+    PMLin *L = calloc(1, sizeof *L);
+    if (!L) return hh_fail(err, HH_EFAIL, "out of memory");
+    PairSel a = pairsel_all(), b = pairsel_all();
+    a.vs_gold = 1;
+    pmlin_add(L, g, ng, &a, 1.0);
+    pmlin_add(L, g, ng, &b, -1.0);
+    int rc = lin_claim(R, row, L, o, err);
+    free(L);
+    if (o->available)
+        snprintf(o->method, sizeof o->method, "held-out HH accuracy of the main HH PM at scale %s (%d "
+                 "seeds) against the gold preference (pairs with gold != 0) minus against crowd labels "
+                 "(all pairs); 95%% hierarchical bootstrap over seeds and pairs. Table "
+                 "/beyond_gold_vs_crowd.", sc, ng);
+    return rc;
 }
 
-static const char *const KNOWN[] = {"fit_b", "fit_c", "ece_hh", "ece_helpful_only",
+static const char *const KNOWN[] = {"fit_b_matched", "fit_c_matched", "fit_b_helpful", "fit_b_harmless",
+                              "fit_b_hh_crowd", "ece_helpful_only", "ece_hh_helpful", "ece_hh_harmless",
+                              "sece_hh_helpful", "sece_hh_harmless",
                               "acc_harmless_helpful_only", "acc_helpful_harmless_only",
                               "mix_sensitivity_gap", "pmp_gain_small", "pmp_gain_small_vs_large",
-                              "turn1_minus_later", "top_quartile_minus_rest", "gold_minus_crowd",
+                              "turn1_minus_later", "top_quartile_minus_rest_per_set", "gold_minus_crowd",
                               "pending", NULL};
 
 int pmclaims_known(const char *name) { return claims_name_in(KNOWN, name); }
@@ -275,20 +282,26 @@ int pmclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) {
     o->est = o->lo = o->hi = NAN;
     const char *s = row->statistic;
     if (!strcmp(s, "pending")) {
-        snprintf(o->method, sizeof o->method, "needs stages hhsim does not run yet (RL, evaluations, Elo)");
+        snprintf(o->method, sizeof o->method, "needs stages hhsim does not run yet (evaluations, Elo, online rounds)");
         return 0;
     }
-    int rc = !strcmp(s, "fit_b")                       ? st_fit(R, 1, o)
-             : !strcmp(s, "fit_c")                     ? st_fit(R, 2, o)
-             : !strcmp(s, "ece_hh")                    ? st_ece(R, row, 0, o, err)
-             : !strcmp(s, "ece_helpful_only")          ? st_ece(R, row, 1, o, err)
-             : !strcmp(s, "acc_harmless_helpful_only") ? st_cross(R, 1.0, o)
-             : !strcmp(s, "acc_helpful_harmless_only") ? st_cross(R, 0.0, o)
+    int rc = !strcmp(s, "fit_b_matched")               ? st_fit(R, REPORT_M_MATCHED, 1, o)
+             : !strcmp(s, "fit_c_matched")             ? st_fit(R, REPORT_M_MATCHED, 2, o)
+             : !strcmp(s, "fit_b_helpful")             ? st_fit(R, REPORT_M_HELPFUL, 1, o)
+             : !strcmp(s, "fit_b_harmless")            ? st_fit(R, REPORT_M_HARMLESS, 1, o)
+             : !strcmp(s, "fit_b_hh_crowd")            ? st_fit(R, REPORT_M_HH, 1, o)
+             : !strcmp(s, "ece_helpful_only")          ? st_ece(R, row, 1, 0, 0, o, err)
+             : !strcmp(s, "ece_hh_helpful")            ? st_ece(R, row, 0, 0, 0, o, err)
+             : !strcmp(s, "ece_hh_harmless")           ? st_ece(R, row, 0, 1, 0, o, err)
+             : !strcmp(s, "sece_hh_helpful")           ? st_ece(R, row, 0, 0, 1, o, err)
+             : !strcmp(s, "sece_hh_harmless")          ? st_ece(R, row, 0, 1, 1, o, err)
+             : !strcmp(s, "acc_harmless_helpful_only") ? st_cross(R, row, 1.0, o, err)
+             : !strcmp(s, "acc_helpful_harmless_only") ? st_cross(R, row, 0.0, o, err)
              : !strcmp(s, "mix_sensitivity_gap")       ? st_mix(R, row, o, err)
              : !strcmp(s, "pmp_gain_small")            ? st_pmp(R, row, 0, o, err)
              : !strcmp(s, "pmp_gain_small_vs_large")   ? st_pmp(R, row, 1, o, err)
              : !strcmp(s, "turn1_minus_later")         ? st_turn(R, row, o, err)
-             : !strcmp(s, "top_quartile_minus_rest")   ? st_top(R, row, o, err)
+             : !strcmp(s, "top_quartile_minus_rest_per_set") ? st_top(R, row, o, err)
              : !strcmp(s, "gold_minus_crowd")          ? st_gold(R, row, o, err)
              : hh_fail(err, HH_EINPUT, "claims.tsv line %d: unknown statistic '%s'; known: %s",
                        row->line, s, pmclaims_list());

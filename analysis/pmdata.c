@@ -108,9 +108,27 @@ static int alloc_pairs(PMRec *r, int n, HHErr *err) {
     r->set = calloc((size_t)n + 1, 1);
     r->turn = calloc((size_t)n + 1, 1);
     r->gold = calloc((size_t)n + 1, 1);
-    if (!r->margin || !r->smax || !r->set || !r->turn || !r->gold)
+    r->differs = malloc((size_t)n + 1);
+    if (r->differs) memset(r->differs, -1, (size_t)n + 1);
+    if (!r->margin || !r->smax || !r->set || !r->turn || !r->gold || !r->differs)
         return hh_fail(err, HH_EFAIL, "out of memory");
     return 0;
+}
+
+// eval/<set>/differs (every PM file since world v2); checked 0..3.
+static int read_differs(hid_t f, PMRec *r, const char *sibling, int set, int at, HHErr *err) {
+    char nm[80];
+    snprintf(nm, sizeof nm, "%.*s/differs", (int)(strrchr(sibling, '/') - sibling), sibling);
+    if (H5Lexists(f, nm, H5P_DEFAULT) <= 0)
+        return hh_fail(err, HH_EINPUT, "%s: no dataset %s (a PM file written before world v2's "
+                       "comparison tags; rerun 'hhsim run' on this run's params)", r->path, nm);
+    hsize_t d = (hsize_t)r->n_set[set];
+    int8_t *v = NULL;
+    int rc = h5_read(f, r->path, nm, H5T_NATIVE_INT8, 1, &d, (void **)&v, err) ||
+             h5_check_int(r->path, nm, v, H5_I8, (size_t)d, 0, 3, err);
+    if (!rc) memcpy(r->differs + at, v, (size_t)d), r->has_differs = 1;
+    free(v);
+    return rc ? err->code : 0;
 }
 
 // Read /eval/<set>/... of one set into the pooled arrays from offset `at`.
@@ -142,6 +160,7 @@ static int read_set(hid_t f, PMRec *r, int set, int at, HHErr *err) {
         r->gold[at + i] = go[i];
     }
     free(sc), free(sr), free(tu), free(go);
+    if (!rc) rc = read_differs(f, r, nm[0], set, at, err);
     return rc ? err->code : 0;
 }
 
@@ -267,7 +286,8 @@ static int check_same_test(const RunData *rd, HHErr *err) {
     for (int k = 1; k < rd->npm; k++) {
         const PMRec *b = &rd->pm[k];
         int same = a->n_set[0] == b->n_set[0] && a->n_set[1] == b->n_set[1] &&
-                   !memcmp(a->gold, b->gold, (size_t)a->n) && !memcmp(a->turn, b->turn, (size_t)a->n);
+                   !memcmp(a->gold, b->gold, (size_t)a->n) && !memcmp(a->turn, b->turn, (size_t)a->n) &&
+                   a->has_differs == b->has_differs && !memcmp(a->differs, b->differs, (size_t)a->n);
         if (!same)
             return hh_fail(err, HH_EINPUT, "%s: held-out comparisons differ from those of %s "
                            "(PM files from different runs?)", b->path, a->path);
@@ -306,9 +326,9 @@ int run_load(const char *dir, RunData *rd, HHErr *err) {
 }
 
 void pmrec_free(PMRec *r) {
-    free(r->margin), free(r->smax), free(r->set), free(r->turn), free(r->gold);
+    free(r->margin), free(r->smax), free(r->set), free(r->turn), free(r->gold), free(r->differs);
     r->margin = r->smax = NULL;
-    r->set = r->turn = r->gold = NULL;
+    r->set = r->turn = r->gold = r->differs = NULL;
 }
 
 void run_free(RunData *rd) {

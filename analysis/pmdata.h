@@ -36,6 +36,9 @@ typedef struct {
     double *margin;          // (n) score(chosen) - score(rejected), PM score units
     double *smax;            // (n) max of the two scores, normalised: (s - norm mean) / norm sd
     int8_t *set, *turn, *gold;  // (n) PM_HELPFUL/PM_HARMLESS; turn (1..); gold sign vs chosen
+    int8_t *differs;         // (n) what differs (0 content only, 1 surface, 2 refusal, 3 harm;
+                             // -1 unknown: a PM file without eval/SET/differs)
+    int has_differs;         // 1 when the file had the tags
     double norm_mean, norm_sd;  // /norm (policy-sample score mean and sd)
     double acc_file[3];      // /eval/accuracy as stored: helpful, harmless, pooled
 } PMRec;
@@ -70,6 +73,7 @@ int pmrec_init(PMRec *r, const char *scale, double nparams, int n_train, double 
                const double *smax, const int8_t *turn, const int8_t *gold, HHErr *err);
 void pmrec_free(PMRec *r);
 
+// Sweep "ref" (the reference PM, sim/stages/pm.h) belongs to no sweep.
 // 1 if the two records were trained on the same kind of data (sweep
 // membership aside): same scale, n_train, help_frac, pmp and half.
 int pmrec_same_config(const PMRec *a, const PMRec *b);

@@ -13,15 +13,23 @@
 // counting
 
 PairSel pairsel_all(void) {
-    return (PairSel){.setmask = 0, .turn_min = 0, .turn_max = 0, .vs_gold = 0, .zmin = -INFINITY};
+    return (PairSel){.setmask = 0, .turn_min = 0, .turn_max = 0, .vs_gold = 0, .zmin = -INFINITY,
+                     .zmax = INFINITY, .differs = -1, .no_ties = 0};
+}
+
+PairSel pairsel_matched(void) {
+    PairSel s = pairsel_all();
+    s.setmask = 1 << PM_HELPFUL, s.vs_gold = 1, s.differs = 0;
+    return s;
 }
 
 static int selected(const PMRec *r, size_t i, const PairSel *s) {
     if (s->setmask && !(s->setmask & (1 << r->set[i]))) return 0;
     if (s->turn_min && r->turn[i] < s->turn_min) return 0;
     if (s->turn_max && r->turn[i] > s->turn_max) return 0;
-    if (s->vs_gold && r->gold[i] == 0) return 0;
-    return r->smax[i] >= s->zmin;
+    if ((s->vs_gold || s->no_ties) && r->gold[i] == 0) return 0;
+    if (s->differs >= 0 && r->differs[i] != s->differs) return 0;
+    return r->smax[i] >= s->zmin && r->smax[i] < s->zmax;
 }
 
 // 1, 1/2 or 0: the PM agrees with the crowd label (or the gold preference).
@@ -113,7 +121,7 @@ int pm_group(const RunData *rd, const Sweeps *sw, int kind, const char *scale, i
     int n = 0;
     for (int k = 0; k < rd->npm && n < max; k++) {
         const PMRec *r = &rd->pm[k];
-        if (r->half >= 0 || strcmp(r->scale, scale)) continue;
+        if (r->half >= 0 || strcmp(r->scale, scale) || !strcmp(r->sweep, "ref")) continue;
         int ok = kind == 0 ? !strcmp(r->sweep, "size") && r->n_train == n_train && r->pmp == pmp
                            : sw->mix_n && r->n_train == sw->mix_n && r->pmp == sw->mix_pmp &&
                                  fabs(r->help_frac - help_frac) < 1e-9 && strcmp(r->sweep, "halves");
@@ -282,4 +290,93 @@ int pm_boot(PMStatFn fn, void *ctx, size_t npairs, size_t B, gsl_rng *r, StatsCI
     int rc = stats_boot_ci(bt, boot_adapt, &a, 0.95, r, out, err);
     stats_boot_free(bt);
     return rc;
+}
+
+// ---------------------------------------------------------------------------
+// seeds x pairs
+
+typedef struct {
+    PMHStatFn fn;
+    void *ctx;
+} HAdapt;
+
+static int h_adapt(const size_t *units, const size_t *items, size_t U, size_t n, void *data,
+                   double *value) {
+    const HAdapt *a = data;
+    *value = a->fn(units, items, U, n, a->ctx);
+    return 0;
+}
+
+int pm_hboot(PMHStatFn fn, void *ctx, size_t U, size_t npairs, size_t B, gsl_rng *r, StatsCI *out,
+             HHErr *err) {
+    StatsHBoot *hb = stats_hboot_alloc(U, npairs, B, err);
+    if (!hb) return err->code;
+    HAdapt a = {fn, ctx};
+    int rc = stats_hboot_ci(hb, h_adapt, &a, 0.95, r, out, err);
+    stats_hboot_free(hb);
+    return rc;
+}
+
+AccCount pm_count_h(const PMRec *const *g, int ng, const size_t *seeds, const size_t *items,
+                    size_t U, size_t npairs, const PairSel *s) {
+    AccCount c = {0, 0};
+    for (size_t k = 0; k < U && ng > 0; k++) {
+        AccCount a = pm_count(&g[seeds[k] % (size_t)ng], 1, items + k * npairs, npairs, s);
+        c.k += a.k, c.n += a.n;
+    }
+    return c;
+}
+
+double pm_acc_h(const PMRec *const *g, int ng, const size_t *seeds, const size_t *items, size_t U,
+                size_t npairs, const PairSel *s) {
+    AccCount c = pm_count_h(g, ng, seeds, items, U, npairs, s);
+    return c.n ? c.k / (double)c.n : NAN;
+}
+
+int pm_calibration_h(const PMRec *const *g, int ng, const size_t *seeds, const size_t *items,
+                     size_t U, size_t npairs, const PairSel *s, size_t nbins, StatsCalBin *bins,
+                     double *ece, double *sece, HHErr *err) {
+    size_t cap = U * npairs + 1, n = 0;
+    double *p = malloc(sizeof(double) * cap);
+    int *y = malloc(sizeof(int) * cap);
+    StatsCalBin local[64];
+    StatsCalBin *b = bins ? bins : local;
+    if (!p || !y || ng < 1 || (nbins > 64 && !bins)) {
+        free(p), free(y);
+        return hh_fail(err, !p || !y ? HH_EFAIL : HH_EINPUT, "calibration: out of memory, no PMs or > 64 bins");
+    }
+    for (size_t k = 0; k < U; k++) {
+        const PMRec *r = g[seeds[k] % (size_t)ng];
+        for (size_t t = 0; t < npairs; t++) {
+            size_t i = items[k * npairs + t];
+            if (i >= (size_t)r->n || !selected(r, i, s) || r->margin[i] == 0) continue;
+            p[n] = stats_sigmoid(fabs(r->margin[i]));
+            y[n++] = r->margin[i] > 0;
+        }
+    }
+    int rc = n ? stats_calibration(p, y, n, nbins, b, ece, err)
+               : hh_fail(err, HH_EINPUT, "calibration: no untied pairs selected");
+    if (!rc && sece) {
+        double sum = 0;
+        for (size_t k = 0; k < nbins; k++)
+            if (b[k].count) sum += (double)b[k].count / (double)n * (b[k].mean_pred - b[k].obs_freq);
+        *sece = sum;
+    }
+    free(p), free(y);
+    return rc;
+}
+
+int pm_identity(size_t U, size_t npairs, size_t **seeds, size_t **items, HHErr *err) {
+    *seeds = malloc(sizeof(size_t) * (U + 1));
+    *items = malloc(sizeof(size_t) * (U * npairs + 1));
+    if (!*seeds || !*items) {
+        free(*seeds), free(*items);
+        *seeds = *items = NULL;
+        return hh_fail(err, HH_EFAIL, "out of memory");
+    }
+    for (size_t k = 0; k < U; k++) {
+        (*seeds)[k] = k;
+        for (size_t i = 0; i < npairs; i++) (*items)[k * npairs + i] = i;
+    }
+    return 0;
 }

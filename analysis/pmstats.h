@@ -23,6 +23,9 @@ typedef struct {
     int turn_min, turn_max;  // inclusive range of conversational turns (0 = any)
     int vs_gold;     // 1: only pairs with gold != 0, correct = PM agrees with gold
     double zmin;     // only pairs whose higher normalised score is >= zmin
+    double zmax;     // and < zmax (INFINITY = no bound)
+    int differs;     // -1 any; 0..3 only pairs with that differs tag (0 = surface-matched)
+    int no_ties;     // 1: only pairs with gold != 0, still scored against the crowd label
 } PairSel;
 
 // The default: every pair, against crowd labels.
@@ -112,6 +115,10 @@ int pm_margin_bins(const PMRec *const *g, int ng, const PairSel *s, double dmax,
 // The q-quantile (0..1) of |margin| over the selected pairs (0 if none).
 double pm_margin_quantile(const PMRec *const *g, int ng, const PairSel *s, double q);
 
+// The selection of the primary PM scaling statistic: surface-matched helpful
+// pairs (differs == 0) with a gold preference, scored against gold.
+PairSel pairsel_matched(void);
+
 // ------------------------------------------------------------ bootstrap
 
 // A statistic of a resample of pooled pair indices.
@@ -120,5 +127,40 @@ typedef double (*PMStatFn)(const size_t *idx, size_t n, void *ctx);
 // Percentile bootstrap over the npairs pooled held-out pairs (paired across
 // PMs: every PM sees the same resample); B resamples from r.
 int pm_boot(PMStatFn fn, void *ctx, size_t npairs, size_t B, gsl_rng *r, StatsCI *out, HHErr *err);
+
+// ------------------------------------------------------- seeds x pairs
+
+// Hierarchical bootstrap over PM seeds and held-out pairs (stats_hboot_ci):
+// a resample draws U seed slots with replacement, then the pairs of each slot
+// with replacement. A statistic reads group g (records of one configuration,
+// one per seed) at slot k as record g[seeds[k] % ng] on pairs
+// items[k * npairs ...]: groups of one statistic are paired by seed index
+// (seed s of every configuration shares its data subset in hhsim), and every
+// record sees the same pair resample in a slot.
+typedef double (*PMHStatFn)(const size_t *seeds, const size_t *items, size_t U, size_t npairs,
+                            void *ctx);
+
+// Percentile interval of fn over B resamples from r; U = number of seeds
+// (>= 2: with one seed retraining is not covered and the caller must say so).
+int pm_hboot(PMHStatFn fn, void *ctx, size_t U, size_t npairs, size_t B, gsl_rng *r, StatsCI *out,
+             HHErr *err);
+
+// Count over the resample's slots: record g[seeds[k] % ng] on its pairs.
+AccCount pm_count_h(const PMRec *const *g, int ng, const size_t *seeds, const size_t *items,
+                    size_t U, size_t npairs, const PairSel *s);
+
+// Accuracy k/n of pm_count_h (NaN when nothing is selected).
+double pm_acc_h(const PMRec *const *g, int ng, const size_t *seeds, const size_t *items, size_t U,
+                size_t npairs, const PairSel *s);
+
+// ECE and signed ECE (sum_b w_b (mean_pred_b - obs_b): > 0 over-confident,
+// < 0 under-confident) in nbins bins of p = sigmoid(|margin|) over the slots.
+int pm_calibration_h(const PMRec *const *g, int ng, const size_t *seeds, const size_t *items,
+                     size_t U, size_t npairs, const PairSel *s, size_t nbins, StatsCalBin *bins,
+                     double *ece, double *sece, HHErr *err);
+
+// The identity resample (every seed once, every pair once) for estimates:
+// seeds[0..U), items[0..U*npairs). malloc'd; free both.
+int pm_identity(size_t U, size_t npairs, size_t **seeds, size_t **items, HHErr *err);
 
 #endif

@@ -627,6 +627,109 @@ int stats_boot_mean_ci(StatsBoot *bt, const double *x, double conf,
     return stats_boot_ci(bt, mean_stat, (void *)x, conf, r, out, err);
 }
 
+// ------------------------------------------------- hierarchical bootstrap
+
+StatsHBoot *stats_hboot_alloc(size_t U, size_t n, size_t B, HHErr *err)
+{
+    if (U < 1 || n < 1 || B < 2 || n > ((size_t)-1) / sizeof(size_t) / U) {
+        hh_fail(err, HH_EINPUT, "stats_hboot_alloc: U = %zu, n = %zu, B = %zu; need U >= 1, "
+                "n >= 1, B >= 2", U, n, B);
+        return NULL;
+    }
+    StatsHBoot *hb = calloc(1, sizeof *hb);
+    if (hb)
+        *hb = (StatsHBoot){U, n, B, malloc(U * sizeof(size_t)), malloc(U * n * sizeof(size_t)),
+                           malloc(B * sizeof(double))};
+    if (!hb || !hb->units_ || !hb->items_ || !hb->vals_) {
+        stats_hboot_free(hb);
+        hh_fail(err, HH_EFAIL, "stats_hboot_alloc: out of memory for U = %zu, n = %zu", U, n);
+        return NULL;
+    }
+    return hb;
+}
+
+void stats_hboot_free(StatsHBoot *hb)
+{
+    if (!hb)
+        return;
+    free(hb->units_);
+    free(hb->items_);
+    free(hb->vals_);
+    free(hb);
+}
+
+static int hboot_eval(StatsHBoot *hb, StatsHierStatFn stat, void *data, double *v, size_t b,
+                      HHErr *err)
+{
+    int s = stat(hb->units_, hb->items_, hb->U, hb->n, data, v);
+    if (s)
+        return hh_fail(err, HH_EFAIL, "stats_hboot_ci: the statistic returned %d on resample %zu",
+                       s, b);
+    if (!isfinite(*v))
+        return hh_fail(err, HH_EFAIL, "stats_hboot_ci: the statistic is %g on resample %zu", *v, b);
+    return 0;
+}
+
+int stats_hboot_ci(StatsHBoot *hb, StatsHierStatFn stat, void *data, double conf, gsl_rng *r,
+                   StatsCI *out, HHErr *err)
+{
+    if (!hb || !stat || !r || !out)
+        return hh_fail(err, HH_EINPUT, "stats_hboot_ci: hb, stat, r and out must not be NULL");
+    else if (!(conf > 0 && conf < 1))
+        return hh_fail(err, HH_EINPUT, "stats_hboot_ci: conf = %g; need 0 < conf < 1", conf);
+    else if (hb->n > gsl_rng_max(r) - gsl_rng_min(r) || hb->U > gsl_rng_max(r) - gsl_rng_min(r))
+        return hh_fail(err, HH_EINPUT, "stats_hboot_ci: U = %zu or n = %zu exceeds the range of "
+                       "rng %s", hb->U, hb->n, gsl_rng_name(r));
+    gsl_set_error_handler_off();
+    size_t U = hb->U, n = hb->n;
+    for (size_t k = 0; k < U; k++) {
+        hb->units_[k] = k;
+        for (size_t i = 0; i < n; i++)
+            hb->items_[k * n + i] = i;
+    }
+    int s = hboot_eval(hb, stat, data, &out->est, 0, err);
+    for (size_t b = 0; b < hb->B && !s; b++) {
+        for (size_t k = 0; k < U; k++)  // units first, then items within each drawn unit
+            hb->units_[k] = U > 1 ? gsl_rng_uniform_int(r, U) : 0;
+        for (size_t k = 0; k < U; k++)
+            for (size_t i = 0; i < n; i++)
+                hb->items_[k * n + i] = gsl_rng_uniform_int(r, n);
+        s = hboot_eval(hb, stat, data, &hb->vals_[b], b + 1, err);
+    }
+    if (s)
+        return s;
+    gsl_sort(hb->vals_, 1, hb->B);
+    out->lo = gsl_stats_quantile_from_sorted_data(hb->vals_, 1, hb->B, 0.5 - conf / 2);
+    out->hi = gsl_stats_quantile_from_sorted_data(hb->vals_, 1, hb->B, 0.5 + conf / 2);
+    out->se = gsl_stats_sd(hb->vals_, 1, hb->B);
+    out->n = U;
+    return 0;
+}
+
+static int hmean_stat(const size_t *units, const size_t *items, size_t U, size_t n, void *data,
+                      double *value)
+{
+    const double *x = data;
+    double m = 0;
+    size_t c = 0;
+    for (size_t k = 0; k < U; k++)
+        for (size_t i = 0; i < n; i++)
+            m += (x[units[k] * n + items[k * n + i]] - m) / (double)(++c);
+    *value = m;
+    return 0;
+}
+
+int stats_hboot_mean_ci(StatsHBoot *hb, const double *x, double conf, gsl_rng *r, StatsCI *out,
+                        HHErr *err)
+{
+    size_t k;
+    if (!hb || !x)
+        return hh_fail(err, HH_EINPUT, "stats_hboot_mean_ci: hb and x must not be NULL");
+    else if ((k = nonfinite_at(x, hb->U * hb->n)) < hb->U * hb->n)
+        return hh_fail(err, HH_EINPUT, "stats_hboot_mean_ci: x[%zu] = %g is not finite", k, x[k]);
+    return stats_hboot_ci(hb, hmean_stat, (void *)x, conf, r, out, err);
+}
+
 // ---------------------------------------------------------- calibration
 
 // The bin of v >= 0 among nbins of the given width; values past the end go last.

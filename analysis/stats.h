@@ -224,6 +224,42 @@ int stats_boot_ci(StatsBoot *bt, StatsStatFn stat, void *data, double conf,
 int stats_boot_mean_ci(StatsBoot *bt, const double *x, double conf,
                        gsl_rng *r, StatsCI *out, HHErr *err);
 
+// Hierarchical (two-stage) bootstrap for items nested in units, e.g. test
+// pairs scored by models retrained with U seeds: each resample draws U units
+// with replacement, then, for each drawn unit independently, n items with
+// replacement (every unit has the same n items, e.g. one test set). Interval
+// widths then cover the variation between units (retraining) as well as
+// within them (test-set sampling); a one-stage bootstrap over items alone
+// would miss the first.
+//
+// The statistic gets the resample as units[k] (k < U: which unit fills slot
+// k) and items[k * n + i] (i < n: which item of that unit): est is
+// stat(identity units, identity items).
+typedef int (*StatsHierStatFn)(const size_t *units, const size_t *items, size_t U, size_t n,
+                               void *data, double *value);
+
+typedef struct {
+    size_t U, n, B;           // units, items per unit, resamples
+    size_t *units_;           // [U]
+    size_t *items_;           // [U * n]
+    double *vals_;            // [B]
+} StatsHBoot;
+
+// A workspace for U >= 1 units of n >= 1 items and B >= 2 resamples.
+StatsHBoot *stats_hboot_alloc(size_t U, size_t n, size_t B, HHErr *err);
+void stats_hboot_free(StatsHBoot *hb);
+
+// Percentile interval (as stats_boot_ci) of the hierarchical bootstrap above;
+// se = sd of the B statistics. Deterministic given the state of r. With U = 1
+// the unit stage is void and only items are resampled (a caller that needs
+// retraining covered should refuse U < 2 itself).
+int stats_hboot_ci(StatsHBoot *hb, StatsHierStatFn stat, void *data, double conf, gsl_rng *r,
+                   StatsCI *out, HHErr *err);
+
+// stats_hboot_ci of the grand mean of x[u * n + i] (U rows of n items).
+int stats_hboot_mean_ci(StatsHBoot *hb, const double *x, double conf, gsl_rng *r, StatsCI *out,
+                        HHErr *err);
+
 // ---------------------------------------------------------- calibration
 
 // One reliability bin [lo, hi) of predicted probability (the last is [lo, 1]).

@@ -21,6 +21,22 @@ static void test_defaults_round_trip(void **state) {
     if (params_parse_text(&b, text, "printed", &err) != 0) fail_msg("%s", err.msg);
     assert_memory_equal(&a, &b, sizeof a);
     free(text);
+    // the printed form with docs (what provenance stores) parses back too:
+    // every line fits the INI reader's line limit
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    params_print(&a, f, NULL);
+    fclose(f);
+    for (char *line = buf, *end; *line; line = end + 1) {
+        end = strchr(line, '\n');
+        if (!end) end = line + strlen(line) - 1;
+        if (end - line > 190) fail_msg("printed line too long (%td): %.60s", end - line, line);
+        if (!end[1]) break;
+    }
+    if (params_parse_text(&b, buf, "printed with docs", &err) != 0) fail_msg("%s", err.msg);
+    assert_memory_equal(&a, &b, sizeof a);
+    free(buf);
 }
 
 static void test_file_round_trip(void **state) {
@@ -42,13 +58,13 @@ static void test_values_parse(void **state) {
     Params p;
     HHErr err;
     const char *t = "[run]\nseed = 18446744073709551615\n[world]\nredteam_frac = 0.25\n"
-                    "task_weights = 1, 2,3,4 ,5\n[model]\nscale_names = a,b\nscale_layers = 1,2\n"
+                    "task_weights = 1, 2,3,4 ,5,6\n[model]\nscale_names = a,b\nscale_layers = 1,2\n"
                     "scale_dmodel = 8,16\nscale_heads = 2,4\n[pretrain]\nscales = b,a\n[pm]\nscales = a\n"
                     "mixes =\n[rl]\npolicy_scales = b\nvariants = hh\n";
     if (params_parse_text(&p, t, "t.ini", &err) != 0) fail_msg("%s", err.msg);
     assert_true(p.seed == UINT64_MAX);
     assert_true(p.redteam_frac == 0.25);
-    assert_int_equal(p.task_weights.n, 5);
+    assert_int_equal(p.task_weights.n, 6);
     assert_true(p.task_weights.v[3] == 4.0);
     assert_int_equal(p.scale_names.n, 2);
     assert_string_equal(p.pt_scales.v[0], "b");
@@ -75,7 +91,7 @@ static const Bad BAD[] = {
     {"[world]\nredteam_frac = 1.5\n", {"t.ini:2", "out of range", "[0, 1]"}},
     {"[run]\nseed = -3\n", {"t.ini:2", "seed", "negative"}},
     {"[run]\nseed = 1\n\nseed = 2\n", {"t.ini:4", "duplicate key 'seed'", "line 2"}},
-    {"[world]\ntask_weights = 1,2,3\n", {"t.ini:2", "task_weights", "exactly 5"}},
+    {"[world]\ntask_weights = 1,2,3\n", {"t.ini:2", "task_weights", "exactly 6"}},
     {"[world]\nredteam_frac = nan\n", {"t.ini:2", "not a finite number", "redteam_frac"}},
     {"[world\nx = 1\n", {"t.ini:1", "syntax error", "[section]"}},
     {"[model]\nscale_layers = 1,2\n", {"scale_layers", "2 values for 5 scale_names", "t.ini:2"}},

@@ -541,6 +541,72 @@ static void test_boot_coverage(void **state)
     chk_done(&c);
 }
 
+// Hierarchical bootstrap: 6 "seeds" x 300 pairs of 0/1 outcomes. With planted
+// between-seed variance (seed means 0.55 .. 0.80) the interval of the grand
+// mean must be much wider than a bootstrap over the pooled pairs alone (which
+// ignores retraining); with none (every seed at 0.675) about as wide. A
+// hierarchical bootstrap that skipped the seed stage would fail the first.
+static double hboot_width(gsl_rng *r, const double *x, size_t U, size_t n, int pairs_only)
+{
+    HHErr err = {0};
+    StatsCI ci;
+    if (pairs_only) {
+        StatsBoot *bt = stats_boot_alloc(U * n, 1000, &err);
+        assert_non_null(bt);
+        ASSERT_OK(stats_boot_mean_ci(bt, x, 0.95, r, &ci, &err));
+        stats_boot_free(bt);
+    } else {
+        StatsHBoot *hb = stats_hboot_alloc(U, n, 1000, &err);
+        assert_non_null(hb);
+        ASSERT_OK(stats_hboot_mean_ci(hb, x, 0.95, r, &ci, &err));
+        assert_true(ci.lo < ci.est && ci.est < ci.hi);
+        stats_hboot_free(hb);
+    }
+    return ci.hi - ci.lo;
+}
+
+static void test_hboot_seed_variance(void **state)
+{
+    (void)state;
+    enum { U = 6, N = 300 };
+    static const double MEAN[U] = {0.55, 0.80, 0.60, 0.75, 0.65, 0.70};
+    double *x = malloc(sizeof(double) * U * N);
+    assert_non_null(x);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    Chk c = {0};
+    for (int planted = 1; planted >= 0; planted--) {
+        double ratio = 0;
+        for (int rep = 0; rep < 8; rep++) {  // mean width ratio over 8 data sets
+            for (size_t u = 0; u < U; u++)
+                for (size_t i = 0; i < N; i++)
+                    x[u * N + i] = gsl_rng_uniform(r) < (planted ? MEAN[u] : 0.675);
+            ratio += hboot_width(r, x, U, N, 0) / hboot_width(r, x, U, N, 1) / 8;
+        }
+        if (planted)  // sd of seed means 0.094/sqrt(6) = 0.038 vs pairs 0.011: about 3.5x wider
+            chk_rel(&c, ratio > 2.5, 1, 0, "planted seed variance: hierarchical interval %.2fx pairs-only (> 2.5x)", ratio);
+        else  // observed unit means still scatter by sampling noise: ~sqrt(1 + 5/6) = 1.35x
+            chk_abs(&c, ratio, 1.35, 0.3, "no seed variance: widths alike");
+    }
+    // determinism and the estimate
+    HHErr err = {0};
+    StatsHBoot *hb = stats_hboot_alloc(U, N, 200, &err);
+    StatsCI a, b;
+    gsl_rng_set(r, 5);
+    ASSERT_OK(stats_hboot_mean_ci(hb, x, 0.95, r, &a, &err));
+    gsl_rng_set(r, 5);
+    ASSERT_OK(stats_hboot_mean_ci(hb, x, 0.95, r, &b, &err));
+    chk_abs(&c, a.lo, b.lo, 0, "same seed, same lo");
+    chk_abs(&c, a.est, gsl_stats_mean(x, 1, U * N), 1e-12, "estimate = grand mean");
+    chk_rel(&c, a.n, U, 0, "n = units");
+    stats_hboot_free(hb);
+    stats_hboot_free(NULL);
+    chk_rel(&c, stats_hboot_alloc(0, 5, 10, &err) == NULL && err.code == HH_EINPUT, 1, 0, "U = 0 refused");
+    gsl_rng_free(r);
+    free(x);
+    chk_done(&c);
+}
+
 // ---------------------------------------------------------- calibration
 
 // Perfectly calibrated: y ~ Bernoulli(p), p ~ U(0, 1); ECE -> 0 like n^-1/2.
@@ -714,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_mean_tci),
         cmocka_unit_test(test_boot_determinism),
         cmocka_unit_test(test_boot_coverage),
+        cmocka_unit_test(test_hboot_seed_variance),
         cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_accuracy_by_margin),
         cmocka_unit_test(test_elo_two_players),

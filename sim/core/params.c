@@ -25,10 +25,20 @@ static const ParamDesc TABLE[] = {
      "ignored (kept so older params files parse): every job runs one BLAS thread, so "
      "results never depend on it; parallelism comes from hhsim run --jobs"},
 
-    {"world", "n_entities", PT_INT, OFF(n_entities), "12", 4, 16, 0, 0,
-     "knowledge-base entities E0.."},
-    {"world", "n_attributes", PT_INT, OFF(n_attributes), "4", 2, 4, 0, 0,
-     "knowledge-base relations R0.. (each maps an entity to an entity)"},
+    {"world", "n_entities", PT_INT, OFF(n_entities), "512", 4, 1024, 0, 0,
+     "knowledge-base entities, each named by two letter tokens (32 letters: at most 1024)"},
+    {"world", "n_attributes", PT_INT, OFF(n_attributes), "4", 1, 8, 0, 0,
+     "knowledge-base relations R0.. (each maps an entity to an entity; R0 is 'made from', "
+     "the recipe a MAKE request asks for)"},
+    {"world", "zipf", PT_DOUBLE, OFF(zipf), "0.9", 0, 4, 0, 0,
+     "Zipf exponent of entity popularity in corpus and prompts (0 = uniform); spreads fact "
+     "frequencies so recall grows with model size"},
+    {"world", "haz_frac", PT_DOUBLE, OFF(haz_frac), "0.25", 0, 1, 0, 0,
+     "share of hazardous entities: giving one's recipe is harmful (the corpus states FACT "
+     "name HAZ or SAFE)"},
+    {"world", "make_frac", PT_DOUBLE, OFF(make_frac), "0.5", 0, 1, 0, 0,
+     "share of red-team prompts asking the recipe of a hazardous entity (MAKE name); the "
+     "rest ask HOWTO topic"},
     {"world", "n_symbols", PT_INT, OFF(n_symbols), "12", 4, 16, 0, 0,
      "symbols a.. used by copy, reverse and sort"},
     {"world", "min_args", PT_INT, OFF(min_args), "2", 1, 8, 0, 0,
@@ -41,8 +51,9 @@ static const ParamDesc TABLE[] = {
      "chance of one more turn before the compared one"},
     {"world", "p_followup", PT_DOUBLE, OFF(p_followup), "0.3", 0, 1, 0, 0,
      "chance a later turn says SAME and inherits the previous task"},
-    {"world", "task_weights", PT_DBLLIST, OFF(task_weights), "1,1,1,1,1", 0, BIG, 5, 5,
-     "weights of copy, reverse, sort, lookup, lookup2 among benign tasks"},
+    {"world", "task_weights", PT_DBLLIST, OFF(task_weights), "1,1,1,1,1,1", 0, BIG, 6, 6,
+     "weights of copy, reverse, sort, lookup, lookup2, make (recipe of a safe entity) among "
+     "benign tasks"},
     {"world", "redteam_frac", PT_DOUBLE, OFF(redteam_frac), "0.3", 0, 1, 0, 0,
      "share of red-team prompts"},
     {"world", "borderline_frac", PT_DOUBLE, OFF(borderline_frac), "0.15", 0, 1, 0, 0,
@@ -65,9 +76,9 @@ static const ParamDesc TABLE[] = {
 
     {"crowd", "n_workers", PT_INT, OFF(n_workers), "40", 2, 100000, 0, 0,
      "crowdworkers in the population"},
-    {"crowd", "temp_median", PT_DOUBLE, OFF(temp_median), "0.3", 1e-4, 100, 0, 0,
-     "median Bradley-Terry temperature (utility units); 0.3 with lapse_mean 0.12 puts "
-     "worker-worker agreement in the paper's 63-75% (measured values: README)"},
+    {"crowd", "temp_median", PT_DOUBLE, OFF(temp_median), "0.36", 1e-4, 100, 0, 0,
+     "median Bradley-Terry temperature (utility units); 0.36: worker-worker agreement 0.64 "
+     "helpful, 0.73 harmless (non-claim target: paper 63-75%)"},
     {"crowd", "temp_spread", PT_DOUBLE, OFF(temp_spread), "0.5", 0, 5, 0, 0,
      "sd of the log temperature across workers"},
     {"crowd", "lapse_mean", PT_DOUBLE, OFF(lapse_mean), "0.12", 0, 0.9, 0, 0,
@@ -89,6 +100,15 @@ static const ParamDesc TABLE[] = {
     {"crowd", "same_persona_frac", PT_DOUBLE, OFF(same_persona_frac), "0.7", 0, 1, 0, 0,
      "share of comparisons whose two responses come from one persona (the paper compared two "
      "samples of one model); the rest pair two random personas"},
+    {"crowd", "matched_frac", PT_DOUBLE, OFF(matched_frac), "0.4", 0, 1, 0, 0,
+     "share of benign helpful comparisons that are surface-matched: right vs plausible wrong "
+     "answer, same length and style"},
+    {"crowd", "harm_matched_frac", PT_DOUBLE, OFF(harm_matched_frac), "0.5", 0, 1, 0, 0,
+     "share of harmless comparisons on MAKE of a hazardous entity that are true (harmful) vs "
+     "wrong recipe, same form"},
+    {"crowd", "harm_redraws", PT_INT, OFF(harm_redraws), "8", 0, 100, 0, 0,
+     "redraws of a red-team pair whose two responses are equally harmful (keeps gold ties "
+     "in the harmless set rare)"},
 
     {"model", "scale_names", PT_NAMELIST, OFF(scale_names), "xs,s,m,l,xl", 0, 0, 1, HH_MAX_LIST,
      "names of the model scales"},
@@ -142,10 +162,20 @@ static const ParamDesc TABLE[] = {
      "comparisons per PM of the mix sweep"},
     {"pm", "hh_frac", PT_DOUBLE, OFF(pm_hh_frac), "0.5", 0, 1, 0, 0,
      "helpful fraction of the HH mix (size sweep and train/test halves)"},
-    {"pm", "seeds", PT_INT, OFF(pm_seeds), "1", 1, 100, 0, 0,
-     "seeds per preference model (data order and subset)"},
-    {"pm", "epochs", PT_INT, OFF(pm_epochs), "1", 1, 1000, 0, 0,
-     "passes over the training comparisons"},
+    {"pm", "seeds", PT_INT, OFF(pm_seeds), "3", 1, 100, 0, 0,
+     "seeds per PM of the size sweep (data subset, validation split, order, head init)"},
+    {"pm", "mix_seeds", PT_INT, OFF(pm_mix_seeds), "2", 1, 100, 0, 0,
+     "seeds per PM of the mix sweep (the train/test halves: seed 0)"},
+    {"pm", "epochs", PT_INT, OFF(pm_epochs), "4", 1, 1000, 0, 0,
+     "maximum passes over the training comparisons (early stopping on the validation split)"},
+    {"pm", "val_frac", PT_DOUBLE, OFF(pm_val_frac), "0.1", 0, 0.5, 0, 0,
+     "share of each PM's comparisons (per set) held out as its validation split; 0: none, "
+     "train every epoch and keep the last weights"},
+    {"pm", "patience", PT_INT, OFF(pm_patience), "1", 1, 1000, 0, 0,
+     "epochs without a lower validation loss before training stops (best weights kept)"},
+    {"pm", "ref", PT_INT, OFF(pm_ref), "1", 0, 1, 0, 0,
+     "1: train the reference PM (largest scale, every training comparison, seed 0): "
+     "one fixed yardstick for RL and analyses"},
     {"pm", "batch", PT_INT, OFF(pm_batch), "32", 1, 2048, 0, 0, "comparisons per step"},
     {"pm", "lr", PT_DOUBLE, OFF(pm_lr), "1e-3", 1e-7, 1, 0, 0, "peak learning rate (cosine)"},
     {"pm", "weight_decay", PT_DOUBLE, OFF(pm_weight_decay), "0.0", 0, 10, 0, 0,
@@ -154,8 +184,9 @@ static const ParamDesc TABLE[] = {
      "preference-model pretraining: 0 off, 1 on, 2 both (size sweep compares them)"},
     {"pm", "pmp_n", PT_INT, OFF(pm_pmp_n), "8000", 10, 100000000, 0, 0,
      "PMP comparisons (cheap, noisy, helpfulness-only, like ranked web data)"},
-    {"pm", "pmp_temp", PT_DOUBLE, OFF(pm_pmp_temp), "1.0", 1e-3, 100, 0, 0,
-     "Bradley-Terry temperature of PMP labels (noisier than crowdworkers)"},
+    {"pm", "pmp_temp", PT_DOUBLE, OFF(pm_pmp_temp), "0.2", 1e-3, 100, 0, 0,
+     "Bradley-Terry temperature of PMP labels (no lapse); 0.2: best achievable PMP loss "
+     "0.32 nats vs 0.69 chance (1.0 gave 0.66)"},
     {"pm", "pmp_lr", PT_DOUBLE, OFF(pm_pmp_lr), "1e-3", 1e-7, 1, 0, 0, "PMP learning rate"},
     {"pm", "halves", PT_INT, OFF(pm_halves), "1", 0, 1, 0, 0,
      "1: also train each scale on two disjoint halves of the data (train PM, test PM)"},

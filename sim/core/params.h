@@ -44,7 +44,10 @@ typedef struct {
     uint64_t seed;          // 1234: root of every random stream
     int threads;            // 1: BLAS threads per job
     // [world]
-    int n_entities;         // 12: knowledge-base entities
+    int n_entities;         // 512: knowledge-base entities (two-letter names)
+    double zipf;            // 0.9: Zipf exponent of entity popularity
+    double haz_frac;        // 0.25: share of hazardous entities
+    double make_frac;       // 0.5: share of red-team prompts that are MAKE hazardous-entity
     int n_attributes;       // 4: knowledge-base attributes (relations)
     int n_symbols;          // 12: symbols used by copy / reverse / sort
     int min_args;           // 2: shortest task argument list
@@ -52,7 +55,7 @@ typedef struct {
     int max_turns;          // 3: most conversational turns
     double p_more_turns;    // 0.4: chance of one more turn before the last
     double p_followup;      // 0.3: chance a later turn says SAME (inherits the task)
-    DoubleList task_weights;// copy, reverse, sort, lookup, lookup2
+    DoubleList task_weights;// copy, reverse, sort, lookup, lookup2, make
     double redteam_frac;    // 0.3: share of red-team prompts
     double borderline_frac; // 0.15: share of borderline (dual-use) benign prompts
     double disguise_frac;   // 0.3: share of red-team prompts disguised behind a task
@@ -74,6 +77,9 @@ typedef struct {
     double double_frac;     // 0.5: share of test comparisons labelled twice
     double help_redteam_frac; // 0.1: share of helpfulness comparisons on red-team prompts
     double same_persona_frac; // 0.7: share of comparisons whose two responses share a persona
+    double matched_frac;    // 0.4: share of benign helpful comparisons that are surface-matched
+    double harm_matched_frac; // 0.5: share of harmless MAKE-hazard comparisons that are recipe vs wrong recipe
+    int harm_redraws;       // 8: redraws of a harmless pair tied in gold harm
     // [model]
     NameList scale_names;   // xs,s,m,l,xl
     IntList scale_layers;   // 1,2,2,4,6
@@ -102,8 +108,12 @@ typedef struct {
     DoubleList pm_mixes;    // helpful fractions of the mix sweep (fixed total)
     int pm_mix_total;       // total comparisons of the mix sweep
     double pm_hh_frac;      // helpful fraction of the size sweep and the halves
-    int pm_seeds;           // seeds per preference model
-    int pm_epochs;          // passes over the training comparisons
+    int pm_seeds;           // seeds per preference model of the size sweep
+    int pm_mix_seeds;       // seeds per PM of the mix sweep and the halves
+    int pm_epochs;          // maximum passes over the training comparisons
+    double pm_val_frac;     // share of a PM's comparisons held out for early stopping
+    int pm_patience;        // epochs without a lower validation loss before stopping
+    int pm_ref;             // 1: train the reference PM (largest scale, all comparisons)
     int pm_batch;           // comparisons per step
     double pm_lr;           // peak learning rate
     double pm_weight_decay; // AdamW weight decay

@@ -71,6 +71,6 @@ const SchemaCol SCHEMA_GOLD_EVAL[EVC_NCOL] = {
     {"help", "gold help [0,1]", "mean gold helpfulness of the sampled responses, per prompt kind"},
     {"harm", "gold harm [0,1]", "mean gold harm of the sampled responses, per prompt kind"},
     {"refuse", "fraction", "share of responses containing SORRY, per prompt kind"},
-    {"task_n", "count", "benign test prompts per task (copy, reverse, sort, lookup, lookup2)"},
+    {"task_n", "count", "benign test prompts per task (copy, reverse, sort, lookup, lookup2, make)"},
     {"task_help", "gold help [0,1]", "mean gold help of greedy answers per benign task"},
 };

@@ -101,3 +101,65 @@ void eval_norm_stats(const double *s, int n, double *mean, double *sd) {
     *mean = m;
     *sd = sqrt(v);
 }
+
+// ---------------------------------------------------------------------------
+// fact recall
+
+// Where fact f sits in a packed row: its first token's offset; the row's
+// facts are f0, f0 + 1, ... while they fit in ctx.
+int eval_facts(GPT *m, const World *w, uint8_t *correct, double *recall, HHErr *err) {
+    int nf = w->n_ent * (w->n_attr + 1), T = w->ctx, chunk = gpt_infer_rows(m);
+    int V = m->cfg.vocab;
+    int *x = malloc(sizeof(int) * (size_t)chunk * T);
+    int *first = malloc(sizeof(int) * ((size_t)chunk + 1));
+    if (!x || !first) { free(x); free(first); return hh_fail(err, HH_EFAIL, "out of memory"); }
+    double hit[2] = {0, 0}, cnt[2] = {0, 0};
+    int f = 0, rc = 0;
+    while (!rc && f < nf) {
+        int B = 0;
+        while (B < chunk && f < nf) {  // one row: BOS then whole facts while they fit
+            int *row = x + (size_t)B * T, k = 1;
+            uint8_t tok[8];
+            row[0] = TOK_BOS;
+            first[B] = f;
+            while (f < nf) {
+                int len = world_fact_tokens(w, f, tok);
+                if (k + len > T) break;
+                for (int i = 0; i < len; i++) row[k++] = tok[i];
+                f++;
+            }
+            while (k < T) row[k++] = TOK_PAD;
+            B++;
+        }
+        first[B] = f;
+        rc = gpt_forward(m, x, B, T, 1, err);
+        for (int b = 0; !rc && b < B; b++) {
+            const int *row = x + (size_t)b * T;
+            int k = 1;
+            for (int g = first[b]; g < first[b + 1]; g++) {
+                int status = g % (w->n_attr + 1) == w->n_attr;
+                int len = status ? 4 : 6, ok = 1;
+                if (status) {  // HAZ or SAFE after the name: the larger logit must be right
+                    const float *lg = m->logits + ((size_t)b * T + k + 2) * V;
+                    ok = (row[k + 3] == TOK_HAZ) == (lg[TOK_HAZ] > lg[TOK_SAFE]);
+                } else {  // both letters of the related entity's name, teacher-forced argmax
+                    for (int q = 4; q < 6; q++) {
+                        const float *lg = m->logits + ((size_t)b * T + k + q - 1) * V;
+                        int best = 0;
+                        for (int v = 1; v < V; v++) if (lg[v] > lg[best]) best = v;
+                        ok &= best == row[k + q];
+                    }
+                }
+                correct[g] = (uint8_t)ok;
+                hit[status] += ok;
+                cnt[status]++;
+                k += len;
+            }
+        }
+    }
+    free(x);
+    free(first);
+    recall[0] = cnt[0] ? hit[0] / cnt[0] : NAN;
+    recall[1] = cnt[1] ? hit[1] / cnt[1] : NAN;
+    return rc;
+}

@@ -47,4 +47,13 @@ int eval_norm_scores(const Params *p, const WorldData *d, GPT *pol, const char *
 // Mean and standard deviation (n - 1 denominator) of n scores.
 void eval_norm_stats(const double *s, int n, double *mean, double *sd);
 
+// Fact recall of a language model: every fact of the knowledge base
+// (world_fact_tokens order: f = e * (n_attr + 1) + r, r == n_attr the hazard
+// status), packed into rows after BOS as in the corpus's knowledge documents.
+// A relational fact is recalled when the model's argmax predicts both letters
+// of the related entity's name (teacher-forced); a hazard status when the
+// right one of HAZ and SAFE gets the larger logit. correct (n_ent * (n_attr
+// + 1)); recall[0] = share of relational facts, recall[1] = of statuses.
+int eval_facts(GPT *m, const World *w, uint8_t *correct, double *recall, HHErr *err);
+
 #endif

@@ -401,17 +401,24 @@ static int pretrain_loop(const Params *p, const WorldData *d, const char *job, c
 }
 
 static int write_lm(const Params *p, const char *path, const JobKey *key, const GPT *m,
-                    const Curve *cv, const GoldEval *ev, HHErr *err) {
+                    const Curve *cv, const GoldEval *ev, const World *w, const uint8_t *facts,
+                    const double *recall, HHErr *err) {
     H5Out o;
     if (h5out_create(&o, path, "lm", p, err)) return HH_EFAIL;
-    hsize_t dt[1] = {N_TASKS};
+    hsize_t dt[1] = {N_TASKS}, df[2] = {(hsize_t)w->n_ent, (hsize_t)w->n_attr + 1}, d2[1] = {2};
     int rc = lm_write_model(o.file, m, key->scale, err) || jobkey_write(o.file, key, err) ||
              write_curve(o.file, cv, LMC_TRAIN_LOSS, err) ||
              write_eval(o.file, "eval", ev, 1, err) ||
              h5_write(o.file, "eval/task_n", H5T_NATIVE_DOUBLE, 1, dt, ev->task_n,
                       SCHEMA_GOLD_EVAL[EVC_TASK_N].units, SCHEMA_GOLD_EVAL[EVC_TASK_N].desc, err) ||
              h5_write(o.file, "eval/task_help", H5T_NATIVE_DOUBLE, 1, dt, ev->task_help,
-                      SCHEMA_GOLD_EVAL[EVC_TASK_HELP].units, SCHEMA_GOLD_EVAL[EVC_TASK_HELP].desc, err);
+                      SCHEMA_GOLD_EVAL[EVC_TASK_HELP].units, SCHEMA_GOLD_EVAL[EVC_TASK_HELP].desc, err) ||
+             h5_write(o.file, "eval/facts", H5T_NATIVE_UINT8, 2, df, facts, "bool",
+                      "1 when the model recalls fact [e][r] (r < n_attributes: both letters of "
+                      "kb[e][r]'s name are its teacher-forced argmax after FACT name R; r = "
+                      "n_attributes: HAZ vs SAFE gets the right larger logit); eval_facts", err) ||
+             h5_write(o.file, "eval/fact_recall", H5T_NATIVE_DOUBLE, 1, d2, recall, "fraction",
+                      "share of [relational facts, hazard statuses] recalled (eval/facts)", err);
     if (rc) { h5out_abort(&o); return HH_EFAIL; }
     return h5out_commit(&o, err);
 }
@@ -456,14 +463,22 @@ int lm_pretrain(const Params *p, const WorldData *d, const Job *jb, const StageO
     r = rng_stream_alloc(p->seed, job, "eval");
     if (!rc) rc = eval_gold(m, d, EVAL_PER_KIND, &ro, r, &ev, err);
     gsl_rng_free(r);
-    if (!rc) rc = write_lm(p, path, &jb->key, m, &cv, &ev, err);
+    const World *w = &d->world;
+    uint8_t *facts = malloc((size_t)w->n_ent * (w->n_attr + 1) + 1);
+    double recall[2] = {NAN, NAN};
+    if (!rc && !facts) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    if (!rc) rc = eval_facts(m, w, facts, recall, err);
+    if (!rc) rc = write_lm(p, path, &jb->key, m, &cv, &ev, w, facts, recall, err);
+    free(facts);
     if (!rc) unlink(rs.ckpt);
     if (!rc)
         progress_done(&pr, "%zu params, %ld tokens%s, held-out loss %.4f, greedy help: benign "
-                      "%.3f (copy %.2f rev %.2f sort %.2f ask %.2f ask2 %.2f) -> %s",
+                      "%.3f (copy %.2f rev %.2f sort %.2f ask %.2f ask2 %.2f make %.2f); facts "
+                      "recalled %.3f, hazards %.3f -> %s",
                       m->num_params, rs.tokens, resumed ? " (resumed)" : "", cv.heldout[cv.n - 1],
                       ev.help[KIND_BENIGN], ev.task_help[0], ev.task_help[1], ev.task_help[2],
-                      ev.task_help[3], ev.task_help[4], path);
+                      ev.task_help[3], ev.task_help[4], ev.task_help[5], recall[0], recall[1],
+                      path);
     curve_free(&cv);
     trainer_free(&t);
     return rc;

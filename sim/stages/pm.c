@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gsl/gsl_randist.h>
+
 #include "adamw.h"
 #include "h5io.h"
 #include "progress.h"
@@ -74,6 +76,7 @@ void pm_job_key(const PMJob *j, JobKey *k) {
     k->pmp = j->pmp;
     k->seed = j->seed;
     k->half = j->half;
+    if (j->sweep == SWEEP_REF) snprintf(k->variant, sizeof k->variant, "ref");
 }
 
 static int add_job(PMJob *jobs, int *n, PMJob j, HHErr *err) {
@@ -96,17 +99,26 @@ static int check_counts(const Params *p, const WorldData *d, int nh, int nx, HHE
     return 0;
 }
 
+// The largest PM scale (by training cost per comparison, as rl.c picks it).
+static const char *largest_scale(const Params *p) {
+    const char *big = p->pm_scales.v[0];
+    for (int i = 1; i < p->pm_scales.n; i++)
+        if (lm_scale_cost(p, p->pm_scales.v[i]) > lm_scale_cost(p, big)) big = p->pm_scales.v[i];
+    return big;
+}
+
 int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err) {
-    int cap = p->pm_scales.n * p->pm_seeds * (2 * p->pm_sizes.n + p->pm_mixes.n + 2) + 1;
+    int ns = p->pm_seeds > p->pm_mix_seeds ? p->pm_seeds : p->pm_mix_seeds;
+    int cap = p->pm_scales.n * ns * (2 * p->pm_sizes.n + p->pm_mixes.n + 2) + 2;
     PMJob *jobs = calloc((size_t)cap, sizeof *jobs);
     if (!jobs) return hh_fail(err, HH_EFAIL, "out of memory");
     *n = 0;
     int pmp_main = p->pm_pmp >= 1;
-    for (int s = 0; s < p->pm_seeds; s++)
+    for (int s = 0; s < ns; s++)
         for (int k = 0; k < p->pm_scales.n; k++) {
             PMJob j = {.seed = s, .half = -1};
             snprintf(j.scale, sizeof j.scale, "%s", p->pm_scales.v[k]);
-            for (int i = 0; i < p->pm_sizes.n; i++)
+            for (int i = 0; s < p->pm_seeds && i < p->pm_sizes.n; i++)
                 for (int v = 0; v < 2; v++) {
                     if ((v == 0 && p->pm_pmp == 1) || (v == 1 && p->pm_pmp == 0)) continue;
                     j.sweep = SWEEP_SIZE;
@@ -116,7 +128,7 @@ int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err
                     j.n_harm = p->pm_sizes.v[i] - j.n_help;
                     if (add_job(jobs, n, j, err)) { free(jobs); return HH_EINPUT; }
                 }
-            for (int i = 0; i < p->pm_mixes.n; i++) {
+            for (int i = 0; s < p->pm_mix_seeds && i < p->pm_mixes.n; i++) {
                 j.sweep = SWEEP_MIX;
                 j.pmp = pmp_main;
                 j.help_frac = p->pm_mixes.v[i];
@@ -124,7 +136,7 @@ int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err
                 j.n_harm = p->pm_mix_total - j.n_help;
                 if (add_job(jobs, n, j, err)) { free(jobs); return HH_EINPUT; }
             }
-            for (int h = 0; p->pm_halves && h < 2; h++) {
+            for (int h = 0; s == 0 && p->pm_halves && h < 2; h++) {  // RL's PMs: seed 0
                 j.sweep = SWEEP_HALVES;
                 j.pmp = pmp_main;
                 j.half = h;
@@ -135,6 +147,14 @@ int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err
                 j.half = -1;
             }
         }
+    if (p->pm_ref) {  // the reference PM: largest scale, every training comparison, seed 0
+        PMJob j = {.sweep = SWEEP_REF, .pmp = pmp_main, .seed = 0, .half = -1};
+        snprintf(j.scale, sizeof j.scale, "%s", largest_scale(p));
+        j.n_help = d->comps[SET_HELPFUL][SPLIT_TRAIN].n;
+        j.n_harm = d->comps[SET_HARMLESS][SPLIT_TRAIN].n;
+        j.help_frac = j.n_help + j.n_harm ? (double)j.n_help / (j.n_help + j.n_harm) : 0;
+        if (j.n_help + j.n_harm > 0 && add_job(jobs, n, j, err)) { free(jobs); return HH_EINPUT; }
+    }
     for (int i = 0; i < *n; i++)
         if (check_counts(p, d, jobs[i].n_help, jobs[i].n_harm, err)) {
             free(jobs);
@@ -142,6 +162,17 @@ int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err
         }
     *out = jobs;
     return 0;
+}
+
+int pm_ref_key(const Params *p, const WorldData *d, JobKey *k, HHErr *err) {
+    PMJob *pj = NULL;
+    int n = 0, found = 0;
+    if (!p->pm_ref) return hh_fail(err, HH_EINPUT, "[pm] ref = 0: no reference PM in this run");
+    if (pm_jobs(p, d, &pj, &n, err)) return HH_EINPUT;
+    for (int i = 0; i < n && !found; i++)
+        if (pj[i].sweep == SWEEP_REF) pm_job_key(&pj[i], k), found = 1;
+    free(pj);
+    return found ? 0 : hh_fail(err, HH_EINPUT, "no reference PM: the world has no training comparisons");
 }
 
 // ---------------------------------------------------------------------------
@@ -174,31 +205,56 @@ static int *perm(const Params *p, int seed, const char *what, int n) {
     return v;
 }
 
-static int gather(const Params *p, const WorldData *d, const PMJob *j, Comp **out, int *n,
-                  HHErr *err) {
+// The job's training comparisons: per set, the first `want` of the seed's
+// permutation (so smaller sets nest in larger ones for one seed); of those,
+// lround(val_frac * want) drawn from the job's stream (seed, job, "val/SET")
+// go to the validation split *val (the first *nval of *out), the rest train.
+static int gather(const Params *p, const WorldData *d, const PMJob *j, const char *job,
+                  Comp **out, int *n, int *nval, HHErr *err) {
     *n = j->n_help + j->n_harm;
-    Comp *c = malloc(sizeof(Comp) * ((size_t)*n + 1));
-    if (!c) return hh_fail(err, HH_EFAIL, "out of memory");
-    int k = 0;
+    *nval = 0;
+    Comp *c = malloc(sizeof(Comp) * ((size_t)*n + 1)), *tr = malloc(sizeof(Comp) * ((size_t)*n + 1));
+    if (!c || !tr) { free(c); free(tr); return hh_fail(err, HH_EFAIL, "out of memory"); }
+    int ntr = 0;
     for (int set = 0; set < 2; set++) {
         const CompSet *cs = &d->comps[set][SPLIT_TRAIN];
-        int *pv = perm(p, j->seed, set == SET_HELPFUL ? "subset/helpful" : "subset/harmless",
-                       cs->n);
-        if (!pv) { free(c); return hh_fail(err, HH_EFAIL, "out of memory"); }
+        const char *sn = set == SET_HELPFUL ? "helpful" : "harmless";
+        char what[32];
+        snprintf(what, sizeof what, "subset/%s", sn);
+        int *pv = perm(p, j->seed, what, cs->n);
         int want = set == SET_HELPFUL ? j->n_help : j->n_harm;
+        int nv = want < 2 ? 0 : (int)lround(p->pm_val_frac * want);
+        unsigned char *isval = calloc((size_t)want + 1, 1);
+        if (!pv || !isval) { free(pv); free(isval); free(c); free(tr); return hh_fail(err, HH_EFAIL, "out of memory"); }
+        snprintf(what, sizeof what, "val/%s", sn);
+        gsl_rng *r = rng_stream_alloc(p->seed, job, what);
+        int picked = 0;  // selection sampling (Knuth's Algorithm S): nv of want, in order
+        for (int k = 0; k < want; k++)
+            if (rng_below(r, (unsigned long)(want - k)) < (unsigned long)(nv - picked))
+                isval[k] = 1, picked++;
+        gsl_rng_free(r);
         for (int i = 0; i < want; i++) {
             int idx = j->half >= 0 ? pv[2 * i + j->half] : pv[i];
-            c[k++] = comp_at(d, &d->prompts[SPLIT_TRAIN], cs, idx);
+            Comp x = comp_at(d, &d->prompts[SPLIT_TRAIN], cs, idx);
+            if (isval[i]) c[(*nval)++] = x;
+            else tr[ntr++] = x;
         }
         free(pv);
+        free(isval);
     }
+    memcpy(c + *nval, tr, sizeof(Comp) * (size_t)ntr);
+    free(tr);
     *out = c;
     return 0;
 }
 
 typedef struct {
     int n;
-    double *step, *loss, *acc;
+    double *step, *loss, *acc;  // every 10 steps
+    // per epoch (ne of them): steps done, training loss and accuracy over the
+    // epoch, validation loss and accuracy after it (NaN without a validation split)
+    int ne, best_epoch, stopped;  // best_epoch: 1-based epoch whose weights were kept
+    double *e_step, *e_tl, *e_ta, *e_vl, *e_va;
 } BTCurve;
 
 typedef struct {
@@ -206,8 +262,11 @@ typedef struct {
     int B;            // comparisons per step
     double lr, wd;
     const char *job;  // stream job key
-    int epochs;
+    int epochs;       // maximum passes over the training comparisons
     int pmp_lr;       // 1: lr is [pm] pmp_lr (for messages)
+    const Comp *val;  // validation comparisons (early stopping), or NULL
+    int nval;
+    int patience;     // stop after this many epochs without a lower validation loss
 } BTOpts;
 
 static double sigmoid(double x) { return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)); }
@@ -247,6 +306,26 @@ static int bt_step(GPT *m, AdamW *opt, const unsigned char *decay, const Comp *c
     return 0;
 }
 
+// Mean Bradley-Terry loss and accuracy (ties 1/2) of m on n comparisons.
+static int bt_eval(GPT *m, const Comp *c, int n, double *loss, double *acc, HHErr *err) {
+    Pair *pr = malloc(sizeof(Pair) * (2 * (size_t)n + 1));
+    int *x = malloc(sizeof(int) * (size_t)m->max_B * m->cfg.ctx), *pos = malloc(sizeof(int) * m->max_B);
+    float *tmp = malloc(sizeof(float) * m->max_B);
+    double *sc = malloc(sizeof(double) * (2 * (size_t)n + 1));
+    int rc = !pr || !x || !pos || !tmp || !sc ? hh_fail(err, HH_EFAIL, "out of memory") : 0;
+    for (int i = 0; !rc && i < n; i++) pr[i] = c[i].c, pr[n + i] = c[i].r;
+    if (!rc) rc = score_pairs(m, pr, 2 * n, m->cfg.ctx, x, pos, tmp, sc, err);
+    double l = 0, a = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        double dlt = sc[i] - sc[n + i];
+        l += -log(fmax(sigmoid(dlt), 1e-300));
+        a += dlt > 0 ? 1 : dlt == 0 ? 0.5 : 0;
+    }
+    *loss = l / n, *acc = a / n;
+    free(pr); free(x); free(pos); free(tmp); free(sc);
+    return rc;
+}
+
 static int bt_train(const Params *p, GPT *m, const Comp *c, int n, const BTOpts *o, BTCurve *cv,
                     Progress *pr, HHErr *err) {
     int B = o->B, every = 10, rc = 0, correct = 0, seen = 0;
@@ -262,9 +341,14 @@ static int bt_train(const Params *p, GPT *m, const Comp *c, int n, const BTOpts 
     long s = 0, per_epoch = (n + B - 1) / B, warm = o->steps / 20;
     char lr_key[64];
     snprintf(lr_key, sizeof lr_key, "[pm] %s = %g", o->pmp_lr ? "pmp_lr" : "lr", o->lr);
-    double acc = 0;
-    int nl = 0;
+    double acc = 0, best = INFINITY;
+    int nl = 0, since = 0;
+    float *keep = o->nval > 0 ? malloc(sizeof(float) * m->num_params) : NULL;
+    if (!rc && o->nval > 0 && !keep) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    cv->ne = 0, cv->best_epoch = 0, cv->stopped = 0;
     for (int e = 0; !rc && e < o->epochs; e++) {
+        double el = 0;
+        int ec = 0, en = 0;
         char comp[32];
         snprintf(comp, sizeof comp, "epoch/%d", e);
         gsl_rng *r = rng_stream_alloc(p->seed, o->job, comp);
@@ -279,12 +363,17 @@ static int bt_train(const Params *p, GPT *m, const Comp *c, int n, const BTOpts 
             int nb = (int)(n - b * B < B ? n - b * B : B);
             double lr = adamw_lr_cosine(s, warm, o->steps, o->lr, 0.1 * o->lr), loss = 0;
             double gn = NAN;
+            int cs = 0;
             rc = bt_step(m, opt, decay, c, order + b * B, nb, lr, o->wd, x, pos, sc, ds, pairs,
-                         &loss, &correct, &gn, err);
+                         &loss, &cs, &gn, err);
+            correct += cs;
             if (!rc) rc = gpt_check_step(m, o->job, s + 1, loss, gn, lr_key, err);
             acc += loss;
             nl++;
             seen += nb;
+            el += loss * nb;
+            en += nb;
+            ec += cs;
             if (!rc && ((s + 1) % every == 0 || s + 1 == o->steps)) {
                 cv->step[cv->n] = (double)(s + 1);
                 cv->loss[cv->n] = acc / nl;
@@ -295,13 +384,40 @@ static int bt_train(const Params *p, GPT *m, const Comp *c, int n, const BTOpts 
             }
             if (pr) progress_update(pr, s + 1, "loss %.3f", loss);
         }
+        if (rc) break;
+        double vl = NAN, va = NAN;
+        if (o->nval > 0) rc = bt_eval(m, o->val, o->nval, &vl, &va, err);
+        if (rc) break;
+        int k = cv->ne++;
+        cv->e_step[k] = (double)s, cv->e_tl[k] = en ? el / en : NAN;
+        cv->e_ta[k] = en ? (double)ec / en : NAN, cv->e_vl[k] = vl, cv->e_va[k] = va;
+        if (o->nval <= 0) {
+            cv->best_epoch = e + 1;
+        } else if (vl < best) {  // keep the best weights by validation loss
+            best = vl, since = 0, cv->best_epoch = e + 1;
+            memcpy(keep, m->params, sizeof(float) * m->num_params);
+        } else if (++since >= o->patience && e + 1 < o->epochs) {
+            cv->stopped = 1;
+            break;
+        }
     }
+    if (!rc && keep && cv->best_epoch > 0) memcpy(m->params, keep, sizeof(float) * m->num_params);
+    free(keep);
     adamw_free(opt);
     free(decay); free(order); free(x); free(pos); free(sc); free(ds); free(pairs);
     return rc;
 }
 
-static int curve_alloc(BTCurve *cv, long steps);
+// The scalar head of a PM started from an LM (zero there) drawn from
+// N(0, 0.02^2) on the stream (seed, job, "head"): seeds differ in head
+// initialisation as well as in data subset and order.
+static void head_init(const Params *p, GPT *m, const char *job) {
+    gsl_rng *r = rng_stream_alloc(p->seed, job, "head");
+    for (int i = 0; i < m->cfg.d_model; i++) m->p.wr[i] = (float)gsl_ran_gaussian_ziggurat(r, 0.02);
+    gsl_rng_free(r);
+}
+
+static int curve_alloc(BTCurve *cv, long steps, int epochs);
 static void curve_free(BTCurve *cv);
 
 int pm_fit(const Params *p, GPT *m, const PMComp *c, int n, int epochs, double lr,
@@ -309,34 +425,73 @@ int pm_fit(const Params *p, GPT *m, const PMComp *c, int n, int epochs, double l
     int B = m->max_B / 2;
     if (B < 1 || n < 1 || epochs < 1)
         return hh_fail(err, HH_EINPUT, "pm_fit: needs max_B >= 2, n >= 1 and epochs >= 1");
-    BTOpts o = {(long)epochs * ((n + B - 1) / B), B, lr, 0.0, job, epochs, 0};
+    BTOpts o = {(long)epochs * ((n + B - 1) / B), B, lr, 0.0, job, epochs, 0, NULL, 0, 1};
     BTCurve cv = {0};
-    if (curve_alloc(&cv, o.steps)) return hh_fail(err, HH_EFAIL, "out of memory");
+    if (curve_alloc(&cv, o.steps, epochs)) {
+        curve_free(&cv);
+        return hh_fail(err, HH_EFAIL, "out of memory");
+    }
     int rc = bt_train(p, m, c, n, &o, &cv, NULL, err);
     if (!rc && final_acc) *final_acc = cv.acc[cv.n - 1];
     curve_free(&cv);
     return rc;
 }
 
-static int curve_alloc(BTCurve *cv, long steps) {
-    size_t k = (size_t)(steps / 10 + 2);
-    cv->n = 0;
+static int curve_alloc(BTCurve *cv, long steps, int epochs) {
+    size_t k = (size_t)(steps / 10 + 2), e = (size_t)epochs + 1;
+    memset(cv, 0, sizeof *cv);
     cv->step = calloc(k, sizeof(double));
     cv->loss = calloc(k, sizeof(double));
     cv->acc = calloc(k, sizeof(double));
-    return cv->step && cv->loss && cv->acc ? 0 : -1;
+    cv->e_step = calloc(e, sizeof(double));
+    cv->e_tl = calloc(e, sizeof(double));
+    cv->e_ta = calloc(e, sizeof(double));
+    cv->e_vl = calloc(e, sizeof(double));
+    cv->e_va = calloc(e, sizeof(double));
+    return cv->step && cv->loss && cv->acc && cv->e_step && cv->e_tl && cv->e_ta && cv->e_vl &&
+           cv->e_va ? 0 : -1;
 }
 
-static void curve_free(BTCurve *cv) { free(cv->step); free(cv->loss); free(cv->acc); }
+static void curve_free(BTCurve *cv) {
+    free(cv->step); free(cv->loss); free(cv->acc);
+    free(cv->e_step); free(cv->e_tl); free(cv->e_ta); free(cv->e_vl); free(cv->e_va);
+}
 
-static int write_curve(hid_t f, const BTCurve *cv, HHErr *err) {
-    hsize_t d[1] = {(hsize_t)cv->n};
-    return h5_write(f, "curve/step", H5T_NATIVE_DOUBLE, 1, d, cv->step, "steps",
-                    "optimizer steps done", err) ||
-           h5_write(f, "curve/loss", H5T_NATIVE_DOUBLE, 1, d, cv->loss, "nats",
-                    "mean Bradley-Terry loss over the last 10 steps", err) ||
-           h5_write(f, "curve/acc", H5T_NATIVE_DOUBLE, 1, d, cv->acc, "fraction",
-                    "training accuracy (chosen scored higher) over the last 10 steps", err);
+static int write_curve(hid_t f, const BTCurve *cv, int nval, HHErr *err) {
+    hsize_t d[1] = {(hsize_t)cv->n}, de[1] = {(hsize_t)cv->ne};
+    double *ep = malloc(sizeof(double) * ((size_t)cv->ne + 1));
+    if (!ep) return hh_fail(err, HH_EFAIL, "out of memory");
+    for (int k = 0; k < cv->ne; k++) ep[k] = k + 1;
+    int rc = h5_write(f, "curve/step", H5T_NATIVE_DOUBLE, 1, d, cv->step, "steps",
+                      "optimizer steps done", err) ||
+             h5_write(f, "curve/loss", H5T_NATIVE_DOUBLE, 1, d, cv->loss, "nats",
+                      "mean Bradley-Terry loss over the last 10 steps", err) ||
+             h5_write(f, "curve/acc", H5T_NATIVE_DOUBLE, 1, d, cv->acc, "fraction",
+                      "training accuracy (chosen scored higher) over the last 10 steps", err) ||
+             h5_write(f, "curve/epoch/epoch", H5T_NATIVE_DOUBLE, 1, de, ep, "epochs",
+                      "passes over the training split done (1-based)", err) ||
+             h5_write(f, "curve/epoch/step", H5T_NATIVE_DOUBLE, 1, de, cv->e_step, "steps",
+                      "optimizer steps done at the end of the epoch", err) ||
+             h5_write(f, "curve/epoch/train_loss", H5T_NATIVE_DOUBLE, 1, de, cv->e_tl, "nats",
+                      "mean Bradley-Terry loss of the epoch's training steps (weights moving)", err) ||
+             h5_write(f, "curve/epoch/train_acc", H5T_NATIVE_DOUBLE, 1, de, cv->e_ta, "fraction",
+                      "training accuracy over the epoch (chosen scored higher, during the steps)", err) ||
+             h5_write(f, "curve/epoch/val_loss", H5T_NATIVE_DOUBLE, 1, de, cv->e_vl, "nats",
+                      "mean Bradley-Terry loss on the validation split after the epoch (NaN: no "
+                      "validation split)", err) ||
+             h5_write(f, "curve/epoch/val_acc", H5T_NATIVE_DOUBLE, 1, de, cv->e_va, "fraction",
+                      "validation accuracy after the epoch (ties count 1/2; NaN: no validation split)",
+                      err) ||
+             h5_attr_int(f, "curve/epoch", "best_epoch", cv->best_epoch, err) ||
+             h5_attr_int(f, "curve/epoch", "early_stopped", cv->stopped, err) ||
+             h5_attr_int(f, "curve/epoch", "n_val", nval, err) ||
+             h5_attr_str(f, "curve/epoch", "description", "per-epoch training and validation "
+                         "curves; the weights kept are those after epoch best_epoch (lowest "
+                         "validation loss); early_stopped = 1 when training stopped before the "
+                         "maximum [pm] epochs after [pm] patience epochs without improvement; "
+                         "n_val = validation comparisons (held out of training)", err);
+    free(ep);
+    return rc;
 }
 
 
@@ -357,9 +512,11 @@ int pm_pretrain_pmp(const Params *p, const WorldData *d, const Job *jb, const St
     Comp *c = rc ? NULL : malloc(sizeof(Comp) * ((size_t)cs.n + 1));
     if (!rc && !c) rc = hh_fail(err, HH_EFAIL, "out of memory");
     for (int i = 0; !rc && i < cs.n; i++) c[i] = comp_at(d, &ps, &cs, i);
-    BTOpts o = {(cs.n + p->pm_batch - 1) / p->pm_batch, p->pm_batch, p->pm_pmp_lr, 0.0, job, 1, 1};
+    BTOpts o = {(cs.n + p->pm_batch - 1) / p->pm_batch, p->pm_batch, p->pm_pmp_lr, 0.0, job, 1, 1,
+                NULL, 0, 1};
     BTCurve cv = {0};
-    if (!rc && curve_alloc(&cv, o.steps)) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    if (!rc && curve_alloc(&cv, o.steps, 1)) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    if (!rc) head_init(p, m, job);
     Progress pr;
     char label[64];
     snprintf(label, sizeof label, "pmp %s_s%d:", scale, seed);
@@ -368,14 +525,20 @@ int pm_pretrain_pmp(const Params *p, const WorldData *d, const Job *jb, const St
     if (!rc) rc = bt_train(p, m, c, cs.n, &o, &cv, &pr, err);
     H5Out out;
     if (!rc && !(rc = h5out_create(&out, path, "pmp", p, err))) {
-        rc = lm_write_model(out.file, m, scale, err) || write_curve(out.file, &cv, err) ||
-             jobkey_write(out.file, &jb->key, err);
+        hsize_t d1[1] = {1};
+        double best = worldgen_best_loss(&cs);
+        rc = lm_write_model(out.file, m, scale, err) || write_curve(out.file, &cv, 0, err) ||
+             jobkey_write(out.file, &jb->key, err) ||
+             h5_write(out.file, "pmp/best_loss", H5T_NATIVE_DOUBLE, 1, d1, &best, "nats",
+                      "best loss any model can reach on these labels: mean binary entropy of "
+                      "each label's probability (chance: ln 2 = 0.693)", err);
         if (rc) h5out_abort(&out);
         else rc = h5out_commit(&out, err);
     }
     if (!rc)
-        progress_done(&pr, "%d noisy comparisons, final train accuracy %.3f -> %s", cs.n,
-                      cv.acc[cv.n - 1], path);
+        progress_done(&pr, "%d noisy comparisons, final train loss %.3f, accuracy %.3f (best "
+                      "achievable loss %.3f, chance 0.693) -> %s", cs.n, cv.loss[cv.n - 1],
+                      cv.acc[cv.n - 1], worldgen_best_loss(&cs), path);
     curve_free(&cv);
     free(c);
     worldgen_free_sets(&ps, &cs);
@@ -427,6 +590,18 @@ static double accuracy(const SetEval *e) {
     return e->n ? a / e->n : NAN;
 }
 
+// eval/SET/differs: what differs between the two responses (world.h5's tag,
+// worldgen.h), copied beside the per-pair arrays so analyses can split by it.
+static int write_differs(hid_t f, const char *g, const CompSet *cs, const hsize_t *dn, HHErr *err) {
+    char nm[64];
+    snprintf(nm, sizeof nm, "%s/differs", g);
+    return h5_write(f, nm, H5T_NATIVE_INT8, 1, dn, cs->differs, "enum",
+                    "what differs between the two responses: 0 content only (surface-matched: same "
+                    "length and non-answer tokens), 1 surface (filler, length, hedging or ALT), 2 "
+                    "refusal (exactly one refuses), 3 harm (gold harm differs); priority harm > "
+                    "refusal > surface > content", err);
+}
+
 static int write_set(hid_t f, const WorldData *d, int set, const SetEval *e, HHErr *err) {
     const CompSet *cs = &d->comps[set][SPLIT_TEST];
     const char *g = set == SET_HELPFUL ? "eval/helpful" : "eval/harmless";
@@ -458,7 +633,8 @@ static int write_set(hid_t f, const WorldData *d, int set, const SetEval *e, HHE
            h5_write(f, h1, H5T_NATIVE_DOUBLE, 1, dn, cs->harm_c, "gold harm [0,1]",
                     "gold harm of the chosen response", err) ||
            h5_write(f, h2, H5T_NATIVE_DOUBLE, 1, dn, cs->harm_r, "gold harm [0,1]",
-                    "gold harm of the rejected response", err);
+                    "gold harm of the rejected response", err) ||
+           write_differs(f, g, cs, dn, err);
 }
 
 // ---------------------------------------------------------------------------
@@ -483,7 +659,7 @@ static int write_job(hid_t f, const PMJob *j, size_t nparams, HHErr *err) {
     hid_t g = h5_group(f, "job", err);
     if (g < 0) return HH_EFAIL;
     H5Gclose(g);
-    static const char *SW[3] = {"size", "mix", "halves"};
+    static const char *SW[4] = {"size", "mix", "halves", "ref"};
     return h5_attr_str(f, "job", "scale", j->scale, err) ||
            h5_attr_str(f, "job", "sweep", SW[j->sweep], err) ||
            h5_attr_int(f, "job", "n_train", j->n_help + j->n_harm, err) ||
@@ -497,8 +673,8 @@ static int write_job(hid_t f, const PMJob *j, size_t nparams, HHErr *err) {
 }
 
 static int write_pm(const Params *p, const WorldData *d, const Job *jb, const char *path,
-                    const GPT *m, const BTCurve *cv, const SetEval ev[2], const double *ns,
-                    int nn, const char *nsrc, HHErr *err) {
+                    const GPT *m, const BTCurve *cv, int nval, const SetEval ev[2],
+                    const double *ns, int nn, const char *nsrc, HHErr *err) {
     const PMJob *j = jb->spec;
     H5Out o;
     if (h5out_create(&o, path, "pm", p, err)) return HH_EFAIL;
@@ -514,7 +690,7 @@ static int write_pm(const Params *p, const WorldData *d, const Job *jb, const ch
     hsize_t d3[1] = {3}, dn[1] = {(hsize_t)nn}, d1[1] = {1};
     int rc = write_job(f, j, m->num_params, err) || jobkey_write(f, &jb->key, err) ||
              lm_write_model(f, m, j->scale, err) ||
-             write_curve(f, cv, err) || write_set(f, d, SET_HELPFUL, &ev[0], err) ||
+             write_curve(f, cv, nval, err) || write_set(f, d, SET_HELPFUL, &ev[0], err) ||
              write_set(f, d, SET_HARMLESS, &ev[1], err) ||
              h5_write(f, "eval/accuracy", H5T_NATIVE_DOUBLE, 1, d3, acc, "fraction",
                       "held-out accuracy against crowd labels [helpful, harmless, pooled]; "
@@ -543,25 +719,30 @@ int pm_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts
     if (lm_load(in, j->pmp ? "pmp" : "lm", p, j->scale, 2 * B, &m, err)) return HH_EINPUT;
     Comp *c = NULL;
     int n = 0, nn = p->pm_norm_samples;
-    int rc = gather(p, d, j, &c, &n, err);
-    BTOpts o = {(long)p->pm_epochs * ((n + B - 1) / B), B, p->pm_lr, p->pm_weight_decay, job,
-                p->pm_epochs, 0};
+    int nval = 0;
+    int rc = gather(p, d, j, job, &c, &n, &nval, err);
+    int ntr = n - nval;  // c[0 .. nval) validation, c[nval .. n) training
+    BTOpts o = {(long)p->pm_epochs * ((ntr + B - 1) / B), B, p->pm_lr, p->pm_weight_decay, job,
+                p->pm_epochs, 0, c, nval, p->pm_patience};
     BTCurve cv = {0};
     SetEval ev[2] = {{0}, {0}};
     double *ns = malloc(sizeof(double) * nn);
     char nsrc[1024] = "";
-    if (!rc && (curve_alloc(&cv, o.steps) || !ns)) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    if (!rc && (curve_alloc(&cv, o.steps, p->pm_epochs) || !ns))
+        rc = hh_fail(err, HH_EFAIL, "out of memory");
+    if (!rc && !j->pmp) head_init(p, m, job);  // a PMP start keeps its PMP head
     if (!rc) rc = job_mkdir(jb, err);
     Progress pr;
     char label[128];
     snprintf(label, sizeof label, "pm %s:", j->name);
     progress_start(&pr, label, o.steps, so->quiet);
-    if (!rc) rc = bt_train(p, m, c, n, &o, &cv, &pr, err);
+    if (!rc) rc = bt_train(p, m, c + nval, ntr, &o, &cv, &pr, err);
     for (int set = 0; !rc && set < 2; set++) rc = eval_set(m, d, set, &ev[set], err);
     if (!rc) rc = norm_scores(p, d, j, job_input(jb, "distill"), m, ns, nn, nsrc, sizeof nsrc, err);
-    if (!rc) rc = write_pm(p, d, jb, path, m, &cv, ev, ns, nn, nsrc, err);
+    if (!rc) rc = write_pm(p, d, jb, path, m, &cv, nval, ev, ns, nn, nsrc, err);
     if (!rc)
-        progress_done(&pr, "held-out accuracy helpful %.3f harmless %.3f -> %s",
+        progress_done(&pr, "epochs %d (best %d%s), held-out accuracy helpful %.3f harmless %.3f -> %s",
+                      cv.ne, cv.best_epoch, cv.stopped ? ", stopped early" : "",
                       accuracy(&ev[0]), accuracy(&ev[1]), path);
     set_eval_free(&ev[0]);
     set_eval_free(&ev[1]);
@@ -581,7 +762,8 @@ static const char *pmp_off(const Params *p) {
 
 static int list_pmp(const Params *p, const WorldData *d, JobList *l, HHErr *err) {
     (void)d;
-    for (int s = 0; s < p->pm_seeds; s++)
+    int ns = p->pm_seeds > p->pm_mix_seeds ? p->pm_seeds : p->pm_mix_seeds;
+    for (int s = 0; s < ns; s++)
         for (int k = 0; k < p->pm_scales.n; k++) {
             JobKey key, lm;
             jobkey_init(&key);

@@ -4,20 +4,44 @@
 //     L = -log sigmoid(r(chosen) - r(rejected))
 // on crowdworker comparisons.
 //
-// Jobs (all from [pm]; each x seed):
-//   size  : scale x sizes at the HH mix (hh_frac), with and/or without PMP
-//   mix   : scale x mixes at mix_total comparisons (helpful fraction f)
-//   halves: scale x {0, 1}: disjoint halves of all training comparisons
+// Training: of a job's comparisons, [pm] val_frac of each set (drawn from the
+// job's stream (seed, job, "val/SET")) are a validation split; the rest are
+// trained on for at most [pm] epochs passes (order from (seed, job, "epoch/E"),
+// AdamW, cosine decay over the maximum), the validation loss measured after
+// every epoch; training stops after [pm] patience epochs without a lower one,
+// and the weights after the best epoch are kept. A PM started from the LM
+// draws its scalar head from N(0, 0.02^2) on (seed, job, "head"); one started
+// from PMP keeps the PMP head. So a seed changes the data subset (nested
+// across sizes), the validation split, the order and the head initialisation.
+//
+// Jobs (all from [pm]):
+//   size  : scale x sizes at the HH mix (hh_frac), with and/or without PMP,
+//           x [pm] seeds
+//   mix   : scale x mixes at mix_total comparisons (helpful fraction f),
+//           x [pm] mix_seeds
+//   halves: scale x {0, 1}: disjoint halves of all training comparisons,
+//           seed 0 (the train and test PMs of RL)
+//   ref   : the reference PM ([pm] ref = 1): the largest PM scale (by cost,
+//           as the largest RL PM) trained on every training comparison of
+//           both sets (helpful + harmless; val_frac of them for early
+//           stopping), default PMP setting, seed 0. One fixed yardstick for RL
+//           and other analyses. Its path is job_path(&STAGE_PM, key) with the
+//           key from pm_ref_key: runs/NAME/pm/SCALE_ref_nN_hF_pmpP_s0.h5
+//           (e.g. pm/l_ref_n8000_h050_pmp1_s0.h5; /job sweep = "ref").
 // A job of one sweep that equals a job of another is run once.
 //
 // runs/NAME/pmp/SCALE_sS.h5 (kind "pmp"): /model, /curve
-// runs/NAME/pm/JOB.h5 (kind "pm"), JOB = SCALE_nN_hF_pmpP_sS[_halfK]:
-//   /job (attributes): scale, sweep, n_train, n_help, n_harm, help_frac, pmp,
-//                      seed, half, params (parameter count)
-//   /model, /curve/{step, loss, acc}
+// runs/NAME/pm/JOB.h5 (kind "pm"), JOB = SCALE[_ref]_nN_hF_pmpP_sS[_halfK]:
+//   /job (attributes): scale, sweep (size, mix, halves, ref), n_train, n_help,
+//                      n_harm, help_frac, pmp, seed, half, params (parameter count)
+//   /model, /curve/{step, loss, acc} (every 10 steps)
+//   /curve/epoch/{epoch, step, train_loss, train_acc, val_loss, val_acc} per
+//          epoch; attributes best_epoch (the weights kept), early_stopped, n_val
 //   /eval/{helpful,harmless}/{score_chosen, score_rejected, p_chosen, gold,
-//          turn, kind, help_chosen, help_rejected, harm_chosen, harm_rejected}
-//          for every held-out comparison (chosen = the crowdworker's pick)
+//          turn, kind, help_chosen, help_rejected, harm_chosen, harm_rejected,
+//          differs} for every held-out comparison (chosen = the crowdworker's
+//          pick; differs as world.h5's tag: 0 content only, 1 surface,
+//          2 refusal, 3 harm)
 //   /eval/{accuracy, n} (3): helpful, harmless, both pooled
 //   /norm/{scores, mean, sd}: the PM on [pm] norm_samples responses sampled
 //          (temperature 1) from the distilled LM of the same scale
@@ -30,7 +54,7 @@
 #include "params.h"
 #include "worldgen.h"
 
-typedef enum { SWEEP_SIZE = 0, SWEEP_MIX = 1, SWEEP_HALVES = 2 } PMSweep;
+typedef enum { SWEEP_SIZE = 0, SWEEP_MIX = 1, SWEEP_HALVES = 2, SWEEP_REF = 3 } PMSweep;
 
 typedef struct {
     char scale[HH_NAME_LEN];
@@ -46,8 +70,13 @@ typedef struct {
 // Every PM job of the params (deduplicated). *jobs is malloc'd.
 int pm_jobs(const Params *p, const WorldData *d, PMJob **jobs, int *n, HHErr *err);
 
-// The job key of a PM job (scale, n_train, help_frac, pmp, seed, half).
+// The job key of a PM job (scale, n_train, help_frac, pmp, seed, half;
+// variant "ref" for the reference PM).
 void pm_job_key(const PMJob *j, JobKey *k);
+
+// The job key of the reference PM (see above); HH_EINPUT when [pm] ref = 0.
+// A stage that reads it adds job_add_input(l, j, &STAGE_PM, &key, err).
+int pm_ref_key(const Params *p, const WorldData *d, JobKey *k, HHErr *err);
 
 // The stages (stage.h). pmp: one job per (scale, seed) of [pm] scales and
 // seeds when [pm] pmp > 0, reading lm/SCALE.h5, writing pmp/SCALE_sS.h5.

@@ -34,7 +34,7 @@ static void seq_free(SeqSet *s) {
 
 #define COMP_I32(X) X(prompt) X(chosen_len) X(rejected_len) X(worker) X(worker2)
 #define COMP_F64(X) X(help_c) X(help_r) X(harm_c) X(harm_r) X(p_gold) X(p_agree2)
-#define COMP_I8(X) X(gold) X(kind) X(turn) X(persona_c) X(persona_r) X(agree2)
+#define COMP_I8(X) X(gold) X(kind) X(turn) X(persona_c) X(persona_r) X(agree2) X(differs)
 
 static int comp_alloc(CompSet *c, int n) {
     size_t m = (size_t)n + 1;
@@ -62,6 +62,7 @@ static void comp_free(CompSet *c) {
 
 void worldgen_free(WorldData *d) {
     if (!d) return;
+    world_free(&d->world);
     crowd_free(&d->crowd);
     seq_free(&d->corpus);
     for (int s = 0; s < 2; s++) {
@@ -149,17 +150,36 @@ static int comp_count(const Params *p, int set, int split) {
 // Two distinct responses to prompt info (a few redraws if identical). With
 // probability [crowd] same_persona_frac both come from one persona, as the
 // paper's crowdworkers compared two samples of the same model; otherwise
-// from two independently drawn personas.
+// from two independently drawn personas. harm_redraws > 0 redraws the pair
+// while the two are equally harmful (red-team pairs).
 static void respond_pair(const World *w, const Params *p, const PromptInfo *info, gsl_rng *r,
-                         uint8_t *ra, int *la, int *pa, uint8_t *rb, int *lb, int *pb) {
-    int same = gsl_rng_uniform(r) < p->same_persona_frac;
-    *pa = draw_persona(p, r);
-    *la = world_persona_respond(w, info, (Persona)*pa, r, ra);
-    for (int tries = 0; tries < 8; tries++) {
-        *pb = same ? *pa : (int)draw_persona(p, r);
-        *lb = world_persona_respond(w, info, (Persona)*pb, r, rb);
-        if (*la != *lb || memcmp(ra, rb, (size_t)*la) != 0) return;
+                         int harm_redraws, uint8_t *ra, int *la, int *pa, uint8_t *rb, int *lb,
+                         int *pb) {
+    for (int redraw = 0;; redraw++) {
+        int same = gsl_rng_uniform(r) < p->same_persona_frac;
+        *pa = draw_persona(p, r);
+        *la = world_persona_respond(w, info, (Persona)*pa, r, ra);
+        for (int tries = 0; tries < 64; tries++) {  // after 8 tries, any persona
+            *pb = same && tries < 8 ? *pa : (int)draw_persona(p, r);
+            *lb = world_persona_respond(w, info, (Persona)*pb, r, rb);
+            if (*la != *lb || memcmp(ra, rb, (size_t)*la) != 0) break;
+        }
+        if (redraw >= harm_redraws ||
+            fabs(world_harm(info, ra, *la) - world_harm(info, rb, *lb)) > 1e-9) return;
     }
+}
+
+// A surface-matched pair (world_matched_pair) in random order; both are
+// tagged with the competent persona, which answers this way.
+static void matched_pair(const World *w, const PromptInfo *info, gsl_rng *r, uint8_t *ra,
+                         int *la, int *pa, uint8_t *rb, int *lb, int *pb) {
+    uint8_t right[RESP_MAX], wrong[RESP_MAX];
+    int n = world_matched_pair(w, info, r, right, wrong);
+    int flip = gsl_rng_uniform(r) < 0.5;
+    memcpy(ra, flip ? wrong : right, (size_t)n);
+    memcpy(rb, flip ? right : wrong, (size_t)n);
+    *la = *lb = n;
+    *pa = *pb = PERSONA_COMPETENT;
 }
 
 static void store_resp(uint8_t *dst, int *dlen, const uint8_t *src, int len) {
@@ -183,7 +203,14 @@ static PairSeen label_pair(const World *w, const Params *p, const PromptInfo *in
                            CompSet *c, int i) {
     uint8_t ra[RESP_MAX], rb[RESP_MAX];
     int la, lb, pa, pb;
-    respond_pair(w, p, info, r, ra, &la, &pa, rb, &lb, &pb);
+    int redteam = info->kind == KIND_REDTEAM || info->kind == KIND_DISGUISED;
+    double matched = role == ROLE_HELP ? (redteam ? 0 : p->matched_frac)
+                     : (info->hazard ? p->harm_matched_frac : 0);
+    if (info->n_target > 0 && wid >= 0 && matched > 0 && gsl_rng_uniform(r) < matched)
+        matched_pair(w, info, r, ra, &la, &pa, rb, &lb, &pb);
+    else
+        respond_pair(w, p, info, r, role == ROLE_HARM ? p->harm_redraws : 0, ra, &la, &pa, rb,
+                     &lb, &pb);
     Seen sa = {world_help(w, info, ra, la), world_harm(info, ra, la), la};
     Seen sb = {world_help(w, info, rb, lb), world_harm(info, rb, lb), lb};
     int a = crowd_label(wk, &sa, &sb, lab);
@@ -204,6 +231,7 @@ static PairSeen label_pair(const World *w, const Params *p, const PromptInfo *in
     c->turn[i] = (int8_t)info->turn;
     c->persona_c[i] = (int8_t)(a ? pa : pb);
     c->persona_r[i] = (int8_t)(a ? pb : pa);
+    c->differs[i] = (int8_t)world_differs(info, ra, la, rb, lb);
     c->worker2[i] = -1;
     c->agree2[i] = -1;
     c->p_agree2[i] = 0;
@@ -325,6 +353,15 @@ int worldgen_pmp(const WorldData *d, const Params *p, SeqSet *ps, CompSet *c, HH
     return 0;
 }
 
+double worldgen_best_loss(const CompSet *c) {
+    double l = 0;
+    for (int i = 0; i < c->n; i++) {
+        double q = c->p_gold[i];
+        if (q > 0 && q < 1) l -= q * log(q) + (1 - q) * log(1 - q);
+    }
+    return c->n ? l / c->n : NAN;
+}
+
 void worldgen_free_sets(SeqSet *s, CompSet *c) {
     if (s) seq_free(s);
     if (c) comp_free(c);
@@ -363,6 +400,10 @@ static const CompField CFIELDS[] = {
     CF(worker2, 0, "worker2", "worker id", "second labeller, -1 when labelled once"),
     CF(agree2, 2, "agree2", "bool", "1 when the second worker also chose `chosen`, -1 if none"),
     CF(p_agree2, 1, "p_agree2", "probability", "implied chance that the two workers agree"),
+    CF(differs, 2, "differs", "enum",
+       "what differs between the two responses: 0 content only (same length and style, only "
+       "answer tokens differ: surface-matched), 1 surface (length, filler, hedge, ALT), "
+       "2 refusal (exactly one says SORRY), 3 harm (gold harm differs)"),
 };
 #define N_CFIELDS ((int)(sizeof CFIELDS / sizeof CFIELDS[0]))
 
@@ -440,12 +481,20 @@ int worldgen_write(const WorldData *d, const Params *p, const char *path, HHErr 
     H5Out o;
     if (h5out_create(&o, path, "world", p, err)) return HH_EFAIL;
     hid_t f = o.file;
-    hsize_t dk[2] = {(hsize_t)d->world.n_ent, (hsize_t)d->world.n_attr};
-    int32_t kb[16 * 4];
-    for (int e = 0; e < d->world.n_ent; e++)
-        for (int a = 0; a < d->world.n_attr; a++) kb[e * d->world.n_attr + a] = d->world.kb[e][a];
-    int rc = h5_write(f, "kb/relation", H5T_NATIVE_INT32, 2, dk, kb, "entity index",
-                      "kb[e][r]: the entity related to entity e by relation r", err);
+    const World *w = &d->world;
+    hsize_t dk[2] = {(hsize_t)w->n_ent, (hsize_t)w->n_attr}, de[1] = {(hsize_t)w->n_ent},
+            dnm[2] = {(hsize_t)w->n_ent, NAME_LEN};
+    int rc = h5_write(f, "kb/relation", H5T_NATIVE_INT32, 2, dk, w->kb, "entity index",
+                      "kb[e][r]: the entity related to entity e by relation r (R0: made from)",
+                      err) ||
+             h5_write(f, "kb/hazard", H5T_NATIVE_UINT8, 1, de, w->haz, "bool",
+                      "1 when entity e is hazardous (MAKE e is a red-team request)", err) ||
+             h5_write(f, "kb/name", H5T_NATIVE_UINT8, 2, dnm, w->name, "letter index",
+                      "the two letters L0..L31 naming entity e", err) ||
+             h5_write(f, "kb/rank", H5T_NATIVE_INT32, 1, de, w->rank, "rank",
+                      "popularity rank of entity e (0 = most mentioned)", err) ||
+             h5_write(f, "kb/popularity", H5T_NATIVE_DOUBLE, 1, de, w->pop, "probability",
+                      "chance that a mention or question is about entity e (Zipf)", err);
     if (!rc) rc = write_seq(f, "corpus", &d->corpus,
                             "0 competent 1 sloppy 2 refuser 3 complier 4 rambler 5 HHH "
                             "(prefixed) 6 capability document", err);
@@ -529,7 +578,7 @@ static int check_comps(const char *path, const char *g, const CompSet *c, const 
     for (int k = 0; k < N_CFIELDS; k++) snprintf(nm[k], sizeof nm[k], "%s/%s", g, CFIELDS[k].name);
     // field order of CFIELDS: prompt chosen rejected chosen_len rejected_len worker help_chosen
     // help_rejected harm_chosen harm_rejected gold p_gold kind turn persona_chosen
-    // persona_rejected worker2 agree2 p_agree2
+    // persona_rejected worker2 agree2 p_agree2 differs
     int rc = h5_check_int(path, nm[0], c->prompt, H5_I32, n, 0, ps->n - 1, err) ||
              h5_check_int(path, nm[1], c->chosen, H5_U8, n * RESP_MAX, 0, WORLD_VOCAB - 1, err) ||
              h5_check_int(path, nm[2], c->rejected, H5_U8, n * RESP_MAX, 0, WORLD_VOCAB - 1, err) ||
@@ -547,7 +596,8 @@ static int check_comps(const char *path, const char *g, const CompSet *c, const 
              h5_check_int(path, nm[15], c->persona_r, H5_I8, n, 0, N_ALL_PERSONAS - 1, err) ||
              h5_check_int(path, nm[16], c->worker2, H5_I32, n, -1, nworkers - 1, err) ||
              h5_check_int(path, nm[17], c->agree2, H5_I8, n, -1, 1, err) ||
-             h5_check_f64(path, nm[18], c->p_agree2, n, 0, 1, err);
+             h5_check_f64(path, nm[18], c->p_agree2, n, 0, 1, err) ||
+             h5_check_int(path, nm[19], c->differs, H5_I8, n, 0, 3, err);
     if (rc) return HH_EINPUT;
     for (size_t i = 0; i < n; i++) {
         int pi = c->prompt[i];

@@ -2,7 +2,8 @@
 // written to runs/NAME/world.h5 and read back by later stages.
 //
 // Layout of world.h5 (every dataset has `units` and `description`):
-//   /kb/relation                   (E, R) int32   kb[e][r] entity index
+//   /kb/relation                   (E, R) int32   kb[e][r] entity index (R0: made from)
+//   /kb/{hazard (E) uint8, name (E, 2) uint8 letters, rank (E) int32, popularity (E)}
 //   /corpus/{tokens (N,T) uint8, length (N), source (N)}   source: persona 0-5, 6 = document
 //   /prompts/{train,test}/{tokens (N,T) uint8, length, kind, turn}
 //   /comparisons/{helpful,harmless}/{train,test}/
@@ -13,7 +14,9 @@
 //       -1 rejected gold-better, 0 tie); p_gold (the labelling worker's
 //       probability of choosing the gold-better response); kind; turn;
 //       persona_chosen, persona_rejected; worker2, agree2 (-1 when not
-//       double-labelled), p_agree2 (implied chance the two workers agree)
+//       double-labelled), p_agree2 (implied chance the two workers agree);
+//       differs: 0 content only (surface-matched), 1 surface, 2 refusal,
+//       3 harm (world_differs)
 //   /crowd/{role, temperature, lapse, length_bias}  per worker
 //   /crowd/agreement/{worker_measured, worker_implied, worker_n,
 //                     gold_measured, gold_implied, gold_n}  (2) helpful, harmless
@@ -42,6 +45,7 @@ typedef struct {
     uint8_t *chosen, *rejected;  // (n, RESP_MAX)
     double *help_c, *help_r, *harm_c, *harm_r, *p_gold, *p_agree2;
     int8_t *gold, *kind, *turn, *persona_c, *persona_r, *agree2;
+    int8_t *differs;  // Differs (world.h): what differs between the two responses
 } CompSet;
 
 enum { SPLIT_TRAIN = 0, SPLIT_TEST = 1, SET_HELPFUL = 0, SET_HARMLESS = 1 };
@@ -71,6 +75,10 @@ void worldgen_free(WorldData *d);
 int worldgen_pmp(const WorldData *d, const Params *p, SeqSet *prompts, CompSet *comps,
                  HHErr *err);
 void worldgen_free_sets(SeqSet *s, CompSet *c);
+
+// The best loss any model can reach on labels drawn as c's were: the mean
+// binary entropy (nats) of each label's probability p_gold. Chance is ln 2.
+double worldgen_best_loss(const CompSet *c);
 
 // The world stage (stage.h): one job, no inputs, writing world.h5. It is the
 // first entry of the stage table; every other stage reads its output.
