@@ -147,6 +147,12 @@ while IFS=$'\t' read -r sec kind text first; do
   [[ $text =~ ^[0-9./]+$ ]] && continue
   check_path "$text"
 done <"$TMP/spans"
+# every figure script of the smoke results has its row in the figures table
+for g in "$RES"/*.gp; do
+  b=$(basename "$g" .gp)
+  awk -F'\t' -v b="$b" '$1 == "Figures and claims" && $2 == "row" && $3 == b { f = 1 } END { exit !f }' "$TMP/spans" ||
+    miss "figure $b" "hhfit writes $b.gp but the figures table has no row for it"
+done
 [ $fails -eq 0 ] && ok "readme: every command, make target, option, path, params key and table named exists ($checked checked)"
 if grep -n 'shared/\|DESIGN\.md' README.md docs/*.md analysis/README.md >"$TMP/ext" 2>/dev/null; then
   bad "readme: no references to files outside the repository" "$(head -2 "$TMP/ext")"
