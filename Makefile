@@ -22,7 +22,8 @@ PKG_LIBS   := $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS)))
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
 endif
 
-GIT_COMMIT := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
+# (a tree unpacked from `make dist` has no .git: its DIST_COMMIT names the commit)
+GIT_COMMIT := $(shell git rev-parse --verify -q HEAD 2>/dev/null || cat DIST_COMMIT 2>/dev/null || echo unknown)
 GIT_DIRTY  := $(shell test -z "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo 0 || echo 1)
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # Hash of the simulator's sources: `hhsim run` reruns a job whose output was
@@ -46,7 +47,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=bin/tests/%)
 
 .PHONY: all deps test test-killresume figures bench bench-deps clean help check-deps fuzz fuzz-deps test-sanitize \
-        check-results expected-results
+        check-results expected-results install uninstall dist distcheck man
 
 # bin/hhsim-mpi (the cluster path, `mpirun -np N bin/hhsim-mpi run ...`) is
 # built from the same sources when Open MPI's mpicc is installed.
@@ -120,11 +121,13 @@ test: all $(TEST_BIN) bin/tests/h5craft
 test-killresume: all
 	@bash tests/killresume/killresume.sh | tee /dev/stderr | grep -q '^FAIL' && exit 1 || exit 0
 
-## figures: run PARAMS (default params/default.ini), fit, draw figures/out/NAME/ and the claims report
+## figures: run PARAMS (default params/default.ini; SET='section.key=value ...' overrides keys), fit, draw figures/out/NAME/ and the claims report
 figures:
 	@pkg-config --exists $(PKGS) cmocka || $(MAKE) deps
 	@$(MAKE) --no-print-directory all
-ifeq ($(PARAMS),params/$(NAME).ini)
+ifneq ($(strip $(SET)),)
+	SET='$(strip $(SET))' bash figures/make_figures.sh $(PARAMS)
+else ifeq ($(PARAMS),params/$(NAME).ini)
 	@$(MAKE) --no-print-directory figures/out/$(NAME)/.done
 	@echo "make figures: data runs/$(NAME)/, tables and claims results/$(NAME)/, figures figures/out/$(NAME)/"
 else
@@ -234,9 +237,70 @@ bench-deps:
 	  echo "run as root:  apt-get update && apt-get install -y $(BENCH_DEB_PKGS)"; \
 	fi
 
+# ---------------------------------------------------------------------------
+# installing and distributing
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man/man1
+SHAREDIR := $(PREFIX)/share/hhsim
+DOCDIR  := $(PREFIX)/share/doc/hhsim
+MAN_PAGES := build/man/hhsim.1 build/man/hhfit.1 $(if $(MPI_BIN),build/man/hhsim-mpi.1)
+HHSIM_SUMMARY := reproduce RLHF for helpful and harmless assistants (Bai et al. 2022) at laptop scale
+
+build/man/hhsim.1: bin/hhsim sim/cli/manpage.sh VERSION
+	@mkdir -p $(dir $@)
+	bash sim/cli/manpage.sh bin/hhsim hhsim "$(VERSION)" "$(HHSIM_SUMMARY)" >$@.tmp && mv $@.tmp $@
+build/man/hhsim-mpi.1: bin/hhsim sim/cli/manpage.sh VERSION
+	@mkdir -p $(dir $@)
+	bash sim/cli/manpage.sh bin/hhsim hhsim-mpi "$(VERSION)" "hhsim over MPI ranks: mpirun -np N hhsim-mpi run PARAMS -o DIR" \
+	  "hhsim-mpi is hhsim built with Open MPI: its commands and options are those above. Under 'mpirun -np N hhsim-mpi run PARAMS -o DIR' rank 0 runs the world stage, plans and hands out the jobs (running jobs too); the outputs are the same bits for any N and equal to hhsim run's." >$@.tmp && mv $@.tmp $@
+build/man/hhfit.1: bin/hhfit sim/cli/manpage.sh VERSION
+	@mkdir -p $(dir $@)
+	bash sim/cli/manpage.sh bin/hhfit hhfit "$(VERSION)" "fit the paper's relationships to an hhsim run: tables.h5, figure scripts, claims" >$@.tmp && mv $@.tmp $@
+
+## man: the man pages of hhsim, hhfit (and hhsim-mpi), generated from their --help, in build/man/
+man: $(MAN_PAGES)
+
+## install: bin/hhsim, bin/hhfit, bin/hhsim-mpi (if built), man pages, share/hhsim (style, make_figures.sh, claims, params) under DESTDIR/PREFIX (/usr/local)
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(SHAREDIR)/params $(DESTDIR)$(DOCDIR)
+	install -m 755 bin/hhsim bin/hhfit $(MPI_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/
+	install -m 644 figures/style.gp papers/bai2022/claims.tsv $(DESTDIR)$(SHAREDIR)/
+	install -m 755 figures/make_figures.sh $(DESTDIR)$(SHAREDIR)/
+	install -m 644 params/*.ini $(DESTDIR)$(SHAREDIR)/params/
+	install -m 644 README.md LICENSE CITATION.cff $(DESTDIR)$(DOCDIR)/
+
+## uninstall: remove what install put under DESTDIR/PREFIX
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/hhsim $(DESTDIR)$(BINDIR)/hhfit $(DESTDIR)$(BINDIR)/hhsim-mpi
+	rm -f $(DESTDIR)$(MANDIR)/hhsim.1 $(DESTDIR)$(MANDIR)/hhfit.1 $(DESTDIR)$(MANDIR)/hhsim-mpi.1
+	rm -rf $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)
+
+DIST := hhsim-$(VERSION)
+DISTDIR ?= .
+
+## dist: DISTDIR/hhsim-VERSION.tar.gz (DISTDIR .) of the committed files (git ls-files) and DIST_COMMIT; it builds and passes make test alone
+dist:
+	@git rev-parse --verify -q HEAD >/dev/null || { echo "make dist: needs the git repository" >&2; exit 1; }
+	@[ -z "$$(git status --porcelain --untracked-files=no)" ] || 	  echo "make dist: warning: uncommitted changes; the tarball holds the working tree's tracked files" >&2
+	@rm -rf build/dist && mkdir -p build/dist/$(DIST)
+	git ls-files -z | xargs -0 cp --parents -p -t build/dist/$(DIST)
+	git rev-parse HEAD >build/dist/$(DIST)/DIST_COMMIT
+	tar -C build/dist --sort=name --owner=0 --group=0 --numeric-owner \
+	  --mtime="@$$(git log -1 --format=%ct)" -czf $(DISTDIR)/$(DIST).tar.gz $(DIST)
+	@rm -rf build/dist
+	@echo "make dist: $(DISTDIR)/$(DIST).tar.gz ($$(tar -tzf $(DISTDIR)/$(DIST).tar.gz | grep -vc '/$$') files)"
+
+## distcheck: unpack the dist tarball in a temporary directory, build it and run make test there
+distcheck: dist
+	@d=$$(mktemp -d /tmp/hhsim-distcheck.XXXXXX) && tar -C $$d -xzf $(DIST).tar.gz && 	  $(MAKE) -C $$d/$(DIST) test && $(MAKE) -C $$d/$(DIST) install DESTDIR=$$d/inst && 	  $$d/inst/usr/local/bin/hhsim --version && rm -rf $$d && echo "make distcheck: $(DIST).tar.gz builds, passes make test and installs"
+
 ## clean: remove build products (not runs/ or results/)
 clean:
-	rm -rf build bin build-fuzz build-san
+	rm -rf build bin build-fuzz build-san hhsim-*.tar.gz
 
 ## help: list the targets
 help:

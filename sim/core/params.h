@@ -180,6 +180,21 @@ void params_defaults(Params *p);
 // Parse the INI file `path` over the defaults, then check cross-key rules.
 int params_load(Params *p, const char *path, HHErr *err);
 
+// params_load, then the overrides sets[0..nsets) ("section.key=value", hhsim
+// run --set), in order, each checked like a key of the file (unknown section
+// or key, type, range; a key set twice by overrides is refused; an override
+// replaces the file's value), then the cross-key rules. A message about an
+// override names it: "--set pm.epochs=x: [pm] epochs: ...".
+int params_load_set(Params *p, const char *path, const char *const *sets, int nsets, HHErr *err);
+
+// The run name of params file `path` with overrides: its base name without
+// .ini, then "+section.key=value" per override in the key table's order, with
+// the effective value (so pm.lr=1e-3 and pm.lr=0.001 name one run); characters
+// other than letters, digits and . _ , = + - become '_'; over 120 characters,
+// a prefix and a hash of the whole. p holds the params loaded with them.
+void params_run_name(const Params *p, const char *path, const char *const *sets, int nsets,
+                     char *buf, size_t n);
+
 // Parse INI text held in memory; `name` stands for the file in messages.
 int params_parse_text(Params *p, const char *text, const char *name, HHErr *err);
 

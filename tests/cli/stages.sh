@@ -118,7 +118,7 @@ one_line "a stage command takes no --only" 2 "hhsim pm: unknown option '--only'"
 miss=""
 for s in world pretrain distill pmp pm rl bon; do grep -q "^  $s " "$TMP/h" || miss="$miss $s"; done
 if [ -z "$miss" ]; then ok "run --help lists every stage of the table"; else bad "run --help lists every stage" "missing:$miss"; fi
-if "$HH" help rl | grep -q "usage: hhsim rl PARAMS -o DIR"; then ok "hhsim help rl"; else bad "hhsim help rl" "no usage line"; fi
+if "$HH" help rl | grep -q "usage: hhsim rl PARAMS \[-o DIR\]"; then ok "hhsim help rl"; else bad "hhsim help rl" "no usage line"; fi
 
 # make: a user's CFLAGS adds to the project's flags
 if make -n -B CFLAGS=-O1 build/sim/core/rng.o 2>/dev/null | grep -q -- '-std=c11.*-O1'; then
