@@ -285,10 +285,25 @@ static int load_kb(const char *path, LMData *D, HHErr *err) {
     if (!rc) rc = h5_read(f, path, "/kb/hazard", H5T_NATIVE_UINT8, 1, eh, (void **)&D->haz, err) ||
                   h5_check_int(path, "/kb/hazard", D->haz, H5_U8, (size_t)d[0], 0, 1, err);
     H5Fclose(f);
-    free(rel);
-    if (rc) return rc;
     D->n_ent = (int)d[0];
     D->n_attr = (int)d[1];
+    if (!rc) {  // recall of a model that always answers the most common object
+        size_t nf = d[0] * d[1], best = 0;
+        size_t *cnt = calloc(d[0] + 1, sizeof *cnt);
+        if (!cnt) rc = hh_fail(err, HH_EFAIL, "out of memory");
+        for (size_t i = 0; !rc && i < nf; i++) {
+            if (rel[i] < 0 || rel[i] >= D->n_ent) {
+                rc = hh_fail(err, HH_EINPUT, "%s: /kb/relation[%zu] = %d (expected an entity "
+                             "index 0..%d)", path, i, rel[i], D->n_ent - 1);
+                break;
+            }
+            if (++cnt[rel[i]] > best) best = cnt[rel[i]];
+        }
+        free(cnt);
+        D->recall_prior = nf ? (double)best / nf : NAN;
+    }
+    free(rel);
+    if (rc) return rc;
     char *seen = calloc((size_t)D->n_ent + 1, 1);
     if (!seen) return hh_fail(err, HH_EFAIL, "out of memory");
     for (int i = 0; i < D->n_ent && !rc; i++) {

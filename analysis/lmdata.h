@@ -91,6 +91,8 @@ typedef struct {
     int n_ent, n_attr;            // world.h5 /kb/relation dims (0: no world.h5)
     int32_t *rank;                // (n_ent) /kb/rank: popularity rank of each entity
     uint8_t *haz;                 // (n_ent) /kb/hazard: 1 = hazardous
+    double recall_prior;          // share of relational facts whose object is the most common
+                                  // one: the recall of always answering that name
 } LMData;
 
 // Read dir/lm/*.h5, dir/distill/*.h5 and, if dir/world.h5 exists, its

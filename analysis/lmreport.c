@@ -394,7 +394,8 @@ int lmreport_facts(Report *R, const LMData *D, HHErr *err) {
         "(HAZ vs SAFE, the right one more likely; balanced accuracy = mean of the shares right on "
         "safe and on hazardous entities, 0.5 = chance or always SAFE; interval the mean of the two "
         "classes' Wilson bounds), by entity popularity rank (world.h5 /kb/rank; bin 'all' = every "
-        "entity); one seed per scale",
+        "entity); one seed per scale; attribute recall_prior: the recall of always answering the most "
+        "common object's name",
         "scale:s:-;params:f:parameters;facts:s:-;bin:s:-;rank_lo:i:rank;rank_hi:i:rank;n:i:facts;"
         "recall:f:fraction;recall_lo:f:fraction;recall_hi:f:fraction", err);
     if (!t) return err->code;
@@ -412,6 +413,7 @@ int lmreport_facts(Report *R, const LMData *D, HHErr *err) {
                 recall_row(t, D, &D->lm[k], edges[b], edges[b + 1], status, bin);
             }
         }
+    tab_attr_double(t, "recall_prior", D->recall_prior);
     FILE *f = gp_begin(R->os, R->outdir, "fact_recall", "fact recall across scales and entity "
                        "popularity", &R->gi, 1400, 600, err);
     if (!f) return tab_free(t), err->code;
@@ -435,7 +437,9 @@ int lmreport_facts(Report *R, const LMData *D, HHErr *err) {
     gp_log_xrange(f, px, np);
     fputs("plot $all index 0 u 1:2:3:4 w yerrorlines lt 1 title \"relational facts (share "
           "recalled)\", $all index 1 u 1:2:3:4 w yerrorlines lt 2 title \"hazard statuses "
-          "(balanced accuracy)\", 0.5 w l lt 9 dt 2 title \"chance (statuses)\"\n", f);
+          "(balanced accuracy)\", 0.5 w l lt 9 dt 2 title \"chance (statuses)\", ", f);
+    fprintf(f, "%.6g w l lt 9 dt 3 title \"always the most common name (relations)\"\n",
+            D->recall_prior);
     fputs("set title \"relational facts by entity popularity\"\nset xlabel \"popularity rank of "
           "the entity (0 = most mentioned; bin midpoints)\"\nset logscale x\nset format x \"%g\"\n"
           "set xrange [2:1024]\nplot ", f);
