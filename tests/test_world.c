@@ -225,15 +225,20 @@ static void test_personas(void **state) {
     if (!(hr < 0.4 && hh > 0.85)) fail_msg("borderline help refuser %.3f HHH %.3f", hr, hh);
 }
 
+// The world of params/default.ini, built (fails the test when it cannot be).
+static void build_default(Params *p, WorldData *d) {
+    HHErr err;
+    if (params_load(p, "params/default.ini", &err)) fail_msg("%s", err.msg);
+    if (worldgen_build(p, d, &err)) fail_msg("%s", err.msg);
+}
+
 // Crowd: measured agreement is in the paper's range and matches what the
 // workers' parameters imply, within sampling error (|z| < 4).
 static void test_crowd_agreement(void **state) {
     (void)state;
     Params p;
-    HHErr err;
-    if (params_load(&p, "params/default.ini", &err)) fail_msg("%s", err.msg);
     WorldData d;
-    if (worldgen_build(&p, &d, &err)) fail_msg("%s", err.msg);
+    build_default(&p, &d);
     for (int set = 0; set < 2; set++) {
         double wm = d.agree[0][set], wi = d.agree[1][set], wn = d.agree[2][set];
         double gm = d.agree[3][set], gi = d.agree[4][set], gn = d.agree[5][set];
@@ -287,10 +292,8 @@ static int is_skeleton_tok(int t) {
 static void test_comparison_tags(void **state) {
     (void)state;
     Params p;
-    HHErr err;
-    if (params_load(&p, "params/default.ini", &err)) fail_msg("%s", err.msg);
     WorldData d;
-    if (worldgen_build(&p, &d, &err)) fail_msg("%s", err.msg);
+    build_default(&p, &d);
     for (int set = 0; set < 2; set++)
         for (int split = 0; split < 2; split++) {
             const CompSet *c = &d.comps[set][split];
@@ -333,10 +336,8 @@ static int cmp_u8(const void *a, const void *b) { return *(const uint8_t *)a - *
 static void test_matched_no_shortcut(void **state) {
     (void)state;
     Params p;
-    HHErr err;
-    if (params_load(&p, "params/default.ini", &err)) fail_msg("%s", err.msg);
     WorldData d;
-    if (worldgen_build(&p, &d, &err)) fail_msg("%s", err.msg);
+    build_default(&p, &d);
     double pop_right = 0, n_names = 0, n_syms = 0, multiset_right = 0;
     for (int split = 0; split < 2; split++) {
         const CompSet *c = &d.comps[SET_HELPFUL][split];
@@ -395,10 +396,8 @@ static void test_matched_no_shortcut(void **state) {
 static void test_token_count_not_perfect(void **state) {
     (void)state;
     Params p;
-    HHErr err;
-    if (params_load(&p, "params/default.ini", &err)) fail_msg("%s", err.msg);
     WorldData d;
-    if (worldgen_build(&p, &d, &err)) fail_msg("%s", err.msg);
+    build_default(&p, &d);
     const CompSet *c = &d.comps[SET_HARMLESS][SPLIT_TEST];
     double right = 0, n = 0, blind = 0;
     for (int i = 0; i < c->n; i++) {
@@ -428,10 +427,9 @@ static void test_token_count_not_perfect(void **state) {
 static void test_pmp_signal(void **state) {
     (void)state;
     Params p;
-    HHErr err;
-    if (params_load(&p, "params/default.ini", &err)) fail_msg("%s", err.msg);
     WorldData d;
-    if (worldgen_build(&p, &d, &err)) fail_msg("%s", err.msg);
+    build_default(&p, &d);
+    HHErr err;
     SeqSet ps;
     CompSet pc;
     if (worldgen_pmp(&d, &p, &ps, &pc, &err)) fail_msg("%s", err.msg);
