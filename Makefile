@@ -218,8 +218,8 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1:exitcode=86:strict_string_checks=1 LSAN_O
 
 ## test-sanitize: build-san/: make test under ASan + UBSan + LeakSanitizer (exit 86 on a report)
 test-sanitize: check-deps
-	@mkdir -p build-san/src && rm -rf build-san/src/sim build-san/src/analysis build-san/src/tests && \
-	  cp -r -u --preserve=timestamps Makefile VERSION sim analysis tests \
+	@mkdir -p build-san/src && rm -rf build-san/src/sim build-san/src/analysis build-san/src/tests build-san/src/docs && \
+	  cp -r -u --preserve=timestamps Makefile VERSION README.md LICENSE CITATION.cff docs sim analysis tests \
 	  params papers figures build-san/src/
 	@cd build-san/src && $(SAN_ENV) HH_NO_MPI=1 $(MAKE) --no-print-directory test CC="$(SAN_CC)" MPICC=
 

@@ -5,6 +5,9 @@
 # `make install` with PREFIX and DESTDIR puts the binaries, man pages made from
 # --help and share/hhsim in place, and `make uninstall` removes them all.
 cd "$(dirname "$0")/../.." || exit 1
+if [ -n "${HH_NO_MPI:-}" ]; then  # make test-sanitize: a copy of the sources built with other flags
+  echo "# dist.sh: not run under the sanitizers (packaging builds its own binaries); it runs in the plain make test"; exit 0
+fi
 . tests/cli/lib.sh
 V=$(cat VERSION)
 M() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory "$@"; }
