@@ -283,15 +283,16 @@ static void script(Report *R, const EVData *D, FILE *f, Tab *acc, Tab *tax, Tab 
         fputs("NaN notitle\n", f);
     }
     fputs("set title \"RLHF minus its initial (distilled) model\"\nset ylabel \"accuracy change "
-          "(< 0: alignment tax)\"\nset autoscale y\nplot 0 w l lt 10 dt 2 notitle, ", f);
+          "(< 0: alignment tax)\"\nset autoscale y\nset key maxrows 3 font \",9\"\n"
+          "plot 0 w l lt 10 dt 2 notitle, ", f);
     for (int kind = EVD_HH; kind <= EVD_HELPFUL; kind++)
         for (int shot = 0; shot < EV_NSHOT; shot++)
             fprintf(f, "$tax_%s index %d u 1:2:3:4 w yerrorlines lt %d dt %d title \"%s, %s\", ",
                     EVD_KIND_NAME[kind], shot, LT[kind], shot ? 2 : 1, kind == EVD_HH ? "HH" : "helpful-only",
-                    shot ? "few-shot" : "zero-shot");
+                    shot ? "few-shot" : "0-shot");
     for (size_t i = 0; i < fit->nrow; i++)  // zero-shot fits: delta = c0 + c1 ln P
         if (!strcmp(tab_gets(fit, i, "shots"), "zero_shot"))
-            fprintf(f, "%.9g + %.9g * log(x) w l lt %d dt 3 title \"fit, %s zero-shot: %.2g [%.2g, %.2g]/ln P\", ",
+            fprintf(f, "%.9g + %.9g * log(x) w l lt %d dt 3 title \"fit %s 0-shot, slope %.2g [%.2g, %.2g]\", ",
                     tab_getf(fit, i, "intercept"), tab_getf(fit, i, "slope"),
                     strcmp(tab_gets(fit, i, "rlhf"), "rlhf_hh") ? LT[EVD_HELPFUL] : LT[EVD_HH],
                     strcmp(tab_gets(fit, i, "rlhf"), "rlhf_hh") ? "helpful-only" : "HH",

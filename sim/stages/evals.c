@@ -11,7 +11,6 @@
 #include "progress.h"
 #include "rl.h"
 #include "rng.h"
-#include "rollout.h"
 
 const char *const EV_SET_NAME[EV_NSETS] = {"facts", "copy", "reverse", "sort", "lookup", "make"};
 const char *const EV_SHOT_NAME[EV_NSHOT] = {"zero_shot", "few_shot"};
@@ -276,7 +275,11 @@ typedef struct {
     int plen, clen;
 } LLRow;
 
-static int ll_rows(GPT *m, const LLRow *rows, int n, double *ll, HHErr *err) {
+// ll[k]: the continuation's total log-likelihood; minm[k] (when not NULL): the
+// smallest, over its tokens, of logit(token) - the largest other logit (a
+// log-probability difference, nats): > 0 exactly when greedy decoding from the
+// prefix reproduces the continuation.
+static int ll_rows(GPT *m, const LLRow *rows, int n, double *ll, double *minm, HHErr *err) {
     int chunk = gpt_infer_rows(m), T0 = m->cfg.ctx, V = m->cfg.vocab;
     int *x = malloc(sizeof(int) * (size_t)chunk * T0);
     if (!x) return hh_fail(err, HH_EFAIL, "evals: out of memory");
@@ -298,14 +301,19 @@ static int ll_rows(GPT *m, const LLRow *rows, int n, double *ll, HHErr *err) {
         rc = gpt_forward(m, x, B, T, 1, err);
         for (int b = 0; !rc && b < B; b++) {
             const LLRow *r = &rows[i0 + b];
-            double s = 0;
+            double s = 0, mm = INFINITY;
             for (int t = 0; t < r->clen; t++) {
                 double lp;
                 int tok = r->cont[t];
-                gpt_logprobs(&lp, m->logits + ((size_t)b * T + r->plen - 1 + t) * V, &tok, 1, V);
+                const float *lg = m->logits + ((size_t)b * T + r->plen - 1 + t) * V;
+                gpt_logprobs(&lp, lg, &tok, 1, V);
                 s += lp;
+                float other = -INFINITY;
+                for (int v = 0; v < V; v++) if (v != tok && lg[v] > other) other = lg[v];
+                mm = fmin(mm, (double)lg[tok] - (double)other);
             }
             ll[i0 + b] = s;
+            if (minm) minm[i0 + b] = mm;
         }
     }
     free(x);
@@ -328,7 +336,7 @@ static int score_facts(GPT *m, const EvalItems *it, uint8_t *correct, double *ma
                                     it->answer + (size_t)i * EV_AMAX + NAME_LEN * c,
                                     it->plen[(size_t)v * it->n + i], NAME_LEN};
         }
-    if (!rc) rc = ll_rows(m, rows, r, ll, err);
+    if (!rc) rc = ll_rows(m, rows, r, ll, NULL, err);
     r = 0;
     for (int v = 0; !rc && v < EV_NSHOT; v++)
         for (int i = 0; i < it->n; i++) {
@@ -344,53 +352,31 @@ static int score_facts(GPT *m, const EvalItems *it, uint8_t *correct, double *ma
     return rc;
 }
 
-// Exact match of greedy outputs; margins from teacher-forced likelihoods.
+// Exact match of the greedy output, teacher-forced: greedy decoding from the
+// prompt yields the answer and EOS exactly when, with the answer fed, the
+// right token has the largest logit at every answer position (the decoded
+// prefix then equals the fed one), so one forward pass per item decides it
+// and the margin is the smallest right-minus-best-other logit gap.
 static int score_tasks(GPT *m, const EvalItems *it, uint8_t *correct, double *margin, HHErr *err) {
-    int nt = 0, amax = 1;
-    for (int i = 0; i < it->n; i++)
-        if (it->set[i] != EV_FACTS) nt++, amax = it->alen[i] > amax ? it->alen[i] : amax;
-    size_t N = (size_t)nt + 1;
-    int *idx = malloc(sizeof(int) * N);
-    uint8_t *pr = malloc(N * it->ctx), *resp = malloc(N * RESP_MAX);
-    int32_t *pl = malloc(sizeof(int32_t) * N), *rl = malloc(sizeof(int32_t) * N);
-    LLRow *rows = malloc(sizeof *rows * 2 * N);
-    double *ll = malloc(sizeof(double) * 2 * N);
-    GPTCache *c = gpt_cache_alloc(&m->cfg, m->max_B < 64 ? m->max_B : 64, err);
-    gsl_rng *r = rng_stream_alloc(0, "evals", "greedy");  // greedy: never drawn from
-    int rc = !c ? HH_EFAIL : (!idx || !pr || !resp || !pl || !rl || !rows || !ll)
-                                 ? hh_fail(err, HH_EFAIL, "evals: out of memory") : 0;
-    nt = 0;
-    for (int i = 0; i < it->n; i++) if (it->set[i] != EV_FACTS) idx[nt++] = i;
-    RolloutOpts ro = {0.0f, 0, amax < RESP_MAX ? amax : RESP_MAX, 0};
-    for (int v = 0; !rc && v < EV_NSHOT; v++) {
-        for (int j = 0; j < nt; j++) {
-            size_t at = (size_t)v * it->n + idx[j];
-            memcpy(pr + (size_t)j * it->ctx, it->prompt + at * it->ctx, (size_t)it->ctx);
-            pl[j] = it->plen[at];
+    size_t N = (size_t)EV_NSHOT * it->n + 1;
+    LLRow *rows = malloc(sizeof *rows * N);
+    int *at = malloc(sizeof(int) * N);
+    double *ll = malloc(sizeof(double) * N), *mm = malloc(sizeof(double) * N);
+    int rc = rows && at && ll && mm ? 0 : hh_fail(err, HH_EFAIL, "evals: out of memory"), nr = 0;
+    for (int v = 0; !rc && v < EV_NSHOT; v++)
+        for (int i = 0; i < it->n; i++) {
+            if (it->set[i] == EV_FACTS) continue;
+            size_t k = (size_t)v * it->n + i;
+            at[nr] = (int)k;
+            rows[nr++] = (LLRow){it->prompt + k * it->ctx, it->answer + (size_t)i * EV_AMAX,
+                                 it->plen[k], it->alen[i]};
         }
-        rc = rollout_generate(m, c, pr, pl, nt, it->ctx, &ro, r, resp, rl, err);
-        int nr = 0;
-        for (int j = 0; !rc && j < nt; j++) {
-            int i = idx[j];
-            const uint8_t *a = it->answer + (size_t)i * EV_AMAX, *o = resp + (size_t)j * RESP_MAX;
-            int ok = rl[j] == it->alen[i] && !memcmp(o, a, (size_t)rl[j]);
-            correct[(size_t)v * it->n + i] = (uint8_t)ok;
-            margin[(size_t)v * it->n + i] = 0;
-            if (ok) continue;
-            rows[nr++] = (LLRow){pr + (size_t)j * it->ctx, a, pl[j], it->alen[i]};
-            rows[nr++] = (LLRow){pr + (size_t)j * it->ctx, o, pl[j], rl[j]};
-        }
-        if (!rc) rc = ll_rows(m, rows, nr, ll, err);
-        for (int j = 0, q = 0; !rc && j < nt; j++) {
-            size_t at = (size_t)v * it->n + idx[j];
-            if (correct[at]) continue;
-            margin[at] = ll[q] - ll[q + 1];
-            q += 2;
-        }
+    if (!rc) rc = ll_rows(m, rows, nr, ll, mm, err);
+    for (int j = 0; !rc && j < nr; j++) {
+        correct[at[j]] = mm[j] > 0;  // a tie is wrong
+        margin[at[j]] = mm[j];
     }
-    gsl_rng_free(r);
-    gpt_cache_free(c);
-    free(idx); free(pr); free(resp); free(pl); free(rl); free(rows); free(ll);
+    free(rows); free(at); free(ll); free(mm);
     return rc;
 }
 
@@ -432,10 +418,10 @@ static int write_evals(const Params *p, const Job *j, const char *model, const E
                       "(facts: the right name's log-likelihood strictly the highest; tasks: the "
                       "greedy output equals the answer and EOS)", err) ||
              h5_write(o.file, "evals/margin", H5T_NATIVE_DOUBLE, 2, dv, margin, "nats",
-                      "rows zero-shot, few-shot; facts: log-likelihood of the right name minus "
-                      "the highest of the distractors' (> 0 exactly when correct); tasks: "
-                      "log-likelihood of the right answer and EOS minus that of the greedy "
-                      "output, teacher-forced (0 when correct)", err) ||
+                      "rows zero-shot, few-shot; > 0 exactly when correct; facts: log-likelihood "
+                      "of the right name minus the highest of the distractors'; tasks: the "
+                      "smallest, over the answer's tokens and EOS (teacher-forced), of log p(right "
+                      "token) - log p(best other token)", err) ||
              h5_write(o.file, "evals/accuracy", H5T_NATIVE_DOUBLE, 2, ds, acc, "fraction",
                       "share of the set's items answered right; rows zero-shot, few-shot; "
                       "columns the sets (attribute sets)", err) ||
@@ -521,7 +507,7 @@ static int list_evals(const Params *p, const WorldData *d, JobList *l, HHErr *er
 }
 
 static const ParamDesc EVALS_KEYS[] = {
-    {"evals", "items", PT_INT, PARAMS_EXT(EV_SLOT), "200", 0, 100000, 0, 0,
+    {"evals", "items", PT_INT, PARAMS_EXT(EV_SLOT), "300", 0, 100000, 0, 0,
      "items per evaluation set (facts, copy, reverse, sort, lookup, make); 0 switches the stage off"},
     {"evals", "shots", PT_INT, PARAMS_EXT(EV_SLOT + 1), "3", 1, 16, 0, 0,
      "worked examples of the same set before the query in the few-shot variant"},

@@ -18,6 +18,10 @@
 //             "TASK args SEP" -> "answer EOS" (world_sample_document),
 //             scored by exact match of the greedy output (answer and EOS,
 //             nothing else). Arguments: [world] min_args..max_args symbols.
+//             Greedy decoding is checked teacher-forced, in one forward pass:
+//             it reproduces the answer and EOS exactly when the right token
+//             has the largest logit at every answer position with the answer
+//             fed (the decoded prefix is then the fed one); a tie is wrong.
 //   lookup    "ASK name R SEP" -> the related entity's name, EOS (exact match).
 //   make      "MAKE name SEP" -> the recipe (R0) of a safe entity, EOS.
 //
@@ -58,9 +62,10 @@
 //   /items/answer (n, EV_AMAX) uint8   tasks: the right answer and EOS; facts:
 //                 the candidates' names, right one first (PAD after)
 //   /evals/correct (EV_NSHOT, n) uint8    1 when answered right; rows zero-shot, few-shot
-//   /evals/margin  (EV_NSHOT, n) float64  nats: facts ll(right) - max ll(distractor)
-//                 (> 0 exactly when correct); tasks ll(right answer + EOS) -
-//                 ll(greedy output), teacher-forced (0 when correct)
+//   /evals/margin  (EV_NSHOT, n) float64  nats, > 0 exactly when correct: facts
+//                 ll(right) - max ll(distractor); tasks the smallest, over the
+//                 answer's tokens (EOS included, teacher-forced), of log p(right
+//                 token) - log p(best other token)
 //   /evals/accuracy (EV_NSHOT, EV_NSETS) float64  share correct per set
 //   attributes of /evals: sets ("facts,copy,..."), shots, choices, items
 //
