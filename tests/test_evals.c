@@ -17,6 +17,8 @@
 
 #include "evals.h"
 #include "lm.h"
+#include "rng.h"
+#include "rollout.h"
 #include "stage.h"
 #include "worldgen.h"
 
@@ -155,6 +157,58 @@ static void test_planted(void **state) {
     evals_items_free(&it);
 }
 
+// Greedy outputs of a random model (wte scaled up so logits are far from ties)
+// made the answers: the teacher-forced check must call every one of them right,
+// and a changed last token wrong.
+static void test_greedy_agrees(void **state) {
+    (void)state;
+    EvalItems it;
+    HHErr err;
+    if (evals_items(&P, &D, &it, &err)) fail_msg("%s", err.msg);
+    GPTConfig cfg;
+    assert_int_equal(lm_config(&P, "s", &cfg, &err), 0);
+    GPT *m = gpt_alloc(&cfg, 64, &err);
+    assert_non_null(m);
+    gsl_rng *r = rng_stream_alloc(5, "test", "init");
+    gpt_init(m, r);
+    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+        const GPTTensor *t = gpt_tensor_info(m, i);
+        if (!strcmp(t->name, "wte"))
+            for (size_t k = 0; k < (size_t)cfg.vocab * cfg.d_model; k++) m->params[t->offset + k] *= 50.0f;
+    }
+    size_t n = (size_t)it.n;
+    uint8_t *resp = malloc(n * RESP_MAX), *ok = calloc(EV_NSHOT * n, 1);
+    int32_t *rl = malloc(sizeof(int32_t) * n);
+    double *mg = calloc(EV_NSHOT * n, sizeof(double));
+    GPTCache *c = gpt_cache_alloc(&cfg, 64, &err);
+    RolloutOpts ro = {0.0f, 0, 5, 0};  // greedy, up to 5 tokens
+    assert_int_equal(rollout_generate(m, c, it.prompt, it.plen, it.n, it.ctx, &ro, r, resp, rl, &err), 0);
+    for (size_t i = 0; i < n; i++) {  // zero-shot rows: the greedy output is the answer
+        if (it.set[i] == EV_FACTS) continue;
+        memset(it.answer + i * EV_AMAX, TOK_PAD, EV_AMAX);
+        memcpy(it.answer + i * EV_AMAX, resp + i * RESP_MAX, (size_t)rl[i]);
+        it.alen[i] = rl[i];
+    }
+    assert_int_equal(evals_score(m, &it, ok, mg, &err), 0);
+    int tasks = 0;
+    for (size_t i = 0; i < n; i++)
+        if (it.set[i] != EV_FACTS) {
+            tasks++;
+            assert_int_equal(ok[i], 1);
+            assert_true(mg[i] > 0);
+            it.answer[i * EV_AMAX + it.alen[i] - 1] ^= 1;  // another last token
+        }
+    assert_true(tasks > 0);
+    assert_int_equal(evals_score(m, &it, ok, mg, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        if (it.set[i] != EV_FACTS) assert_int_equal(ok[i], 0);
+    gsl_rng_free(r);
+    gpt_cache_free(c);
+    gpt_free(m);
+    free(resp), free(ok), free(rl), free(mg);
+    evals_items_free(&it);
+}
+
 static void test_too_long(void **state) {
     (void)state;
     Params q = P;
@@ -169,6 +223,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_items),
         cmocka_unit_test(test_planted),
+        cmocka_unit_test(test_greedy_agrees),
         cmocka_unit_test(test_too_long),
     };
     return cmocka_run_group_tests_name("evals", tests, setup, teardown);
