@@ -6,7 +6,8 @@
 CC      ?= gcc
 PKGS    := gsl hdf5 openblas inih
 DEB_PKGS := gcc make pkg-config libgsl-dev libhdf5-dev hdf5-tools \
-            libopenblas-dev libinih-dev libcmocka-dev gnuplot-nox libopenmpi-dev openmpi-bin
+            libopenblas-dev libinih-dev libcmocka-dev gnuplot-nox libopenmpi-dev openmpi-bin \
+            chromium
 # PyTorch for the bench peers only (tests/bench): large with its dependencies and
 # slow to install, so not in DEB_PKGS (make deps, CI)
 BENCH_DEB_PKGS := python3-torch
@@ -21,7 +22,8 @@ PKG_LIBS   := $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS)))
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
 endif
 
-GIT_COMMIT := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
+# (a tree unpacked from `make dist` has no .git: its DIST_COMMIT names the commit)
+GIT_COMMIT := $(shell git rev-parse --verify -q HEAD 2>/dev/null || cat DIST_COMMIT 2>/dev/null || echo unknown)
 GIT_DIRTY  := $(shell test -z "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo 0 || echo 1)
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # Hash of the simulator's sources: `hhsim run` reruns a job whose output was
@@ -44,7 +46,8 @@ ANA_OBJ  := $(ANA_SRC:%.c=build/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=bin/tests/%)
 
-.PHONY: all deps test test-killresume figures bench bench-deps clean help check-deps fuzz fuzz-deps test-sanitize
+.PHONY: all deps test test-killresume figures bench bench-deps clean help check-deps fuzz fuzz-deps test-sanitize \
+        check-results expected-results install uninstall dist distcheck man
 
 # bin/hhsim-mpi (the cluster path, `mpirun -np N bin/hhsim-mpi run ...`) is
 # built from the same sources when Open MPI's mpicc is installed.
@@ -118,11 +121,13 @@ test: all $(TEST_BIN) bin/tests/h5craft
 test-killresume: all
 	@bash tests/killresume/killresume.sh | tee /dev/stderr | grep -q '^FAIL' && exit 1 || exit 0
 
-## figures: run PARAMS (default params/default.ini), fit, draw figures/out/NAME/ and the claims report
+## figures: run PARAMS (default params/default.ini; SET='section.key=value ...' overrides keys), fit, draw figures/out/NAME/ and the claims report
 figures:
 	@pkg-config --exists $(PKGS) cmocka || $(MAKE) deps
 	@$(MAKE) --no-print-directory all
-ifeq ($(PARAMS),params/$(NAME).ini)
+ifneq ($(strip $(SET)),)
+	SET='$(strip $(SET))' bash figures/make_figures.sh $(PARAMS)
+else ifeq ($(PARAMS),params/$(NAME).ini)
 	@$(MAKE) --no-print-directory figures/out/$(NAME)/.done
 	@echo "make figures: data runs/$(NAME)/, tables and claims results/$(NAME)/, figures figures/out/$(NAME)/"
 else
@@ -143,7 +148,26 @@ results/%/tables.h5: runs/%/.done bin/hhfit papers/bai2022/claims.tsv figures/st
 figures/out/%/.done: results/%/tables.h5
 	@mkdir -p $(dir $@); t0=$$(date +%s); n=0; \
 	for g in results/$*/*.gp; do gnuplot -e "outdir='$(dir $@)'" $$g || exit 1; n=$$((n + 1)); done; \
-	touch $@; echo "make figures: drew $$n figures in $$(( $$(date +%s) - t0 )) s" >&2
+	echo "make figures: drew $$n figures in $$(( $$(date +%s) - t0 )) s" >&2; \
+	bin/hhfit report results/$* --figures $(dir $@) && touch $@
+
+EXPECTED ?= papers/bai2022/expected-$(NAME).tsv
+## check-results: run PARAMS if needed, then compare its claims with $(EXPECTED) claim by claim (exit 1 on a mismatch)
+check-results: all
+	@test -f $(EXPECTED) || { echo "check-results: no $(EXPECTED); write it with 'make expected-results PARAMS=$(PARAMS)'" >&2; exit 2; }
+	@$(MAKE) --no-print-directory results/$(NAME)/tables.h5
+	bin/hhfit check results/$(NAME) $(EXPECTED)
+
+# Other OpenBLAS kernels stand in for other machines (analysis/expect.h); both run on any x86-64 with AVX.
+EXPECTED_KERNELS ?= Sandybridge Nehalem
+## expected-results: write $(EXPECTED) from PARAMS run here and with the OpenBLAS kernels $(EXPECTED_KERNELS) (3 runs)
+expected-results: all
+	@$(MAKE) --no-print-directory results/$(NAME)/tables.h5
+	@also=""; for k in $(EXPECTED_KERNELS); do \
+	  OPENBLAS_CORETYPE=$$k bin/hhsim run $(PARAMS) -o runs/$(NAME)-blas-$$k --quiet && \
+	  bin/hhfit runs/$(NAME)-blas-$$k -o results/$(NAME)-blas-$$k --quiet || exit 1; \
+	  also="$$also --also results/$(NAME)-blas-$$k"; done; \
+	bin/hhfit check results/$(NAME) $(EXPECTED) --write $$also
 
 .PRECIOUS: runs/%/.done results/%/tables.h5
 # test objects are kept (no "rm ..." after the closing "N passed, N failed" line)
@@ -154,11 +178,12 @@ figures/out/%/.done: results/%/tables.h5
 
 FUZZ_DEB_PKGS := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := inspect stage hhfit params
+FUZZ_TARGETS := inspect stage hhfit params results
 FUZZ_NUM_inspect := 1
 FUZZ_NUM_stage := 2
 FUZZ_NUM_hhfit := 3
 FUZZ_NUM_params := 4
+FUZZ_NUM_results := 5
 FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -D_POSIX_C_SOURCE=200809L $(SIM_DIRS:%=-Isim/%) -Ianalysis \
                $(PKG_CFLAGS) -DHH_VERSION='"$(VERSION)"' -DHH_GIT_COMMIT='"$(GIT_COMMIT)"' \
                -DHH_GIT_DIRTY=$(GIT_DIRTY) -DHH_SIM_HASH='"$(SIM_HASH)"' \
@@ -179,7 +204,7 @@ fuzz-deps:
 	    apt-get install -y -qq --no-install-recommends $(FUZZ_DEB_PKGS); \
 	  else echo "run as root:  apt-get install -y $(FUZZ_DEB_PKGS)" >&2; exit 1; fi; }
 
-## fuzz: libFuzzer + ASan/UBSan on the HDF5 readers and the params parser, FUZZ_SECONDS (60) per target
+## fuzz: libFuzzer + ASan/UBSan on the HDF5 readers, the params parser and the results readers, FUZZ_SECONDS (60) per target
 fuzz: fuzz-deps all bin/tests/h5craft $(FUZZ_TARGETS:%=bin/fuzz/fuzz_%)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/run_fuzz.sh
 
@@ -212,9 +237,70 @@ bench-deps:
 	  echo "run as root:  apt-get update && apt-get install -y $(BENCH_DEB_PKGS)"; \
 	fi
 
+# ---------------------------------------------------------------------------
+# installing and distributing
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man/man1
+SHAREDIR := $(PREFIX)/share/hhsim
+DOCDIR  := $(PREFIX)/share/doc/hhsim
+MAN_PAGES := build/man/hhsim.1 build/man/hhfit.1 $(if $(MPI_BIN),build/man/hhsim-mpi.1)
+HHSIM_SUMMARY := reproduce RLHF for helpful and harmless assistants (Bai et al. 2022) at laptop scale
+
+build/man/hhsim.1: bin/hhsim sim/cli/manpage.sh VERSION
+	@mkdir -p $(dir $@)
+	bash sim/cli/manpage.sh bin/hhsim hhsim "$(VERSION)" "$(HHSIM_SUMMARY)" >$@.tmp && mv $@.tmp $@
+build/man/hhsim-mpi.1: bin/hhsim sim/cli/manpage.sh VERSION
+	@mkdir -p $(dir $@)
+	bash sim/cli/manpage.sh bin/hhsim hhsim-mpi "$(VERSION)" "hhsim over MPI ranks: mpirun -np N hhsim-mpi run PARAMS -o DIR" \
+	  "hhsim-mpi is hhsim built with Open MPI: its commands and options are those above. Under 'mpirun -np N hhsim-mpi run PARAMS -o DIR' rank 0 runs the world stage, plans and hands out the jobs (running jobs too); the outputs are the same bits for any N and equal to hhsim run's." >$@.tmp && mv $@.tmp $@
+build/man/hhfit.1: bin/hhfit sim/cli/manpage.sh VERSION
+	@mkdir -p $(dir $@)
+	bash sim/cli/manpage.sh bin/hhfit hhfit "$(VERSION)" "fit the paper's relationships to an hhsim run: tables.h5, figure scripts, claims" >$@.tmp && mv $@.tmp $@
+
+## man: the man pages of hhsim, hhfit (and hhsim-mpi), generated from their --help, in build/man/
+man: $(MAN_PAGES)
+
+## install: bin/hhsim, bin/hhfit, bin/hhsim-mpi (if built), man pages, share/hhsim (style, make_figures.sh, claims, params) under DESTDIR/PREFIX (/usr/local)
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(SHAREDIR)/params $(DESTDIR)$(DOCDIR)
+	install -m 755 bin/hhsim bin/hhfit $(MPI_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/
+	install -m 644 figures/style.gp papers/bai2022/claims.tsv $(DESTDIR)$(SHAREDIR)/
+	install -m 755 figures/make_figures.sh $(DESTDIR)$(SHAREDIR)/
+	install -m 644 params/*.ini $(DESTDIR)$(SHAREDIR)/params/
+	install -m 644 README.md LICENSE CITATION.cff $(DESTDIR)$(DOCDIR)/
+
+## uninstall: remove what install put under DESTDIR/PREFIX
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/hhsim $(DESTDIR)$(BINDIR)/hhfit $(DESTDIR)$(BINDIR)/hhsim-mpi
+	rm -f $(DESTDIR)$(MANDIR)/hhsim.1 $(DESTDIR)$(MANDIR)/hhfit.1 $(DESTDIR)$(MANDIR)/hhsim-mpi.1
+	rm -rf $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)
+
+DIST := hhsim-$(VERSION)
+DISTDIR ?= .
+
+## dist: DISTDIR/hhsim-VERSION.tar.gz (DISTDIR .) of the committed files (git ls-files) and DIST_COMMIT; it builds and passes make test alone
+dist:
+	@git rev-parse --verify -q HEAD >/dev/null || { echo "make dist: needs the git repository" >&2; exit 1; }
+	@[ -z "$$(git status --porcelain --untracked-files=no)" ] || 	  echo "make dist: warning: uncommitted changes; the tarball holds the working tree's tracked files" >&2
+	@rm -rf build/dist && mkdir -p build/dist/$(DIST)
+	git ls-files -z | xargs -0 cp --parents -p -t build/dist/$(DIST)
+	git rev-parse HEAD >build/dist/$(DIST)/DIST_COMMIT
+	tar -C build/dist --sort=name --owner=0 --group=0 --numeric-owner \
+	  --mtime="@$$(git log -1 --format=%ct)" -czf $(DISTDIR)/$(DIST).tar.gz $(DIST)
+	@rm -rf build/dist
+	@echo "make dist: $(DISTDIR)/$(DIST).tar.gz ($$(tar -tzf $(DISTDIR)/$(DIST).tar.gz | grep -vc '/$$') files)"
+
+## distcheck: unpack the dist tarball in a temporary directory, build it and run make test there
+distcheck: dist
+	@d=$$(mktemp -d /tmp/hhsim-distcheck.XXXXXX) && tar -C $$d -xzf $(DIST).tar.gz && 	  $(MAKE) -C $$d/$(DIST) test && $(MAKE) -C $$d/$(DIST) install DESTDIR=$$d/inst && 	  $$d/inst/usr/local/bin/hhsim --version && rm -rf $$d && echo "make distcheck: $(DIST).tar.gz builds, passes make test and installs"
+
 ## clean: remove build products (not runs/ or results/)
 clean:
-	rm -rf build bin build-fuzz build-san
+	rm -rf build bin build-fuzz build-san hhsim-*.tar.gz
 
 ## help: list the targets
 help:

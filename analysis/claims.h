@@ -51,7 +51,7 @@ typedef struct {
     char statement[512];
     char statistic[64];
     char criterion[32];
-    char rationale[768];
+    char rationale[1536];
     int line;            // line in the file, for messages
 } ClaimRow;
 

@@ -16,6 +16,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "claims.h"
+#include "claimscsv.h"
 #include "evalsclaims.h"
 #include "evalsreport.h"
 #include "h5io.h"
@@ -29,6 +30,7 @@
 #include "rldata.h"
 #include "rlreport.h"
 #include "stage.h"
+#include "subcmd.h"
 #include "version.h"
 
 static void usage(FILE *f) {
@@ -49,6 +51,7 @@ static void usage(FILE *f) {
           "              'gnuplot F.gp' draws F.png and F.pdf beside it,\n"
           "              'gnuplot -e \"outdir='\\''DIR'\\''\" F.gp' into DIR\n"
           "  claims.md   each claim of the claims table with its statistic, 95% CI and verdict\n"
+          "  claims.csv  the same rows, machine-readable (RFC 4180; columns in analysis/claimscsv.h)\n"
           "\n"
           "options:\n"
           "  -o DIR          results directory (created if needed)\n"
@@ -59,7 +62,12 @@ static void usage(FILE *f) {
           "  --list          list the analyses (what each reads and writes) and exit\n"
           "Results are written to temporary names and renamed together at the end, so a failing\n"
           "run leaves earlier results untouched. Exit status: 0 ok, 1 failure, 2 bad usage or input.\n"
-          "example: hhfit runs/smoke -o results/smoke\n", f);
+          "example: hhfit runs/smoke -o results/smoke\n"
+          "\n"
+          "commands on results directories (each has --help):\n"
+          "  hhfit report RESULTS_DIR [--figures DIR]   index.html: every figure with its claims and tables\n"
+          "  hhfit check RESULTS_DIR EXPECTED.tsv       claim by claim against committed expectations\n"
+          "  hhfit diff RESULTS_A RESULTS_B             what changed: params, claims, tables\n", f);
 }
 
 static void list_analyses(FILE *f);
@@ -210,7 +218,7 @@ static const Analysis ANALYSES[] = {
      .writes = "/lm_fact_recall; fact_recall.gp"},
     {"rl_runs", .rl = rlreport_runs, .reads = "rl/*.h5, bon/*.h5", .writes = "/rl_runs"},
     {"fig13", .rl = rlreport_fig13, .reads = "rl/*.h5",
-     .writes = "/fig13_reward_vs_sqrt_kl, /fit_reward_sqrt_kl; fig13_reward_vs_sqrt_kl.gp"},
+     .writes = "/fig13_reward_vs_sqrt_kl, /fit_reward_sqrt_kl, /fit_reward_sqrt_kl_scale; fig13_reward_vs_sqrt_kl.gp"},
     {"fig04", .rl = rlreport_fig04, .reads = "rl/*.h5", .writes = "/fig04_train_vs_test_pm; fig04_train_vs_test_pm.gp"},
     {"fig33", .rl = rlreport_fig33, .reads = "rl/*.h5", .writes = "/fig33_test_pm_end; fig33_test_pm_end.gp"},
     {"fig14", .rl = rlreport_fig14, .reads = "rl/*.h5",
@@ -227,7 +235,7 @@ static const Analysis ANALYSES[] = {
 static void list_analyses(FILE *f) {
     for (size_t k = 0; k < N_ANALYSES; k++)
         fprintf(f, "%-11s reads %s\n            writes %s\n", ANALYSES[k].name, ANALYSES[k].reads, ANALYSES[k].writes);
-    fputs("claims      reads the claims table and the fits above\n            writes /claims; claims.md\n", f);
+    fputs("claims      reads the claims table and the fits above\n            writes /claims; claims.md, claims.csv\n", f);
 }
 
 // ---------------------------------------------------------------------------
@@ -302,8 +310,10 @@ static int do_claims(Report *R, const RLData *D, const LMData *L, const Opts *o,
         for (int k = 0; k < n; k++) count[res[k].verdict]++;
         md_header(hdr, 8192, R, o, R->rd->npm);
         FILE *f = outset_open(R->os, R->outdir, "claims.md", err);
-        rc = !f || claims_write_md(f, hdr, rows, res, n) || claims_table(R, rows, res, n, err);
-        if (rc && !err->code) hh_fail(err, HH_EFAIL, "%s/claims.md: write failed", R->outdir);
+        FILE *csv = f ? outset_open(R->os, R->outdir, "claims.csv", err) : NULL;
+        rc = !f || !csv || claims_write_md(f, hdr, rows, res, n) || claims_write_csv(csv, rows, res, n) ||
+             claims_table(R, rows, res, n, err);
+        if (rc && !err->code) hh_fail(err, HH_EFAIL, "%s/claims.md or claims.csv: write failed", R->outdir);
     }
     free(st), free(res), free(hdr);
     return rc ? err->code : 0;
@@ -355,10 +365,14 @@ static int run(const Opts *o, HHErr *err) {
                     .B = (size_t)o->boot, .gi = {style, o->run, ver}};
         sweeps_find(&rd, &R.sw);
         rc = analyse(&R, o, rows, nrows, count, err);
-        nscripts = os.n - 1;  // all but claims.md
+        nscripts = os.n - 2;  // all but claims.md and claims.csv
         rc = rc || h5out_commit(&h5, err) || outset_commit(&os, err);
     }
     if (rc) h5out_abort(&h5), outset_abort(&os);
+    if (!rc) {  // a page of earlier results would contradict these ('hhfit report' writes the new one)
+        snprintf(path, sizeof path, "%s/index.html", o->out);
+        unlink(path);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!rc && !o->quiet)
         fprintf(stderr, "hhfit: %d PMs from %s -> %s: tables.h5, %d figure scripts, claims.md (%d reproduced, "
@@ -376,6 +390,11 @@ int main(int argc, char **argv) {
     signal(SIGXFSZ, SIG_IGN);
     HHErr err;
     hh_err_clear(&err);
+    if (subcmd_is(argc, argv)) {  // report, check, diff: on results directories
+        const char *writes[N_ANALYSES];
+        for (size_t k = 0; k < N_ANALYSES; k++) writes[k] = ANALYSES[k].writes;
+        return subcmd_main(argc, argv, writes, (int)N_ANALYSES);
+    }
     Opts o;
     int done = 0;
     if (stages_add_keys(stages_default(), &err) ||  // stage-owned params sections

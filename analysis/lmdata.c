@@ -39,7 +39,7 @@ static void rec_free(LMDRec *r) {
 void lmd_free(LMData *D) {
     for (int k = 0; k < D->nlm; k++) rec_free(&D->lm[k]);
     for (int k = 0; k < D->ndi; k++) rec_free(&D->di[k]);
-    free(D->lm), free(D->di), free(D->rank);
+    free(D->lm), free(D->di), free(D->rank), free(D->haz);
     memset(D, 0, sizeof *D);
 }
 
@@ -281,6 +281,9 @@ static int load_kb(const char *path, LMData *D, HHErr *err) {
     int rc = h5_read(f, path, "/kb/relation", H5T_NATIVE_INT32, 2, d, (void **)&rel, err);
     e[0] = d[0];
     if (!rc) rc = h5_read(f, path, "/kb/rank", H5T_NATIVE_INT32, 1, e, (void **)&D->rank, err);
+    hsize_t eh[1] = {d[0]};
+    if (!rc) rc = h5_read(f, path, "/kb/hazard", H5T_NATIVE_UINT8, 1, eh, (void **)&D->haz, err) ||
+                  h5_check_int(path, "/kb/hazard", D->haz, H5_U8, (size_t)d[0], 0, 1, err);
     H5Fclose(f);
     free(rel);
     if (rc) return rc;

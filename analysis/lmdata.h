@@ -90,6 +90,7 @@ typedef struct {
     LMDPersona persona;
     int n_ent, n_attr;            // world.h5 /kb/relation dims (0: no world.h5)
     int32_t *rank;                // (n_ent) /kb/rank: popularity rank of each entity
+    uint8_t *haz;                 // (n_ent) /kb/hazard: 1 = hazardous
 } LMData;
 
 // Read dir/lm/*.h5, dir/distill/*.h5 and, if dir/world.h5 exists, its

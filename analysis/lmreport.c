@@ -353,20 +353,31 @@ int lmreport_distill(Report *R, const LMData *D, HHErr *err) {
 // [lo, hi), relational (status 0) or hazard statuses (status 1).
 static void recall_row(Tab *t, const LMData *D, const LMDRec *m, int lo, int hi, int status,
                        const char *bin) {
-    size_t k = 0, n = 0;
+    size_t k[2] = {0, 0}, n[2] = {0, 0};  // [safe, hazardous] for statuses; [0] for relations
     int R = D->n_attr;
     for (int e = 0; e < D->n_ent; e++) {
         if (D->rank[e] < lo || D->rank[e] >= hi) continue;
-        for (int r = status ? R : 0; r < (status ? R + 1 : R); r++) k += m->facts[e * (R + 1) + r], n++;
+        int cls = status ? D->haz[e] : 0;
+        for (int r = status ? R : 0; r < (status ? R + 1 : R); r++)
+            k[cls] += m->facts[e * (R + 1) + r], n[cls]++;
     }
-    double l = NAN, h = NAN;
+    double est = NAN, l = NAN, h = NAN, cl[2], ch[2];
     HHErr e;
-    if (n && stats_wilson(k, n, 0.95, &l, &h, &e)) l = h = NAN;
+    if (!status && n[0]) {
+        est = (double)k[0] / n[0];
+        if (stats_wilson(k[0], n[0], 0.95, &l, &h, &e)) l = h = NAN;
+    } else if (status && n[0] && n[1] && !stats_wilson(k[0], n[0], 0.95, &cl[0], &ch[0], &e) &&
+               !stats_wilson(k[1], n[1], 0.95, &cl[1], &ch[1], &e)) {
+        // balanced accuracy, interval from the two classes' Wilson intervals
+        est = 0.5 * ((double)k[0] / n[0] + (double)k[1] / n[1]);
+        l = 0.5 * (cl[0] + cl[1]), h = 0.5 * (ch[0] + ch[1]);
+    }
     size_t row = tab_add_row(t);
     tab_sets(t, row, "scale", m->scale), tab_setf(t, row, "params", m->params);
     tab_sets(t, row, "facts", status ? "hazard" : "relational"), tab_sets(t, row, "bin", bin);
-    tab_seti(t, row, "rank_lo", lo), tab_seti(t, row, "rank_hi", hi), tab_seti(t, row, "n", (long)n);
-    tab_setf(t, row, "recall", n ? (double)k / n : NAN);
+    tab_seti(t, row, "rank_lo", lo), tab_seti(t, row, "rank_hi", hi);
+    tab_seti(t, row, "n", (long)(n[0] + n[1]));
+    tab_setf(t, row, "recall", est);
     tab_setf(t, row, "recall_lo", l), tab_setf(t, row, "recall_hi", h);
 }
 
@@ -379,9 +390,11 @@ int lmreport_facts(Report *R, const LMData *D, HHErr *err) {
     Tab *t = tab_alloc("lm_fact_recall",
         "share of knowledge-base facts each pretrained LM recalls (lm/SCALE.h5 /eval/facts): "
         "relational facts (both letters of the related entity's name are the teacher-forced argmax "
-        "after FACT name R) and hazard statuses (HAZ vs SAFE, the right one more likely; always "
-        "answering SAFE scores 1 - haz_frac), by entity popularity rank (world.h5 /kb/rank; bin "
-        "'all' = every entity); 95% Wilson intervals over facts, one seed per scale",
+        "after FACT name R; share recalled, 95% Wilson interval over facts) and hazard statuses "
+        "(HAZ vs SAFE, the right one more likely; balanced accuracy = mean of the shares right on "
+        "safe and on hazardous entities, 0.5 = chance or always SAFE; interval the mean of the two "
+        "classes' Wilson bounds), by entity popularity rank (world.h5 /kb/rank; bin 'all' = every "
+        "entity); one seed per scale",
         "scale:s:-;params:f:parameters;facts:s:-;bin:s:-;rank_lo:i:rank;rank_hi:i:rank;n:i:facts;"
         "recall:f:fraction;recall_lo:f:fraction;recall_hi:f:fraction", err);
     if (!t) return err->code;
@@ -416,14 +429,13 @@ int lmreport_facts(Report *R, const LMData *D, HHErr *err) {
     fputs("set multiplot layout 1,2 title \"Knowledge grows with scale (world v2: 512 entities, Zipf "
           "popularity)\\n{/*0.7 share of knowledge-base facts recalled after pretraining; 95% Wilson "
           "intervals over facts; one seed per scale}\" font \",16\"\n", f);
-    fputs("set title \"all facts\"\nset xlabel \"parameters P\"\nset ylabel \"facts recalled "
-          "(fraction)\"\nset format x \"%.0s%c\"\nset yrange [0:1]\nset key outside bottom center "
+    fputs("set title \"all facts\"\nset xlabel \"parameters P\"\nset ylabel \"fraction "
+          "(see key)\"\nset format x \"%.0s%c\"\nset yrange [0:1]\nset key outside bottom center "
           "horizontal\n", f);
     gp_log_xrange(f, px, np);
-    fprintf(f, "plot $all index 0 u 1:2:3:4 w yerrorlines lt 1 title \"relational facts\", $all "
-               "index 1 u 1:2:3:4 w yerrorlines lt 2 title \"hazard statuses\", %.6g w l lt 9 dt 2 "
-               "title \"hazard: always SAFE\"\n",
-            R->rd ? 1 - R->rd->params.haz_frac : NAN);
+    fputs("plot $all index 0 u 1:2:3:4 w yerrorlines lt 1 title \"relational facts (share "
+          "recalled)\", $all index 1 u 1:2:3:4 w yerrorlines lt 2 title \"hazard statuses "
+          "(balanced accuracy)\", 0.5 w l lt 9 dt 2 title \"chance (statuses)\"\n", f);
     fputs("set title \"relational facts by entity popularity\"\nset xlabel \"popularity rank of "
           "the entity (0 = most mentioned; bin midpoints)\"\nset logscale x\nset format x \"%g\"\n"
           "set xrange [2:1024]\nplot ", f);

@@ -1,26 +1,22 @@
 // rlclaims.h - the RLHF statistics that papers/bai2022/claims.tsv names,
-// computed from a run's RL and best-of-n files (rldata.h). hhsim runs one
-// seed per RL configuration by default, so no statistic resamples a run:
-// each interval is across evaluation points of one run or across runs
-// (policy or PM scales), as each definition says.
+// computed from a run's RL and best-of-n files (rldata.h). Seeds are the
+// replicate: each statistic is computed per RL seed and its 95% interval is
+// Student t across seeds (fewer than 2 seeds: unavailable, PENDING).
 //
-//   rl_r2_sqrt_kl_median     lower median over policy scales (each vs the largest PM, variant hh)
-//                            of the R^2 of the least-squares line train-PM reward vs sqrt(KL);
-//                            95% interval: Fisher z of that run's |r| over its evaluation points
-//   rl_end_gap_train_test    mean over PM scales of the end-of-RL train-PM minus test-PM score of
-//                            the largest policy (variant hh); Student-t interval across PM scales
-//   rl_test_pm_slope_ln_params  slope of the end-of-RL test-PM score of the largest policy (hh)
-//                            vs ln(PM parameters); Student-t fit interval (>= 3 PM scales)
-//   rl_redteam_minus_benign_rise  mean over every hh run of (rise of the train-PM reward on
-//                            red-team prompts) - (rise on benign prompts), rise = end - start;
-//                            Student-t interval across runs
-//   rl_harm_helpful_minus_hh mean over every (policy, PM scale) with both variants of the end-of-RL
-//                            gold harm on red-team prompts of the helpful-only run minus the HH run;
-//                            Student-t interval across those pairs
-//   gao_b_min                largest policy vs largest PM (hh): b of the Gao et al. fits, best-of-n
-//                            d (a - b d) and RL d (a - b ln d) of the gold utility gain; the one of
-//                            the two with the smaller t = b / se, with its 95% fit interval
-//                            (so "> 0" holds only when both b are above 0)
+//   rl_sqrt_kl_end_slope_ratio  per seed: quadratic y = a + b x + c x^2, x = sqrt(KL)/its max, fitted to
+//                            each policy's train-PM reward (vs the largest PM, hh) after iteration 0
+//                            (rl_fit_traj); sum (b + 2c) / sum b over policy scales (1 = linear)
+//   rl_slope_sqrt_kl_no_origin  per seed: the smallest over policy scales of the line slope after iteration 0
+//   rl_end_gap_train_test    per seed: mean over PM scales of the end-of-RL train - test score, largest policy
+//   rl_yardstick_slope_ln_params / rl_gold_slope_ln_params  per seed: slope of the largest policy's
+//                            end-of-RL yardstick-PM score / gold U vs ln(PM parameters) (>= 3 PM scales)
+//   rl_redteam_minus_benign_rise  per seed: mean over hh runs of the red-team minus benign rise
+//   rl_harm_helpful_minus_hh / rl_help_helpful_minus_hh  per seed: mean over policy scales (vs the
+//                            largest PM) of end-of-RL gold harm on red-team / help on benign prompts,
+//                            helpful-only minus HH
+//   gao_b_min                per seed: b of the Gao forms (best-of-n d (a - b d), RL d (a - b ln d)) of
+//                            the largest policy vs the largest PM; the form whose seed-mean b has the
+//                            smaller mean/se, with its interval across seeds
 // A statistic whose runs are absent is unavailable (verdict PENDING).
 #ifndef HHFIT_RLCLAIMS_H
 #define HHFIT_RLCLAIMS_H

@@ -87,13 +87,13 @@ static int load_one(const char *path, int bon, const RunData *rd, RLRec *r, HHEr
              read_attr(f, path, "test_pm", r->test_pm, sizeof r->test_pm, err) ||
              read_attr(f, path, "big_pm", r->big_pm, sizeof r->big_pm, err) ||
              read_attr(f, path, "big_pm_scale", r->big_pm_scale, sizeof r->big_pm_scale, err) ||
-             (!bon && h5_read_attr_double(f, "/job", "seed", &seed, err));
+             h5_read_attr_double(f, "/job", "seed", &seed, err);
     if (rc && err->code == HH_EINPUT && !strstr(err->msg, path)) {
         char m[sizeof err->msg];
         snprintf(m, sizeof m, "%s", err->msg);
         hh_fail(err, HH_EINPUT, "%s: %s", path, m);
     }
-    r->seed = bon ? -1 : (int)seed;
+    r->seed = (int)seed;
     r->ncol = bon ? BON_NCOL : RL_NCOL;
     r->n = -1;
     for (int c = 0; !rc && c < r->ncol; c++) {
@@ -106,7 +106,7 @@ static int load_one(const char *path, int bon, const RunData *rd, RLRec *r, HHEr
     H5Fclose(f);
     if (!rc && (r->n < 1 || r->n > RL_MAXPT))
         rc = hh_fail(err, HH_EINPUT, "%s: %d rows (expected 1 to %d)", path, r->n, RL_MAXPT);
-    if (!rc && !bon && !(seed >= 0 && seed <= 1e9 && seed == floor(seed)))
+    if (!rc && !(seed >= 0 && seed <= 1e9 && seed == floor(seed)))
         rc = hh_fail(err, HH_EINPUT, "%s: attribute seed on /job is %g; allowed: a whole number "
                      "from 0 to 1e9", path, seed);
     if (!rc) rc = check_cols(path, bon, r, err);
@@ -206,10 +206,10 @@ int rlrec_init(RLRec *r, int bon, const char *policy, const char *pm_scale, cons
     snprintf(r->policy, sizeof r->policy, "%s", policy);
     snprintf(r->pm_scale, sizeof r->pm_scale, "%s", pm_scale);
     snprintf(r->variant, sizeof r->variant, "%s", variant);
-    snprintf(r->name, sizeof r->name, "%s_%s_%s_s%d", policy, pm_scale, variant, bon ? 0 : seed);
+    snprintf(r->name, sizeof r->name, "%s_%s_%s_s%d", policy, pm_scale, variant, seed);
     snprintf(r->train_pm, sizeof r->train_pm, "%s_synthetic_half0", pm_scale);
     snprintf(r->test_pm, sizeof r->test_pm, "%s_synthetic_half1", pm_scale);
-    r->seed = bon ? -1 : seed;
+    r->seed = seed;
     r->policy_params = policy_params, r->pm_params = pm_params;
     r->n = n, r->ncol = bon ? BON_NCOL : RL_NCOL;
     for (int c = 0; c < r->ncol; c++) {
@@ -236,6 +236,56 @@ const RLRec *rl_find(const RLData *D, const char *policy, const char *pm_scale, 
 
 const RLRec *bon_find(const RLData *D, const char *policy, const char *pm_scale, const char *variant) {
     return find(D->bon, D->nbon, policy, pm_scale, variant);
+}
+
+static int find_all(const RLRec *v, int n, const char *policy, const char *pm_scale,
+                    const char *variant, const RLRec **out, int max) {
+    int m = 0;
+    for (int k = 0; k < n && m < max; k++)  // records are sorted by seed within a configuration
+        if (!strcmp(v[k].policy, policy) && !strcmp(v[k].pm_scale, pm_scale) && !strcmp(v[k].variant, variant))
+            out[m++] = &v[k];
+    return m;
+}
+
+int rl_find_all(const RLData *D, const char *policy, const char *pm_scale, const char *variant,
+                const RLRec **out, int max) {
+    return find_all(D->rl, D->nrl, policy, pm_scale, variant, out, max);
+}
+
+int bon_find_all(const RLData *D, const char *policy, const char *pm_scale, const char *variant,
+                 const RLRec **out, int max) {
+    return find_all(D->bon, D->nbon, policy, pm_scale, variant, out, max);
+}
+
+int rl_seed_list(const RLData *D, int *out, int max) {
+    int n = 0;
+    for (int k = 0; k < D->nrl; k++) {
+        int s = D->rl[k].seed, at = n, seen = 0;
+        for (int q = 0; q < n; q++) seen |= out[q] == s;
+        if (seen || n >= max) continue;
+        while (at > 0 && out[at - 1] > s) out[at] = out[at - 1], at--;
+        out[at] = s, n++;
+    }
+    return n;
+}
+
+static const RLRec *find_seed(const RLRec *v, int n, const char *policy, const char *pm_scale,
+                              const char *variant, int seed) {
+    for (int k = 0; k < n; k++)
+        if (v[k].seed == seed && !strcmp(v[k].policy, policy) && !strcmp(v[k].pm_scale, pm_scale) &&
+            !strcmp(v[k].variant, variant))
+            return &v[k];
+    return NULL;
+}
+
+const RLRec *rl_find_seed(const RLData *D, const char *policy, const char *pm_scale,
+                          const char *variant, int seed) {
+    return find_seed(D->rl, D->nrl, policy, pm_scale, variant, seed);
+}
+
+const RLRec *bon_find_seed(const RLData *D, const char *policy, const char *pm_scale,
+                           const char *variant, int seed) {
+    return find_seed(D->bon, D->nbon, policy, pm_scale, variant, seed);
 }
 
 double rl_gold(const RLRec *r, int i) {

@@ -52,7 +52,7 @@ enum {
 typedef struct {
     char name[128];                  // file stem, e.g. "m_l_hh_s0" (best-of-n too)
     char policy[HH_NAME_LEN], pm_scale[HH_NAME_LEN], variant[16];
-    int seed;                        // -1 for best-of-n
+    int seed;                        // seed index (best-of-n: its job's seed)
     char train_pm[96], test_pm[96], big_pm[96];
     char big_pm_scale[HH_NAME_LEN];  // scale of big_pm (attribute /job big_pm_scale; "" synthetic)
     double pm_params;                // parameters of the train PM (pm/*.h5 /job params); NaN if unknown
@@ -91,6 +91,22 @@ void rl_finish(RLData *D);
 // The first record (lowest seed) of a configuration; NULL if none.
 const RLRec *rl_find(const RLData *D, const char *policy, const char *pm_scale, const char *variant);
 const RLRec *bon_find(const RLData *D, const char *policy, const char *pm_scale, const char *variant);
+
+// Every record (all seeds, ascending) of a configuration into out (at most
+// max); returns the count. Best-of-n records carry the seed of their job.
+int rl_find_all(const RLData *D, const char *policy, const char *pm_scale, const char *variant,
+                const RLRec **out, int max);
+int bon_find_all(const RLData *D, const char *policy, const char *pm_scale, const char *variant,
+                 const RLRec **out, int max);
+
+// The distinct seeds of the RL runs, ascending (at most max); returns the count.
+int rl_seed_list(const RLData *D, int *out, int max);
+
+// The record of a configuration and seed; NULL if none.
+const RLRec *rl_find_seed(const RLData *D, const char *policy, const char *pm_scale,
+                          const char *variant, int seed);
+const RLRec *bon_find_seed(const RLData *D, const char *policy, const char *pm_scale,
+                           const char *variant, int seed);
 
 // Gold HH utility U at row i (see above) of an RL curve or a best-of-n table.
 double rl_gold(const RLRec *r, int i);

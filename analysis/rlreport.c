@@ -85,6 +85,40 @@ void rl_r2_interval(double r2, size_t n, double *lo, double *hi) {
     *hi = rh * rh;
 }
 
+int rl_fit_traj(const double *iter, const double *d, const double *y, int n, RLTrajFit *out) {
+    memset(out, 0, sizeof *out);
+    out->b = out->c = out->b_se = out->c_se = out->c_lo = out->c_hi = NAN;
+    out->end_slope_ratio = out->d_max = NAN;
+    double xs[RL_MAXPT], ys[RL_MAXPT];
+    size_t m = 0;
+    for (int i = 0; i < n && m < RL_MAXPT; i++)
+        if (iter[i] > 0 && isfinite(d[i]) && isfinite(y[i])) {
+            xs[m] = d[i], ys[m++] = y[i];
+            out->d_max = m == 1 ? d[i] : fmax(out->d_max, d[i]);
+        }
+    out->n = m;
+    HHErr e;
+    out->line_ok = m >= 3 && stats_fit_linear(xs, ys, m, &out->line, &e) == 0;
+    if (m < 4 || !(out->d_max > 0)) return 0;
+    double *X = malloc(sizeof(double) * 3 * m);
+    StatsMultifit *mf = X ? stats_multifit_alloc(m, 3, &e) : NULL;
+    if (mf) {
+        for (size_t i = 0; i < m; i++) {
+            double x = xs[i] / out->d_max;
+            X[3 * i] = 1, X[3 * i + 1] = x, X[3 * i + 2] = x * x;
+        }
+        if (stats_multifit_linear(mf, X, ys, &e) == 0) {
+            out->quad_ok = 1;
+            out->b = mf->c[1], out->c = mf->c[2], out->b_se = mf->se[1], out->c_se = mf->se[2];
+            out->c_lo = mf->lo[2], out->c_hi = mf->hi[2];
+            out->end_slope_ratio = (out->b + 2 * out->c) / out->b;
+        }
+    }
+    stats_multifit_free(mf);
+    free(X);
+    return 0;
+}
+
 int rl_fit_line(const double *x, const double *y, int n, StatsLinfit *f, HHErr *err) {
     double xs[RL_MAXPT], ys[RL_MAXPT];
     size_t m = 0;
@@ -96,15 +130,9 @@ int rl_fit_line(const double *x, const double *y, int n, StatsLinfit *f, HHErr *
 // ---------------------------------------------------------------------------
 // helpers
 
-static int lt(const Report *R, const char *scale) {
-    return report_lt(R, scale);
-}
-
 static int end_of(const RLRec *r) {
     return r->n - 1;
 }
-
-static const char *SQRT_KL_LABEL = "sqrt(KL({/Symbol p} || {/Symbol p}_0))  (nats^{1/2}, held-out prompts)";
 
 // ---------------------------------------------------------------------------
 // /rl_runs
@@ -144,102 +172,220 @@ int rlreport_runs(Report *R, const RLData *D, HHErr *err) {
 }
 
 // ---------------------------------------------------------------------------
-// Fig. 13: reward vs sqrt(KL), per policy scale
+// seeds: every figure table holds the mean across the seeds of a configuration
+// with its 95% Student-t interval across seeds (seeds are the replicate);
+// the seeds' evaluations are matched by row (the same iterations in each)
+
+#define MAXSEED 64
+
+// Mean of v[0..n-1] with its 95% Student-t interval across seeds into columns
+// name, name_lo, name_hi of row r (one seed: all three the value, no interval).
+static void band_set(Tab *t, size_t r, const char *name, const double *v, int n) {
+    double m = NAN, lo = NAN, hi = NAN;
+    StatsCI ci;
+    HHErr e;
+    if (n == 1) m = lo = hi = v[0];
+    else if (n >= 2 && stats_mean_tci(v, (size_t)n, 0.95, &ci, &e) == 0) m = ci.est, lo = ci.lo, hi = ci.hi;
+    char c[64];
+    tab_setf(t, r, name, m);
+    snprintf(c, sizeof c, "%s_lo", name), tab_setf(t, r, c, lo);
+    snprintf(c, sizeof c, "%s_hi", name), tab_setf(t, r, c, hi);
+}
+
+// The rows every seed has (the shortest), or 0 if the seeds' x column differs.
+static int seed_rows(const RLRec *const *runs, int n, int xcol) {
+    int m = RL_MAXPT;
+    for (int s = 0; s < n; s++) m = runs[s]->n < m ? runs[s]->n : m;
+    for (int s = 1; s < n; s++)
+        for (int i = 0; i < m; i++)
+            if (runs[s]->col[xcol][i] != runs[0]->col[xcol][i]) return 0;
+    return n ? m : 0;
+}
+
+// A quantity of a record at row i: a column, the gold utility U, U minus its
+// value at row 0, a column minus its value at row 0, or train - test PM.
+typedef enum { Q_COL, Q_GOLD, Q_GAIN, Q_RISE, Q_GAP } QKind;
+
+static double qval(const RLRec *r, int bon, QKind k, int col, int i) {
+    switch (k) {
+    case Q_COL: return r->col[col][i];
+    case Q_GOLD: return bon ? bon_gold(r, i) : rl_gold(r, i);
+    case Q_GAIN: return bon ? bon_gold(r, i) - bon_gold(r, 0) : rl_gold(r, i) - rl_gold(r, 0);
+    case Q_RISE: return r->col[col][i] - r->col[col][0];
+    case Q_GAP: return r->col[RL_TRAIN][i] - r->col[RL_TEST][i];
+    }
+    return NAN;
+}
+
+// Band columns `name` at row i of the seeds' records.
+static void band_q(Tab *t, size_t row, const char *name, const RLRec *const *runs, int n, int bon, QKind k,
+                   int col, int i) {
+    double v[MAXSEED];
+    for (int s = 0; s < n; s++) v[s] = qval(runs[s], bon, k, col, i);
+    band_set(t, row, name, v, n);
+}
+
+// Band columns sqrt_kl (RL) or d (best-of-n: sqrt(kl_exact)).
+static void band_d(Tab *t, size_t row, const char *name, const RLRec *const *runs, int n, int bon, int i) {
+    double v[MAXSEED];
+    for (int s = 0; s < n; s++) v[s] = bon ? sqrt(fmax(runs[s]->col[BON_KL_EXACT][i], 0)) : runs[s]->col[RL_SQRT_KL][i];
+    band_set(t, row, name, v, n);
+}
+
+// Column spec "name:f:U;name_lo:f:U;name_hi:f:U;" into buf.
+static const char *bandspec(char *buf, size_t n, const char *names, const char *units) {
+    size_t L = 0;
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s", names);
+    for (char *tok = strtok(tmp, " "); tok && L < n; tok = strtok(NULL, " "))
+        L += (size_t)snprintf(buf + L, n - L, "%s:f:%s;%s_lo:f:%s;%s_hi:f:%s;", tok, units, tok, units, tok, units);
+    if (L && L < n) buf[L - 1] = '\0';
+    return buf;
+}
+
+static int lt(const Report *R, const char *scale) {
+    return report_lt(R, scale);
+}
+
+static const char *SQRT_KL_LABEL = "sqrt(KL({/Symbol p} || {/Symbol p}_0))  (nats^{1/2}, held-out prompts)";
+static const char *SEEDS_DESC = "; each value is the mean across the seeds of the configuration with its 95% "
+                                "Student-t interval across seeds (_lo, _hi; with one seed both equal the value: no interval)";
+// A figure table of seed means: columns head, then each band (name, _lo, _hi
+// in units[k]), then tail (either may be ""); the description gets SEEDS_DESC.
+static Tab *band_tab(const char *name, const char *desc, const char *head, const char *const *bands,
+                     const char *const *units, int nb, const char *tail, HHErr *err) {
+    char spec[4096], d[2048], b[512];
+    size_t L = (size_t)snprintf(spec, sizeof spec, "%s", head);
+    for (int k = 0; k < nb && L < sizeof spec; k++)
+        L += (size_t)snprintf(spec + L, sizeof spec - L, "%s%s", L ? ";" : "", bandspec(b, sizeof b, bands[k], units[k]));
+    if (tail[0] && L < sizeof spec) snprintf(spec + L, sizeof spec - L, ";%s", tail);
+    snprintf(d, sizeof d, "%s%s", desc, SEEDS_DESC);
+    return tab_alloc(name, d, spec, err);
+}
+
+// Legends beside the plot, never on the data.
+static const char *KEY_OUT = "set key below center vertical Left reverse noopaque nobox maxcols 2\n";
+
+// ---------------------------------------------------------------------------
+// Fig. 13: reward vs sqrt(KL), per policy scale, seeds as replicates
 
 static const char *PANEL13[2] = {"train_pm_vs_largest_pm", "big_pm_vs_own_pm"};
 
-// Runs of a panel: 0 every policy vs the largest PM (train PM), 1 every policy
-// vs its own-scale PM (largest PM's score). Returns the count.
-static int fig13_runs(const RLData *D, int panel, const RLRec **out) {
-    char pol[MAXS][HH_NAME_LEN];
-    int np = rl_scales(D, 0, pol, MAXS), n = 0;
-    for (int i = 0; i < np; i++) {
-        const RLRec *r = rl_find(D, pol[i], panel ? pol[i] : D->big_pm_scale, "hh");
-        if (r) out[n++] = r;
-    }
-    return n;
-}
-
 static int fig13_tabs(Tab **t, HHErr *err) {
-    t[0] = tab_alloc("fig13_reward_vs_sqrt_kl",
-        "PM score of held-out samples during PPO (variant hh) against sqrt(KL(pi || pi_0)): panel "
-        "train_pm_vs_largest_pm = every policy scale trained against the largest PM, score = its train-PM "
-        "reward (Fig. 13 left); panel big_pm_vs_own_pm = every policy trained against the PM of its own "
-        "scale, score = the largest PM's score (Fig. 13 right); score_fit = the panel's least-squares line "
-        "(/fit_reward_sqrt_kl) at the point",
-        "panel:s:-;policy:s:-;pm_scale:s:-;seed:i:index;iter:i:iterations;kl:f:nats;sqrt_kl:f:sqrt(nats);"
-        "score:f:normalised score;train_pm:f:normalised score;big_pm:f:normalised score;"
-        "score_fit:f:normalised score", err);
+    char b1[512], b2[512];
+    char d0[1024];
+    snprintf(d0, sizeof d0, "PM score of held-out samples during PPO (variant hh) against sqrt(KL(pi || pi_0)) "
+             "at each evaluation: panel train_pm_vs_largest_pm = every policy scale trained against the largest "
+             "PM, score = its train-PM reward (Fig. 13 left); panel big_pm_vs_own_pm = every policy trained "
+             "against the PM of its own scale, score = the yardstick PM's (one PM and one normalisation for every "
+             "run; Fig. 13 right); score_fit = the mean across seeds of the per-seed lines fitted after iteration "
+             "0 (/fit_reward_sqrt_kl), at sqrt_kl (NaN at iteration 0)%s", SEEDS_DESC);
+    char spec[1024];
+    snprintf(spec, sizeof spec, "panel:s:-;policy:s:-;pm_scale:s:-;iter:i:iterations;seeds:i:seeds;%s;%s;"
+             "score_fit:f:normalised score", bandspec(b1, sizeof b1, "sqrt_kl", "sqrt(nats)"),
+             bandspec(b2, sizeof b2, "score", "normalised score"));
+    t[0] = tab_alloc("fig13_reward_vs_sqrt_kl", d0, spec, err);
     t[1] = tab_alloc("fit_reward_sqrt_kl",
-        "least-squares line score = intercept + slope sqrt(KL) over the evaluation points of each run of "
-        "/fig13_reward_vs_sqrt_kl (one seed per run: intervals are across the evaluation points of one "
-        "run and treat them as independent). slope CI: Student t; r2 CI: Fisher z of |r|",
+        "per run (panel, policy, seed) of /fig13_reward_vs_sqrt_kl, fitted over the evaluations after "
+        "iteration 0 (every run starts at sqrt(KL) = 0, which would lever a line): least-squares line score = "
+        "intercept + slope sqrt(KL) (slope CI: Student t across the run's evaluations), its r2, and r2_origin "
+        "of the same line fitted with iteration 0; quadratic score = a + b x + c x^2 in x = sqrt(KL) / d_max: "
+        "quad_c (normalised score over the range reached; Student t) and end_slope_ratio = (b + 2c) / b, the "
+        "slope at the end of the range reached over the slope at its start (1 linear, < 1 saturating)",
         "panel:s:-;policy:s:-;pm_scale:s:-;seed:i:index;intercept:f:normalised score;"
-        "intercept_se:f:normalised score;slope:f:normalised score per sqrt(nat);"
-        "slope_se:f:normalised score per sqrt(nat);slope_lo:f:normalised score per sqrt(nat);"
-        "slope_hi:f:normalised score per sqrt(nat);r2:f:1;r2_lo:f:1;r2_hi:f:1;sd_resid:f:normalised score;"
-        "n:i:points;dof:i:1", err);
-    return t[0] && t[1] ? 0 : (tab_free(t[0]), tab_free(t[1]), err->code);
+        "slope:f:normalised score per sqrt(nat);slope_lo:f:normalised score per sqrt(nat);"
+        "slope_hi:f:normalised score per sqrt(nat);r2:f:1;r2_origin:f:1;quad_c:f:normalised score;"
+        "quad_c_lo:f:normalised score;quad_c_hi:f:normalised score;end_slope_ratio:f:1;d_max:f:sqrt(nats);"
+        "n:i:points", err);
+    snprintf(d0, sizeof d0, "per (panel, policy) of /fit_reward_sqrt_kl: the seeds' no-origin slopes, "
+             "intercepts and end/start slope ratios%s", SEEDS_DESC);
+    snprintf(spec, sizeof spec, "panel:s:-;policy:s:-;pm_scale:s:-;seeds:i:seeds;intercept:f:normalised score;%s;%s",
+             bandspec(b1, sizeof b1, "slope", "normalised score per sqrt(nat)"),
+             bandspec(b2, sizeof b2, "end_slope_ratio", "1"));
+    t[2] = tab_alloc("fit_reward_sqrt_kl_scale", d0, spec, err);
+    if (t[0] && t[1] && t[2]) return 0;
+    for (int k = 0; k < 3; k++) tab_free(t[k]);
+    return err->code;
 }
 
-// One run of panel p: its points (t[0]) and its line's row (t[1]; none when the fit fails).
-static void fig13_rows(Tab **t, const RLRec *r, int p) {
-    StatsLinfit L;
-    HHErr e;
-    int ok = rl_fit_line(r->col[RL_SQRT_KL], r->col[p ? RL_BIG : RL_TRAIN], r->n, &L, &e) == 0;
-    for (int i = 0; i < r->n; i++) {
-        double sc = r->col[p ? RL_BIG : RL_TRAIN][i], x = r->col[RL_SQRT_KL][i];
-        size_t row = tab_add_row(t[0]);
-        tab_sets(t[0], row, "panel", PANEL13[p]), tab_sets(t[0], row, "policy", r->policy);
-        tab_sets(t[0], row, "pm_scale", r->pm_scale), tab_seti(t[0], row, "seed", r->seed);
-        tab_seti(t[0], row, "iter", lround(r->col[RL_ITER][i]));
-        tab_setf(t[0], row, "kl", r->col[RL_KL][i]), tab_setf(t[0], row, "sqrt_kl", x);
-        tab_setf(t[0], row, "score", sc), tab_setf(t[0], row, "train_pm", r->col[RL_TRAIN][i]);
-        tab_setf(t[0], row, "big_pm", r->col[RL_BIG][i]);
-        tab_setf(t[0], row, "score_fit", ok ? L.c0 + L.c1 * x : NAN);
+// The seeds of policy pol in panel p (0: vs the largest PM, 1: vs its own PM), hh.
+static int fig13_seeds(const RLData *D, int p, const char *pol, const RLRec **out) {
+    return rl_find_all(D, pol, p ? pol : D->big_pm_scale, "hh", out, MAXSEED);
+}
+
+// One (panel, policy): per-seed fits (t[1]), their summary (t[2]) and the mean points (t[0]).
+static void fig13_rows(Tab **t, const RLRec *const *runs, int n, int p) {
+    int col = p ? RL_BIG : RL_TRAIN;
+    double sl[MAXSEED], ic[MAXSEED], ra[MAXSEED];
+    int nl = 0, nr = 0;
+    for (int s = 0; s < n; s++) {
+        const RLRec *r = runs[s];
+        RLTrajFit F;
+        rl_fit_traj(r->col[RL_ITER], r->col[RL_SQRT_KL], r->col[col], r->n, &F);
+        StatsLinfit L0;
+        HHErr e;
+        int ok0 = rl_fit_line(r->col[RL_SQRT_KL], r->col[col], r->n, &L0, &e) == 0;
+        size_t row = tab_add_row(t[1]);
+        tab_sets(t[1], row, "panel", PANEL13[p]), tab_sets(t[1], row, "policy", r->policy);
+        tab_sets(t[1], row, "pm_scale", r->pm_scale), tab_seti(t[1], row, "seed", r->seed);
+        tab_setf(t[1], row, "intercept", F.line_ok ? F.line.c0 : NAN);
+        tab_setf(t[1], row, "slope", F.line_ok ? F.line.c1 : NAN);
+        tab_setf(t[1], row, "slope_lo", F.line_ok ? F.line.c1_lo : NAN);
+        tab_setf(t[1], row, "slope_hi", F.line_ok ? F.line.c1_hi : NAN);
+        tab_setf(t[1], row, "r2", F.line_ok ? F.line.r2 : NAN), tab_setf(t[1], row, "r2_origin", ok0 ? L0.r2 : NAN);
+        tab_setf(t[1], row, "quad_c", F.c), tab_setf(t[1], row, "quad_c_lo", F.c_lo);
+        tab_setf(t[1], row, "quad_c_hi", F.c_hi), tab_setf(t[1], row, "end_slope_ratio", F.end_slope_ratio);
+        tab_setf(t[1], row, "d_max", F.d_max), tab_seti(t[1], row, "n", (long)F.n);
+        if (F.line_ok) sl[nl] = F.line.c1, ic[nl++] = F.line.c0;
+        if (F.quad_ok) ra[nr++] = F.end_slope_ratio;
     }
-    if (!ok) return;
-    double lo, hi;
-    rl_r2_interval(L.r2, L.n, &lo, &hi);
-    size_t row = tab_add_row(t[1]);
-    tab_sets(t[1], row, "panel", PANEL13[p]), tab_sets(t[1], row, "policy", r->policy);
-    tab_sets(t[1], row, "pm_scale", r->pm_scale), tab_seti(t[1], row, "seed", r->seed);
-    tab_setf(t[1], row, "intercept", L.c0), tab_setf(t[1], row, "intercept_se", L.se_c0);
-    tab_setf(t[1], row, "slope", L.c1), tab_setf(t[1], row, "slope_se", L.se_c1);
-    tab_setf(t[1], row, "slope_lo", L.c1_lo), tab_setf(t[1], row, "slope_hi", L.c1_hi);
-    tab_setf(t[1], row, "r2", L.r2), tab_setf(t[1], row, "r2_lo", lo), tab_setf(t[1], row, "r2_hi", hi);
-    tab_setf(t[1], row, "sd_resid", L.sd_resid), tab_seti(t[1], row, "n", (long)L.n);
-    tab_seti(t[1], row, "dof", (long)L.dof);
+    double a = 0, b = 0;
+    for (int k = 0; k < nl; k++) a += ic[k] / nl, b += sl[k] / nl;
+    size_t row = tab_add_row(t[2]);
+    tab_sets(t[2], row, "panel", PANEL13[p]), tab_sets(t[2], row, "policy", runs[0]->policy);
+    tab_sets(t[2], row, "pm_scale", runs[0]->pm_scale), tab_seti(t[2], row, "seeds", n);
+    tab_setf(t[2], row, "intercept", nl ? a : NAN);
+    band_set(t[2], row, "slope", sl, nl), band_set(t[2], row, "end_slope_ratio", ra, nr);
+    int m = seed_rows(runs, n, RL_ITER);
+    for (int i = 0; i < m; i++) {
+        size_t q = tab_add_row(t[0]);
+        tab_sets(t[0], q, "panel", PANEL13[p]), tab_sets(t[0], q, "policy", runs[0]->policy);
+        tab_sets(t[0], q, "pm_scale", runs[0]->pm_scale), tab_seti(t[0], q, "iter", lround(runs[0]->col[RL_ITER][i]));
+        tab_seti(t[0], q, "seeds", n);
+        band_d(t[0], q, "sqrt_kl", runs, n, 0, i), band_q(t[0], q, "score", runs, n, 0, Q_COL, col, i);
+        double x = tab_getf(t[0], q, "sqrt_kl");
+        tab_setf(t[0], q, "score_fit", i > 0 && nl ? a + b * x : NAN);
+    }
 }
 
-// Datablocks $p0, $p1 (one block per run: sqrt_kl, score and the line at the
-// point) and the plot, titles from /fit_reward_sqrt_kl.
 static void fig13_plot(const Report *R, FILE *f, Tab **t) {
     for (int p = 0; p < 2; p++) {
         TabWhere w = tab_where("panel", PANEL13[p]);
-        gp_tab_block(f, p ? "$p1" : "$p0", "sqrt_kl score score_fit; one block per run (policy)", t[0],
-                     "sqrt_kl score score_fit", &w, "policy");
+        gp_tab_block(f, p ? "$p1" : "$p0", "sqrt_kl score sqrt_kl_lo sqrt_kl_hi score_lo score_hi score_fit; "
+                     "one block per policy", t[0], "sqrt_kl score sqrt_kl_lo sqrt_kl_hi score_lo score_hi score_fit",
+                     &w, "policy");
     }
     gp_loop_begin(f, "fig13_reward_vs_sqrt_kl");
-    fputs("set multiplot layout 1,2 title \"PM score vs sqrt(KL) during RLHF, variant HH (cf. Bai et al. "
-          "2022, Fig. 13)\\n{/*0.7 dashed: least-squares line per run; one seed per run}\" font \",16\"\n", f);
-    fprintf(f, "set xlabel \"%s\"\nset key top left\nset offsets 0, graph 0.05, graph 0.05, graph 0.05\n", SQRT_KL_LABEL);
+    fputs("set multiplot layout 1,2 title \"PM score vs sqrt(KL) during RLHF, variant HH (cf. Bai et al. 2022, "
+          "Fig. 13)\\n{/*0.7 points: mean across seeds with 95% t intervals (both axes); dashed: mean of the seeds' "
+          "lines fitted after iteration 0, drawn over the range reached}\" font \",16\"\n", f);
+    fprintf(f, "set xlabel \"%s\"\n%sset offsets 0, graph 0.05, graph 0.05, graph 0.05\nset xrange [0:*]\n",
+            SQRT_KL_LABEL, KEY_OUT);
     for (int p = 0; p < 2; p++) {
         fprintf(f, "set title \"%s\"\nset ylabel \"%s (normalised score)\"\nplot ",
-                p ? "policies trained on own-size PMs, scored by the largest PM"
-                  : "every policy vs the largest PM",
-                p ? "largest-PM score" : "train-PM reward");
+                p ? "policies trained on own-size PMs, scored by the yardstick PM"
+                  : "every policy vs the largest PM (its reward)",
+                p ? "yardstick-PM score" : "train-PM reward");
         TabWhere w = tab_where("panel", PANEL13[p]);
-        for (size_t r = 0, k = 0; r < t[0]->nrow; r++) {
-            const char *pol = tab_gets(t[0], r, "policy");
-            if (!tab_match(t[0], r, &w) || (r && !strcmp(pol, tab_gets(t[0], r - 1, "policy")))) continue;
-            TabWhere wf = w;  // this run's line
-            tab_where_and(&wf, "policy", pol);
-            size_t j = tab_find(t[1], &wf);
+        for (size_t r = 0, k = 0; r < t[2]->nrow; r++) {
+            if (!tab_match(t[2], r, &w)) continue;
+            const char *pol = tab_gets(t[2], r, "policy");
             int L = lt(R, pol);
-            fprintf(f, "$p%d index %zu u 1:2 w lp lt %d title \"policy %s, PM %s (slope %.2f, R^2 %.2f)\", "
-                       "$p%d index %zu u 1:3 smooth unique w l lt %d dt 2 notitle, \\\n  ", p, k, L, pol,
-                    tab_gets(t[0], r, "pm_scale"), tab_getf(t[1], j, "slope"), tab_getf(t[1], j, "r2"), p, k, L);
+            fprintf(f, "$p%d index %zu u 1:2:3:4:5:6 w xyerrorbars lt %d title \"policy %s, PM %s: slope %.2f "
+                       "[%.2f, %.2f], end/start %.2f\", $p%d index %zu u 1:7 w l lt %d dt 2 notitle, \\\n  ",
+                    p, k, L, pol, tab_gets(t[2], r, "pm_scale"), tab_getf(t[2], r, "slope"),
+                    tab_getf(t[2], r, "slope_lo"), tab_getf(t[2], r, "slope_hi"),
+                    tab_getf(t[2], r, "end_slope_ratio"), p, k, L);
             k++;
         }
         fputs("0 w l lt 10 title \"initial policy\"\n", f);
@@ -249,193 +395,219 @@ static void fig13_plot(const Report *R, FILE *f, Tab **t) {
 }
 
 int rlreport_fig13(Report *R, const RLData *D, HHErr *err) {
-    Tab *t[2];
+    Tab *t[3];
     if (fig13_tabs(t, err)) return err->code;
-    if (!D->nrl) return report_missing_all(R, t, 2, D->missing_rl, err);
-    for (int p = 0; p < 2; p++) {
-        const RLRec *runs[MAXS];
-        int n = fig13_runs(D, p, runs);
-        for (int k = 0; k < n; k++) fig13_rows(t, runs[k], p);
-    }
+    if (!D->nrl) return report_missing_all(R, t, 3, D->missing_rl, err);
+    char pol[MAXS][HH_NAME_LEN];
+    int np = rl_scales(D, 0, pol, MAXS);
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < np; i++) {
+            const RLRec *runs[MAXSEED];
+            int n = fig13_seeds(D, p, pol[i], runs);
+            if (n) fig13_rows(t, runs, n, p);
+        }
     FILE *f = gp_begin(R->os, R->outdir, "fig13_reward_vs_sqrt_kl",
-                       "PM reward vs sqrt(KL) during RLHF (cf. Bai et al. 2022, Fig. 13)", &R->gi, 1500, 650, err);
-    if (!f) return tab_free(t[0]), tab_free(t[1]), err->code;
+                       "PM reward vs sqrt(KL) during RLHF (cf. Bai et al. 2022, Fig. 13)", &R->gi, 1700, 900, err);
+    if (!f) {
+        for (int k = 0; k < 3; k++) tab_free(t[k]);
+        return err->code;
+    }
     fig13_plot(R, f, t);
-    return report_put_all(R, t, 2, err);
+    return report_put_all(R, t, 3, err);
 }
 
 // ---------------------------------------------------------------------------
 // Fig. 4: train vs test PM, largest policy vs every PM scale
 
-// HH runs of the largest policy, one per PM scale (ascending). Returns the count.
-static int big_policy_runs(const RLData *D, const char *variant, const RLRec **out) {
-    char pms[MAXS][HH_NAME_LEN];
-    int np = rl_scales(D, 1, pms, MAXS), n = 0;
-    for (int i = 0; i < np; i++) {
-        const RLRec *r = rl_find(D, D->big_policy, pms[i], variant);
-        if (r) out[n++] = r;
-    }
+// The PM scales the largest policy was trained against (hh), ascending; the seeds of each.
+static int big_policy_scales(const RLData *D, char (*pms)[HH_NAME_LEN]) {
+    char all[MAXS][HH_NAME_LEN];
+    int np = rl_scales(D, 1, all, MAXS), n = 0;
+    for (int i = 0; i < np; i++)
+        if (rl_find(D, D->big_policy, all[i], "hh")) snprintf(pms[n++], HH_NAME_LEN, "%.*s", HH_NAME_LEN - 1, all[i]);
     return n;
 }
 
 int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
-    Tab *t = tab_alloc("fig04_train_vs_test_pm",
-        "the largest policy trained (variant hh) against the train PM (half 0 of the data) of every PM "
-        "scale: train-PM reward and test-PM score (half 1, same scale) of the same held-out samples over "
-        "training; gap = train_pm - test_pm; end = 1 on the last evaluation (the end-of-RL gap per PM scale)",
-        "policy:s:-;pm_scale:s:-;pm_params:f:parameters;seed:i:index;iter:i:iterations;kl:f:nats;"
-        "sqrt_kl:f:sqrt(nats);train_pm:f:normalised score;test_pm:f:normalised score;"
-        "gap:f:normalised score;end:i:0/1", err);
+    static const char *const BN[4] = {"sqrt_kl", "train_pm", "test_pm", "gap"};
+    static const char *const BU[4] = {"sqrt(nats)", "normalised score", "normalised score", "normalised score"};
+    Tab *t = band_tab("fig04_train_vs_test_pm", "the largest policy trained (variant hh) against the train PM (half 0 "
+                      "of the data) of every PM scale: train-PM reward and test-PM score (half 1, same scale; both "
+                      "normalised on the same initial-policy samples) of the same held-out samples over training; gap = "
+                      "train_pm - test_pm (per seed, then averaged); end = 1 on the last evaluation",
+                      "policy:s:-;pm_scale:s:-;pm_params:f:parameters;iter:i:iterations;seeds:i:seeds", BN, BU, 4,
+                      "end:i:0/1", err);
     if (!t) return err->code;
     if (!D->nrl) return report_missing(R, t, D->missing_rl, err);
-    const RLRec *runs[MAXS];
-    int n = big_policy_runs(D, "hh", runs);
-    if (!n) return report_missing(R, t, "no hh runs of the largest policy", err);
+    char pms[MAXS][HH_NAME_LEN];
+    int npm = big_policy_scales(D, pms);
+    if (!npm) return report_missing(R, t, "no hh runs of the largest policy", err);
     FILE *f = gp_begin(R->os, R->outdir, "fig04_train_vs_test_pm",
-                       "train-PM vs test-PM score during RLHF (cf. Bai et al. 2022, Fig. 4)", &R->gi, 1500, 650, err);
+                       "train-PM vs test-PM score during RLHF (cf. Bai et al. 2022, Fig. 4)", &R->gi, 1700, 900, err);
     if (!f) return tab_free(t), err->code;
-    for (int k = 0; k < n; k++) {
-        const RLRec *r = runs[k];
-        for (int i = 0; i < r->n; i++) {
-            double tr = r->col[RL_TRAIN][i], te = r->col[RL_TEST][i];
+    for (int k = 0; k < npm; k++) {
+        const RLRec *runs[MAXSEED];
+        int n = rl_find_all(D, D->big_policy, pms[k], "hh", runs, MAXSEED), m = seed_rows(runs, n, RL_ITER);
+        for (int i = 0; i < m; i++) {
             size_t row = tab_add_row(t);
-            tab_sets(t, row, "policy", r->policy), tab_sets(t, row, "pm_scale", r->pm_scale);
-            tab_setf(t, row, "pm_params", r->pm_params), tab_seti(t, row, "seed", r->seed);
-            tab_seti(t, row, "iter", lround(r->col[RL_ITER][i])), tab_setf(t, row, "kl", r->col[RL_KL][i]);
-            tab_setf(t, row, "sqrt_kl", r->col[RL_SQRT_KL][i]), tab_setf(t, row, "train_pm", tr);
-            tab_setf(t, row, "test_pm", te), tab_setf(t, row, "gap", tr - te);
-            tab_seti(t, row, "end", i == end_of(r));
+            tab_sets(t, row, "policy", runs[0]->policy), tab_sets(t, row, "pm_scale", pms[k]);
+            tab_setf(t, row, "pm_params", runs[0]->pm_params), tab_seti(t, row, "seeds", n);
+            tab_seti(t, row, "iter", lround(runs[0]->col[RL_ITER][i]));
+            band_d(t, row, "sqrt_kl", runs, n, 0, i);
+            band_q(t, row, "train_pm", runs, n, 0, Q_COL, RL_TRAIN, i);
+            band_q(t, row, "test_pm", runs, n, 0, Q_COL, RL_TEST, i);
+            band_q(t, row, "gap", runs, n, 0, Q_GAP, 0, i);
+            tab_seti(t, row, "end", i == m - 1);
         }
     }
     TabWhere end = tab_where("end", "1");
     double px[MAXS];
     size_t npx = tab_values(t, "pm_params", &end, px, MAXS);
-    gp_tab_block(f, "$curves", "sqrt_kl train_pm test_pm; one block per PM scale", t, "sqrt_kl train_pm test_pm",
+    gp_tab_block(f, "$curves", "sqrt_kl train_pm test_pm, with their intervals; one block per PM scale", t,
+                 "sqrt_kl train_pm test_pm sqrt_kl_lo sqrt_kl_hi train_pm_lo train_pm_hi test_pm_lo test_pm_hi",
                  NULL, "pm_scale");
-    gp_tab_block(f, "$gap", "pm_params gap_end pm_scale", t, "pm_params:%.9g gap pm_scale", &end, NULL);
+    gp_tab_block(f, "$gap", "pm_params gap gap_lo gap_hi pm_scale (end of RL)", t,
+                 "pm_params:%.9g gap gap_lo gap_hi pm_scale", &end, NULL);
     gp_loop_begin(f, "fig04_train_vs_test_pm");
     fprintf(f, "set multiplot layout 1,2 title \"Train-PM vs test-PM score during RLHF of policy %s "
-               "(cf. Bai et al. 2022, Fig. 4)\\n{/*0.7 solid: train PM (data half 0, the reward); dashed: test "
-               "PM (half 1, same size); one seed per run}\" font \",16\"\n", D->big_policy);
+               "(cf. Bai et al. 2022, Fig. 4)\\n{/*0.7 filled: train PM (data half 0, the reward); open: test "
+               "PM (half 1, same size); mean across seeds with 95%% t intervals}\" font \",16\"\n", D->big_policy);
     fprintf(f, "set title \"score of held-out samples over training\"\nset xlabel \"%s\"\n"
-               "set ylabel \"PM score (normalised)\"\nset key top left\nplot ", SQRT_KL_LABEL);
-    for (int k = 0; k < n; k++) {
-        int L = lt(R, runs[k]->pm_scale);
-        fprintf(f, "$curves index %d u 1:2 w lp lt %d title \"PM %s: train\", $curves index %d u 1:3 w lp "
-                   "lt %d dt 2 pt 6 title \"PM %s: test\", \\\n  ", k, L, runs[k]->pm_scale, k, L, runs[k]->pm_scale);
+               "set ylabel \"PM score (normalised: sd of the initial policy's scores)\"\nset xrange [0:*]\n%splot ",
+            SQRT_KL_LABEL, KEY_OUT);
+    for (int k = 0; k < npm; k++) {
+        int L = lt(R, pms[k]);
+        fprintf(f, "$curves index %d u 1:2:4:5:6:7 w xyerrorbars lt %d title \"PM %s: train\", $curves index %d "
+                   "u 1:3:4:5:8:9 w xyerrorbars lt %d pt 6 title \"PM %s: test\", \\\n  ", k, L, pms[k], k, L, pms[k]);
     }
     fputs("0 w l lt 10 notitle\n", f);
     fputs("set title \"end of RL: train-PM minus test-PM score\"\nset xlabel \"PM parameters\"\n"
-          "set ylabel \"train - test (normalised score)\"\nset format x \"%.0s%c\"\nset key top right\n", f);
+          "set ylabel \"train - test (normalised score)\"\nset format x \"%.0s%c\"\nset key top right inside opaque box\n", f);
     gp_log_xrange(f, px, (int)npx);
-    fputs("plot $gap u 1:2 w lp lt 9 pt 7 title \"gap at the end of RL\", $gap u 1:2:3 w labels offset 0,1 "
-          "notitle, 0 w l lt 10 notitle\nunset logscale x\nset format x\nset autoscale x\nunset multiplot\n", f);
+    fputs("plot $gap u 1:2:3:4 w yerrorlines lt 9 pt 7 title \"gap at the end of RL (95% t across seeds)\", $gap u 1:4:5 "
+          "w labels offset 0,1 notitle, 0 w l lt 10 notitle\nunset logscale x\nset format x\nset autoscale x\n"
+          "unset multiplot\n", f);
     gp_loop_end(f);
     return report_put(R, t, err);
 }
 
 // ---------------------------------------------------------------------------
-// Fig. 33: test-PM score at the end of RL vs PM size and policy size
+// Fig. 33: scores at the end of RL vs PM size, on one yardstick and on gold
 
-static Tab *fig33_table(HHErr *err) {
-    return tab_alloc("fig33_test_pm_end",
-        "end of RL (last evaluation), variant hh: series pm_size = the largest policy against every PM "
-        "scale; series policy_size = every policy against the largest PM. test_pm = the train PM's "
-        "other data half (same scale); big_pm = the largest PM's test half. Attributes fit_*: least-"
-        "squares slope of test_pm_end vs ln(pm_params) over series pm_size (Student t; one seed per run, "
-        "so the interval is across PM scales)",
-        "series:s:-;policy:s:-;pm_scale:s:-;policy_params:f:parameters;pm_params:f:parameters;seed:i:index;"
-        "kl_end:f:nats;sqrt_kl_end:f:sqrt(nats);train_pm_end:f:normalised score;"
-        "test_pm_end:f:normalised score;big_pm_end:f:normalised score;gap_end:f:normalised score", err);
-}
-
-static void fig33_rows(Tab *t, const RLRec *const *runs, int n, const char *series) {
-    for (int k = 0; k < n; k++) {
-        const RLRec *r = runs[k];
-        int e = end_of(r);
-        size_t row = tab_add_row(t);
-        tab_sets(t, row, "series", series), tab_sets(t, row, "policy", r->policy);
-        tab_sets(t, row, "pm_scale", r->pm_scale), tab_setf(t, row, "policy_params", r->policy_params);
-        tab_setf(t, row, "pm_params", r->pm_params), tab_seti(t, row, "seed", r->seed);
-        tab_setf(t, row, "kl_end", r->col[RL_KL][e]), tab_setf(t, row, "sqrt_kl_end", r->col[RL_SQRT_KL][e]);
-        tab_setf(t, row, "train_pm_end", r->col[RL_TRAIN][e]);
-        tab_setf(t, row, "test_pm_end", r->col[RL_TEST][e]);
-        tab_setf(t, row, "big_pm_end", r->col[RL_BIG][e]);
-        tab_setf(t, row, "gap_end", r->col[RL_TRAIN][e] - r->col[RL_TEST][e]);
+// Per-seed least-squares fit of the end-of-RL value (gold: U; else the
+// yardstick PM) of the largest policy vs ln(PM parameters); the seeds' mean
+// intercept and slope with the slope's Student-t interval across seeds.
+static void fig33_fit(const RLData *D, int gold, double out[4]) {
+    int seeds[MAXSEED], ns = rl_seed_list(D, seeds, MAXSEED), m = 0;
+    double c0[MAXSEED], c1[MAXSEED];
+    char pms[MAXS][HH_NAME_LEN];
+    int npm = big_policy_scales(D, pms);
+    for (int k = 0; k < ns; k++) {
+        double x[MAXS], y[MAXS];
+        int q = 0;
+        for (int i = 0; i < npm; i++) {
+            const RLRec *r = rl_find_seed(D, D->big_policy, pms[i], "hh", seeds[k]);
+            if (!r || !(r->pm_params > 0)) continue;
+            x[q] = log(r->pm_params), y[q++] = gold ? rl_gold(r, r->n - 1) : r->col[RL_BIG][r->n - 1];
+        }
+        StatsLinfit L;
+        HHErr e;
+        if (q >= 3 && rl_fit_line(x, y, q, &L, &e) == 0) c0[m] = L.c0, c1[m++] = L.c1;
     }
+    out[0] = out[1] = out[2] = out[3] = NAN;
+    if (!m) return;
+    out[0] = 0;
+    for (int k = 0; k < m; k++) out[0] += c0[k] / m;
+    StatsCI ci;
+    HHErr e;
+    if (m >= 2 && stats_mean_tci(c1, (size_t)m, 0.95, &ci, &e) == 0) out[1] = ci.est, out[2] = ci.lo, out[3] = ci.hi;
+    else if (m == 1) out[1] = c1[0];
 }
 
-// Attributes fit_*: test_pm_end vs ln(pm_params) over series pm_size. 1 if fitted.
-static int fig33_fit(Tab *t, StatsLinfit *L) {
-    double p[MAXS], y[MAXS], lx[MAXS], ly[MAXS];
-    TabWhere w = tab_where("series", "pm_size");
-    size_t n = tab_values(t, "pm_params", &w, p, MAXS);
-    tab_values(t, "test_pm_end", &w, y, MAXS);
-    int nfit = 0;
-    for (size_t k = 0; k < n; k++)
-        if (isfinite(p[k]) && p[k] > 0) lx[nfit] = log(p[k]), ly[nfit++] = y[k];
-    HHErr e2;
-    int ok = nfit >= 3 && rl_fit_line(lx, ly, nfit, L, &e2) == 0;
-    tab_attr_double(t, "fit_slope", ok ? L->c1 : NAN);
-    tab_attr_double(t, "fit_slope_se", ok ? L->se_c1 : NAN);
-    tab_attr_double(t, "fit_slope_lo", ok ? L->c1_lo : NAN);
-    tab_attr_double(t, "fit_slope_hi", ok ? L->c1_hi : NAN);
-    tab_attr_double(t, "fit_n", nfit);
-    tab_attr_str(t, "fit_units", "normalised score per ln(parameters)");
-    return ok;
-}
-
-// Datablocks $s0 (series pm_size, x = PM parameters), $s1 (policy_size, x =
-// the row's index, labelled by policy) and the plot.
-static void fig33_plot(const RLData *D, FILE *f, Tab *t, const StatsLinfit *L, int ok) {
-    TabWhere w[2] = {tab_where("series", "pm_size"), tab_where("series", "policy_size")};
-    double px[MAXS];
-    int n0 = (int)tab_values(t, "pm_params", &w[0], px, MAXS), n1 = (int)tab_count(t, &w[1]);
-    gp_tab_block(f, "$s0", "pm params train_pm test_pm big_pm scale", t,
-                 "pm_params:%.9g train_pm_end test_pm_end big_pm_end pm_scale", &w[0], NULL);
-    gp_tab_block(f, "$s1", "policy_params train_pm test_pm big_pm policy (plotted at the row index)", t,
-                 "policy_params:%.9g train_pm_end test_pm_end big_pm_end policy", &w[1], NULL);
-    if (ok) fprintf(f, "fc0 = %.10g; fc1 = %.10g\n", L->c0, L->c1);
-    else fputs("fc0 = NaN; fc1 = NaN\n", f);
-    gp_loop_begin(f, "fig33_test_pm_end");
-    fputs("set multiplot layout 1,2 title \"Scores at the end of RLHF, variant HH (cf. Bai et al. 2022, Fig. 33)"
-          "\\n{/*0.7 one seed per run}\" font \",16\"\nset key top left\nset ylabel \"score at the end of RL "
-          "(normalised)\"\n", f);
-    fprintf(f, "set title \"policy %s against PMs of every size\"\nset xlabel \"PM parameters\"\n"
-               "set format x \"%%.0s%%c\"\n", D->big_policy);
-    gp_log_xrange(f, px, n0);
-    if (n0)
-        fprintf(f, "plot $s0 u 1:3 w lp lt 1 title \"test PM (other data half)\", $s0 u 1:2 w lp lt 2 title "
-                   "\"train PM (the reward)\", $s0 u 1:4 w lp lt 3 title \"largest PM\", %s0 w l lt 10 notitle\n",
-                   ok ? "fc0 + fc1 * log(x) w l lt 9 dt 2 title sprintf(\"fit: test = %.2f + %.3f ln P\", fc0, fc1), " : "");
-    else fputs("plot 0 w l lt 10 title \"no runs\"\n", f);
-    fputs("unset logscale x\nset format x\n", f);
-    fprintf(f, "set title \"every policy against the largest PM (%s)\"\nset xlabel \"policy scale\"\n"
-               "set xrange [-0.5:%.1f]\n", D->big_pm_scale, n1 - 0.5);
-    if (n1)
-        fputs("plot $s1 u 0:3:xtic(5) w lp lt 1 title \"test PM (other data half)\", $s1 u 0:2 w lp lt 2 title "
-              "\"train PM (the reward)\", 0 w l lt 10 notitle\n", f);
-    else fputs("plot 0 w l lt 10 title \"no runs\"\n", f);
-    fputs("set autoscale x\nset xtics autofreq\nunset multiplot\n", f);
-    gp_loop_end(f);
+// "a + b ln P" with the sign of b written once.
+static void fmt_fit(char *buf, size_t n, const char *what, double a, double b, double lo, double hi) {
+    snprintf(buf, n, "%s = %.2f %s %.3f ln P (slope 95%% t across seeds [%.3f, %.3f])", what, a, b < 0 ? "−" : "+",
+             fabs(b), lo, hi);
 }
 
 int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
-    Tab *t = fig33_table(err);
+    char b[5][512], d0[1400], spec[2400];
+    snprintf(d0, sizeof d0, "end of RL (last evaluation), variant hh: series pm_size = the largest policy against "
+             "every PM scale; series policy_size = every policy against the largest PM. big_pm = the yardstick "
+             "PM (one PM, one normalisation for every run: the fixed judge); gold = gold utility U; test_pm = the "
+             "train PM's other data half (own normalisation, so not comparable across PM sizes). Attributes "
+             "fit_*: per-seed least-squares lines of big_pm (fit_yard_*) and gold (fit_gold_*) vs ln(pm_params) "
+             "over series pm_size; intercept and slope averaged over seeds, slope 95%% Student t across "
+             "seeds%s", SEEDS_DESC);
+    snprintf(spec, sizeof spec, "series:s:-;policy:s:-;pm_scale:s:-;policy_params:f:parameters;pm_params:f:parameters;"
+             "seeds:i:seeds;%s;%s;%s;%s;%s", bandspec(b[0], 512, "sqrt_kl_end", "sqrt(nats)"),
+             bandspec(b[1], 512, "train_pm_end", "normalised score"), bandspec(b[2], 512, "test_pm_end", "normalised score"),
+             bandspec(b[3], 512, "big_pm_end", "normalised score"),
+             bandspec(b[4], 512, "gold_end", "gold utility U"));
+    Tab *t = tab_alloc("fig33_test_pm_end", d0, spec, err);
     if (!t) return err->code;
     if (!D->nrl) return report_missing(R, t, D->missing_rl, err);
-    const RLRec *runs[2][MAXS];
-    int nr[2] = {big_policy_runs(D, "hh", runs[0]), fig13_runs(D, 0, runs[1])};
-    if (!nr[0] && !nr[1]) return report_missing(R, t, "no hh runs of the largest policy or against the largest PM", err);
-    fig33_rows(t, runs[0], nr[0], "pm_size");
-    fig33_rows(t, runs[1], nr[1], "policy_size");
-    StatsLinfit L;
-    int ok = fig33_fit(t, &L);
+    char pms[MAXS][HH_NAME_LEN], pol[MAXS][HH_NAME_LEN];
+    int npm = big_policy_scales(D, pms), np = rl_scales(D, 0, pol, MAXS);
+    for (int sr = 0; sr < 2; sr++)
+        for (int k = 0; k < (sr ? np : npm); k++) {
+            const RLRec *runs[MAXSEED];
+            int n = sr ? rl_find_all(D, pol[k], D->big_pm_scale, "hh", runs, MAXSEED)
+                       : rl_find_all(D, D->big_policy, pms[k], "hh", runs, MAXSEED);
+            int m = seed_rows(runs, n, RL_ITER);
+            if (!m) continue;
+            size_t row = tab_add_row(t);
+            int e = m - 1;
+            tab_sets(t, row, "series", sr ? "policy_size" : "pm_size"), tab_sets(t, row, "policy", runs[0]->policy);
+            tab_sets(t, row, "pm_scale", runs[0]->pm_scale), tab_setf(t, row, "policy_params", runs[0]->policy_params);
+            tab_setf(t, row, "pm_params", runs[0]->pm_params), tab_seti(t, row, "seeds", n);
+            band_d(t, row, "sqrt_kl_end", runs, n, 0, e);
+            band_q(t, row, "train_pm_end", runs, n, 0, Q_COL, RL_TRAIN, e);
+            band_q(t, row, "test_pm_end", runs, n, 0, Q_COL, RL_TEST, e);
+            band_q(t, row, "big_pm_end", runs, n, 0, Q_COL, RL_BIG, e);
+            band_q(t, row, "gold_end", runs, n, 0, Q_GOLD, 0, e);
+        }
+    if (!t->nrow) return report_missing(R, t, "no hh runs of the largest policy or against the largest PM", err);
+    double fy[4], fg[4];
+    fig33_fit(D, 0, fy), fig33_fit(D, 1, fg);
+    static const char *FN[4] = {"intercept", "slope", "slope_lo", "slope_hi"};
+    for (int k = 0; k < 4; k++) {
+        char nm[48];
+        snprintf(nm, sizeof nm, "fit_yard_%s", FN[k]), tab_attr_double(t, nm, fy[k]);
+        snprintf(nm, sizeof nm, "fit_gold_%s", FN[k]), tab_attr_double(t, nm, fg[k]);
+    }
+    tab_attr_str(t, "fit_units", "yard: normalised score per ln(parameters); gold: U per ln(parameters)");
     FILE *f = gp_begin(R->os, R->outdir, "fig33_test_pm_end",
-                       "test-PM score at the end of RLHF vs PM and policy size (cf. Bai et al. 2022, Fig. 33)",
-                       &R->gi, 1500, 650, err);
+                       "scores at the end of RLHF vs PM size, on one yardstick and on gold (cf. Bai et al. 2022, Fig. 33)",
+                       &R->gi, 1700, 900, err);
     if (!f) return tab_free(t), err->code;
-    fig33_plot(D, f, t, &L, ok);
+    TabWhere w = tab_where("series", "pm_size");
+    double px[MAXS];
+    int n0 = (int)tab_values(t, "pm_params", &w, px, MAXS);
+    gp_tab_block(f, "$s0", "pm_params big_pm(3) test_pm(3) train_pm(3) gold(3) scale", t,
+                 "pm_params:%.9g big_pm_end big_pm_end_lo big_pm_end_hi test_pm_end test_pm_end_lo test_pm_end_hi "
+                 "train_pm_end train_pm_end_lo train_pm_end_hi gold_end gold_end_lo gold_end_hi pm_scale", &w, NULL);
+    char ly[200], lg[200];
+    fmt_fit(ly, sizeof ly, "yardstick", fy[0], fy[1], fy[2], fy[3]);
+    fmt_fit(lg, sizeof lg, "U", fg[0], fg[1], fg[2], fg[3]);
+    const char *nm4[4] = {"fy0", "fy1", "fg0", "fg1"};
+    double v4[4] = {fy[0], fy[1], fg[0], fg[1]};
+    for (int k = 0; k < 4; k++)  // gnuplot spells a missing fit NaN
+        isfinite(v4[k]) ? fprintf(f, "%s = %.10g\n", nm4[k], v4[k]) : fprintf(f, "%s = NaN\n", nm4[k]);
+    gp_loop_begin(f, "fig33_test_pm_end");
+    fprintf(f, "set multiplot layout 1,2 title \"End of RLHF vs PM size, policy %s, variant HH (cf. Bai et al. 2022, "
+               "Fig. 33)\\n{/*0.7 mean across seeds with 95%% t intervals; fits: mean of the seeds' lines in ln P}\" "
+               "font \",16\"\n%sset xlabel \"PM parameters P\"\nset format x \"%%.0s%%c\"\n", D->big_policy, KEY_OUT);
+    gp_log_xrange(f, px, n0);
+    fprintf(f, "set title \"PM scores (normalised score)\"\nset ylabel \"score at the end of RL (normalised score)\"\n"
+               "plot $s0 u 1:2:3:4 w yerrorlines lt 1 title \"yardstick PM (one judge for all)\", $s0 u 1:5:6:7 w "
+               "yerrorlines lt 2 title \"test PM (other half; own scale)\", $s0 u 1:8:9:10 w yerrorlines lt 3 title "
+               "\"train PM (the reward)\", fy0 + fy1 * log(x) w l lt 9 dt 2 title \"%s\", 0 w l lt 10 notitle\n", ly);
+    fprintf(f, "set title \"gold utility U = help (non-red-team) − harm (red-team)\"\nset ylabel \"gold U at the end of "
+               "RL (help − harm, fractions)\"\nplot $s0 u 1:11:12:13 w yerrorlines lt 4 title \"gold U\", fg0 + fg1 * "
+               "log(x) w l lt 9 dt 2 title \"%s\"\n", lg);
+    fputs("unset logscale x\nset format x\nset autoscale x\nunset multiplot\n", f);
+    gp_loop_end(f);
     return report_put(R, t, err);
 }
 
@@ -443,47 +615,49 @@ int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
 // Fig. 14: train-PM score on benign vs red-team prompts
 
 int rlreport_fig14(Report *R, const RLData *D, HHErr *err) {
-    Tab *t = tab_alloc("fig14_benign_vs_redteam",
-        "every policy trained (variant hh) against the largest PM: train-PM reward of held-out samples on "
-        "benign and borderline prompts (benign) and on red-team and disguised prompts (redteam) over "
-        "training; rise = value - value at iteration 0",
-        "policy:s:-;pm_scale:s:-;seed:i:index;iter:i:iterations;sqrt_kl:f:sqrt(nats);"
-        "benign:f:normalised score;redteam:f:normalised score;rise_benign:f:normalised score;"
-        "rise_redteam:f:normalised score", err);
+    static const char *const BN[4] = {"benign", "redteam", "rise_benign", "rise_redteam"};
+    static const char *const BU[4] = {"normalised score", "normalised score", "normalised score", "normalised score"};
+    Tab *t = band_tab("fig14_benign_vs_redteam", "every policy trained (variant hh) against the largest PM: train-PM "
+                      "reward of held-out samples on benign and borderline prompts (benign) and on red-team and "
+                      "disguised prompts (redteam) over training, and their rises from iteration 0 (per seed, then "
+                      "averaged)", "policy:s:-;pm_scale:s:-;iter:i:iterations;seeds:i:seeds", BN, BU, 4, "", err);
     if (!t) return err->code;
     if (!D->nrl) return report_missing(R, t, D->missing_rl, err);
-    const RLRec *runs[MAXS];
-    int n = fig13_runs(D, 0, runs);
-    if (!n) return report_missing(R, t, "no hh runs against the largest PM", err);
-    FILE *f = gp_begin(R->os, R->outdir, "fig14_benign_vs_redteam",
-                       "train-PM score on benign vs red-team prompts during RLHF (cf. Bai et al. 2022, Fig. 14)",
-                       &R->gi, 1100, 750, err);
-    if (!f) return tab_free(t), err->code;
-    for (int k = 0; k < n; k++) {
-        const RLRec *r = runs[k];
-        for (int i = 0; i < r->n; i++) {
-            double b = r->col[RL_TRAIN_BENIGN][i], x = r->col[RL_TRAIN_RED][i];
+    char pol[MAXS][HH_NAME_LEN];
+    int np = rl_scales(D, 0, pol, MAXS), nb = 0;
+    char shown[MAXS][HH_NAME_LEN];
+    for (int k = 0; k < np; k++) {
+        const RLRec *runs[MAXSEED];
+        int n = rl_find_all(D, pol[k], D->big_pm_scale, "hh", runs, MAXSEED), m = seed_rows(runs, n, RL_ITER);
+        if (m) snprintf(shown[nb++], HH_NAME_LEN, "%.*s", HH_NAME_LEN - 1, pol[k]);
+        for (int i = 0; i < m; i++) {
             size_t row = tab_add_row(t);
-            tab_sets(t, row, "policy", r->policy), tab_sets(t, row, "pm_scale", r->pm_scale);
-            tab_seti(t, row, "seed", r->seed), tab_seti(t, row, "iter", lround(r->col[RL_ITER][i]));
-            tab_setf(t, row, "sqrt_kl", r->col[RL_SQRT_KL][i]);
-            tab_setf(t, row, "benign", b), tab_setf(t, row, "redteam", x);
-            tab_setf(t, row, "rise_benign", b - r->col[RL_TRAIN_BENIGN][0]);
-            tab_setf(t, row, "rise_redteam", x - r->col[RL_TRAIN_RED][0]);
+            tab_sets(t, row, "policy", pol[k]), tab_sets(t, row, "pm_scale", D->big_pm_scale);
+            tab_seti(t, row, "iter", lround(runs[0]->col[RL_ITER][i])), tab_seti(t, row, "seeds", n);
+            band_q(t, row, "benign", runs, n, 0, Q_COL, RL_TRAIN_BENIGN, i);
+            band_q(t, row, "redteam", runs, n, 0, Q_COL, RL_TRAIN_RED, i);
+            band_q(t, row, "rise_benign", runs, n, 0, Q_RISE, RL_TRAIN_BENIGN, i);
+            band_q(t, row, "rise_redteam", runs, n, 0, Q_RISE, RL_TRAIN_RED, i);
         }
     }
-    gp_tab_block(f, "$c", "iter benign redteam; one block per policy", t, "iter benign redteam", NULL, "policy");
+    if (!nb) return report_missing(R, t, "no hh runs against the largest PM", err);
+    FILE *f = gp_begin(R->os, R->outdir, "fig14_benign_vs_redteam",
+                       "train-PM score on benign vs red-team prompts during RLHF (cf. Bai et al. 2022, Fig. 14)",
+                       &R->gi, 1300, 900, err);
+    if (!f) return tab_free(t), err->code;
+    gp_tab_block(f, "$c", "iter benign(3) redteam(3); one block per policy", t,
+                 "iter benign benign_lo benign_hi redteam redteam_lo redteam_hi", NULL, "policy");
     gp_loop_begin(f, "fig14_benign_vs_redteam");
-    fprintf(f, "set title \"Train-PM score on benign vs red-team prompts during RLHF (cf. Bai et al. 2022, "
-               "Fig. 14)\\n{/*0.7 every policy vs the largest PM (%s), variant HH; solid: benign and borderline "
-               "prompts, dashed: red-team and disguised; the largest policy (%s) thick}\"\n"
-               "set xlabel \"PPO iterations\"\nset ylabel \"train-PM reward (normalised score)\"\n"
-               "set key top left\nplot ", D->big_pm_scale, D->big_policy);
-    for (int k = 0; k < n; k++) {
-        int L = lt(R, runs[k]->policy), big = !strcmp(runs[k]->policy, D->big_policy);
-        fprintf(f, "$c index %d u 1:2 w lp lt %d lw %d title \"%s: benign\", $c index %d u 1:3 w lp lt %d "
-                   "lw %d dt 2 pt 6 title \"%s: red-team\", \\\n  ", k, L, big ? 4 : 2, runs[k]->policy, k, L,
-                big ? 4 : 2, runs[k]->policy);
+    fprintf(f, "set title \"Train-PM score on benign vs red-team prompts during RLHF (cf. Bai et al. 2022, Fig. 14)"
+               "\\n{/*0.7 every policy vs the largest PM (%s), variant HH; solid: benign and borderline prompts, "
+               "dashed: red-team and disguised; mean across seeds with 95%% t intervals}\"\n"
+               "set xlabel \"PPO iterations\"\nset ylabel \"train-PM reward (normalised score)\"\n%splot ",
+            D->big_pm_scale, KEY_OUT);
+    for (int k = 0; k < nb; k++) {
+        int L = lt(R, shown[k]), big = !strcmp(shown[k], D->big_policy);
+        fprintf(f, "$c index %d u 1:2:3:4 w yerrorlines lt %d lw %d title \"%s: benign\", $c index %d u 1:5:6:7 w "
+                   "yerrorlines lt %d lw %d dt 2 pt 6 title \"%s: red-team\", \\\n  ", k, L, big ? 3 : 2, shown[k], k,
+                L, big ? 3 : 2, shown[k]);
     }
     fputs("0 w l lt 10 notitle\n", f);
     gp_loop_end(f);
@@ -493,61 +667,64 @@ int rlreport_fig14(Report *R, const RLData *D, HHErr *err) {
 // ---------------------------------------------------------------------------
 // helpful-only vs HH
 
-// The rows of one run (none when r is NULL).
-static void help_harm_rows(Tab *t, const RLRec *r, const char *variant) {
-    static const int CC[6] = {RL_HELP_BENIGN, RL_HARM_BENIGN, RL_HELP_BORDER, RL_REFUSE_BORDER, RL_HELP_RED, RL_HARM_RED};
-    for (int i = 0; r && i < r->n; i++) {
-        size_t row = tab_add_row(t);
-        tab_sets(t, row, "variant", variant), tab_sets(t, row, "policy", r->policy);
-        tab_sets(t, row, "pm_scale", r->pm_scale), tab_seti(t, row, "seed", r->seed);
-        tab_seti(t, row, "iter", lround(r->col[RL_ITER][i])), tab_setf(t, row, "kl", r->col[RL_KL][i]);
-        tab_setf(t, row, "sqrt_kl", r->col[RL_SQRT_KL][i]), tab_setf(t, row, "train_pm", r->col[RL_TRAIN][i]);
-        for (int c = 0; c < 6; c++) tab_setf(t, row, RL_COLNAME(CC[c]), r->col[CC[c]][i]);
-        tab_setf(t, row, "gold_utility", rl_gold(r, i));
-    }
-}
-
 int rlreport_help_harm(Report *R, const RLData *D, HHErr *err) {
-    Tab *t = tab_alloc("rl_help_harm",
-        "the largest policy against the largest PM scale, variants hh (HH PM, half 0) and helpful (the "
-        "helpful-only PM of the mix sweep): gold measures of held-out samples over training; gold_utility "
-        "U = (help_benign + help_borderline)/2 - harm_redteam",
-        "variant:s:-;policy:s:-;pm_scale:s:-;seed:i:index;iter:i:iterations;kl:f:nats;sqrt_kl:f:sqrt(nats);"
-        "train_pm:f:normalised score;help_benign:f:gold help [0,1];harm_benign:f:gold harm [0,1];"
-        "help_borderline:f:gold help [0,1];refuse_borderline:f:fraction;help_redteam:f:gold help [0,1];"
-        "harm_redteam:f:gold harm [0,1];gold_utility:f:gold units", err);
+    static const int CC[4] = {RL_HELP_BENIGN, RL_HELP_BORDER, RL_REFUSE_BORDER, RL_HARM_RED};
+    static const char *UN[4] = {"gold help [0,1]", "gold help [0,1]", "fraction", "gold harm [0,1]"};
+    char b[6][512], d0[1024], spec[4096];
+    snprintf(d0, sizeof d0, "the largest policy against the largest PM scale, variants hh (HH PM, half 0) and "
+             "helpful (the helpful-only PM of the mix sweep): gold measures of held-out samples over training "
+             "(help and harm of the other prompt kinds are in the rl/ files); gold_utility U = (help_benign + "
+             "help_borderline)/2 - harm_redteam%s", SEEDS_DESC);
+    size_t L = (size_t)snprintf(spec, sizeof spec, "variant:s:-;policy:s:-;pm_scale:s:-;iter:i:iterations;"
+                                "seeds:i:seeds;%s", bandspec(b[0], 512, "sqrt_kl", "sqrt(nats)"));
+    for (int c = 0; c < 4; c++) L += (size_t)snprintf(spec + L, sizeof spec - L, ";%s", bandspec(b[1 + c], 512, RL_COLNAME(CC[c]), UN[c]));
+    snprintf(spec + L, sizeof spec - L, ";%s", bandspec(b[5], 512, "gold_utility", "gold utility U"));
+    Tab *t = tab_alloc("rl_help_harm", d0, spec, err);
     if (!t) return err->code;
     if (!D->nrl) return report_missing(R, t, D->missing_rl, err);
     static const char *VAR[2] = {"hh", "helpful"};
-    const RLRec *runs[2] = {rl_find(D, D->big_policy, D->big_pm_scale, VAR[0]),
-                            rl_find(D, D->big_policy, D->big_pm_scale, VAR[1])};
-    if (!runs[0] && !runs[1]) return report_missing(R, t, "no runs of the largest policy vs the largest PM", err);
+    int have[2];
+    for (int v = 0; v < 2; v++) {
+        const RLRec *runs[MAXSEED];
+        int n = rl_find_all(D, D->big_policy, D->big_pm_scale, VAR[v], runs, MAXSEED), m = seed_rows(runs, n, RL_ITER);
+        have[v] = m > 0;
+        for (int i = 0; i < m; i++) {
+            size_t row = tab_add_row(t);
+            tab_sets(t, row, "variant", VAR[v]), tab_sets(t, row, "policy", D->big_policy);
+            tab_sets(t, row, "pm_scale", D->big_pm_scale), tab_seti(t, row, "iter", lround(runs[0]->col[RL_ITER][i]));
+            tab_seti(t, row, "seeds", n);
+            band_d(t, row, "sqrt_kl", runs, n, 0, i);
+            for (int c = 0; c < 4; c++) band_q(t, row, RL_COLNAME(CC[c]), runs, n, 0, Q_COL, CC[c], i);
+            band_q(t, row, "gold_utility", runs, n, 0, Q_GOLD, 0, i);
+        }
+    }
+    if (!have[0] && !have[1]) return report_missing(R, t, "no runs of the largest policy vs the largest PM", err);
     FILE *f = gp_begin(R->os, R->outdir, "rl_help_harm",
                        "helpful-only vs HH RLHF: gold harm, help and refusals (cf. Bai et al. 2022, Fig. 1)",
-                       &R->gi, 1800, 650, err);
+                       &R->gi, 1900, 700, err);
     if (!f) return tab_free(t), err->code;
-    for (int v = 0; v < 2; v++) help_harm_rows(t, runs[v], VAR[v]);
     for (int v = 0; v < 2; v++) {
         char name[16];
         snprintf(name, sizeof name, "$%s", VAR[v]);
         TabWhere w = tab_where("variant", VAR[v]);
-        gp_tab_block(f, name, "sqrt_kl harm_redteam help_benign refuse_borderline gold_utility", t,
-                     "sqrt_kl harm_redteam help_benign refuse_borderline gold_utility", &w, NULL);
+        gp_tab_block(f, name, "iter harm_redteam(3) help_benign(3) refuse_borderline(3)", t,
+                     "iter harm_redteam harm_redteam_lo harm_redteam_hi help_benign help_benign_lo help_benign_hi "
+                     "refuse_borderline refuse_borderline_lo refuse_borderline_hi", &w, NULL);
     }
     gp_loop_begin(f, "rl_help_harm");
     fprintf(f, "set multiplot layout 1,3 title \"Helpful-only vs HH RLHF: policy %s against the %s PMs "
-               "(cf. Bai et al. 2022, Fig. 1)\\n{/*0.7 gold measures of held-out samples; one seed per run}\" "
-               "font \",16\"\nset xlabel \"%s\"\nset key top left\nset yrange [0:*]\n",
-            D->big_policy, D->big_pm_scale, SQRT_KL_LABEL);
-    static const char *PT[3][2] = {{"harm on red-team prompts", "gold harm"},
-                                   {"help on benign prompts", "gold help"},
+               "(cf. Bai et al. 2022, Fig. 1)\\n{/*0.7 gold measures of held-out samples over PPO iterations; mean "
+               "across seeds with 95%% t intervals}\" font \",16\"\nset xlabel \"PPO iterations\"\n"
+               "set key top right inside opaque box\nset yrange [0:*]\n", D->big_policy, D->big_pm_scale);
+    static const char *PT[3][2] = {{"harm on red-team prompts", "gold harm (fraction of the worst harm)"},
+                                   {"help on benign prompts", "gold help (fraction of full help)"},
                                    {"refusals on borderline prompts", "share of responses with SORRY"}};
     for (int p = 0; p < 3; p++) {
         fprintf(f, "set title \"%s\"\nset ylabel \"%s\"\nplot ", PT[p][0], PT[p][1]);
         for (int v = 0; v < 2; v++)
-            if (runs[v])
-                fprintf(f, "$%s u 1:%d w lp lt %d title \"%s\", ", VAR[v], 2 + p, v ? 2 : 1,
-                        v ? "helpful-only PM" : "HH PM");
+            if (have[v])
+                fprintf(f, "$%s u 1:%d:%d:%d w yerrorlines lt %d title \"%s\", ", VAR[v], 2 + 3 * p, 3 + 3 * p,
+                        4 + 3 * p, v ? 2 : 1, v ? "helpful-only PM" : "HH PM");
         fputs("NaN notitle\n", f);
     }
     fputs("unset multiplot\n", f);
@@ -582,98 +759,113 @@ int rl_gao_run(const RLRec *r, int bon, RLGaoFit *fit, HHErr *err) {
 }
 
 static int overopt_tabs(Tab **t, HHErr *err) {
-    t[0] = tab_alloc("beyond_gold_vs_sqrt_kl",
-        "gold HH utility U (gold help on non-red-team prompts - gold harm on red-team prompts) of the "
-        "largest policy optimised against the train PM of every PM scale (variant hh): by PPO (method rl, "
-        "x = iteration, d = sqrt of the exact held-out KL) and by best-of-n from the initial policy (method "
-        "bon, x = n, d = sqrt(kl_exact)); gain = U - U at d = 0; gain_fit = the Gao et al. form of "
-        "/fit_overoptimization at d",
-        "method:s:-;policy:s:-;pm_scale:s:-;pm_params:f:parameters;x:i:iterations or samples;kl:f:nats;"
-        "d:f:sqrt(nats);gold:f:gold units;gain:f:gold units;gain_fit:f:gold units;train_pm:f:normalised score;"
-        "help:f:gold help [0,1];harm_redteam:f:gold harm [0,1]", err);
+    static const char *const BN[4] = {"d", "gold", "gain", "train_pm"};
+    static const char *const BU[4] = {"sqrt(nats)", "gold utility U", "gold utility U", "normalised score"};
+    t[0] = band_tab("beyond_gold_vs_sqrt_kl", "gold HH utility U (gold help on non-red-team prompts - gold harm on "
+                    "red-team prompts, each a fraction in [0, 1]) of the largest policy optimised against the train PM "
+                    "of every PM scale (variant hh): by PPO (method rl, x = iteration, d = sqrt of the exact held-out "
+                    "KL) and by best-of-n from the initial policy (method bon, x = n, d = sqrt(kl_exact)); gain = U - U "
+                    "at d = 0 (per seed); gain_fit = the form of the seeds' mean a, b (/fit_overoptimization, seed -1) "
+                    "at d", "method:s:-;policy:s:-;pm_scale:s:-;pm_params:f:parameters;x:i:iterations or samples;"
+                    "seeds:i:seeds", BN, BU, 4, "gain_fit:f:gold utility U", err);
     t[1] = tab_alloc("fit_overoptimization",
-        "Gao et al. (2022) forms fitted by nonlinear least squares (stats_nlfit, Levenberg-Marquardt) to "
-        "the gold gain of /beyond_gold_vs_sqrt_kl over its points with d > 0: bon R = d (a - b d), rl R = "
-        "d (a - b ln d). b > 0: gold gain peaks at d_peak and then falls (over-optimisation). 95% CI = "
-        "estimate -+ t(0.975, dof) se across the points of one run (one seed)",
-        "method:s:-;form:s:-;policy:s:-;pm_scale:s:-;pm_params:f:parameters;a:f:gold units per sqrt(nat);"
-        "a_se:f:gold units per sqrt(nat);a_lo:f:gold units per sqrt(nat);a_hi:f:gold units per sqrt(nat);"
-        "b:f:see form;b_se:f:see form;b_lo:f:see form;b_hi:f:see form;n:i:points;dof:i:1;"
-        "converged:i:0/1;iter:i:iterations;gsl_status:i:code;d_peak:f:sqrt(nats);gain_peak:f:gold units;"
-        "sd_resid:f:gold units;d_max:f:sqrt(nats)", err);
+        "Gao et al. (2022) forms fitted by nonlinear least squares (stats_nlfit, Levenberg-Marquardt) to the "
+        "gold gain of each seed's points with d > 0 (/beyond_gold_vs_sqrt_kl): bon R = d (a - b d), rl R = d (a - "
+        "b ln d); b > 0: the gain peaks at d_peak and then falls. Rows with seed >= 0: one seed, CI = estimate -+ "
+        "t(0.975, dof) se across its points; rows with seed = -1: the mean over the seeds' converged fits, CI "
+        "Student t across seeds, d_min/d_max over the mean points. peak_in_range = 1 when d_min <= d_peak <= "
+        "d_max; otherwise the peak is an extrapolation (not drawn). Gold units: U, the difference of two "
+        "fractions in [0, 1]",
+        "method:s:-;form:s:-;policy:s:-;pm_scale:s:-;pm_params:f:parameters;seed:i:index (-1 mean over seeds);"
+        "seeds:i:seeds;a:f:U per sqrt(nat);a_lo:f:U per sqrt(nat);a_hi:f:U per sqrt(nat);b:f:see form;"
+        "b_lo:f:see form;b_hi:f:see form;n:i:points;converged:i:0/1;d_peak:f:sqrt(nats);gain_peak:f:gold utility U;"
+        "peak_in_range:i:0/1;sd_resid:f:gold utility U;d_min:f:sqrt(nats);d_max:f:sqrt(nats)", err);
     if (!t[0] || !t[1]) return tab_free(t[0]), tab_free(t[1]), err->code;
-    tab_attr_str(t[1], "b_units", "bon: gold units per nat; rl: gold units per sqrt(nat)");
+    tab_attr_str(t[1], "b_units", "bon: U per nat; rl: U per sqrt(nat)");
     return 0;
 }
 
-// Best-of-n tables, then RL runs, of the largest policy (hh) against every PM
-// scale, with their points and fits. Returns the count.
-static int overopt_runs(const RLData *D, Gao *G) {
-    const RLRec *rr[MAXS];
-    int nrr = big_policy_runs(D, "hh", rr), ng = 0;
-    for (int m = 0; m < 2; m++)  // bon, rl
-        for (int k = 0; k < nrr; k++) {
-            const RLRec *r = m ? rr[k] : bon_find(D, rr[k]->policy, rr[k]->pm_scale, "hh");
-            if (!r) continue;
-            Gao *g = &G[ng++];
-            g->r = r, g->bon = !m;
-            gao_points(g);
-            HHErr e2;
-            g->ok = rl_fit_gao(g->bon ? RL_GAO_BON : RL_GAO_RL, g->d, g->y, (size_t)r->n, &g->fit, &e2) == 0;
+static double d_peak_of(int bon, double a, double b) {
+    return !(b > 0) ? NAN : bon ? fmax(a / (2 * b), 0) : exp(a / b - 1);
+}
+
+static void overopt_fitrow(Tab *t, const RLRec *r, int bon, int seed, int seeds, const double *ab,
+                           const double *lohi, size_t n, int conv, double sd, double dmin, double dmax) {
+    size_t row = tab_add_row(t);
+    RLGaoForm fm = bon ? RL_GAO_BON : RL_GAO_RL;
+    tab_sets(t, row, "method", bon ? "bon" : "rl"), tab_sets(t, row, "form", bon ? "d (a - b d)" : "d (a - b ln d)");
+    tab_sets(t, row, "policy", r->policy), tab_sets(t, row, "pm_scale", r->pm_scale);
+    tab_setf(t, row, "pm_params", r->pm_params), tab_seti(t, row, "seed", seed), tab_seti(t, row, "seeds", seeds);
+    tab_setf(t, row, "a", ab[0]), tab_setf(t, row, "a_lo", lohi[0]), tab_setf(t, row, "a_hi", lohi[1]);
+    tab_setf(t, row, "b", ab[1]), tab_setf(t, row, "b_lo", lohi[2]), tab_setf(t, row, "b_hi", lohi[3]);
+    tab_seti(t, row, "n", (long)n), tab_seti(t, row, "converged", conv);
+    double dp = d_peak_of(bon, ab[0], ab[1]);
+    tab_setf(t, row, "d_peak", dp), tab_setf(t, row, "gain_peak", isfinite(dp) ? rl_gao_eval(fm, ab[0], ab[1], dp) : NAN);
+    tab_seti(t, row, "peak_in_range", isfinite(dp) && dp >= dmin && dp <= dmax);
+    tab_setf(t, row, "sd_resid", sd), tab_setf(t, row, "d_min", dmin), tab_setf(t, row, "d_max", dmax);
+}
+
+// One (method, PM scale): per-seed fits, their mean (seed -1), the mean points.
+static void overopt_config(Tab **t, const RLRec *const *runs, int n, int bon) {
+    double a[MAXSEED], b[MAXSEED];
+    int m = 0;
+    for (int s = 0; s < n; s++) {
+        RLGaoFit F;
+        HHErr e;
+        double dmin = INFINITY, dmax = 0;
+        for (int i = 0; i < runs[s]->n; i++) {
+            double d = bon ? sqrt(fmax(runs[s]->col[BON_KL_EXACT][i], 0)) : runs[s]->col[RL_SQRT_KL][i];
+            if (d > 0) dmin = fmin(dmin, d), dmax = fmax(dmax, d);
         }
-    return ng;
-}
-
-// One run's points (t[0]) and fit (t[1]; the coefficients NaN when the fit failed).
-static void overopt_rows(Tab **t, const Gao *g) {
-    const RLRec *r = g->r;
-    const char *method = g->bon ? "bon" : "rl";
-    double dmax = 0;
-    for (int i = 0; i < r->n; i++) {
-        size_t row = tab_add_row(t[0]);
-        tab_sets(t[0], row, "method", method), tab_sets(t[0], row, "policy", r->policy);
-        tab_sets(t[0], row, "pm_scale", r->pm_scale), tab_setf(t[0], row, "pm_params", r->pm_params);
-        tab_seti(t[0], row, "x", lround(r->col[g->bon ? BON_N : RL_ITER][i]));
-        tab_setf(t[0], row, "kl", r->col[g->bon ? BON_KL_EXACT : RL_KL][i]);
-        tab_setf(t[0], row, "d", g->d[i]), tab_setf(t[0], row, "gain", g->y[i]);
-        tab_setf(t[0], row, "gold", g->bon ? bon_gold(r, i) : rl_gold(r, i));
-        tab_setf(t[0], row, "gain_fit", g->ok ? rl_gao_eval(g->bon ? RL_GAO_BON : RL_GAO_RL, g->fit.a, g->fit.b,
-                                                            g->d[i]) : NAN);
-        tab_setf(t[0], row, "train_pm", r->col[g->bon ? BON_TRAIN : RL_TRAIN][i]);
-        tab_setf(t[0], row, "help", g->bon ? r->col[BON_HELP_BENIGN][i]
-                                           : 0.5 * (r->col[RL_HELP_BENIGN][i] + r->col[RL_HELP_BORDER][i]));
-        tab_setf(t[0], row, "harm_redteam", r->col[g->bon ? BON_HARM_RED : RL_HARM_RED][i]);
-        dmax = fmax(dmax, g->d[i]);
+        int ok = rl_gao_run(runs[s], bon, &F, &e) == 0;
+        double ab[2] = {ok ? F.a : NAN, ok ? F.b : NAN}, lh[4] = {NAN, NAN, NAN, NAN};
+        if (ok) lh[0] = F.a_lo, lh[1] = F.a_hi, lh[2] = F.b_lo, lh[3] = F.b_hi;
+        overopt_fitrow(t[1], runs[s], bon, runs[s]->seed, 1, ab, lh, ok ? F.n : 0, ok && F.converged,
+                       ok ? F.sd_resid : NAN, dmin, dmax);
+        if (ok && F.converged) a[m] = F.a, b[m++] = F.b;
     }
-    size_t row = tab_add_row(t[1]);
-    const RLGaoFit *F = &g->fit;
-    tab_sets(t[1], row, "method", method), tab_sets(t[1], row, "form", g->bon ? "d (a - b d)" : "d (a - b ln d)");
-    tab_sets(t[1], row, "policy", r->policy), tab_sets(t[1], row, "pm_scale", r->pm_scale);
-    tab_setf(t[1], row, "pm_params", r->pm_params), tab_setf(t[1], row, "d_max", dmax);
-    if (!g->ok) return;
-    tab_setf(t[1], row, "a", F->a), tab_setf(t[1], row, "a_se", F->se_a);
-    tab_setf(t[1], row, "a_lo", F->a_lo), tab_setf(t[1], row, "a_hi", F->a_hi);
-    tab_setf(t[1], row, "b", F->b), tab_setf(t[1], row, "b_se", F->se_b);
-    tab_setf(t[1], row, "b_lo", F->b_lo), tab_setf(t[1], row, "b_hi", F->b_hi);
-    tab_seti(t[1], row, "n", (long)F->n), tab_seti(t[1], row, "dof", (long)F->dof);
-    tab_seti(t[1], row, "converged", F->converged), tab_seti(t[1], row, "iter", (long)F->iter);
-    tab_seti(t[1], row, "gsl_status", F->gsl_status), tab_setf(t[1], row, "d_peak", F->d_peak);
-    tab_setf(t[1], row, "gain_peak", F->gain_peak), tab_setf(t[1], row, "sd_resid", F->sd_resid);
+    int rows = seed_rows(runs, n, bon ? BON_N : RL_ITER);
+    double ma = NAN, mb = NAN, lh[4] = {NAN, NAN, NAN, NAN}, dmin = INFINITY, dmax = 0;
+    StatsCI ci;
+    HHErr e;
+    if (m >= 2 && stats_mean_tci(a, (size_t)m, 0.95, &ci, &e) == 0) ma = ci.est, lh[0] = ci.lo, lh[1] = ci.hi;
+    if (m >= 2 && stats_mean_tci(b, (size_t)m, 0.95, &ci, &e) == 0) mb = ci.est, lh[2] = ci.lo, lh[3] = ci.hi;
+    if (m == 1) ma = a[0], mb = b[0];
+    size_t first = t[0]->nrow;
+    for (int i = 0; i < rows; i++) {
+        size_t row = tab_add_row(t[0]);
+        const RLRec *r = runs[0];
+        tab_sets(t[0], row, "method", bon ? "bon" : "rl"), tab_sets(t[0], row, "policy", r->policy);
+        tab_sets(t[0], row, "pm_scale", r->pm_scale), tab_setf(t[0], row, "pm_params", r->pm_params);
+        tab_seti(t[0], row, "x", lround(r->col[bon ? BON_N : RL_ITER][i])), tab_seti(t[0], row, "seeds", n);
+        band_d(t[0], row, "d", runs, n, bon, i);
+        band_q(t[0], row, "gold", runs, n, bon, Q_GOLD, 0, i);
+        band_q(t[0], row, "gain", runs, n, bon, Q_GAIN, 0, i);
+        band_q(t[0], row, "train_pm", runs, n, bon, Q_COL, bon ? BON_TRAIN : RL_TRAIN, i);
+        double d = tab_getf(t[0], row, "d");
+        if (d > 0) dmin = fmin(dmin, d), dmax = fmax(dmax, d);
+    }
+    for (size_t row = first; row < t[0]->nrow; row++)
+        tab_setf(t[0], row, "gain_fit", rl_gao_eval(bon ? RL_GAO_BON : RL_GAO_RL, ma, mb, tab_getf(t[0], row, "d")));
+    double ab[2] = {ma, mb};
+    overopt_fitrow(t[1], runs[0], bon, -1, m, ab, lh, (size_t)m, m > 0, NAN, isfinite(dmin) ? dmin : NAN, dmax);
 }
 
-// $fitM: the fitted form of each /fit_overoptimization row of the method,
-// drawn through 61 points over [0, d_max] (NaN when the fit failed).
+// $fitM: the seed-mean form of each PM scale, drawn through 61 points over
+// [d_min, d_max], the range of d reached (no extrapolation).
 static void overopt_curves(FILE *f, const Tab *fit, int m) {
     TabWhere w = tab_where("method", m ? "rl" : "bon");
-    fprintf(f, "$fit%d << EOD\n# d gain_fit sampled; one block per PM scale\n", m);
+    tab_where_and(&w, "seed", "-1");
+    fprintf(f, "$fit%d << EOD\n# d gain_fit sampled over the d reached; one block per PM scale\n", m);
     int k = 0;
     for (size_t r = 0; r < fit->nrow; r++) {
         if (!tab_match(fit, r, &w)) continue;
-        double a = tab_getf(fit, r, "a"), b = tab_getf(fit, r, "b"), dmax = tab_getf(fit, r, "d_max");
+        double a = tab_getf(fit, r, "a"), b = tab_getf(fit, r, "b");
+        double lo = tab_getf(fit, r, "d_min"), hi = tab_getf(fit, r, "d_max");
         if (k++) gp_block_next(f);
         for (int s = 0; s <= 60; s++) {
-            double x = dmax * s / 60.0;
-            fprintf(f, "%.6f %.6f\n", x, isnan(a) ? NAN : rl_gao_eval(m ? RL_GAO_RL : RL_GAO_BON, a, b, x));
+            double x = lo + (hi - lo) * s / 60.0;
+            fprintf(f, "%.6f %.6f\n", x, isnan(a) || isnan(lo) ? NAN : rl_gao_eval(m ? RL_GAO_RL : RL_GAO_BON, a, b, x));
         }
     }
     if (!k) fputs("NaN NaN\n", f);
@@ -683,25 +875,34 @@ static void overopt_curves(FILE *f, const Tab *fit, int m) {
 static void overopt_plot(const Report *R, const RLData *D, FILE *f, Tab **t) {
     for (int m = 0; m < 2; m++) {
         TabWhere w = tab_where("method", m ? "rl" : "bon");
-        gp_tab_block(f, m ? "$m1" : "$m0", "d gain; one block per PM scale", t[0], "d gain", &w, "pm_scale");
+        gp_tab_block(f, m ? "$m1" : "$m0", "d gain d_lo d_hi gain_lo gain_hi; one block per PM scale", t[0],
+                     "d gain d_lo d_hi gain_lo gain_hi", &w, "pm_scale");
         overopt_curves(f, t[1], m);
     }
     gp_loop_begin(f, "beyond_overoptimization");
     fprintf(f, "set multiplot layout 1,2 title \"Gold HH utility gain vs sqrt(KL), policy %s vs PMs of every "
-               "size (beyond the paper; after Gao et al. 2022)\\n{/*0.7 U = gold help on non-red-team prompts - "
-               "gold harm on red-team prompts, minus U of the initial policy; dashed: fitted forms; one seed}\" "
-               "font \",16\"\nset key bottom right\nset ylabel \"gold utility gain (gold units)\"\n", D->big_policy);
+               "size (beyond the paper; after Gao et al. 2022)\\n{/*0.7 U = gold help on non-red-team prompts − "
+               "gold harm on red-team prompts (each a fraction in [0, 1]), minus U of the initial policy; mean "
+               "across seeds with 95%% t intervals; dashed: the seeds' mean fit, over the d reached only}\" "
+               "font \",16\"\n%sset xrange [0:*]\nset ylabel \"gold utility gain ΔU (help − harm, fractions)\"\n",
+            D->big_policy, KEY_OUT);
     for (int m = 0; m < 2; m++) {
         fprintf(f, "set title \"%s\"\nset xlabel \"%s\"\nplot ",
-                m ? "PPO against the train PM: fit d (a - b ln d)" : "best-of-n by the train PM: fit d (a - b d)",
+                m ? "PPO against the train PM: fit d (a − b ln d)" : "best-of-n by the train PM: fit d (a − b d)",
                 m ? SQRT_KL_LABEL : "sqrt(KL_{best-of-n})  (nats^{1/2}, exact with ties)");
         TabWhere w = tab_where("method", m ? "rl" : "bon");
+        tab_where_and(&w, "seed", "-1");
         for (size_t r = 0, idx = 0; r < t[1]->nrow; r++) {
             if (!tab_match(t[1], r, &w)) continue;
             const char *pm = tab_gets(t[1], r, "pm_scale");
-            int L = lt(R, pm);
-            fprintf(f, "$m%d index %zu u 1:2 w p lt %d title \"PM %s (b = %.3g)\", $fit%d index %zu u 1:2 w l lt %d "
-                       "dt 2 notitle, \\\n  ", m, idx, L, pm, tab_getf(t[1], r, "b"), m, idx, L);
+            int L = lt(R, pm), in = (int)tab_getf(t[1], r, "peak_in_range");
+            double dp = tab_getf(t[1], r, "d_peak");
+            char pk[64];
+            if (isfinite(dp)) snprintf(pk, sizeof pk, "peak %.2f%s", dp, in ? "" : " (beyond the data)");
+            else snprintf(pk, sizeof pk, "no peak");
+            fprintf(f, "$m%d index %zu u 1:2:3:4:5:6 w xyerrorbars lt %d title \"PM %s: b = %.3g [%.3g, %.3g], %s\", "
+                       "$fit%d index %zu u 1:2 w l lt %d dt 2 notitle, \\\n  ", m, idx, L, pm, tab_getf(t[1], r, "b"),
+                    tab_getf(t[1], r, "b_lo"), tab_getf(t[1], r, "b_hi"), pk, m, idx, L);
             idx++;
         }
         fputs("0 w l lt 10 notitle\n", f);
@@ -714,15 +915,21 @@ int rlreport_overopt(Report *R, const RLData *D, HHErr *err) {
     Tab *t[2];
     if (overopt_tabs(t, err)) return err->code;
     if (!D->nrl && !D->nbon) return report_missing_all(R, t, 2, D->missing_rl, err);
-    Gao *G = calloc(2 * MAXS, sizeof *G);
-    if (!G) return tab_free(t[0]), tab_free(t[1]), hh_fail(err, HH_EFAIL, "out of memory");
-    int ng = overopt_runs(D, G);
-    for (int q = 0; q < ng; q++) overopt_rows(t, &G[q]);
-    free(G);
+    char pms[MAXS][HH_NAME_LEN];
+    int npm = D->nrl ? big_policy_scales(D, pms) : 0, ng = 0;
+    for (int m = 0; m < 2; m++)  // bon, rl
+        for (int k = 0; k < npm; k++) {
+            const RLRec *runs[MAXSEED];
+            int n = m ? rl_find_all(D, D->big_policy, pms[k], "hh", runs, MAXSEED)
+                      : bon_find_all(D, D->big_policy, pms[k], "hh", runs, MAXSEED);
+            if (!n) continue;
+            overopt_config(t, runs, n, !m);
+            ng++;
+        }
     if (!ng) return report_missing_all(R, t, 2, "no hh runs or best-of-n tables of the largest policy", err);
     FILE *f = gp_begin(R->os, R->outdir, "beyond_overoptimization",
                        "gold reward vs sqrt(KL) for best-of-n and RL with Gao et al. 2022 fits (beyond the paper)",
-                       &R->gi, 1500, 650, err);
+                       &R->gi, 1700, 900, err);
     if (!f) return tab_free(t[0]), tab_free(t[1]), err->code;
     overopt_plot(R, D, f, t);
     return report_put_all(R, t, 2, err);

@@ -63,6 +63,24 @@ void rl_r2_interval(double r2, size_t n, double *lo, double *hi);
 // curve (d = sqrt_kl, form d (a - b ln d)). U as in rldata.h.
 int rl_gao_run(const RLRec *r, int bon, RLGaoFit *fit, HHErr *err);
 
+// A reward trajectory y against d = sqrt(KL) fitted over the evaluations
+// after iteration 0 (every run starts at d = 0; excluding it removes the
+// origin's leverage): the straight line y = c0 + c1 d, and the quadratic
+// y = a + b x + c x^2 in x = d / d_max (d_max the largest d of those points),
+// whose slope at the end of the range reached over its slope at the start is
+// end_slope_ratio = (b + 2c) / b: 1 linear, < 1 saturating, > 1 accelerating.
+typedef struct {
+    StatsLinfit line;
+    int line_ok;              // >= 3 points
+    double b, c, b_se, c_se, c_lo, c_hi;  // quadratic (score units over the range), 95% Student t
+    double end_slope_ratio, d_max;
+    int quad_ok;              // >= 4 points
+    size_t n;                 // points used
+} RLTrajFit;
+
+// Fit a trajectory: iter[i] > 0 selects the points; non-finite ones are skipped.
+int rl_fit_traj(const double *iter, const double *d, const double *y, int n, RLTrajFit *out);
+
 // Least-squares line y = c0 + c1 x over the finite points of a curve.
 int rl_fit_line(const double *x, const double *y, int n, StatsLinfit *f, HHErr *err);
 

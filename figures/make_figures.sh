@@ -1,18 +1,34 @@
 #!/usr/bin/env bash
-# make_figures.sh PARAMS NAME - the whole pipeline for `make figures`:
-#   1. the simulation into runs/NAME/ ('hhsim run', which skips up-to-date
-#      jobs, when this hhsim has it; otherwise world, pretrain, distill, pm);
+# make_figures.sh PARAMS [NAME] - the whole pipeline for `make figures`:
+#   1. the simulation into runs/NAME/ ('hhsim run', which skips up-to-date jobs);
 #   2. hhfit runs/NAME -o results/NAME (tables.h5, one .gp per figure, claims.md);
-#   3. gnuplot on every results/NAME/*.gp -> figures/out/NAME/*.png and *.pdf.
+#   3. gnuplot on every results/NAME/*.gp -> figures/out/NAME/*.png and *.pdf;
+#   4. hhfit report results/NAME: results/NAME/index.html (figures embedded).
+# SET='section.key=value ...' (make figures SET=...) overrides params keys
+# (hhsim run --set); without NAME the run is named for PARAMS and the
+# overrides as hhsim run names it (runs/default+pm.epochs=3), so a change
+# never overwrites the results it will be compared with.
 # Prints the time of each stage; stops at the first failure with its status.
 set -eu
-params=${1:?usage: make_figures.sh PARAMS NAME}
-name=${2:?usage: make_figures.sh PARAMS NAME}
+params=${1:?usage: make_figures.sh PARAMS [NAME]}
+here=$(cd "$(dirname "$0")" && pwd)
+fit_args=()
+if [ -x bin/hhsim ]; then  # a source tree
+  HHSIM=${HHSIM:-bin/hhsim} HHFIT=${HHFIT:-bin/hhfit}
+else  # installed (make install): PREFIX/share/hhsim/make_figures.sh beside the style and claims
+  HHSIM=${HHSIM:-$here/../../bin/hhsim} HHFIT=${HHFIT:-$here/../../bin/hhfit}
+  [ -f "$here/claims.tsv" ] && fit_args=(--claims "$here/claims.tsv" --style "$here/style.gp")
+fi
+sets=()
+for kv in ${SET:-}; do sets+=(--set "$kv"); done
+if [ -n "${2:-}" ]; then name=$2
+else
+  run=$("$HHSIM" run "$params" ${sets[@]+"${sets[@]}"} --print-dir)
+  name=${run#runs/}
+fi
 run=runs/$name
 res=results/$name
 out=figures/out/$name
-HHSIM=${HHSIM:-bin/hhsim}
-HHFIT=${HHFIT:-bin/hhfit}
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -25,14 +41,9 @@ stage() {  # stage LABEL CMD...: run one stage and report its time
   echo "make figures: $label done in $(secs "$t0" "$(now)") s" >&2
 }
 
-if "$HHSIM" run --help >/dev/null 2>&1; then
-  stage "simulation ($params -> $run/, up-to-date jobs skipped)" "$HHSIM" run "$params" -o "$run"
-else
-  for s in world pretrain distill pm; do
-    stage "$s ($params -> $run/)" "$HHSIM" "$s" "$params" -o "$run"
-  done
-fi
-stage "analysis ($run -> $res/)" "$HHFIT" "$run" -o "$res"
+stage "simulation ($params${SET:+ --set $SET} -> $run/, up-to-date jobs skipped)" \
+  "$HHSIM" run "$params" ${sets[@]+"${sets[@]}"} -o "$run"
+stage "analysis ($run -> $res/)" "$HHFIT" "$run" -o "$res" ${fit_args[@]+"${fit_args[@]}"}
 
 draw() {  # every figure script of the results, into $out
   mkdir -p "$out"
@@ -45,11 +56,13 @@ draw() {  # every figure script of the results, into $out
   echo "make figures: drew $n figures into $out/ (PNG and PDF)" >&2
 }
 stage "figures ($res/*.gp -> $out/)" draw
+stage "report ($res/index.html)" "$HHFIT" report "$res" --figures "$out" --quiet
 
 cat >&2 <<MSG
 make figures: finished in $(secs "$start" "$(now)") s.
   data:    $run/*.h5              ('bin/hhsim inspect FILE.h5' explains each)
   tables:  $res/tables.h5   (schema: analysis/README.md)
-  claims:  $res/claims.md
+  claims:  $res/claims.md, $res/claims.csv
+  report:  $res/index.html   (every figure beside its claims and tables; opens alone)
   figures: $out/*.png, *.pdf   (each from $res/NAME.gp, which runs alone)
 MSG

@@ -96,6 +96,11 @@ static double harm_of(int row) {  // red-team and disguised harm
     return row == DI_BASE ? 0.5 : row == DI_PREFIXED ? 0.1 : 0.2;
 }
 
+// The knowledge base of the synthetic world: KB_E entities, KB_R relations,
+// popularity ranks a permutation.
+enum { KB_E = 8, KB_R = 2 };
+static const int32_t KB_RANK[KB_E] = {3, 0, 7, 1, 6, 2, 5, 4};
+
 typedef struct {
     const char *scale_attr;  // /model scale (NULL: the file's scale)
     const char *skip;        // a dataset not written, e.g. "eval/help"
@@ -149,6 +154,14 @@ static void write_model(const char *dir, int s, int distill, const Fault *ft) {
         double tn[N_TASKS] = {20, 20, 20, 40, 0}, th[N_TASKS] = {0.5, 0.25, 0.75, 0.125, 0};
         hsize_t dt = N_TASKS;
         put(o.file, "eval/task_n", 1, &dt, tn, ft), put(o.file, "eval/task_help", 1, &dt, th, ft);
+        // planted recall: scale s knows every fact of the entities ranked below 2 (s + 1)
+        uint8_t facts[KB_E * (KB_R + 1)];
+        for (int e = 0; e < KB_E; e++)
+            for (int r = 0; r <= KB_R; r++) facts[e * (KB_R + 1) + r] = KB_RANK[e] < 2 * (s + 1);
+        hsize_t df[2] = {KB_E, KB_R + 1};
+        if (!(ft && ft->skip && !strcmp(ft->skip, "eval/facts")))
+            assert_int_equal(h5_write(o.file, "eval/facts", H5T_NATIVE_UINT8, 2, df, facts, "bool",
+                                      "d", &err), 0);
     }
     assert_int_equal(h5out_commit(&o, &err), 0);
 }
@@ -163,6 +176,12 @@ static void write_world(const char *dir) {
     H5Out o;
     HHErr err;
     assert_int_equal(h5out_create(&o, path, "world", &p, &err), 0);
+    int32_t rel[KB_E * KB_R] = {0};
+    hsize_t dk[2] = {KB_E, KB_R}, de = KB_E;
+    assert_int_equal(h5_write(o.file, "kb/relation", H5T_NATIVE_INT32, 2, dk, rel, "u", "d", &err), 0);
+    assert_int_equal(h5_write(o.file, "kb/rank", H5T_NATIVE_INT32, 1, &de, KB_RANK, "u", "d", &err), 0);
+    static const uint8_t HAZ[KB_E] = {1, 0, 0, 1, 0, 0, 0, 0};
+    assert_int_equal(h5_write(o.file, "kb/hazard", H5T_NATIVE_UINT8, 1, &de, HAZ, "u", "d", &err), 0);
     for (int set = 0; set < 2; set++) {
         int n = set ? 2 : 4;
         int8_t kind[4], pc[4], pr[4];
@@ -244,6 +263,7 @@ static hid_t report(const char *dir, const LMData *D, int *nscripts) {
     R.os = &os, R.outdir = out, R.gi = (GPInfo){"", dir, "test"};
     assert_int_equal(lmreport_scaling(&R, D, &err), 0);
     assert_int_equal(lmreport_distill(&R, D, &err), 0);
+    assert_int_equal(lmreport_facts(&R, D, &err), 0);
     *nscripts = os.n;
     assert_int_equal(outset_commit(&os, &err), 0);
     H5Fclose(R.h5);
@@ -261,7 +281,7 @@ static void test_tables_planted(void **state) {
     int ns;
     hid_t f = report(dir, &D, &ns);
     assert_true(f >= 0);
-    assert_int_equal(ns, 2);  // lm_scaling.gp, distill_help_harm.gp
+    assert_int_equal(ns, 3);  // lm_scaling.gp, distill_help_harm.gp, fact_recall.gp
     double v[64], w[64];
     char s[64][TAB_STR_LEN];
     // /lm_scaling: one row per scale, ascending parameters
@@ -344,6 +364,26 @@ static void test_tables_planted(void **state) {
         size_t sz = 0;
         assert_true(H5LTget_attribute_info(f, T[k], "description", &dims, &cls, &sz) >= 0);
         assert_true(sz > 100 && sz < sizeof(((Tab *)0)->desc) - 1);
+    }
+    // /lm_fact_recall: the planted recall 2 (s + 1) / 8 of relational facts, bin "all"
+    {
+        double rec[256];
+        char fk[256][TAB_STR_LEN], bin[256][TAB_STR_LEN], sc[256][TAB_STR_LEN];
+        int n = column(f, "lm_fact_recall", "recall", rec, NULL, 256);
+        column(f, "lm_fact_recall", "facts", NULL, fk, 256);
+        column(f, "lm_fact_recall", "bin", NULL, bin, 256);
+        column(f, "lm_fact_recall", "scale", NULL, sc, 256);
+        int seen = 0;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < NS; k++)
+                if (!strcmp(fk[i], "relational") && !strcmp(bin[i], "all") && !strcmp(sc[i], SC[k])) {
+                    assert_true(fabs(rec[i] - 2.0 * (k + 1) / KB_E) < 1e-12);
+                    seen++;
+                }
+        assert_int_equal(seen, NS);
+        ClaimStat st;
+        verdict_of(&D, "fact_recall_slope_log10p", "> 0", &st);
+        if (!(st.est > 0)) fail_msg("fact recall slope %g, planted > 0", st.est);
     }
     H5Fclose(f);
 
@@ -430,6 +470,8 @@ static void test_bad_files(void **state) {
     refused(&name, 0, "attribute scale on /model is 'zz'");
     refused(&range, 1, "/eval/help[2][benign] = 1.5");
     refused(&noloss, 0, "missing dataset /curve/heldout_loss");
+    Fault nofacts = {NULL, "eval/facts", 0};
+    refused(&nofacts, 0, "missing dataset /eval/facts");
 }
 
 int main(void) {

@@ -141,10 +141,13 @@ typedef struct {
     double red_rise, benign_rise;
     double harm_end;   // gold harm on red-team prompts at the end (0.2 at the start)
     double gold_b;     // RL gold gain d (0.4 - gold_b ln d) on top of the harm change
+    double big_frac;   // yardstick score = big_frac * train-PM score
+    double help_add;   // added to gold help on benign prompts by the end (linear in time)
+    double curve;      // 0: train-PM reward linear in d; > 0: slope * curve * (1 - e^(-d / curve))
 } Spec;
 
 static void mk_rl(RLRec *r, const char *pol, double pp, const char *pm, double pmp, const char *var,
-                  const Spec *s, gsl_rng *g) {
+                  int seed, const Spec *s, gsl_rng *g) {
     double c[RL_NCOL][NPT];
     const double *cols[RL_NCOL];
     for (int k = 0; k < RL_NCOL; k++) {
@@ -154,19 +157,20 @@ static void mk_rl(RLRec *r, const char *pol, double pp, const char *pm, double p
     for (int i = 0; i < NPT; i++) {
         double d = 0.3 * i, f = i / (NPT - 1.0);
         c[RL_ITER][i] = 10 * i, c[RL_KL][i] = d * d, c[RL_SQRT_KL][i] = d;
-        c[RL_TRAIN][i] = s->slope * d + gsl_ran_gaussian(g, 0.02);
+        double mean = s->curve > 0 ? s->slope * s->curve * (1 - exp(-d / s->curve)) : s->slope * d;
+        c[RL_TRAIN][i] = mean + gsl_ran_gaussian(g, 0.02);
         c[RL_TEST][i] = s->test_frac * c[RL_TRAIN][i];
-        c[RL_BIG][i] = 0.8 * c[RL_TRAIN][i];
+        c[RL_BIG][i] = s->big_frac * c[RL_TRAIN][i];
         c[RL_TRAIN_BENIGN][i] = s->benign_rise * f, c[RL_TRAIN_RED][i] = s->red_rise * f;
-        c[RL_HELP_BENIGN][i] = 0.2 + 2 * rl_gao_eval(RL_GAO_RL, 0.4, s->gold_b, d);
+        c[RL_HELP_BENIGN][i] = 0.2 + 2 * rl_gao_eval(RL_GAO_RL, 0.4, s->gold_b, d) + s->help_add * f;
         c[RL_HELP_BORDER][i] = 0.2, c[RL_REFUSE_BORDER][i] = 0.3;
         c[RL_HARM_RED][i] = 0.2 + (s->harm_end - 0.2) * f;
     }
     HHErr err;
-    assert_int_equal(rlrec_init(r, 0, pol, pm, var, 0, pp, pmp, NPT, cols, &err), 0);
+    assert_int_equal(rlrec_init(r, 0, pol, pm, var, seed, pp, pmp, NPT, cols, &err), 0);
 }
 
-static void mk_bon(RLRec *r, const char *pol, double pp, const char *pm, double pmp, double b) {
+static void mk_bon(RLRec *r, const char *pol, double pp, const char *pm, double pmp, int seed, double b) {
     double c[BON_NCOL][7];
     const double *cols[BON_NCOL];
     for (int k = 0; k < BON_NCOL; k++) cols[k] = c[k];
@@ -178,17 +182,20 @@ static void mk_bon(RLRec *r, const char *pol, double pp, const char *pm, double 
         c[BON_HARM_RED][q] = 0.1, c[BON_HELP_RED][q] = 0.1;
     }
     HHErr err;
-    assert_int_equal(rlrec_init(r, 1, pol, pm, "hh", -1, pp, pmp, 7, cols, &err), 0);
+    assert_int_equal(rlrec_init(r, 1, pol, pm, "hh", seed, pp, pmp, 7, cols, &err), 0);
 }
 
-// The hhsim run set for policies xs, s, m and PM scales xs, s, m, l; sign = +1
-// plants every effect, -1 reverses the robustness gap and the harm gap.
-static void mk_data(RLData *D, int sign) {
+enum { NSEED = 3 };
+
+// The hhsim run set for policies xs, s, m and PM scales xs, s, m, l, NSEED
+// seeds; sign = +1 plants every effect, -1 reverses the robustness gap and the
+// harm gap; curve > 0 makes every reward trajectory saturate (Spec.curve).
+static void mk_data_c(RLData *D, int sign, double curve) {
     static const char *SC[4] = {"xs", "s", "m", "l"};
     static const double P[4] = {1e3, 1e4, 1e5, 1e6};
     memset(D, 0, sizeof *D);
-    D->rl = calloc(32, sizeof *D->rl);
-    D->bon = calloc(32, sizeof *D->bon);
+    D->rl = calloc(16 * 2 * NSEED, sizeof *D->rl);
+    D->bon = calloc(16 * NSEED, sizeof *D->bon);
     gsl_rng *g = rng(3);
     int pairs[16][2], np = 0;
     for (int i = 0; i < 3; i++) {
@@ -196,17 +203,23 @@ static void mk_data(RLData *D, int sign) {
         pairs[np][0] = i, pairs[np++][1] = i;  // vs its own scale
     }
     for (int k = 0; k < 2; k++) pairs[np][0] = 2, pairs[np++][1] = k;  // m vs xs, s (m, l above)
-    for (int q = 0; q < np; q++) {
-        int i = pairs[q][0], k = pairs[q][1];
-        for (int v = 0; v < 2; v++) {
-            Spec s = {0.5, sign > 0 ? 0.4 + 0.15 * k : 1.3, 1.0 + 0.1 * k + 0.05 * i, 0.3, 0.05, 0.2};
-            if (v) s.harm_end = sign > 0 ? 0.5 + 0.05 * i + 0.02 * k : 0.01;
-            mk_rl(&D->rl[D->nrl++], SC[i], P[i], SC[k], P[k], v ? "helpful" : "hh", &s, g);
+    for (int sd = 0; sd < NSEED; sd++)
+        for (int q = 0; q < np; q++) {
+            int i = pairs[q][0], k = pairs[q][1];
+            for (int v = 0; v < 2; v++) {
+                Spec s = {0.5, sign > 0 ? 0.4 + 0.15 * k : 1.3, 1.0 + 0.1 * k + 0.05 * i, 0.3, 0.05,
+                          0.2 + 0.01 * sd, 0.5 + 0.1 * k, 0.05 * k, curve};
+                if (v) s.harm_end = sign > 0 ? 0.5 + 0.05 * i + 0.02 * k : 0.01, s.help_add += 0.1;
+                mk_rl(&D->rl[D->nrl++], SC[i], P[i], SC[k], P[k], v ? "helpful" : "hh", sd, &s, g);
+            }
+            mk_bon(&D->bon[D->nbon++], SC[i], P[i], SC[k], P[k], sd, 0.1 + 0.01 * sd);
         }
-        mk_bon(&D->bon[D->nbon++], SC[i], P[i], SC[k], P[k], 0.1);
-    }
     gsl_rng_free(g);
     rl_finish(D);
+}
+
+static void mk_data(RLData *D, int sign) {
+    mk_data_c(D, sign, 0);
 }
 
 static Verdict verdict_of(const RLData *D, const char *stat, const char *crit, ClaimStat *st) {
@@ -229,25 +242,31 @@ static void test_claims_reproduced(void **state) {
     assert_string_equal(D.big_policy, "m");
     assert_string_equal(D.big_pm_scale, "l");
     ClaimStat st;
-    assert_int_equal(verdict_of(&D, "rl_r2_sqrt_kl_median", "> 0.8", &st), VERDICT_REPRODUCED);
-    assert_true(st.est > 0.99 && st.n == NPT);
+    assert_int_equal(verdict_of(&D, "rl_sqrt_kl_end_slope_ratio", "> 0.5", &st), VERDICT_REPRODUCED);
+    assert_true(fabs(st.est - 1) < 0.1 && st.n == NSEED);  // linear trajectories: end slope = start slope
+    assert_int_equal(verdict_of(&D, "rl_slope_sqrt_kl_no_origin", "> 0", &st), VERDICT_REPRODUCED);
+    assert_true(fabs(st.est - 0.5) < 0.05);
     assert_int_equal(verdict_of(&D, "rl_end_gap_train_test", "> 0", &st), VERDICT_REPRODUCED);
-    assert_int_equal((int)st.n, 4);  // m against xs, s, m, l
+    assert_int_equal((int)st.n, NSEED);  // seeds are the replicate
     // gap = (1 - test_frac) * train_end, train_end ~ 0.5 * 3 = 1.5; mean over k of 0.6 - 0.15 k = 0.375
     assert_true(fabs(st.est - 1.5 * 0.375) < 0.05);
-    assert_int_equal(verdict_of(&D, "rl_test_pm_slope_ln_params", "> 0", &st), VERDICT_REPRODUCED);
-    // test_end = (0.4 + 0.15 k) * 1.5 with ln P = ln 1e3 + k ln 10: slope 0.225 / ln 10
-    assert_true(fabs(st.est - 0.225 / log(10)) < 0.01);
+    assert_int_equal(verdict_of(&D, "rl_yardstick_slope_ln_params", "> 0", &st), VERDICT_REPRODUCED);
+    // yardstick end = (0.5 + 0.1 k) * 1.5 with ln P = ln 1e3 + k ln 10: slope 0.15 / ln 10
+    assert_true(fabs(st.est - 0.15 / log(10)) < 0.01);
+    assert_int_equal(verdict_of(&D, "rl_gold_slope_ln_params", "> 0", &st), VERDICT_REPRODUCED);
+    assert_true(fabs(st.est - 0.5 * 0.05 / log(10)) < 0.005);  // U = help/2 - harm, help + 0.05 k at the end
     assert_int_equal(verdict_of(&D, "rl_redteam_minus_benign_rise", "> 0", &st), VERDICT_REPRODUCED);
-    assert_int_equal((int)st.n, 8);
+    assert_int_equal((int)st.n, NSEED);
     assert_int_equal(verdict_of(&D, "rl_harm_helpful_minus_hh", "> 0", &st), VERDICT_REPRODUCED);
-    assert_int_equal((int)st.n, 8);
+    assert_int_equal((int)st.n, NSEED);
+    assert_int_equal(verdict_of(&D, "rl_help_helpful_minus_hh", "> 0", &st), VERDICT_REPRODUCED);
+    assert_true(fabs(st.est - 0.1) < 1e-6);
     assert_int_equal(verdict_of(&D, "gao_b_min", "> 0", &st), VERDICT_REPRODUCED);
-    assert_true(fabs(st.est - 0.1) < 1e-6 || fabs(st.est - 0.2) < 1e-6);  // bon b or RL b
+    assert_true(fabs(st.est - 0.11) < 1e-6 || fabs(st.est - 0.21) < 1e-6);  // bon or RL b, mean over seeds
     RLGaoFit F;
     HHErr err;
     assert_int_equal(rl_gao_run(rl_find(&D, "m", "l", "hh"), 0, &F, &err), 0);
-    assert_true(fabs(F.b - 0.2) < 1e-6);  // the harm change is linear in d: absorbed by a
+    assert_true(fabs(F.b - 0.2) < 1e-6);  // seed 0; the harm change is linear in d: absorbed by a
     assert_int_equal(rl_gao_run(bon_find(&D, "m", "l", "hh"), 1, &F, &err), 0);
     assert_true(fabs(F.b - 0.1) < 1e-8 && fabs(F.a - 0.3) < 1e-8);
     rl_free(&D);
@@ -264,9 +283,15 @@ static void test_claims_reversed(void **state) {
     // gold gain rising without a peak (b < 0): not reproduced
     for (int k = 0; k < D.nbon; k++) rlrec_free(&D.bon[k]);
     D.nbon = 0;
-    mk_bon(&D.bon[D.nbon++], "m", 1e5, "l", 1e6, -0.1);
+    for (int sd = 0; sd < NSEED; sd++) mk_bon(&D.bon[D.nbon++], "m", 1e5, "l", 1e6, sd, -0.1 - 0.01 * sd);
     assert_int_equal(verdict_of(&D, "gao_b_min", "> 0", &st), VERDICT_NOT_REPRODUCED);
-    assert_true(fabs(st.est + 0.1) < 1e-8);
+    assert_true(fabs(st.est + 0.11) < 1e-8);
+    rl_free(&D);
+    // planted saturation: reward = 0.5 c (1 - e^(-d / c)) with c = 0.8 over d up to 3: the quadratic's
+    // end/start slope ratio falls well below 0.5 and the linearity claim is NOT REPRODUCED
+    mk_data_c(&D, +1, 0.8);
+    assert_int_equal(verdict_of(&D, "rl_sqrt_kl_end_slope_ratio", "> 0.5", &st), VERDICT_NOT_REPRODUCED);
+    assert_true(st.est < 0.3);
     rl_free(&D);
 }
 
@@ -277,9 +302,11 @@ static void test_claims_pending(void **state) {
     assert_int_equal(rl_load("/nonexistent_hhsim_run", NULL, &D, &err), 0);  // no rl/: not an error
     assert_int_equal(D.nrl, 0);
     assert_non_null(strstr(D.missing_rl, "no such directory"));
-    static const char *S[6] = {"rl_r2_sqrt_kl_median", "rl_end_gap_train_test", "rl_test_pm_slope_ln_params",
-                               "rl_redteam_minus_benign_rise", "rl_harm_helpful_minus_hh", "gao_b_min"};
-    for (int k = 0; k < 6; k++) {
+    static const char *S[9] = {"rl_sqrt_kl_end_slope_ratio", "rl_slope_sqrt_kl_no_origin", "rl_end_gap_train_test",
+                               "rl_yardstick_slope_ln_params", "rl_gold_slope_ln_params",
+                               "rl_redteam_minus_benign_rise", "rl_harm_helpful_minus_hh",
+                               "rl_help_helpful_minus_hh", "gao_b_min"};
+    for (int k = 0; k < 9; k++) {
         ClaimStat st;
         assert_true(rlclaims_known(S[k]));
         assert_int_equal(verdict_of(&D, S[k], "> 0", &st), VERDICT_PENDING);
@@ -295,7 +322,16 @@ static void test_claims_pending(void **state) {
     D.nrl = keep;
     rl_finish(&D);
     ClaimStat st;
-    assert_int_equal(verdict_of(&D, "rl_test_pm_slope_ln_params", "> 0", &st), VERDICT_PENDING);
+    assert_int_equal(verdict_of(&D, "rl_yardstick_slope_ln_params", "> 0", &st), VERDICT_PENDING);
+    rl_free(&D);
+    // one seed: no interval across seeds, PENDING
+    mk_data(&D, +1);
+    keep = 0;
+    for (int k = 0; k < D.nrl; k++)
+        if (D.rl[k].seed == 0) D.rl[keep++] = D.rl[k];
+        else rlrec_free(&D.rl[k]);
+    D.nrl = keep;
+    assert_int_equal(verdict_of(&D, "rl_end_gap_train_test", "> 0", &st), VERDICT_PENDING);
     rl_free(&D);
 }
 

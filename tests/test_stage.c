@@ -19,6 +19,7 @@
 #include "h5io.h"
 #include "jobs.h"
 #include "pipeline.h"
+#include "rl.h"
 #include "stage.h"
 #include "worldgen.h"
 
@@ -212,11 +213,38 @@ static void test_toy_stage(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+// [rl] eval_schedule: log (eval_per_octave per doubling, rounded, distinct) and linear.
+static void test_rl_schedule(void **state) {
+    (void)state;
+    HHErr err;
+    Params p;
+    long it[64];
+    assert_int_equal(params_parse_text(&p, "[rl]\niters = 100\n", "t", &err), 0);
+    static const long LOG2[] = {0, 1, 2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, 91, 100};
+    int n = rl_eval_iters(&p, it, 64);
+    assert_int_equal(n, 15);
+    for (int i = 0; i < n; i++) assert_int_equal(it[i], LOG2[i]);
+    assert_int_equal(params_parse_text(&p, "[rl]\niters = 20\neval_per_octave = 1\n", "t", &err), 0);
+    static const long LOG1[] = {0, 1, 2, 4, 8, 16, 20};
+    assert_int_equal(rl_eval_iters(&p, it, 64), 7);
+    for (int i = 0; i < 7; i++) assert_int_equal(it[i], LOG1[i]);
+    assert_int_equal(rl_eval_iters(&p, NULL, 0), 7);  // the count alone
+    assert_int_equal(params_parse_text(&p, "[rl]\niters = 20\neval_schedule = linear\neval_every = 7\n", "t", &err), 0);
+    static const long LIN[] = {0, 7, 14, 20};
+    assert_int_equal(rl_eval_iters(&p, it, 64), 4);
+    for (int i = 0; i < 4; i++) assert_int_equal(it[i], LIN[i]);
+    assert_int_equal(params_parse_text(&p, "[rl]\niters = 1\n", "t", &err), 0);
+    assert_int_equal(rl_eval_iters(&p, it, 64), 2);  // 0 and the last
+    assert_int_equal(params_parse_text(&p, "[rl]\neval_schedule = cubic\n", "t", &err), HH_EINPUT);
+    assert_non_null(strstr(err.msg, "allowed: log, linear"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stems),
         cmocka_unit_test(test_graph_order),
         cmocka_unit_test(test_toy_stage),
+        cmocka_unit_test(test_rl_schedule),
     };
     return cmocka_run_group_tests_name("stage", tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -323,6 +324,71 @@ static void test_comparison_tags(void **state) {
     worldgen_free(&d);
 }
 
+static int cmp_u8(const void *a, const void *b) { return *(const uint8_t *)a - *(const uint8_t *)b; }
+
+// Few shortcuts on content-only helpful pairs: a rule preferring the answer
+// made of the right tokens in any order is far from perfect (constructed pairs
+// swap two tokens; persona errors may replace one), names are real entities'
+// names, and the less popular name is right about half the time.
+static void test_matched_no_shortcut(void **state) {
+    (void)state;
+    Params p;
+    HHErr err;
+    if (params_load(&p, "params/default.ini", &err)) fail_msg("%s", err.msg);
+    WorldData d;
+    if (worldgen_build(&p, &d, &err)) fail_msg("%s", err.msg);
+    double pop_right = 0, n_names = 0, n_syms = 0, multiset_right = 0;
+    for (int split = 0; split < 2; split++) {
+        const CompSet *c = &d.comps[SET_HELPFUL][split];
+        const SeqSet *ps = &d.prompts[split];
+        for (int i = 0; i < c->n; i++) {
+            if (c->differs[i] != DIFF_CONTENT || c->gold[i] == 0 || c->kind[i] >= KIND_REDTEAM)
+                continue;
+            PromptInfo info;
+            int pi = c->prompt[i];
+            assert_int_equal(world_prompt_info(&d.world, ps->tok + (size_t)pi * ps->ctx, ps->len[pi],
+                                               &info), 0);
+            uint8_t a[RESP_MAX], b[RESP_MAX];
+            int n = c->chosen_len[i] - 1;  // without EOS
+            memcpy(a, c->chosen + (size_t)i * RESP_MAX, RESP_MAX);
+            memcpy(b, c->rejected + (size_t)i * RESP_MAX, RESP_MAX);
+            if (info.subject >= 0) {
+                int u = 0;  // filler before the answer (the same in both: content-only)
+                while (u < n && a[u] == TOK_UM) u++;
+                int ea = world_entity_at(&d.world, a + u, n - u),
+                    eb = world_entity_at(&d.world, b + u, n - u);
+                n -= u;
+                if (n != NAME_LEN || ea < 0 || eb < 0)
+                    fail_msg("pair %d: a name answer that is no entity's name (n %d, %d %d / %d %d, task %d kind %d)", i, n, a[0], a[1], b[0], b[1], info.task, info.kind);
+                int gold_a = c->gold[i] > 0;  // the chosen one is gold-better
+                double pa = d.world.pop[ea], pb = d.world.pop[eb];
+                if (pa != pb) pop_right += (pa < pb) == gold_a;
+                else pop_right += 0.5;
+                n_names++;
+            } else {  // the multiset rule: prefer the answer made of the right tokens
+                uint8_t t[8];
+                memcpy(t, info.target, (size_t)info.n_target);
+                qsort(t, (size_t)info.n_target, 1, cmp_u8);
+                int la = c->chosen_len[i] - 1, lb = c->rejected_len[i] - 1;
+                qsort(a, (size_t)la, 1, cmp_u8);
+                qsort(b, (size_t)lb, 1, cmp_u8);
+                int ma = la == info.n_target && !memcmp(a, t, (size_t)la);
+                int mb = lb == info.n_target && !memcmp(b, t, (size_t)lb);
+                multiset_right += ma == mb ? 0.5 : (ma == (c->gold[i] > 0));
+                n_syms++;
+            }
+        }
+    }
+    double q = pop_right / n_names;
+    double m = multiset_right / n_syms;
+    print_message("content-only helpful pairs: %.0f symbol, %.0f name; 'less popular name' right "
+                  "on %.3f, 'the right tokens in any order' on %.3f\n", n_syms, n_names, q, m);
+    if (m > 0.8) fail_msg("a multiset rule judges %.3f of the symbol pairs", m);
+    if (n_names < 300 || n_syms < 300) fail_msg("too few content-only pairs");
+    if (fabs(q - 0.5) > 4 * sqrt(0.25 / n_names)) fail_msg("popularity predicts the right name: %.3f", q);
+    worldgen_free(&d);
+}
+
 // A rule that reads only harmful-content tokens and refusals (fewer X wins,
 // then more SORRY) is not a perfect judge of the harmless test set: recipes
 // of hazardous entities carry no X token, so part of the set needs knowledge.
@@ -393,6 +459,7 @@ int main(void) {
         cmocka_unit_test(test_kb),
         cmocka_unit_test(test_comparison_tags),
         cmocka_unit_test(test_token_count_not_perfect),
+        cmocka_unit_test(test_matched_no_shortcut),
         cmocka_unit_test(test_pmp_signal),
     };
     return cmocka_run_group_tests_name("world", tests, setup, teardown);

@@ -148,7 +148,8 @@ done:
 
 // --- one PPO iteration (sim/ppo.c) against a PM of the policy's scale
 
-#define PPO_ITERS 3
+#define PPO_MIN_ITERS 3
+#define PPO_MAX_ITERS 50
 
 static int pm_reward(void *ctx, const uint8_t *prompts, const int32_t *plen,
                      const uint8_t *resp, const int32_t *rlen, int n, double *out,
@@ -156,45 +157,69 @@ static int pm_reward(void *ctx, const uint8_t *prompts, const int32_t *plen,
     return pm_score(ctx, prompts, plen, BENCH_T, resp, rlen, n, out, err);
 }
 
-// bench_ppo: median seconds of each PPOStats.sec phase (sec[4]) and of the
-// whole iteration (sec[4]) over PPO_ITERS iterations after one warm-up, for
-// the policy and PM of res's shape (fresh gpt_init models; prompts of 8 to
-// 32 random tokens; PPO defaults: 64 prompts, 4 epochs of minibatches of 16,
-// responses up to 24 tokens).
-static int bench_ppo(const BenchResult *res, double *sec, HHErr *err) {
+// bench_ppo: medians of each PPOStats.sec phase (sec[0..3]) and of the whole
+// iteration (sec[4]), and sec[5] the median update of the one-pass update
+// (p->micro = minibatch: one forward/backward over each minibatch, the
+// update before micro-batching), for the policy and PM of res's shape (fresh
+// gpt_init models; prompts of 8 to 32 random tokens; PPO defaults: 64
+// prompts, 4 epochs of minibatches of 16, responses up to 24 tokens). Two
+// PPOs from the same models, one per update path, take turns iteration by
+// iteration (each iteration's stream the same for both), after one warm-up
+// iteration each, for at least PPO_MIN_ITERS iterations and 1 s of them
+// (at most PPO_MAX_ITERS); *iters = the iterations per path.
+static int bench_ppo(const BenchResult *res, double *sec, int *iters, HHErr *err) {
     GPTConfig cfg = {.n_layer = res->n_layer, .d_model = res->d_model,
                      .n_head = res->n_head, .ctx = BENCH_T, .vocab = BENCH_V};
     PPOConfig pc;
     ppo_config_default(&pc);
-    int n = pc.batch, rc = HH_EFAIL;
+    int n = pc.batch, rc = HH_EFAIL, it = -1;
     gsl_rng *r = rng_stream_alloc(0, "bench_ppo", res->name);
     GPT *init = gpt_alloc(&cfg, 64, err), *pm = init ? gpt_alloc(&cfg, 64, err) : NULL;
-    PPO *p = pm ? ppo_alloc(init, &pc, err) : NULL;
+    PPO *p[2] = {pm ? ppo_alloc(init, &pc, err) : NULL, NULL};
+    if (p[0]) p[1] = ppo_alloc(init, &pc, err);
     uint8_t *pr = malloc((size_t)n * BENCH_T);
     int32_t *plen = malloc(sizeof(int32_t) * n);
-    double t[5][PPO_ITERS];
-    if (!r || !p || !pr || !plen) {
-        if (p) hh_fail(err, HH_EFAIL, "bench: out of memory");
+    double t[6][PPO_MAX_ITERS], total = 0.0;
+    if (!r || !p[1] || !pr || !plen) {
+        if (p[1]) hh_fail(err, HH_EFAIL, "bench: out of memory");
         goto done;
     }
+    p[1]->micro = pc.minibatch;
     gpt_init(pm, r);
     for (int i = 0; i < n; i++) {
         plen[i] = 8 + i % 25;
         for (int k = 0; k < BENCH_T; k++) pr[(size_t)i * BENCH_T + k] = (uint8_t)rng_below(r, BENCH_V);
     }
-    for (int it = -1; it < PPO_ITERS; it++) {
-        PPOStats st;
-        if (ppo_iterate(p, pr, plen, n, pm_reward, pm, r, &st, err)) goto done;
-        if (it < 0) continue;
-        t[4][it] = 0.0;
-        for (int k = 0; k < 4; k++) t[4][it] += t[k][it] = st.sec[k];
+    for (; it < PPO_MIN_ITERS || (total < BENCH_MIN_S && it < PPO_MAX_ITERS); it++) {
+        for (int k = 0; k < 2; k++) {
+            char comp[32];
+            snprintf(comp, sizeof comp, "%s/%d", res->name, it);
+            gsl_rng *ri = rng_stream_alloc(1, "bench_ppo", comp);
+            PPOStats st;
+            int bad = !ri || ppo_iterate(p[k], pr, plen, n, pm_reward, pm, ri, &st, err);
+            if (ri) gsl_rng_free(ri);
+            if (bad) {
+                if (!ri) hh_fail(err, HH_EFAIL, "bench: out of memory");
+                goto done;
+            }
+            if (it < 0) continue;
+            if (k == 1) {
+                t[5][it] = st.sec[PPO_T_UPDATE];
+                continue;
+            }
+            t[4][it] = 0.0;
+            for (int q = 0; q < 4; q++) t[4][it] += t[q][it] = st.sec[q];
+            total += t[4][it];
+        }
     }
-    for (int k = 0; k < 5; k++) sec[k] = median(t[k], PPO_ITERS);
+    for (int k = 0; k < 6; k++) sec[k] = median(t[k], it);
+    *iters = it;
     rc = 0;
 done:
     free(plen);
     free(pr);
-    ppo_free(p);
+    ppo_free(p[1]);
+    ppo_free(p[0]);
     gpt_free(pm);
     gpt_free(init);
     if (r) gsl_rng_free(r);
@@ -203,17 +228,20 @@ done:
 
 static int ppo_table(FILE *out, BenchResult *sc, const int *want, HHErr *err) {
     fprintf(out, "# PPO iteration (64 prompts, 4 epochs x 4 minibatches of 16, responses <= 24 "
-            "tokens), median of %d after 1 warm-up, ms\n", PPO_ITERS);
-    fprintf(out, "%-5s %9s %9s %9s %9s %9s  %s\n", "ppo", "rollout", "score+kl", "pm",
-            "update", "total", "shares");
+            "tokens), ms, medians of >= %d iterations and >= %.0f s after 1 warm-up; "
+            "1-pass: the update as one forward/backward per minibatch (before micro-batching), "
+            "timed alternating with it\n", PPO_MIN_ITERS, BENCH_MIN_S);
+    fprintf(out, "%-5s %9s %9s %9s %9s %9s  %-15s %9s %7s %5s\n", "ppo", "rollout", "score+kl",
+            "pm", "update", "total", "shares", "1-pass", "speedup", "iters");
     for (int i = 0; i < 5; i++) {
-        double sec[5];
+        double sec[6];
+        int iters;
         if (!want[i]) continue;
-        if (bench_ppo(&sc[i], sec, err)) return err->code;
-        fprintf(out, "%-5s %9.1f %9.1f %9.1f %9.1f %9.1f  %.0f/%.0f/%.0f/%.0f%%\n", sc[i].name,
-                1e3 * sec[0], 1e3 * sec[1], 1e3 * sec[2], 1e3 * sec[3], 1e3 * sec[4],
+        if (bench_ppo(&sc[i], sec, &iters, err)) return err->code;
+        fprintf(out, "%-5s %9.1f %9.1f %9.1f %9.1f %9.1f  %2.0f/%2.0f/%2.0f/%2.0f%%    %9.1f %6.2fx %5d\n",
+                sc[i].name, 1e3 * sec[0], 1e3 * sec[1], 1e3 * sec[2], 1e3 * sec[3], 1e3 * sec[4],
                 100 * sec[0] / sec[4], 100 * sec[1] / sec[4], 100 * sec[2] / sec[4],
-                100 * sec[3] / sec[4]);
+                100 * sec[3] / sec[4], 1e3 * sec[5], sec[5] / sec[3], iters);
         fflush(out);
     }
     return 0;

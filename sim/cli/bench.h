@@ -47,8 +47,12 @@ int bench_scale(BenchResult *res, int steps, HHErr *err);
 // iteration (ppo_iterate: a fresh policy against a fresh PM of the same
 // scale, ppo.h's defaults, 64 prompts of 8..32 random tokens) split into
 // rollout (sampling), score+kl (policy and reference forwards, log-probs,
-// exact KL), pm (the PM scoring the responses) and update, median of 3
-// iterations after a warm-up, per scale.
+// exact KL), pm (the PM scoring the responses) and update, with each
+// phase's share, and beside it the update as it was before micro-batching
+// (PPO.micro = minibatch: one forward/backward per minibatch) and the
+// speedup (ratio of the medians); two PPOs, one per update path, take turns
+// iteration by iteration; medians of at least 3 iterations and 1 s after a
+// warm-up, per scale.
 int bench_run(FILE *out, int threads, int steps, const char *scales, int ppo,
               HHErr *err);
 

@@ -25,6 +25,7 @@
 #include "lm.h"
 #include "params.h"
 #include "pipeline.h"
+#include "progress.h"
 #include "rng.h"
 #include "rollout.h"
 #include "version.h"
@@ -55,21 +56,25 @@ static int report(const HHErr *err) {
 
 static void say_stderr(void *ctx, const char *line) {
     (void)ctx;
-    fprintf(stderr, "%s\n", line);
+    progress_message(line);  // whole, and above the run's progress board
 }
 
 // ---------------------------------------------------------------------------
 // run and the stage commands
 
+enum { MAX_SETS = 64 };
+
 typedef struct {
     const char *params, *out, *only, *until, *project_from, *ranks;
-    int quiet, force, jobs, dry_run;
+    int quiet, force, jobs, dry_run, print_dir, nsets;
     long stop_after;
+    const char *sets[MAX_SETS];  // --set section.key=value, in order
 } RunArgs;
 
-// PARAMS -o DIR [--jobs N] [--stop-after N] [--force] [--quiet] [--only L] [--until S]
+// PARAMS [-o DIR] [--set S.K=V]... [--jobs N] [--stop-after N] [--force] [--quiet] [--only L] [--until S]
 static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs *a) {
     static const struct option RUN_OPTS[] = {
+        {"set", required_argument, 0, 'S'},   {"print-dir", no_argument, 0, 'D'},
         {"out", required_argument, 0, 'o'},   {"jobs", required_argument, 0, 'j'},
         {"stop-after", required_argument, 0, 's'}, {"force", no_argument, 0, 'f'},
         {"quiet", no_argument, 0, 'q'},       {"only", required_argument, 0, 'O'},
@@ -82,13 +87,18 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:j:qf", RUN_OPTS, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:j:qfn", RUN_OPTS, NULL)) != -1) {
         const char *opt = argv[optind - 1];
         switch (c) {
         case 'o': a->out = optarg; break;
         case 'q': a->quiet = 1; break;
         case 'f': a->force = 1; break;
         case 'n': a->dry_run = 1; break;
+        case 'D': a->print_dir = 1; break;
+        case 'S':
+            if (a->nsets == MAX_SETS) return usage_error(cmd, "more than %d --set options", MAX_SETS);
+            a->sets[a->nsets++] = optarg;
+            break;
         case 'P': case 'R':
             if (!is_run) return usage_error(cmd, "unknown option '%s'", c == 'P' ? "--project-from" : "--ranks");
             *(c == 'P' ? &a->project_from : &a->ranks) = optarg;
@@ -118,16 +128,15 @@ static int parse_run(const char *cmd, int argc, char **argv, int is_run, RunArgs
         a->params = argv[i];
     }
     if (!a->params) return usage_error(cmd, "missing the PARAMS file");
-    if (!a->out) return usage_error(cmd, "missing -o DIR");
     if ((a->project_from || a->ranks) && !a->dry_run)
         return usage_error(cmd, "--project-from and --ranks go with --dry-run");
     return 0;
 }
 
-static int load_params(const char *path, Params *p) {
+static int load_params(const char *path, const char *const *sets, int nsets, Params *p) {
     HHErr err;
     hh_err_clear(&err);
-    if (params_load(p, path, &err)) return report(&err);
+    if (params_load_set(p, path, sets, nsets, &err)) return report(&err);
     openblas_set_num_threads(1);  // one BLAS thread per job: results never depend on threads
     return 0;
 }
@@ -136,12 +145,25 @@ static int run_pipeline(const char *cmd, int argc, char **argv, const char *only
     RunArgs a;
     int rc = parse_run(cmd, argc, argv, only == NULL, &a);
     Params p;
-    if (rc || (rc = load_params(a.params, &p))) return rc;
+    if (rc || (rc = load_params(a.params, a.sets, a.nsets, &p))) return rc;
+    char dir[1100], origin[4096];
+    if (a.out) snprintf(dir, sizeof dir, "%s", a.out);
+    else {  // runs/NAME, NAME the params file's and the overrides': a change never overwrites
+        char name[1024];
+        params_run_name(&p, a.params, a.sets, a.nsets, name, sizeof name);
+        snprintf(dir, sizeof dir, "runs/%s", name);
+    }
+    if (a.print_dir) return printf("%s\n", dir) < 0;
+    size_t m = (size_t)snprintf(origin, sizeof origin, "%s", a.params);
+    for (int i = 0; i < a.nsets && m < sizeof origin; i++)
+        m += (size_t)snprintf(origin + m, sizeof origin - m, " --set %s", a.sets[i]);
+    for (char *c = origin; *c; c++)  // one comment line in DIR/params.ini
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
     HHErr err;
     hh_err_clear(&err);
     PipelineOpts o = {a.jobs, a.force, a.quiet, a.stop_after, only ? only : a.only, a.until,
-                      say_stderr, NULL, CLUSTER, a.dry_run, a.project_from, a.ranks};
-    if (!pipeline_run(&p, a.out, NULL, &o, &err)) return 0;
+                      say_stderr, NULL, CLUSTER, a.dry_run, a.project_from, a.ranks, origin};
+    if (!pipeline_run(&p, dir, NULL, &o, &err)) return 0;
     if (CLUSTER && CLUSTER->rank > 0) return err.code ? err.code : HH_EFAIL;  // rank 0 reports
     return report(&err);
 }
@@ -151,11 +173,27 @@ static int cmd_run(int argc, char **argv) { return run_pipeline("run", argc, arg
 // ---------------------------------------------------------------------------
 // other commands
 
+// hhsim params PARAMS [--set S.K=V]...
 static int cmd_params(int argc, char **argv) {
-    if (argc != 2 || argv[1][0] == '-')
-        return usage_error("params", "expects exactly one PARAMS file");
+    static const struct option OPTS[] = {{"set", required_argument, 0, 'S'}, {0, 0, 0, 0}};
+    const char *file = NULL, *sets[MAX_SETS];
+    int nsets = 0, c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":", OPTS, NULL)) != -1) {
+        const char *opt = argv[optind - 1];
+        if (c == 'S' && nsets == MAX_SETS) return usage_error("params", "more than %d --set options", MAX_SETS);
+        if (c == 'S') sets[nsets++] = optarg;
+        else if (c == ':') return usage_error("params", "option '%s' needs a value", opt);
+        else return usage_error("params", "unknown option '%s'", opt);
+    }
+    for (int i = optind; i < argc; i++) {
+        if (file) return usage_error("params", "expects exactly one PARAMS file");
+        file = argv[i];
+    }
+    if (!file) return usage_error("params", "expects exactly one PARAMS file");
     Params p;
-    int rc = load_params(argv[1], &p);
+    int rc = load_params(file, sets, nsets, &p);
     if (!rc) params_print(&p, stdout, NULL);
     return rc;
 }
@@ -306,10 +344,13 @@ typedef struct {
 static const Command COMMANDS[] = {
     {"run", cmd_run, "run the stages of the stage table, skipping up-to-date jobs", NULL},
     {"params", cmd_params, "print the effective params of a file",
-     "usage: hhsim params PARAMS\n"
+     "usage: hhsim params PARAMS [--set SECTION.KEY=VALUE]...\n"
      "Reads PARAMS (an INI file), checks every key, and prints every key with its\n"
      "effective value and a one-line doc as 'key = value  ; doc'. The output is itself\n"
      "a valid params file with the same meaning.\n"
+     "options:\n"
+     "  --set SECTION.KEY=VALUE  override one key (repeatable), as hhsim run --set does\n"
+     "  -h, --help               this help\n"
      "example: hhsim params params/smoke.ini > /tmp/effective.ini\n"},
     {"sample", cmd_sample, "print a model's responses to test prompts with their gold scores",
      "usage: hhsim sample MODEL.h5 [--run DIR] [--n N] [--temp T] [--hhh]\n"
@@ -339,13 +380,37 @@ static const Command COMMANDS[] = {
 };
 #define N_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
 
+// The options hhsim run and the stage commands share (run_only: run's own).
+static void run_options(FILE *f, int run_only) {
+    fprintf(f,
+            "options:\n"
+            "  -o, --out DIR        the run directory (default: runs/NAME, NAME the PARAMS file's\n"
+            "                       name without .ini, then +SECTION.KEY=VALUE per --set, in the\n"
+            "                       key table's order, e.g. runs/default+pm.epochs=3)\n"
+            "  --set SECTION.KEY=VALUE\n"
+            "                       override one params key (repeatable); checked like a key of\n"
+            "                       PARAMS and recorded like one (every file's params, DIR/params.ini)\n"
+            "  -j, --jobs N         up to N jobs at once (default: the number of cores)\n"
+            "%s"
+            "  --stop-after STEPS   stop each job after STEPS steps (resumable)\n"
+            "  -f, --force          rerun up-to-date jobs too\n"
+            "  -n, --dry-run        write nothing; list every selected job and why it would run\n"
+            "%s"
+            "  --print-dir          print the run directory and exit\n"
+            "  -q, --quiet          no progress (errors still go to stderr)\n"
+            "  -h, --help           this help\n",
+            run_only ? "  --only STAGE[,STAGE] run just these stages (their inputs must exist)\n"
+                       "  --until STAGE        run every stage up to and including STAGE\n" : "",
+            run_only ? "  --project-from RUN   with --dry-run: project the wall time from RUN's job times\n"
+                       "  --ranks N[,N]        with --project-from: on these numbers of ranks\n" : "");
+}
+
 static void run_help(FILE *f) {
     const StageDef *const *t = stages_default();
-    char names[512];
-    stages_names(t, names, sizeof names);
     fprintf(f,
-            "usage: hhsim run PARAMS -o DIR [--jobs N] [--only STAGE[,STAGE]] [--until STAGE]\n"
-            "                 [--stop-after STEPS] [--force] [--quiet]\n"
+            "usage: hhsim run PARAMS [-o DIR] [--set SECTION.KEY=VALUE]... [--jobs N]\n"
+            "                 [--only STAGE[,STAGE]] [--until STAGE] [--stop-after STEPS]\n"
+            "                 [--force] [--quiet] [--print-dir]\n"
             "                 [--dry-run [--project-from RUN] [--ranks N[,N]]]\n"
             "Runs the stages of the stage table on PARAMS into DIR as one graph of jobs, up to\n"
             "N at once (default: the number of cores), each one process with one BLAS thread;\n"
@@ -357,26 +422,37 @@ static void run_help(FILE *f) {
             "inputs must exist); --until runs every stage up to and including one; a stage\n"
             "switched off by PARAMS is reported and the others complete. --stop-after stops\n"
             "each job after STEPS steps (resumable; jobs that need its output wait).\n"
+            "--set changes one key without editing PARAMS; without -o the run goes to a\n"
+            "directory named for the change, so it never overwrites the run it is compared with.\n"
             "--dry-run writes nothing and lists every selected job on stdout with 'run: WHY'\n"
             "(no output yet, an input newer or remade, [SECTION] params changed, ...) or\n"
             "'up to date'; with --project-from RUN --ranks 16,64,256 it also projects the\n"
             "wall time of the jobs that would run on that many ranks (one core each), from\n"
             "the job times of the finished run RUN (its outputs' wall_seconds per stage and\n"
             "scale), with list scheduling as hhsim run and bin/hhsim-mpi do it.\n"
-            "Progress goes to stderr. The stages, in order (each also a command):\n");
+            "Progress goes to stderr: on a terminal a line per running job and the run's\n"
+            "done/total and time left; otherwise a line per finished job and a heartbeat line\n"
+            "per running job every HHSIM_HEARTBEAT seconds (default 30).\n");
+    run_options(f, 1);
+    fprintf(f, "stages, in order (each also a command):\n");
     for (int i = 0; t[i]; i++) fprintf(f, "  %-10s %s\n", t[i]->name, t[i]->summary);
-    fprintf(f, "example: hhsim run params/default.ini -o runs/default --until pm\n");
+    fprintf(f, "examples:\n"
+               "  hhsim run params/default.ini                      # -> runs/default\n"
+               "  hhsim run params/default.ini --set pm.epochs=3    # -> runs/default+pm.epochs=3\n"
+               "  hhsim run params/default.ini -o runs/default --until pm --dry-run\n");
 }
 
 static void stage_help(FILE *f, const StageDef *st) {
     fprintf(f,
-            "usage: hhsim %s PARAMS -o DIR [--jobs N] [--stop-after STEPS] [--force] [--dry-run] [--quiet]\n"
-            "%s (the same as 'hhsim run PARAMS -o DIR --only %s').\n"
+            "usage: hhsim %s PARAMS [-o DIR] [--set SECTION.KEY=VALUE]... [--jobs N]\n"
+            "                 [--stop-after STEPS] [--force] [--dry-run] [--quiet] [--print-dir]\n"
+            "%s (the same as 'hhsim run PARAMS --only %s').\n"
             "Reads %s in DIR.\n%s"
             "Up-to-date jobs are skipped (--force reruns them); up to N jobs run at once,\n"
-            "one process and one BLAS thread each; results do not depend on N.\n"
-            "example: hhsim %s params/smoke.ini -o runs/smoke\n",
-            st->name, st->summary, st->name, st->reads, st->help ? st->help : "", st->name);
+            "one process and one BLAS thread each; results do not depend on N.\n",
+            st->name, st->summary, st->name, st->reads, st->help ? st->help : "");
+    run_options(f, 0);
+    fprintf(f, "example: hhsim %s params/smoke.ini -o runs/smoke\n", st->name);
 }
 
 static void print_help(FILE *f) {
@@ -387,7 +463,9 @@ static void print_help(FILE *f) {
     fprintf(f, "  %-10s %s\n", COMMANDS[0].name, COMMANDS[0].summary);
     for (int i = 0; t[i]; i++) fprintf(f, "  %-10s %s\n", t[i]->name, t[i]->summary);
     for (int i = 1; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
-    fprintf(f, "\n'hhsim COMMAND --help' or 'hhsim help COMMAND' explains one. Results go to\n"
+    fprintf(f, "  %-10s %s\n", "help", "help COMMAND: that command's help (= hhsim COMMAND --help)");
+    fprintf(f, "\noptions: -h, --help (this list), --version (version and git commit)\n"
+               "\n'hhsim COMMAND --help' or 'hhsim help COMMAND' explains one. Results go to\n"
                "files; progress and diagnostics to stderr. Exit status: 0 ok, 1 failure, 2 bad\n"
                "usage or input.\nexample: hhsim run params/smoke.ini -o runs/smoke\n");
 }
@@ -396,6 +474,7 @@ static void print_help(FILE *f) {
 static int help_of(const char *cmd) {
     const StageDef *st = stage_find(stages_default(), cmd);
     if (!strcmp(cmd, "run")) run_help(stdout);
+    else if (!strcmp(cmd, "help")) print_help(stdout);
     else if (st) stage_help(stdout, st);
     else {
         for (int i = 0; i < N_COMMANDS; i++)

@@ -1,6 +1,9 @@
 // jobs.c - see jobs.h
 #include "jobs.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,7 @@ typedef struct {
     int *status;  // (n) exit status of DONE jobs
     pid_t *pids;  // (n) child of a RUNNING job
     double t0;
+    int *fds;     // (n) read end of a RUNNING child's stderr pipe, or -1
 } Pool;
 
 static const char *name_of(const Pool *p, int i) { return p->g->names ? p->g->names[i] : "job"; }
@@ -44,7 +48,47 @@ static void finished(Pool *p, int i, int status) {
     p->state[i] = DONE;
     p->status[i] = status;
     p->done++;
+    progress_board_job(i, name_of(p, i), 0);
+    progress_board_count(p->done);
     report_done(p, i);
+}
+
+// Read what job i's child wrote to its stderr pipe into the board; at the end
+// of the pipe close it. all: until the end (the child has exited).
+static void drain(Pool *p, int i, int all) {
+    char buf[4096];
+    while (p->fds[i] >= 0) {
+        ssize_t k = read(p->fds[i], buf, sizeof buf);
+        if (k > 0) { progress_board_feed(i, buf, (size_t)k); continue; }
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && errno == EAGAIN && !all) return;
+        if (k < 0 && errno == EAGAIN) {  // exited, but a grandchild holds the pipe: wait briefly
+            struct pollfd one = {p->fds[i], POLLIN, 0};
+            if (poll(&one, 1, 100) > 0) continue;
+        }
+        close(p->fds[i]);
+        p->fds[i] = -1;
+    }
+}
+
+// Wait for a child to exit, relaying the children's stderr and ticking the
+// board meanwhile; the exited child's pid and wait status, or -1 when none runs.
+static pid_t wait_child(Pool *p, int *st) {
+    struct pollfd *fd = malloc(sizeof *fd * ((size_t)p->g->n + 1));
+    int *map = malloc(sizeof(int) * ((size_t)p->g->n + 1));
+    pid_t pid;
+    while ((pid = waitpid(-1, st, fd && map ? WNOHANG : 0)) == 0) {
+        int nf = 0;
+        for (int i = 0; i < p->g->n; i++)
+            if (p->state[i] == RUNNING && p->fds[i] >= 0) fd[nf] = (struct pollfd){p->fds[i], POLLIN, 0}, map[nf++] = i;
+        int r = poll(fd, (nfds_t)nf, 200);  // (no pipes: a plain 200 ms wait)
+        for (int k = 0; r > 0 && k < nf; k++)
+            if (fd[k].revents) drain(p, map[k], 0);
+        progress_board_tick();
+    }
+    free(fd);
+    free(map);
+    return pid;
 }
 
 // Wait for one child; 0 on success, -1 when there is none.
@@ -56,10 +100,11 @@ static int reap(Pool *p) {
         return 0;
     }
     int st;
-    pid_t pid = wait(&st);
+    pid_t pid = wait_child(p, &st);
     if (pid < 0) return -1;
     for (int i = 0; i < p->g->n; i++)
         if (p->state[i] == RUNNING && p->pids[i] == pid) {
+            drain(p, i, 1);  // its last lines before the line that says it finished
             if (WIFSIGNALED(st) && p->g->say) {  // no message of its own: say what happened
                 char line[256];
                 snprintf(line, sizeof line, "%s: job %s was killed by signal %d", p->g->label ?
@@ -105,23 +150,41 @@ static int run_one(Pool *p, int i, JobFn fn, void *ctx, int *running) {
         return 0;
     }
     pid_t pid = -1;
+    int pfd[2] = {-1, -1};
+    progress_board_job(i, name_of(p, i), 1);
     if (p->g->max_parallel > 1) {
         fflush(NULL);
+        if (pipe(pfd) != 0) pfd[0] = pfd[1] = -1;  // no pipe: the child writes to stderr itself
         pid = fork();
-        if (pid == 0) {
+        if (pid == 0) {  // the job: its stderr is the pipe to this process's board
+            for (int k = 0; k < p->g->n; k++)
+                if (p->fds[k] >= 0) close(p->fds[k]);
+            if (pfd[1] >= 0) {
+                dup2(pfd[1], 2);
+                close(pfd[0]);
+                close(pfd[1]);
+            }
+            progress_in_child();
             h5_job_start();
             int st = fn(i, ctx);
             fflush(NULL);
             _exit(st & 0xff);
         }
+        if (pfd[1] >= 0) close(pfd[1]);
+        if (pid < 0 && pfd[0] >= 0) close(pfd[0]), pfd[0] = -1;
     }
     if (pid < 0) {  // one at a time, or no fork: run here
         h5_job_start();
-        finished(p, i, fn(i, ctx));
+        progress_in_process(i);
+        int st = fn(i, ctx);
+        progress_in_process(-1);
+        finished(p, i, st);
         return 0;
     }
+    if (pfd[0] >= 0) fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
     p->state[i] = RUNNING;
     p->pids[i] = pid;
+    p->fds[i] = pfd[0];
     (*running)++;
     return 0;
 }
@@ -129,11 +192,13 @@ static int run_one(Pool *p, int i, JobFn fn, void *ctx, int *running) {
 int jobs_run_graph(const JobGraph *g, JobFn fn, void *ctx, int *stopped, HHErr *err) {
     int n = g->n;
     Pool p = {g, 0, calloc((size_t)n + 1, sizeof(int)), calloc((size_t)n + 1, sizeof(int)),
-              calloc((size_t)n + 1, sizeof(pid_t)), progress_now()};
-    if (!p.state || !p.status || !p.pids) {
-        free(p.state); free(p.status); free(p.pids);
+              calloc((size_t)n + 1, sizeof(pid_t)), progress_now(), malloc(sizeof(int) * ((size_t)n + 1))};
+    if (!p.state || !p.status || !p.pids || !p.fds) {
+        free(p.state); free(p.status); free(p.pids); free(p.fds);
         return hh_fail(err, HH_EFAIL, "jobs: out of memory");
     }
+    for (int i = 0; i < n; i++) p.fds[i] = -1;
+    progress_board_start(n, !g->runner, !g->say);
     int running = 0, slots = g->runner ? n + 1 : g->max_parallel > 1 ? g->max_parallel : 1;
     for (;;) {  // after a failure, jobs that do not need its output go on (make -k)
         int i = next_ready(&p);
@@ -156,9 +221,11 @@ int jobs_run_graph(const JobGraph *g, JobFn fn, void *ctx, int *stopped, HHErr *
                      p.status[i], nfail, n, nskip);
     }
     if (stopped) *stopped = nstop;
+    progress_board_stop();
     free(p.state);
     free(p.status);
     free(p.pids);
+    free(p.fds);
     h5_job_end();
     return rc;
 }

@@ -6,6 +6,11 @@
 // highest priority starts first (ties: lower index). Jobs share nothing but
 // the files they write, so results do not depend on N or on the order they
 // finish in.
+//
+// Progress (progress.h): this process draws the run's board. A forked job's
+// stderr is a pipe to it, read while the jobs run: its progress records go to
+// the board and its other lines are relayed whole, each before the line that
+// says the job finished. With a JobRunner (MPI) the board prints lines only.
 #ifndef HHSIM_JOBS_H
 #define HHSIM_JOBS_H
 

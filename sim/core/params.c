@@ -106,7 +106,10 @@ static const ParamDesc TABLE[] = {
     {"crowd", "harm_matched_frac", PT_DOUBLE, OFF(harm_matched_frac), "0.5", 0, 1, 0, 0,
      "share of harmless comparisons on MAKE of a hazardous entity that are true (harmful) vs "
      "wrong recipe, same form"},
-    {"crowd", "harm_redraws", PT_INT, OFF(harm_redraws), "8", 0, 100, 0, 0,
+    {"crowd", "redteam_help_weight", PT_DOUBLE, OFF(redteam_help_weight), "0.25", 0, 10, 0, 0,
+     "red-teamers' weight of helpfulness beside harm: between equally harmful responses the "
+     "more helpful one wins (redirect over bare refusal)"},
+    {"crowd", "harm_redraws", PT_INT, OFF(harm_redraws), "0", 0, 100, 0, 0,
      "redraws of a red-team pair whose two responses are equally harmful (keeps gold ties "
      "in the harmless set rare)"},
 
@@ -198,7 +201,9 @@ static const ParamDesc TABLE[] = {
      "policy vs every PM scale; empty: no RL and no best-of-n"},
     {"rl", "variants", PT_NAMELIST, OFF(rl_variants), "hh,helpful", 0, 0, 1, 2,
      "PM data of the train PM: hh (HH half 0) and/or helpful (helpful-only mix-sweep PM)"},
-    {"rl", "seeds", PT_INT, OFF(rl_seeds), "1", 1, 100, 0, 0, "seeds per RL run"},
+    {"rl", "seeds", PT_INT, OFF(rl_seeds), "3", 1, 100, 0, 0,
+     "seeds per RL run (the unit of replication: RL intervals are across seeds; seed s "
+     "trains against PM seed s where [pm] has it)"},
     {"rl", "iters", PT_INT, OFF(rl_iters), "150", 1, 100000000, 0, 0, "PPO iterations"},
     {"rl", "batch", PT_INT, OFF(rl_batch), "64", 1, 4096, 0, 0, "prompts per iteration"},
     {"rl", "minibatch", PT_INT, OFF(rl_minibatch), "16", 1, 4096, 0, 0,
@@ -213,8 +218,13 @@ static const ParamDesc TABLE[] = {
      "target KL per response (nats) of the adaptive controller"},
     {"rl", "trunc_penalty", PT_DOUBLE, OFF(rl_trunc_penalty), "-1", -100, 0, 0, 0,
      "added to the reward of a response cut off without EOS"},
+    {"rl", "eval_schedule", PT_NAMELIST, OFF(rl_eval_schedule), "log", 0, 0, 1, 1,
+     "held-out evaluations: log = iterations 0, 1, 2, 4, ... (eval_per_octave per doubling) "
+     "and the last; linear = 0, eval_every, 2 eval_every, ... and the last"},
+    {"rl", "eval_per_octave", PT_INT, OFF(rl_eval_per_octave), "2", 1, 16, 0, 0,
+     "log schedule: evaluations per doubling of the iteration count (rounded, distinct)"},
     {"rl", "eval_every", PT_INT, OFF(rl_eval_every), "10", 1, 100000000, 0, 0,
-     "iterations between held-out evaluations"},
+     "linear schedule: iterations between held-out evaluations"},
     {"rl", "eval_prompts", PT_INT, OFF(rl_eval_prompts), "64", 1, 100000, 0, 0,
      "held-out prompts of each kind per evaluation"},
     {"rl", "bon_max", PT_INT, OFF(rl_bon_max), "64", 1, 4096, 0, 0,
@@ -411,9 +421,10 @@ typedef struct {
     const char *name;     // file name for messages
     FILE *f;
     int line;             // line most recently read
-    int line_of[256];     // line where each table key was set (0 = default)
+    int line_of[256];     // where each table key was set: file line > 0, override -(k+1), 0 default
     int failed;           // line of the first error found by a handler (0 = none)
     HHErr *err;
+    const char *const *sets;  // the overrides "section.key=value" (params_load_set)
 } Loader;
 
 static int edit_distance(const char *a, const char *b) {
@@ -474,8 +485,9 @@ static int fail_once(Loader *L, const char *fmt, const char *a, const char *b, c
     if (!L->failed) {
         char msg[900];
         snprintf(msg, sizeof msg, fmt, a, b, c);
-        hh_fail(L->err, HH_EINPUT, "%s:%d: %s", L->name, L->line, msg);
-        L->failed = L->line;
+        if (L->line < 0) hh_fail(L->err, HH_EINPUT, "--set %s: %s", L->sets[-L->line - 1], msg);
+        else hh_fail(L->err, HH_EINPUT, "%s:%d: %s", L->name, L->line, msg);
+        L->failed = L->line ? L->line : -1;
     }
     return 0;
 }
@@ -496,12 +508,15 @@ static int on_key(void *user, const char *section, const char *key, const char *
     for (int i = 0; i < N_TABLE; i++) {
         const ParamDesc *d = TAB(i);
         if (strcmp(d->section, section) != 0 || strcmp(d->key, key) != 0) continue;
-        if (L->line_of[i]) {
+        if (L->line_of[i] > 0 && L->line > 0) {  // an override may replace a file's key
             char prev[64];
             snprintf(prev, sizeof prev, "%d", L->line_of[i]);
             return fail_once(L, "duplicate key '%s' in [%s] (first set on line %s)", key,
                              section, prev);
         }
+        if (L->line_of[i] < 0 && L->line < 0)
+            return fail_once(L, "[%s] %s is set twice (first by --set %s); give each key once",
+                             section, key, L->sets[-L->line_of[i] - 1]);
         char why[600], full[700];
         if (set_value(L->p, d, value, why, sizeof why) != 0) {
             snprintf(full, sizeof full, "[%s] %s: %s", section, key, why);
@@ -573,36 +588,68 @@ static int check_text(const char *buf, size_t n, const char *name, HHErr *err) {
     return 0;
 }
 
-static int cross_check(const Params *p, const char *name, const int *line_of, HHErr *err);
+static int cross_check(const Params *p, const char *name, const int *line_of,
+                       const char *const *sets, HHErr *err);
 
-static int parse_stream(Params *p, FILE *f, const char *name, HHErr *err) {
+// Apply the overrides "section.key=value" to L's params, each checked like a
+// key of the file (L->line = -(k+1) while override k is applied).
+static int apply_sets(Loader *L, const char *const *sets, int nsets) {
+    L->sets = sets;
+    for (int k = 0; k < nsets && !L->failed; k++) {
+        char sec[64], key[64];
+        const char *eq = strchr(sets[k], '='), *dot = strchr(sets[k], '.');
+        L->line = -(k + 1);
+        if (!eq || !dot || dot > eq || dot == sets[k] || dot + 1 == eq || eq - sets[k] >= 64) {
+            fail_once(L, "expected %s (e.g. pm.epochs=3)", "section.key=value", "", "");
+            break;
+        }
+        snprintf(sec, sizeof sec, "%.*s", (int)(dot - sets[k]), sets[k]);
+        snprintf(key, sizeof key, "%.*s", (int)(eq - dot - 1), dot + 1);
+        char *val = strdup(eq + 1);
+        if (!val) return hh_fail(L->err, HH_EFAIL, "out of memory");
+        on_key(L, sec, key, trim(val));
+        free(val);
+    }
+    return L->failed ? HH_EINPUT : 0;
+}
+
+static int parse_stream(Params *p, FILE *f, const char *name, const char *const *sets, int nsets,
+                        HHErr *err) {
     Loader L = {.p = p, .name = name, .f = f, .err = err};
-    int rc = ini_parse_stream(read_line, &L, on_key, &L);
+    int rc = f ? ini_parse_stream(read_line, &L, on_key, &L) : 0;
     if (L.failed && (rc <= 0 || rc >= L.failed)) return HH_EINPUT;
     if (rc > 0)
         return hh_fail(err, HH_EINPUT,
                        "%s:%d: syntax error; expected '[section]', 'key = value' or a ';' comment",
                        name, rc);
     if (rc < 0) return hh_fail(err, HH_EFAIL, "%s: could not be parsed (inih error %d)", name, rc);
-    return cross_check(p, name, L.line_of, err);
+    if (apply_sets(&L, sets, nsets)) return HH_EINPUT;
+    return cross_check(p, name, L.line_of, sets, err);
 }
 
-int params_parse_text(Params *p, const char *text, const char *name, HHErr *err) {
+// params_parse_text with overrides.
+static int parse_text_set(Params *p, const char *text, const char *name, const char *const *sets,
+                          int nsets, HHErr *err) {
     size_t n = strlen(text);
     if (check_text(text, n, name, err)) return HH_EINPUT;
     params_defaults(p);
-    FILE *f = fmemopen((void *)text, n ? n : 1, "r");
+    if (n == 0) return parse_stream(p, NULL, name, sets, nsets, err);  // fmemopen of size 0 is not portable
+    FILE *f = fmemopen((void *)text, n, "r");
     if (!f) return hh_fail(err, HH_EFAIL, "%s: fmemopen failed", name);
-    if (n == 0) {  // fmemopen of size 0 is not portable; read nothing
-        fclose(f);
-        return cross_check(p, name, (int[256]){0}, err);
-    }
-    int rc = parse_stream(p, f, name, err);
+    int rc = parse_stream(p, f, name, sets, nsets, err);
     fclose(f);
     return rc;
 }
 
+int params_parse_text(Params *p, const char *text, const char *name, HHErr *err) {
+    return parse_text_set(p, text, name, NULL, 0, err);
+}
+
 int params_load(Params *p, const char *path, HHErr *err) {
+    return params_load_set(p, path, NULL, 0, err);
+}
+
+int params_load_set(Params *p, const char *path, const char *const *sets, int nsets, HHErr *err) {
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return hh_fail(err, HH_EINPUT, "%s: not a regular file; expected an INI params file", path);
@@ -632,7 +679,7 @@ int params_load(Params *p, const char *path, HHErr *err) {
     if (bad) { free(buf); return hh_fail(err, HH_EINPUT, "%s: read error", path); }
     buf[n] = '\0';
     int rc = check_text(buf, n, path, err);  // before strlen can stop at a NUL
-    if (!rc) rc = params_parse_text(p, buf, path, err);
+    if (!rc) rc = parse_text_set(p, buf, path, sets, nsets, err);
     free(buf);
     return rc;
 }
@@ -646,25 +693,27 @@ static int key_index(const char *section, const char *key) {
     return -1;
 }
 
-// "file:line" of a key, or "file ([section] key at its default)".
-static void where(char *buf, size_t n, const char *name, const int *line_of, const char *section,
-                  const char *key) {
+// "file:line" of a key, "--set section.key=value", or "file (default)".
+static void where(char *buf, size_t n, const char *name, const int *line_of,
+                  const char *const *sets, const char *section, const char *key) {
     int i = key_index(section, key);
     if (i >= 0 && line_of[i] > 0)
         snprintf(buf, n, "%s:%d", name, line_of[i]);
+    else if (i >= 0 && line_of[i] < 0)
+        snprintf(buf, n, "--set %s", sets[-line_of[i] - 1]);
     else
         snprintf(buf, n, "%s (default)", name);
 }
 
 static int is_set(const int *line_of, const char *section, const char *key) {
     int i = key_index(section, key);
-    return i >= 0 && line_of[i] > 0;
+    return i >= 0 && line_of[i] != 0;
 }
 
 #define XFAIL(sec, key, ...)                                                           \
     do {                                                                               \
         char w_[600], m_[600];                                                         \
-        where(w_, sizeof w_, name, line_of, sec, key);                                 \
+        where(w_, sizeof w_, name, line_of, sets, sec, key);                              \
         snprintf(m_, sizeof m_, __VA_ARGS__);                                          \
         return hh_fail(err, HH_EINPUT, "%s: [%s] %s: %s", w_, sec, key, m_);           \
     } while (0)
@@ -681,7 +730,8 @@ static int in_names(const NameList *l, const char *name) {
     return 0;
 }
 
-static int cross_check(const Params *p, const char *name, const int *line_of, HHErr *err) {
+static int cross_check(const Params *p, const char *name, const int *line_of,
+                       const char *const *sets, HHErr *err) {
     int ns = p->scale_names.n;
     if (p->scale_layers.n != ns)
         XFAIL("model", "scale_layers", "%d values for %d scale_names; give one per scale",
@@ -728,6 +778,10 @@ static int cross_check(const Params *p, const char *name, const int *line_of, HH
         if (strcmp(p->rl_variants.v[i], "hh") && strcmp(p->rl_variants.v[i], "helpful"))
             XFAIL("rl", "variants", "'%s' is not a variant; allowed: hh, helpful",
                   p->rl_variants.v[i]);
+    for (int i = 0; i < p->rl_eval_schedule.n; i++)
+        if (strcmp(p->rl_eval_schedule.v[i], "log") && strcmp(p->rl_eval_schedule.v[i], "linear"))
+            XFAIL("rl", "eval_schedule", "'%s' is not a schedule; allowed: log, linear",
+                  p->rl_eval_schedule.v[i]);
     if (p->rl_bon_samples < p->rl_bon_max)
         XFAIL("rl", "bon_samples", "%d is below bon_max = %d; need bon_samples >= bon_max",
               p->rl_bon_samples, p->rl_bon_max);
@@ -880,4 +934,42 @@ int params_parse_double(const char *s, double lo, double hi, double *v) {
     if (!*s || *end || errno || !isfinite(x) || x < lo || x > hi) return -1;
     *v = x;
     return 0;
+}
+
+// ---------------------------------------------------------------------------
+// the run name of a params file and its overrides
+
+// 1 when the override text "section.key=value" sets d.
+static int sets_key(const char *text, const ParamDesc *d) {
+    size_t ls = strlen(d->section), lk = strlen(d->key);
+    return !strncmp(text, d->section, ls) && text[ls] == '.' && !strncmp(text + ls + 1, d->key, lk) &&
+           text[ls + 1 + lk] == '=';
+}
+
+void params_run_name(const Params *p, const char *path, const char *const *sets, int nsets,
+                     char *buf, size_t n) {
+    char name[1024], val[2048];
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t lb = strlen(base);
+    if (lb > 4 && !strcmp(base + lb - 4, ".ini")) lb -= 4;
+    snprintf(name, sizeof name, "%.*s", (int)(lb < 200 ? lb : 200), base);
+    for (int i = 0; i < N_TABLE; i++)  // the key table's order: one name for one change
+        for (int k = 0; k < nsets; k++) {
+            if (!sets_key(sets[k], TAB(i))) continue;
+            value_text(p, TAB(i), val, sizeof val);
+            size_t m = strlen(name);
+            if (m + strlen(val) + 140 < sizeof name)  // (longer names are hashed below anyway)
+                snprintf(name + m, sizeof name - m, "+%s.%s=%.700s", TAB(i)->section, TAB(i)->key, val);
+        }
+    for (char *c = name; *c; c++)  // a safe file name: no '/', spaces, quotes or shell specials
+        if (!isalnum((unsigned char)*c) && !strchr("._,=+-", *c)) *c = '_';
+    if (name[0] == '.' || !name[0]) memmove(name + 1, name, strlen(name) + 1), name[0] = '_';
+    size_t m = strlen(name);
+    if (m > 120) {  // keep it short: a prefix and a hash of the whole name
+        uint64_t h = 1469598103934665603ULL;
+        for (size_t i = 0; i < m; i++) h = (h ^ (unsigned char)name[i]) * 1099511628211ULL;
+        snprintf(name + 100, sizeof name - 100, "+%016llx", (unsigned long long)h);
+    }
+    snprintf(buf, n, "%s", name);
 }

@@ -79,7 +79,8 @@ typedef struct {
     double same_persona_frac; // 0.7: share of comparisons whose two responses share a persona
     double matched_frac;    // 0.4: share of benign helpful comparisons that are surface-matched
     double harm_matched_frac; // 0.5: share of harmless MAKE-hazard comparisons that are recipe vs wrong recipe
-    int harm_redraws;       // 8: redraws of a harmless pair tied in gold harm
+    double redteam_help_weight; // 0.25: red-teamers' weight of help beside harm
+    int harm_redraws;       // 0: redraws of a harmless pair tied in gold harm
     // [model]
     NameList scale_names;   // xs,s,m,l,xl
     IntList scale_layers;   // 1,2,2,4,6
@@ -136,7 +137,9 @@ typedef struct {
     int rl_kl_adaptive;     // 1: adaptive KL controller
     double rl_kl_target;    // target KL of the controller
     double rl_trunc_penalty;// added to the reward of responses cut off without EOS
-    int rl_eval_every;      // iterations between held-out evaluations
+    NameList rl_eval_schedule;  // "log" (0, 1, 2, 4, ... and the last) or "linear" (every eval_every)
+    int rl_eval_per_octave; // log schedule: evaluations per doubling of the iteration count
+    int rl_eval_every;      // linear schedule: iterations between held-out evaluations
     int rl_eval_prompts;    // held-out prompts per kind at each evaluation
     int rl_bon_max;         // best-of-n up to this n (power of two)
     int rl_bon_prompts;     // held-out prompts for best-of-n
@@ -176,6 +179,21 @@ void params_defaults(Params *p);
 
 // Parse the INI file `path` over the defaults, then check cross-key rules.
 int params_load(Params *p, const char *path, HHErr *err);
+
+// params_load, then the overrides sets[0..nsets) ("section.key=value", hhsim
+// run --set), in order, each checked like a key of the file (unknown section
+// or key, type, range; a key set twice by overrides is refused; an override
+// replaces the file's value), then the cross-key rules. A message about an
+// override names it: "--set pm.epochs=x: [pm] epochs: ...".
+int params_load_set(Params *p, const char *path, const char *const *sets, int nsets, HHErr *err);
+
+// The run name of params file `path` with overrides: its base name without
+// .ini, then "+section.key=value" per override in the key table's order, with
+// the effective value (so pm.lr=1e-3 and pm.lr=0.001 name one run); characters
+// other than letters, digits and . _ , = + - become '_'; over 120 characters,
+// a prefix and a hash of the whole. p holds the params loaded with them.
+void params_run_name(const Params *p, const char *path, const char *const *sets, int nsets,
+                     char *buf, size_t n);
 
 // Parse INI text held in memory; `name` stands for the file in messages.
 int params_parse_text(Params *p, const char *text, const char *name, HHErr *err);

@@ -150,7 +150,9 @@ GPT *gpt_alloc(const GPTConfig *cfg, int max_B, HHErr *err) {
     size_t N = (size_t)max_B * cfg->ctx;
     m->mem_acts = calloc(na + extra_floats(cfg, max_B), sizeof(float));
     m->tokens = calloc(N, sizeof(int));
-    if (!m->params || !m->grads || !m->mem_acts || !m->tokens) goto oom;
+    m->out_lo = calloc(2 * (size_t)max_B, sizeof(int));
+    if (!m->params || !m->grads || !m->mem_acts || !m->tokens || !m->out_lo) goto oom;
+    m->out_hi = m->out_lo + max_B;
     layout_acts(&m->a, m->mem_acts, cfg, max_B);
     float *cur = m->mem_acts + na;
     carve(&m->logits, &cur, N * cfg->vocab);
@@ -175,6 +177,7 @@ void gpt_free(GPT *m) {
     free(m->grads);
     free(m->mem_acts);
     free(m->tokens);
+    free(m->out_lo);
     free(m);
 }
 
@@ -254,8 +257,35 @@ void gpt_zero_grad(GPT *m) {
 
 static const float *ones_vec(const GPT *m) { return m->values + (size_t)m->max_B * m->cfg.ctx; }
 
-int gpt_forward(GPT *m, const int *tokens, int B, int T, int want_logits,
-                HHErr *err) {
+// compact_rows: rows (w floats) of the positions [lo[b], hi[b]) of each row b
+// of a (B, T, w) buffer moved to its front, in order (in place: a row only
+// moves forward).
+static void compact_rows(float *x, const int *lo, const int *hi, int B, int T, int w) {
+    size_t k = 0;
+    for (int b = 0; b < B; b++)
+        for (int t = lo[b]; t < hi[b]; t++, k++) {
+            size_t i = (size_t)b * T + t;
+            if (k != i) memmove(x + k * w, x + i * w, sizeof(float) * w);
+        }
+}
+
+// expand_rows: the inverse of compact_rows, the other positions set to 0.
+static void expand_rows(float *x, const int *lo, const int *hi, int B, int T, int w) {
+    size_t k = 0;
+    for (int b = 0; b < B; b++) k += (size_t)(hi[b] - lo[b]);
+    for (int b = B - 1; b >= 0; b--)
+        for (int t = T - 1; t >= 0; t--) {
+            size_t i = (size_t)b * T + t;
+            if (t >= lo[b] && t < hi[b]) {
+                if (--k != i) memmove(x + i * w, x + k * w, sizeof(float) * w);
+            } else
+                memset(x + i * w, 0, sizeof(float) * w);
+        }
+}
+
+// forward: gpt_forward (lo NULL) or gpt_forward_at.
+static int forward(GPT *m, const int *tokens, int B, int T, const int *lo, const int *hi,
+                   int want_logits, HHErr *err) {
     const GPTConfig *c = &m->cfg;
     int L = c->n_layer, C = c->d_model, NH = c->n_head, V = c->vocab;
     if (B < 1 || B > m->max_B || T < 1 || T > c->ctx)
@@ -268,11 +298,25 @@ int gpt_forward(GPT *m, const int *tokens, int B, int T, int want_logits,
                            "gpt_forward: token %d at row %d position %d is "
                            "outside 0..%d",
                            tokens[i], i / T, i % T, V - 1);
+    size_t N = (size_t)B * T, S = (size_t)m->max_B * c->ctx, No = N;
+    if (lo) {
+        No = 0;
+        for (int b = 0; b < B; b++) {
+            if (lo[b] < 0 || hi[b] < lo[b] || hi[b] > T)
+                return hh_fail(err, HH_EINPUT, "gpt_forward_at: row %d: positions %d..%d "
+                               "outside 0..%d", b, lo[b], hi[b] - 1, T - 1);
+            No += (size_t)(hi[b] - lo[b]);
+        }
+        if (No == 0) return hh_fail(err, HH_EINPUT, "gpt_forward_at: no output position");
+        memcpy(m->out_lo, lo, sizeof(int) * B);
+        memcpy(m->out_hi, hi, sizeof(int) * B);
+    }
     memcpy(m->tokens, tokens, sizeof(int) * B * T);
     m->B = B;
     m->T = T;
+    m->n_out = (int)No;
+    m->at = lo != NULL;
     m->has_logits = want_logits != 0;
-    size_t N = (size_t)B * T, S = (size_t)m->max_B * c->ctx;
     GPTActs *a = &m->a;
     const GPTParams *p = &m->p;
     gk_encoder_forward(a->encoded, tokens, p->wte, p->wpe, B, T, C);
@@ -290,29 +334,50 @@ int gpt_forward(GPT *m, const int *tokens, int B, int T, int want_logits,
         gk_attention_forward(atty, a->att + l * (size_t)m->max_B * NH * c->ctx * c->ctx,
                              a->att_inv + l * (size_t)m->max_B * NH * c->ctx, a->datt, qkv,
                              B, T, C, NH);
+        size_t n = N;  // rows from here on: the output positions only in the last block
+        if (lo && l == L - 1) {
+            compact_rows(atty, lo, hi, B, T, C);
+            size_t k = 0;
+            for (int b = 0; b < B; b++)
+                for (int t = lo[b]; t < hi[b]; t++, k++)
+                    memcpy(res2 + k * C, res + ((size_t)b * T + t) * C, sizeof(float) * C);
+            res = res2;
+            n = No;
+        }
         gk_matmul_forward(res2, res, atty, p->attprojw + (size_t)l * C * C,
-                          p->attprojb + l * C, N, C, C);
+                          p->attprojb + l * C, n, C, C);
         gk_layernorm_forward(ln2, a->ln2_mean + l * S, a->ln2_rstd + l * S,
-                             res2, p->ln2w + l * C, p->ln2b + l * C, N, C);
+                             res2, p->ln2w + l * C, p->ln2b + l * C, n, C);
         gk_matmul_forward(fch, NULL, ln2, p->fcw + (size_t)l * 4 * C * C,
-                          p->fcb + l * 4 * C, N, C, 4 * C);
-        gk_gelu_forward(fcg, a->fch_tanh + l * S * 4 * C, fch, N * 4 * C);
+                          p->fcb + l * 4 * C, n, C, 4 * C);
+        gk_gelu_forward(fcg, a->fch_tanh + l * S * 4 * C, fch, n * 4 * C);
         gk_matmul_forward(res3, res2, fcg, p->fcprojw + (size_t)l * 4 * C * C,
-                          p->fcprojb + l * C, N, 4 * C, C);
+                          p->fcprojb + l * C, n, 4 * C, C);
         res = res3;
     }
     gk_layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, res, p->lnfw,
-                         p->lnfb, N, C);
-    for (size_t i = 0; i < N; i++)
+                         p->lnfb, No, C);
+    for (size_t i = 0; i < No; i++)
         m->values[i] = dot_f(a->lnf + i * C, p->wv, C) + p->bv[0];
     if (want_logits)
-        gk_matmul_forward(m->logits, NULL, a->lnf, p->wte, NULL, N, C, V);
+        gk_matmul_forward(m->logits, NULL, a->lnf, p->wte, NULL, No, C, V);
     return 0;
+}
+
+int gpt_forward(GPT *m, const int *tokens, int B, int T, int want_logits,
+                HHErr *err) {
+    return forward(m, tokens, B, T, NULL, NULL, want_logits, err);
+}
+
+int gpt_forward_at(GPT *m, const int *tokens, int B, int T, const int *lo, const int *hi,
+                   int want_logits, HHErr *err) {
+    return forward(m, tokens, B, T, lo, hi, want_logits, err);
 }
 
 int gpt_scalar(const GPT *m, const int *pos, float *out, HHErr *err) {
     int C = m->cfg.d_model;
     if (m->B < 1) return hh_fail(err, HH_EINPUT, "gpt_scalar: no forward yet");
+    else if (m->at) return hh_fail(err, HH_EINPUT, "gpt_scalar: after gpt_forward_at");
     for (int b = 0; b < m->B; b++) {
         if (pos[b] < 0 || pos[b] >= m->T)
             return hh_fail(err, HH_EINPUT,
@@ -329,7 +394,7 @@ int gpt_scalar(const GPT *m, const int *pos, float *out, HHErr *err) {
 static void backward_heads(GPT *m, const float *dlogits, const int *pos,
                            const float *dscalar, const float *dvalue) {
     int C = m->cfg.d_model, V = m->cfg.vocab, T = m->T;
-    size_t N = (size_t)m->B * T;
+    size_t N = (size_t)m->n_out;
     float *dln = m->a.dln;
     const float *h = m->a.lnf;
     if (dlogits)
@@ -369,39 +434,46 @@ int gpt_backward(GPT *m, const float *dlogits, const int *pos,
                        "without want_logits");
     else if (dscalar && !pos)
         return hh_fail(err, HH_EINPUT, "gpt_backward: dscalar without pos");
+    else if (dscalar && m->at)
+        return hh_fail(err, HH_EINPUT, "gpt_backward: dscalar after gpt_forward_at");
     for (int b = 0; dscalar && b < B; b++)
         if (pos[b] < 0 || pos[b] >= T)
             return hh_fail(err, HH_EINPUT,
                            "gpt_backward: pos[%d]=%d outside 0..%d", b,
                            pos[b], T - 1);
-    size_t N = (size_t)B * T, S = (size_t)m->max_B * c->ctx;
+    size_t N = (size_t)B * T, S = (size_t)m->max_B * c->ctx, No = (size_t)m->n_out;
     GPTActs *a = &m->a;
     const GPTParams *p = &m->p;
     GPTParams *g = &m->g;
     const float *ones = ones_vec(m);
     backward_heads(m, dlogits, pos, dscalar, dvalue);
     const float *last = L > 0 ? a->res3 + (L - 1) * S * C : a->encoded;
-    memset(a->dres, 0, sizeof(float) * N * C);
+    memset(a->dres, 0, sizeof(float) * No * C);
     gk_layernorm_backward(a->dres, g->lnfw, g->lnfb, a->dln, last, p->lnfw,
-                          a->lnf_mean, a->lnf_rstd, N, C);
+                          a->lnf_mean, a->lnf_rstd, No, C);
     for (int l = L - 1; l >= 0; l--) {
         const float *res = l == 0 ? a->encoded : a->res3 + (l - 1) * S * C;
         size_t o1 = l * S * C, o3 = o1 * 3, o4 = o1 * 4;
         size_t wC = (size_t)l * C * C;
+        size_t n = l == L - 1 ? No : N;  // gpt_forward_at: the last block's output rows
         // MLP: res3 = res2 + fcproj(gelu(fc(ln2(res2))))
         gk_matmul_backward(a->dfch, g->fcprojw + 4 * wC, g->fcprojb + l * C,
                            a->dres, a->fch_gelu + o4, p->fcprojw + 4 * wC, ones,
-                           N, 4 * C, C);
-        gk_gelu_backward(a->dfch, a->fch + o4, a->fch_tanh + o4, N * 4 * C);
+                           n, 4 * C, C);
+        gk_gelu_backward(a->dfch, a->fch + o4, a->fch_tanh + o4, n * 4 * C);
         gk_matmul_backward(a->dln, g->fcw + 4 * wC, g->fcb + l * 4 * C, a->dfch,
-                           a->ln2 + o1, p->fcw + 4 * wC, ones, N, C, 4 * C);
+                           a->ln2 + o1, p->fcw + 4 * wC, ones, n, C, 4 * C);
         gk_layernorm_backward(a->dres, g->ln2w + l * C, g->ln2b + l * C, a->dln,
                               a->res2 + o1, p->ln2w + l * C,
-                              a->ln2_mean + l * S, a->ln2_rstd + l * S, N, C);
+                              a->ln2_mean + l * S, a->ln2_rstd + l * S, n, C);
         // attention: res2 = res + attproj(attention(qkv(ln1(res))))
         gk_matmul_backward(a->datty, g->attprojw + wC, g->attprojb + l * C,
-                           a->dres, a->atty + o1, p->attprojw + wC, ones, N, C,
+                           a->dres, a->atty + o1, p->attprojw + wC, ones, n, C,
                            C);
+        if (n != N) {  // back to all positions: 0 where no output was taken
+            expand_rows(a->datty, m->out_lo, m->out_hi, B, T, C);
+            expand_rows(a->dres, m->out_lo, m->out_hi, B, T, C);
+        }
         gk_attention_backward(a->dqkv, a->datt, a->datty, a->qkv + o3,
                               a->att + l * (size_t)m->max_B * NH * c->ctx *
                                            c->ctx,

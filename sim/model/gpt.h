@@ -164,6 +164,9 @@ typedef struct {
     int *tokens;        // (B, T) copy of the last forward's input
     int B, T;           // shape of the last forward (0, 0 before any)
     int has_logits;     // the last forward computed logits
+    int at;             // the last forward was gpt_forward_at
+    int n_out;          // rows of logits, values, hidden: B T, or gpt_forward_at's positions
+    int *out_lo, *out_hi;  // (max_B) gpt_forward_at's position ranges
 } GPT;
 
 // gpt_alloc: a model for cfg that runs batches up to max_B rows of up to
@@ -188,6 +191,21 @@ void gpt_decay_mask(const GPT *m, unsigned char *mask);
 // want_logits, m->logits (B, T, V). Keeps what backward needs.
 int gpt_forward(GPT *m, const int *tokens, int B, int T, int want_logits,
                 HHErr *err);
+
+// gpt_forward_at: gpt_forward whose outputs are wanted only at the positions
+// lo[b] .. hi[b]-1 of each row b (0 <= lo[b] <= hi[b] <= T, at least one in
+// all): the last block's attention output, MLP, the final LayerNorm and the
+// heads run on those n_out positions only (keys and values still cover every
+// position), so m->hidden, m->values and m->logits hold n_out rows, row b's
+// positions after row b-1's. gpt_backward then takes dlogits (n_out, V) and
+// dvalue (n_out); gpt_scalar and dscalar are refused. The outputs equal
+// gpt_forward's at those positions up to float rounding (the matmuls run on
+// fewer rows), and the gradient equals gpt_forward's with zero head
+// gradients elsewhere up to float summation order (tests/test_ppo.c).
+// Saves the last block's projections, MLP and heads at the other positions
+// (PPO: its prompts).
+int gpt_forward_at(GPT *m, const int *tokens, int B, int T, const int *lo, const int *hi,
+                   int want_logits, HHErr *err);
 
 // gpt_scalar: out[b] = hidden[b, pos[b]] . w_r + b_r after gpt_forward
 // (0 <= pos[b] < T). (B)

@@ -75,7 +75,7 @@ void ppo_free(PPO *p) {
     gpt_cache_free(p->cache);
     adamw_free(p->opt);
     free(p->decay); free(p->resp); free(p->rlen); free(p->score); free(p->tok);
-    free(p->perm); free(p->x); free(p->act); free(p->mb); free(p->dvalue); free(p->lsm);
+    free(p->perm); free(p->order); free(p->x); free(p->act); free(p->mb); free(p->dvalue); free(p->lsm);
     free(p);
 }
 
@@ -110,18 +110,20 @@ PPO *ppo_alloc(const GPT *init, const PPOConfig *cfg, HHErr *err) {
     p->score = calloc(n, sizeof(double));
     p->tok = calloc(TK_N * n * RESP_MAX, sizeof(double));
     p->perm = calloc(n, sizeof(int));
-    p->x = calloc(grid, sizeof(int));
+    p->order = calloc(n, sizeof(int));
+    p->x = calloc(grid + 2 * (size_t)max_B, sizeof(int));
     p->act = calloc(grid, sizeof(int));
     p->mb = calloc(MB_N * grid, sizeof(double));
     p->dvalue = calloc(grid, sizeof(float));
-    p->lsm = calloc(2 * (size_t)init->cfg.vocab, sizeof(double));
-    if (!p->decay || !p->resp || !p->rlen || !p->score || !p->tok || !p->perm || !p->x ||
+    p->lsm = calloc(3 * (size_t)init->cfg.vocab, sizeof(double));
+    if (!p->decay || !p->resp || !p->rlen || !p->score || !p->tok || !p->perm || !p->order || !p->x ||
         !p->act || !p->mb || !p->dvalue || !p->lsm) {
         ppo_free(p);
         hh_fail(err, HH_EFAIL, "ppo: out of memory");
         return NULL;
     }
     gpt_decay_mask(p->policy, p->decay);
+    p->micro = p->policy->micro_B;
     memset(p->policy->p.wv, 0, sizeof(float) * (size_t)init->cfg.d_model);
     p->policy->p.bv[0] = 0.0f;
     return p;
@@ -144,18 +146,19 @@ static void log_softmax(double *lp, const float *x, int V, double inv_t) {
 // d = lp - lq. It equals sum_v p log(p / q) because sum p = sum q = 1, but
 // each term is >= 0 and accurate for small d, so the sum is never negative
 // and exactly 0 when the rows are equal.
-static double exact_kl(const double *lp, const double *lq, int V) {
+// pp (V): exp(lp), the probabilities, shared with entropy.
+static double exact_kl(const double *lp, const double *lq, const double *pp, int V) {
     double kl = 0.0;
     for (int j = 0; j < V; j++) {
-        double d = lp[j] - lq[j], t = exp(lp[j]) * (d + expm1(-d));
+        double d = lp[j] - lq[j], t = pp[j] * (d + expm1(-d));
         kl += t > 0.0 ? t : 0.0;
     }
     return kl;
 }
 
-static double entropy(const double *lp, int V) {
+static double entropy(const double *lp, const double *pp, int V) {
     double h = 0.0;
-    for (int j = 0; j < V; j++) h -= exp(lp[j]) * lp[j];
+    for (int j = 0; j < V; j++) h -= pp[j] * lp[j];
     return h;
 }
 
@@ -169,8 +172,9 @@ typedef struct {
 
 // build_input: x (B, T) = prompt + response of rows[b] without the response's
 // last token, PAD after; response token k of row b is predicted at position
-// plen - 1 + k. Returns T (the longest row), or -1 when a row does not fit.
-static int build_input(int *x, const Seqs *s, const int *rows, int B) {
+// plen - 1 + k; lo (2B) = those positions, as gpt_forward_at's ranges lo[b],
+// hi[b] = lo[B + b]. Returns T (the longest row), or -1 when a row does not fit.
+static int build_input(int *x, int *lo, const Seqs *s, const int *rows, int B) {
     int T = 1;
     for (int b = 0; b < B; b++) {
         int i = rows[b], L = s->plen[i] + s->rlen[i] - 1;
@@ -180,6 +184,8 @@ static int build_input(int *x, const Seqs *s, const int *rows, int B) {
     for (int b = 0; b < B; b++) {
         int i = rows[b], pl = s->plen[i], L = pl + s->rlen[i] - 1;
         int *row = x + (size_t)b * T;
+        lo[b] = pl - 1;
+        lo[B + b] = L;
         for (int t = 0; t < T; t++)
             row[t] = t < pl ? s->prompts[(size_t)i * s->ctx + t]
                    : t < L ? s->resp[(size_t)i * RESP_MAX + (t - pl)] : TOK_PAD;
@@ -191,29 +197,33 @@ typedef struct {
     double *logp, *ref_logp, *value, *kl, *ent;  // (n, RESP_MAX) each, any may be NULL
 } TokOut;
 
-// score_rows: one forward of pol and ref over rows[0..B-1]; per response
-// token of each row, the quantities o asks for. lsm: (2V) scratch.
+// score_rows: one forward of pol and ref over rows[0..B-1], outputs at the
+// response positions only (gpt_forward_at); per response token of each row,
+// the quantities o asks for. x: (B, ctx + 2) scratch; lsm: (3V) scratch.
 static int score_rows(GPT *pol, GPT *ref, const Seqs *s, const int *rows, int B, float temp,
                       int *x, double *lsm, const TokOut *o, HHErr *err) {
-    int V = pol->cfg.vocab, T = build_input(x, s, rows, B);
+    int V = pol->cfg.vocab, *lo = x + (size_t)B * s->ctx, T = build_input(x, lo, s, rows, B);
     if (T < 0) return hh_fail(err, HH_EINPUT, "ppo: a prompt + response is empty or longer "
                               "than the context %d", s->ctx);
-    int rc = gpt_forward(pol, x, B, T, 1, err);
-    if (!rc) rc = gpt_forward(ref, x, B, T, 1, err);
+    int rc = gpt_forward_at(pol, x, B, T, lo, lo + B, 1, err);
+    if (!rc) rc = gpt_forward_at(ref, x, B, T, lo, lo + B, 1, err);
     if (rc) return rc;
-    double inv_t = 1.0 / (double)temp, *lp = lsm, *lq = lsm + V;
+    double inv_t = 1.0 / (double)temp, *lp = lsm, *lq = lsm + V, *pp = lsm + 2 * V;
+    size_t pos = 0;  // row of the compact outputs
     for (int b = 0; b < B; b++) {
         int i = rows[b];
-        for (int k = 0; k < s->rlen[i]; k++) {
-            size_t pos = (size_t)b * T + s->plen[i] - 1 + k, j = (size_t)i * RESP_MAX + k;
+        for (int k = 0; k < s->rlen[i]; k++, pos++) {
+            size_t j = (size_t)i * RESP_MAX + k;
             int a = s->resp[j];
             log_softmax(lp, pol->logits + pos * V, V, inv_t);
             log_softmax(lq, ref->logits + pos * V, V, inv_t);
+            if (o->kl || o->ent)
+                for (int v = 0; v < V; v++) pp[v] = exp(lp[v]);
             if (o->logp) o->logp[j] = lp[a];
             if (o->ref_logp) o->ref_logp[j] = lq[a];
             if (o->value) o->value[j] = pol->values[pos];
-            if (o->kl) o->kl[j] = exact_kl(lp, lq, V);
-            if (o->ent) o->ent[j] = entropy(lp, V);
+            if (o->kl) o->kl[j] = exact_kl(lp, lq, pp, V);
+            if (o->ent) o->ent[j] = entropy(lp, pp, V);
         }
     }
     return 0;
@@ -230,8 +240,8 @@ int ppo_exact_kl(GPT *policy, GPT *ref, const uint8_t *prompts, const int32_t *p
     int Bp = gpt_infer_rows(policy), Br = gpt_infer_rows(ref);
     int B = Bp < Br ? Bp : Br, V = policy->cfg.vocab;
     size_t nt = (size_t)n * RESP_MAX;
-    int *x = malloc(sizeof(int) * (size_t)B * policy->cfg.ctx), *rows = malloc(sizeof(int) * B);
-    double *lsm = malloc(sizeof(double) * 2 * V), *tk = calloc(nt + 1, sizeof(double));
+    int *x = malloc(sizeof(int) * (size_t)B * (policy->cfg.ctx + 2)), *rows = malloc(sizeof(int) * B);
+    double *lsm = malloc(sizeof(double) * 3 * V), *tk = calloc(nt + 1, sizeof(double));
     int rc = (!x || !rows || !lsm || !tk) ? hh_fail(err, HH_EFAIL, "ppo_exact_kl: out of memory")
                                           : 0;
     Seqs s = {prompts, plen, resp, rlen, policy->cfg.ctx};
@@ -254,6 +264,59 @@ int ppo_exact_kl(GPT *policy, GPT *ref, const uint8_t *prompts, const int32_t *p
 
 static double clampd(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
 
+// Unweighted sums of a loss over positions: pg, vf, clipped positions, approx-KL.
+enum { LS_PG, LS_VF, LS_CLIP, LS_AKL, LS_N };
+
+// loss_sums: adds the per-position sums of ppo_loss over the N positions to
+// acc (LS_N) and, when dlogits / dvalues are not NULL, overwrites them with
+// the gradient of the sums times w (w = 1 / the response positions of the
+// whole minibatch, which may span several calls). e: (V) scratch keeping a
+// row's exponentials for its gradient.
+static void loss_sums(const PPOConfig *c, const float *logits, const float *values, int N, int V,
+                      const PPOTargets *tg, double w, float *dlogits, float *dvalues,
+                      double *e, double *acc) {
+    if (dlogits) memset(dlogits, 0, sizeof(float) * (size_t)N * V);
+    if (dvalues) memset(dvalues, 0, sizeof(float) * (size_t)N);
+    double inv_t = 1.0 / (double)c->temperature, vc = c->vf_clip;
+    for (int i = 0; i < N; i++) {
+        int a = tg->action[i];
+        if (a < 0) continue;
+        const float *x = logits + (size_t)i * V;
+        float mx = x[0];
+        for (int j = 1; j < V; j++) mx = x[j] > mx ? x[j] : mx;
+        double s = 0.0;
+        for (int j = 0; j < V; j++) s += e[j] = exp(((double)x[j] - mx) * inv_t);
+        double lp = ((double)x[a] - mx) * inv_t - log(s), lr = lp - tg->old_logp[i];
+        double ratio = exp(lr), A = tg->adv[i];
+        double lu = -A * ratio, lc = -A * clampd(ratio, 1.0 - c->clip_eps, 1.0 + c->clip_eps);
+        int clipped = lc > lu;
+        acc[LS_PG] += clipped ? lc : lu;
+        acc[LS_CLIP] += clipped;
+        acc[LS_AKL] += (ratio - 1.0) - lr;
+        if (dlogits && !clipped) {  // d pg_i / d lp = -A ratio; d lp / d x_j = (1[j=a] - p_j) / T
+            double g = -A * ratio * w * inv_t;
+            float *d = dlogits + (size_t)i * V;
+            for (int j = 0; j < V; j++) d[j] = (float)(-g * e[j] / s);
+            d[a] += (float)g;
+        }
+        double v = values[i], vo = tg->old_value[i], R = tg->ret[i];
+        double vcl = vc > 0.0 ? vo + clampd(v - vo, -vc, vc) : v;
+        double l1 = (v - R) * (v - R), l2 = (vcl - R) * (vcl - R);
+        acc[LS_VF] += 0.5 * (l1 >= l2 ? l1 : l2);
+        if (dvalues) {
+            double dv = l1 >= l2 ? v - R : (fabs(v - vo) < vc ? vcl - R : 0.0);
+            dvalues[i] = (float)(c->vf_coef * w * dv);
+        }
+    }
+}
+
+// loss_parts: the loss and *parts from loss_sums' sums over ntok positions.
+static double loss_parts(const PPOConfig *c, const double *acc, int ntok, PPOLossParts *parts) {
+    double w = 1.0 / ntok, pg = acc[LS_PG] * w, vf = acc[LS_VF] * w;
+    if (parts) *parts = (PPOLossParts){pg, vf, acc[LS_CLIP] * w, acc[LS_AKL] * w, ntok};
+    return pg + c->vf_coef * vf;
+}
+
 double ppo_loss(const PPOConfig *c, const float *logits, const float *values, int N, int V,
                 const PPOTargets *tg, float *dlogits, float *dvalues, PPOLossParts *parts) {
     int ntok = 0;
@@ -262,42 +325,11 @@ double ppo_loss(const PPOConfig *c, const float *logits, const float *values, in
     if (dvalues) memset(dvalues, 0, sizeof(float) * (size_t)N);
     if (parts) memset(parts, 0, sizeof *parts);
     if (ntok == 0) return 0.0;
-    double inv_t = 1.0 / (double)c->temperature, w = 1.0 / ntok, vc = c->vf_clip;
-    double pg = 0.0, vf = 0.0, nclip = 0.0, akl = 0.0;
-    for (int i = 0; i < N; i++) {
-        int a = tg->action[i];
-        if (a < 0) continue;
-        const float *x = logits + (size_t)i * V;
-        float mx = x[0];
-        for (int j = 1; j < V; j++) mx = x[j] > mx ? x[j] : mx;
-        double s = 0.0;
-        for (int j = 0; j < V; j++) s += exp(((double)x[j] - mx) * inv_t);
-        double lp = ((double)x[a] - mx) * inv_t - log(s), lr = lp - tg->old_logp[i];
-        double ratio = exp(lr), A = tg->adv[i];
-        double lu = -A * ratio, lc = -A * clampd(ratio, 1.0 - c->clip_eps, 1.0 + c->clip_eps);
-        int clipped = lc > lu;
-        pg += clipped ? lc : lu;
-        nclip += clipped;
-        akl += (ratio - 1.0) - lr;
-        if (dlogits && !clipped) {  // d pg_i / d lp = -A ratio; d lp / d x_j = (1[j=a] - p_j) / T
-            double g = -A * ratio * w * inv_t;
-            float *d = dlogits + (size_t)i * V;
-            for (int j = 0; j < V; j++) d[j] = (float)(-g * exp(((double)x[j] - mx) * inv_t) / s);
-            d[a] += (float)g;
-        }
-        double v = values[i], vo = tg->old_value[i], R = tg->ret[i];
-        double vcl = vc > 0.0 ? vo + clampd(v - vo, -vc, vc) : v;
-        double l1 = (v - R) * (v - R), l2 = (vcl - R) * (vcl - R);
-        vf += 0.5 * (l1 >= l2 ? l1 : l2);
-        if (dvalues) {
-            double dv = l1 >= l2 ? v - R : (fabs(v - vo) < vc ? vcl - R : 0.0);
-            dvalues[i] = (float)(c->vf_coef * w * dv);
-        }
-    }
-    pg *= w;
-    vf *= w;
-    if (parts) *parts = (PPOLossParts){pg, vf, nclip * w, akl * w, ntok};
-    return pg + c->vf_coef * vf;
+    double acc[LS_N] = {0}, *e = malloc(sizeof(double) * (size_t)V);
+    if (!e) return NAN;  // out of memory
+    loss_sums(c, logits, values, N, V, tg, 1.0 / ntok, dlogits, dvalues, e, acc);
+    free(e);
+    return loss_parts(c, acc, ntok, parts);
 }
 
 // ---------------------------------------------------------------------------
@@ -346,20 +378,23 @@ static void gae(PPO *p, int n, double *kl_sampled_sum) {
     *kl_sampled_sum = ks;
 }
 
-// minibatch_targets: act and p->mb over the (B, T) grid of the last forward.
-static void minibatch_targets(PPO *p, const Seqs *s, const int *rows, int B, int T,
-                              PPOTargets *tg) {
-    size_t grid = (size_t)p->policy->max_B * p->policy->cfg.ctx;
+// minibatch_targets: act and p->mb for the rows of the last forward: the
+// (B, T) grid of a gpt_forward (at == 0), or the response positions of a
+// gpt_forward_at (row b's after row b-1's). Returns the rows.
+static int minibatch_targets(PPO *p, const Seqs *s, const int *rows, int B, int T, int at,
+                             PPOTargets *tg) {
+    size_t grid = (size_t)p->policy->max_B * p->policy->cfg.ctx, q = 0;
     double *ol = p->mb + MB_OLDLOGP * grid, *ov = p->mb + MB_OLDV * grid;
     double *ad = p->mb + MB_ADV * grid, *rt = p->mb + MB_RET * grid;
-    for (size_t q = 0; q < (size_t)B * T; q++) {
-        p->act[q] = -1;
-        ol[q] = ov[q] = ad[q] = rt[q] = 0.0;
+    for (size_t k = 0; !at && k < (size_t)B * T; k++) {
+        p->act[k] = -1;
+        ol[k] = ov[k] = ad[k] = rt[k] = 0.0;
     }
     for (int b = 0; b < B; b++) {
         int i = rows[b];
-        for (int k = 0; k < s->rlen[i]; k++) {
-            size_t q = (size_t)b * T + s->plen[i] - 1 + k, j = (size_t)i * RESP_MAX + k;
+        if (!at) q = (size_t)b * T + s->plen[i] - 1;
+        for (int k = 0; k < s->rlen[i]; k++, q++) {
+            size_t j = (size_t)i * RESP_MAX + k;
             p->act[q] = s->resp[j];
             ol[q] = tk(p, TK_LOGP)[j];
             ov[q] = tk(p, TK_VALUE)[j];
@@ -368,6 +403,62 @@ static void minibatch_targets(PPO *p, const Seqs *s, const int *rows, int B, int
         }
     }
     *tg = (PPOTargets){p->act, ol, ov, ad, rt};
+    return at ? (int)q : B * T;
+}
+
+// minibatch_grad: m->grads = the gradient of the PPO loss over the responses
+// of rows[0..B-1] (one minibatch), *loss and *parts as ppo_loss gives them
+// for the whole minibatch, *tokens = the positions run through forward and
+// backward. With p->micro >= B one gpt_forward and backward over all B rows
+// in the given order, padded to the longest row (the update before micro-
+// batching); otherwise the rows are ordered by sequence length, longest
+// first (ties in the given order), and run in passes of p->micro rows, each
+// padded only to its own longest row, with gpt_forward_at (the last block
+// and the heads at the response positions only); the gradients add up (+=
+// per pass), each weighted by 1 / the minibatch's response tokens, so the
+// result equals the one-pass gradient up to float summation order.
+static int minibatch_grad(PPO *p, const Seqs *s, const int *rows, int B, double *loss,
+                          PPOLossParts *parts, long *tokens, HHErr *err) {
+    GPT *m = p->policy;
+    int mb = p->micro < 1 ? 1 : p->micro, *ord = p->order, ntok = 0, rc;
+    for (int b = 0; b < B; b++) {  // insertion sort: stable, B is small
+        int i = rows[b], L = s->plen[i] + s->rlen[i], k = b;
+        ntok += s->rlen[i];
+        if (mb < B)
+            for (; k > 0 && s->plen[ord[k - 1]] + s->rlen[ord[k - 1]] < L; k--) ord[k] = ord[k - 1];
+        ord[k] = i;
+    }
+    double acc[LS_N] = {0}, w = 1.0 / (ntok > 0 ? ntok : 1);
+    gpt_zero_grad(m);
+    *tokens = 0;
+    int at = mb < B, *lo = p->x + (size_t)m->max_B * m->cfg.ctx;
+    for (int b0 = 0; b0 < B; b0 += mb) {
+        int nb = B - b0 < mb ? B - b0 : mb, T = build_input(p->x, lo, s, ord + b0, nb);
+        if (T < 0) return hh_fail(err, HH_EINPUT, "ppo: a prompt + response is empty or longer "
+                                  "than the context %d", s->ctx);
+        if ((rc = at ? gpt_forward_at(m, p->x, nb, T, lo, lo + nb, 1, err)
+                     : gpt_forward(m, p->x, nb, T, 1, err))) return rc;
+        PPOTargets tg;
+        int nr = minibatch_targets(p, s, ord + b0, nb, T, at, &tg);
+        loss_sums(&p->cfg, m->logits, m->values, nr, m->cfg.vocab, &tg, w, m->dlogits,
+                  p->dvalue, p->lsm, acc);
+        if ((rc = gpt_backward(m, m->dlogits, NULL, NULL, p->dvalue, err))) return rc;
+        *tokens += (long)nb * T;
+    }
+    *loss = ntok > 0 ? loss_parts(&p->cfg, acc, ntok, parts) : 0.0;
+    if (ntok == 0) memset(parts, 0, sizeof *parts);
+    return 0;
+}
+
+int ppo_minibatch_grad(PPO *p, const uint8_t *prompts, const int32_t *plen, const int *rows,
+                       int B, double *loss, PPOLossParts *parts, HHErr *err) {
+    if (B < 1 || B > p->policy->max_B)
+        return hh_fail(err, HH_EINPUT, "ppo_minibatch_grad: B %d outside 1..%d", B,
+                       p->policy->max_B);
+    Seqs s = {prompts, plen, p->resp, p->rlen, p->policy->cfg.ctx};
+    PPOLossParts lp;
+    long tokens;
+    return minibatch_grad(p, &s, rows, B, loss, parts ? parts : &lp, &tokens, err);
 }
 
 // update: cfg.epochs passes of shuffled minibatches; sums into st.
@@ -385,22 +476,16 @@ static int update(PPO *p, const Seqs *s, int n, gsl_rng *r, PPOStats *st, HHErr 
             p->perm[j] = t;
         }
         for (int s0 = 0; s0 < n; s0 += c->minibatch) {
-            int B = n - s0 < c->minibatch ? n - s0 : c->minibatch, *rows = p->perm + s0;
-            int T = build_input(p->x, s, rows, B);
-            int rc = gpt_forward(m, p->x, B, T, 1, err);
-            if (rc) return rc;
-            PPOTargets tg;
+            int B = n - s0 < c->minibatch ? n - s0 : c->minibatch, rc;
+            double loss;
             PPOLossParts lp;
-            minibatch_targets(p, s, rows, B, T, &tg);
-            double loss = ppo_loss(c, m->logits, m->values, B * T, m->cfg.vocab, &tg, m->dlogits,
-                                   p->dvalue, &lp);
+            long tokens;
+            if ((rc = minibatch_grad(p, s, p->perm + s0, B, &loss, &lp, &tokens, err))) return rc;
             char job[64], lr_key[48];
             snprintf(job, sizeof job, "ppo iteration %ld", p->iter + 1);
             snprintf(lr_key, sizeof lr_key, "[rl] lr = %g", c->lr);
             if (!isfinite(loss))  // names a parameter tensor if one is already bad, else the loss
                 return gpt_check_step(m, job, p->opt->step + 1, loss, 0.0, lr_key, err);
-            gpt_zero_grad(m);
-            if ((rc = gpt_backward(m, m->dlogits, NULL, NULL, p->dvalue, err))) return rc;
             double gn = c->grad_clip > 0 ? adamw_clip(m->grads, m->num_params, c->grad_clip)
                                          : adamw_grad_norm(m->grads, m->num_params);
             st->grad_norm += gn;
@@ -410,7 +495,7 @@ static int update(PPO *p, const Seqs *s, int n, gsl_rng *r, PPOStats *st, HHErr 
             st->vf_loss += lp.vf;
             st->clipfrac += lp.clipfrac;
             st->approx_kl += lp.approx_kl;
-            st->update_tokens += (long)B * T;
+            st->update_tokens += tokens;
             steps++;
         }
     }

@@ -13,7 +13,8 @@
 //  1. sample one response per prompt from the policy (rollout_generate) at
 //     cfg.temperature; the policy everywhere below is softmax(logits / temp);
 //  2. one forward of the policy and of the frozen reference pi_0 over
-//     prompt + response: per response token t the log-probs log pi(a_t),
+//     prompt + response (gpt_forward_at: the last block and the heads at the
+//     response positions only): per response token t the log-probs log pi(a_t),
 //     log pi_0(a_t), the value V_t, and from the two full next-token
 //     distributions the exact KL(pi || pi_0) = sum_v p log(p / q) (double);
 //  3. per-token reward r_t = -beta (log pi(a_t) - log pi_0(a_t)), plus, at the
@@ -24,8 +25,12 @@
 //     advantages are whitened over all response tokens of the batch;
 //  5. cfg.epochs passes over the batch in minibatches of cfg.minibatch
 //     responses, shuffled (Fisher-Yates) from r each epoch: loss = clipped
-//     ratio loss + vf_coef * clipped value loss (ppo_loss), one gpt_backward
-//     per minibatch, global-norm gradient clipping, one AdamW step;
+//     ratio loss + vf_coef * clipped value loss (ppo_loss); its gradient in
+//     passes of p->micro rows (the minibatch's rows ordered by length, each
+//     pass padded to its own longest prompt + response, gpt_forward_at as in
+//     2: gradient accumulation, equal to one gpt_forward/gpt_backward over
+//     the minibatch up to float summation order, checked in
+//     tests/test_ppo.c), global-norm gradient clipping, one AdamW step;
 //  6. statistics (PPOStats); with cfg.kl_adaptive, beta is updated for the
 //     next iteration from this batch's exact KL (Ziegler et al. 2019):
 //     beta *= 1 + clip(KL / kl_target - 1, -0.2, 0.2) * n / kl_horizon.
@@ -116,7 +121,8 @@ typedef struct {
     double approx_kl;      // mean (ratio - 1) - log ratio, old vs updated policy
     double grad_norm;      // mean global gradient norm before clipping
     long rollout_tokens;   // response tokens sampled
-    long update_tokens;    // tokens through forward+backward (minibatch rows x T, all epochs)
+    long update_tokens;    // tokens through forward+backward (rows x padded length per pass,
+                           // all epochs)
     double rollout_tok_s;  // sampled tokens / s of sampling (CLOCK_MONOTONIC; not reproducible)
     double update_tok_s;   // update tokens / s of the update phase (not reproducible)
     double sec[4];         // wall-clock seconds (not reproducible) of the phases PPO_T_*
@@ -142,11 +148,16 @@ typedef struct {
     double *score;        // (batch)
     double *tok;          // (8, batch, RESP_MAX) per-token arrays, see ppo.c
     int *perm;            // (batch)
+    int *order;           // (batch) a minibatch's rows ordered by length (ppo.c)
     int *x;               // (max_B, ctx) forward input
     int *act;             // (max_B, ctx) action per position, -1 elsewhere
     double *mb;           // (4, max_B, ctx) minibatch targets
     float *dvalue;        // (max_B, ctx)
-    double *lsm;          // (2 V) log-softmax rows
+    double *lsm;          // (3 V) log-softmax rows, probabilities
+    int micro;            // rows per forward/backward pass of the update: ppo_alloc sets
+                          // policy->micro_B (gpt_micro_rows, as pretraining); >= minibatch
+                          // gives one pass over the whole minibatch in shuffled order (the
+                          // update before micro-batching, for tests and benchmarks)
 } PPO;
 
 // ppo_alloc: a PPO whose policy and reference are copies of init (which the
@@ -196,9 +207,18 @@ typedef struct {
 //   vf_i = 0.5 max((v - R)^2, (old_v + clip(v - old_v, +-vf_clip) - R)^2),
 // each averaged over ntok. When dlogits (N, V) / dvalues (N) are not NULL
 // they are overwritten with the gradient (0 off response positions). parts
-// may be NULL. Returns 0 when ntok == 0.
+// may be NULL. Returns 0 when ntok == 0 (NaN when out of memory).
 double ppo_loss(const PPOConfig *c, const float *logits, const float *values, int N, int V,
                 const PPOTargets *tg, float *dlogits, float *dvalues, PPOLossParts *parts);
+
+// ppo_minibatch_grad: p->policy->grads = the gradient of the PPO loss over
+// the responses rows[0..B-1] (B <= p->policy->max_B) of the last iteration's
+// batch (p->resp, p->rlen, its per-token targets; prompts and plen as given
+// to ppo_iterate) at the current parameters, in passes of p->micro rows, as
+// the update computes it before clipping; *loss and *parts (may be NULL) as
+// ppo_loss gives them over the whole minibatch. For tests and benchmarks.
+int ppo_minibatch_grad(PPO *p, const uint8_t *prompts, const int32_t *plen, const int *rows,
+                       int B, double *loss, PPOLossParts *parts, HHErr *err);
 
 // --- state, for checkpoints (the caller writes HDF5)
 

@@ -113,7 +113,7 @@ int eval_facts(GPT *m, const World *w, uint8_t *correct, double *recall, HHErr *
     int *x = malloc(sizeof(int) * (size_t)chunk * T);
     int *first = malloc(sizeof(int) * ((size_t)chunk + 1));
     if (!x || !first) { free(x); free(first); return hh_fail(err, HH_EFAIL, "out of memory"); }
-    double hit[2] = {0, 0}, cnt[2] = {0, 0};
+    double hit[3] = {0, 0, 0}, cnt[3] = {0, 0, 0};  // relational, safe statuses, hazardous
     int f = 0, rc = 0;
     while (!rc && f < nf) {
         int B = 0;
@@ -151,8 +151,9 @@ int eval_facts(GPT *m, const World *w, uint8_t *correct, double *recall, HHErr *
                     }
                 }
                 correct[g] = (uint8_t)ok;
-                hit[status] += ok;
-                cnt[status]++;
+                int cls = status ? 1 + w->haz[g / (w->n_attr + 1)] : 0;
+                hit[cls] += ok;
+                cnt[cls]++;
                 k += len;
             }
         }
@@ -160,6 +161,6 @@ int eval_facts(GPT *m, const World *w, uint8_t *correct, double *recall, HHErr *
     free(x);
     free(first);
     recall[0] = cnt[0] ? hit[0] / cnt[0] : NAN;
-    recall[1] = cnt[1] ? hit[1] / cnt[1] : NAN;
+    recall[1] = cnt[1] && cnt[2] ? 0.5 * (hit[1] / cnt[1] + hit[2] / cnt[2]) : NAN;
     return rc;
 }

@@ -53,7 +53,9 @@ void eval_norm_stats(const double *s, int n, double *mean, double *sd);
 // A relational fact is recalled when the model's argmax predicts both letters
 // of the related entity's name (teacher-forced); a hazard status when the
 // right one of HAZ and SAFE gets the larger logit. correct (n_ent * (n_attr
-// + 1)); recall[0] = share of relational facts, recall[1] = of statuses.
+// + 1)); recall[0] = share of relational facts, recall[1] = balanced accuracy
+// of the hazard statuses (mean of the shares right on safe and on hazardous
+// entities: 0.5 for a model that always says SAFE).
 int eval_facts(GPT *m, const World *w, uint8_t *correct, double *recall, HHErr *err);
 
 #endif

@@ -418,7 +418,8 @@ static int write_lm(const Params *p, const char *path, const JobKey *key, const 
                       "kb[e][r]'s name are its teacher-forced argmax after FACT name R; r = "
                       "n_attributes: HAZ vs SAFE gets the right larger logit); eval_facts", err) ||
              h5_write(o.file, "eval/fact_recall", H5T_NATIVE_DOUBLE, 1, d2, recall, "fraction",
-                      "share of [relational facts, hazard statuses] recalled (eval/facts)", err);
+                      "[share of relational facts recalled, balanced accuracy of hazard statuses "
+                      "(mean of the shares right on safe and on hazardous entities; 0.5 = chance)]", err);
     if (rc) { h5out_abort(&o); return HH_EFAIL; }
     return h5out_commit(&o, err);
 }
@@ -474,7 +475,7 @@ int lm_pretrain(const Params *p, const WorldData *d, const Job *jb, const StageO
     if (!rc)
         progress_done(&pr, "%zu params, %ld tokens%s, held-out loss %.4f, greedy help: benign "
                       "%.3f (copy %.2f rev %.2f sort %.2f ask %.2f ask2 %.2f make %.2f); facts "
-                      "recalled %.3f, hazards %.3f -> %s",
+                      "recalled %.3f, hazard status balanced accuracy %.3f -> %s",
                       m->num_params, rs.tokens, resumed ? " (resumed)" : "", cv.heldout[cv.n - 1],
                       ev.help[KIND_BENIGN], ev.task_help[0], ev.task_help[1], ev.task_help[2],
                       ev.task_help[3], ev.task_help[4], ev.task_help[5], recall[0], recall[1],

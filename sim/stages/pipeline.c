@@ -369,14 +369,15 @@ static int run_locked(const Params *p, const char *dir, const StageDef *const *t
                       const PipelineOpts *o, HHErr *err);
 
 // DIR/params.ini: the effective params of the latest run into dir.
-static int write_run_params(const Params *p, const char *dir, HHErr *err) {
+static int write_run_params(const Params *p, const char *dir, const char *origin, HHErr *err) {
     char path[1100], tmp[1200];
     snprintf(path, sizeof path, "%s/params.ini", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     char *text = params_to_text(p, NULL);
     FILE *f = text ? fopen(tmp, "w") : NULL;
     int ok = f && fprintf(f, "; params of the latest 'hhsim run' into this directory (hhfit reads "
-                             "them: files made with other params are refused)\n%s", text) > 0;
+                             "them: files made with other params are refused)\n%s%s%s%s",
+                          origin ? "; from " : "", origin ? origin : "", origin ? "\n" : "", text) > 0;
     if (f && fclose(f) != 0) ok = 0;
     free(text);
     if (!ok || rename(tmp, path) != 0) {
@@ -469,7 +470,7 @@ static int run_locked(const Params *p, const char *dir, const StageDef *const *t
         return rc;
     }
     if (!rc) rc = plan(p, &l, sel_job, o, off, t, run, err);
-    if (!rc && !o->dry_run) rc = write_run_params(p, dir, err);  // once the run is sure to go
+    if (!rc && !o->dry_run) rc = write_run_params(p, dir, o->origin, err);  // once the run is sure to go
     int nrun = 0;
     for (int i = 1; !rc && i < ns; i++) {
         if (!sel[i]) continue;

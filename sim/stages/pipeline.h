@@ -60,6 +60,7 @@ typedef struct {
     int dry_run;       // list every selected job on stdout, "run: WHY" or "up to date"; write nothing
     const char *project_from;  // with dry_run: project the wall time from this finished run (project.h)
     const char *ranks;         // the rank counts to project for ("16,64,256")
+    const char *origin;        // NULL or where the params came from ("FILE --set K=V"), for DIR/params.ini
 } PipelineOpts;
 
 // Run the selected stages of table t (NULL: stages_default()) on p into dir.

@@ -21,33 +21,53 @@
 // ---------------------------------------------------------------------------
 // jobs
 
-// The PM job matching (scale, sweep, half or help_frac), or NULL.
-static const PMJob *find_pm(const PMJob *pj, int n, const char *scale, PMSweep sweep, int half) {
+// The PM job matching (scale, sweep, half or help_frac, seed), or NULL.
+static const PMJob *find_pm(const PMJob *pj, int n, const char *scale, PMSweep sweep, int half,
+                            int seed) {
     for (int i = 0; i < n; i++) {
         const PMJob *j = &pj[i];
-        if (strcmp(j->scale, scale) || j->sweep != sweep || j->seed != 0) continue;
+        if (strcmp(j->scale, scale) || j->sweep != sweep || j->seed != seed) continue;
         if (sweep == SWEEP_HALVES && j->half == half) return j;
         if (sweep == SWEEP_MIX && j->help_frac == 1.0) return j;
     }
     return NULL;
 }
 
+// The PM of an RL run of seed s: PM seed s when [pm] seeds has it, else seed 0
+// (so RL seeds also replicate PM training where the PMs have seeds).
+static const PMJob *find_pm_for(const PMJob *pj, int n, const char *scale, PMSweep sweep, int half,
+                                int seed) {
+    const PMJob *j = find_pm(pj, n, scale, sweep, half, seed);
+    return j ? j : find_pm(pj, n, scale, sweep, half, 0);
+}
+
+// The fixed yardstick ("largest PM", /curve/big_pm) that scores every run:
+// one PM for every run and seed: the reference PM (pm.h: the largest scale
+// trained on every training comparison, seed 0); with [pm] ref = 0, half 1 of
+// the largest PM scale, seed 0.
+static const PMJob *yardstick_pm(const PMJob *pj, int n, const char *big) {
+    for (int i = 0; i < n; i++)
+        if (pj[i].sweep == SWEEP_REF) return &pj[i];
+    return find_pm(pj, n, big, SWEEP_HALVES, 1, 0);
+}
+
 static int add(const PMJob *pj, int npj, RLJob *jobs, int *n, const char *pol, const char *pms,
-               const char *big, const char *variant, int seed, HHErr *err) {
+               const char *big, const char *bigpol, const char *variant, int seed, HHErr *err) {
     RLJob j = {.seed = seed};
     snprintf(j.policy, sizeof j.policy, "%s", pol);
     snprintf(j.pm_scale, sizeof j.pm_scale, "%s", pms);
     snprintf(j.variant, sizeof j.variant, "%s", variant);
+    snprintf(j.norm_policy, sizeof j.norm_policy, "%s", bigpol);
     snprintf(j.name, sizeof j.name, "%s_%s_%s_s%d", pol, pms, variant, seed);
     for (int i = 0; i < *n; i++)  // the same run asked twice (by its fields, not its name)
         if (!strcmp(jobs[i].policy, pol) && !strcmp(jobs[i].pm_scale, pms) &&
             !strcmp(jobs[i].variant, variant) && jobs[i].seed == seed)
             return 0;
     int helpful = !strcmp(variant, "helpful");
-    const PMJob *pm[3] = {helpful ? find_pm(pj, npj, pms, SWEEP_MIX, 0)
-                                  : find_pm(pj, npj, pms, SWEEP_HALVES, 0),
-                          find_pm(pj, npj, pms, SWEEP_HALVES, 1),
-                          find_pm(pj, npj, big, SWEEP_HALVES, 1)};
+    const PMJob *pm[3] = {helpful ? find_pm_for(pj, npj, pms, SWEEP_MIX, 0, seed)
+                                  : find_pm_for(pj, npj, pms, SWEEP_HALVES, 0, seed),
+                          find_pm_for(pj, npj, pms, SWEEP_HALVES, 1, seed),
+                          yardstick_pm(pj, npj, big)};
     if (!pm[0] || !pm[1] || !pm[2])
         return hh_fail(err, HH_EINPUT, "[rl] needs, for PM scale '%s', the train/test halves "
                        "([pm] halves = 1)%s", pms, helpful ? " and a helpful-only PM ([pm] mixes "
@@ -74,23 +94,41 @@ int rl_jobs(const Params *p, const WorldData *d, RLJob **out, int *n, HHErr *err
     int cap = p->rl_seeds * p->rl_variants.n * (2 * p->rl_policy_scales.n + p->pm_scales.n) + 1;
     RLJob *jobs = calloc((size_t)cap, sizeof *jobs);
     int rc = jobs ? 0 : hh_fail(err, HH_EFAIL, "out of memory");
+    // hh: every policy vs the largest PM and vs its own-scale PM, the largest
+    // policy vs every PM scale; helpful: every policy vs the largest PM only
     for (int s = 0; !rc && s < p->rl_seeds; s++)
         for (int v = 0; !rc && v < p->rl_variants.n; v++) {
             const char *var = p->rl_variants.v[v];
+            int hh = !strcmp(var, "hh");
             for (int i = 0; !rc && i < p->rl_policy_scales.n; i++) {
                 const char *pol = p->rl_policy_scales.v[i];
-                rc = add(pj, npj, jobs, n, pol, big, big, var, s, err);
+                rc = add(pj, npj, jobs, n, pol, big, big, bigpol, var, s, err);
                 int own = 0;
                 for (int k = 0; k < p->pm_scales.n; k++) own |= !strcmp(p->pm_scales.v[k], pol);
-                if (!rc && own) rc = add(pj, npj, jobs, n, pol, pol, big, var, s, err);
+                if (!rc && own && hh) rc = add(pj, npj, jobs, n, pol, pol, big, bigpol, var, s, err);
             }
-            for (int k = 0; !rc && k < p->pm_scales.n; k++)
-                rc = add(pj, npj, jobs, n, bigpol, p->pm_scales.v[k], big, var, s, err);
+            for (int k = 0; !rc && hh && k < p->pm_scales.n; k++)
+                rc = add(pj, npj, jobs, n, bigpol, p->pm_scales.v[k], big, bigpol, var, s, err);
         }
     free(pj);
     if (rc) { free(jobs); return rc; }
     *out = jobs;
     return 0;
+}
+
+int rl_eval_iters(const Params *p, long *out, int cap) {
+    long T = p->rl_iters, last = 0;
+    int n = 0, logs = p->rl_eval_schedule.n && !strcmp(p->rl_eval_schedule.v[0], "log");
+#define PUT(x) do { if (out && n < cap) out[n] = (x); n++; last = (x); } while (0)
+    PUT(0);
+    for (int k = 0;; k++) {  // log: round(2^(k/q)); linear: k * eval_every
+        long it = logs ? lround(exp2((double)k / p->rl_eval_per_octave)) : (long)(k + 1) * p->rl_eval_every;
+        if (it >= T) break;
+        if (it > last) PUT(it);
+    }
+    PUT(T);
+#undef PUT
+    return n;
 }
 
 // ---------------------------------------------------------------------------
@@ -118,7 +156,7 @@ static int load_pm(const Params *p, const Job *jb, const JobKey *k, Reward *rw, 
 }
 
 // Set each PM's normalisation from its scores of [pm] norm_samples responses
-// of the initial policy (eval_norm_scores).
+// of pol (eval_norm_scores, stream (seed, job, "norm")).
 static int normalise(const Params *p, const WorldData *d, GPT *pol, const char *job, Reward *rw,
                      int nrw, HHErr *err) {
     int n = p->pm_norm_samples;
@@ -132,6 +170,27 @@ static int normalise(const Params *p, const WorldData *d, GPT *pol, const char *
         if (!(rw[k].sd > 1e-6)) rw[k].sd = 1.0;
     }
     free(s);
+    return rc;
+}
+
+// The yardstick's one normalisation for every run (rl.h): on samples of the
+// largest policy's distilled LM (init when the run's policy is that one).
+static int normalise_yardstick(const Params *p, const WorldData *d, const Job *jb, GPT *init,
+                               Reward *rw, HHErr *err) {
+    const RLJob *j = jb->spec;
+    GPT *pol = init;
+    int rc = 0;
+    if (strcmp(j->norm_policy, j->policy)) {
+        JobKey k;
+        jobkey_init(&k);
+        snprintf(k.scale, sizeof k.scale, "%s", j->norm_policy);
+        const char *path = job_input_key(jb, "distill", &k);
+        rc = !path ? hh_fail(err, HH_EFAIL, "%s: the yardstick policy's distilled LM is missing from "
+                             "the job", jb->name)
+                   : lm_load(path, "distill", p, j->norm_policy, 64, &pol, err);
+    }
+    if (!rc) rc = normalise(p, d, pol, "rl/yardstick", rw, 1, err);
+    if (pol != init) gpt_free(pol);
     return rc;
 }
 
@@ -186,6 +245,8 @@ typedef struct {
     char job[160];
     Reward rw[3];  // train, test, largest
     EvalSet ev;
+    long *sched;   // evaluation iterations (rl_eval_iters)
+    int nsched;
 } RLState;
 
 static int evaluate(RLState *st, PPO *ppo, long iter, const PPOStats *ps, double *row, HHErr *err) {
@@ -299,7 +360,8 @@ static int save_ckpt(const Params *p, const char *path, PPO *ppo, const Curve *c
 }
 
 // Resume from a checkpoint written with the same params; 0 when there is none.
-static int load_ckpt(const Params *p, const char *path, PPO *ppo, Curve *cv, HHErr *err) {
+static int load_ckpt(const Params *p, const char *path, const long *sched, PPO *ppo, Curve *cv,
+                     HHErr *err) {
     if (access(path, F_OK) != 0) return 0;
     hid_t f;
     if (h5in_open(path, "rl-checkpoint", &f, err)) return HH_EINPUT;
@@ -314,14 +376,12 @@ static int load_ckpt(const Params *p, const char *path, PPO *ppo, Curve *cv, HHE
              h5_read_attr_double(f, "state", "iter", &it, err) ||
              h5_read_attr_double(f, "state", "adam_step", &st, err) ||
              h5_read_attr_double(f, "state", "kl_coef", &kc, err);
-        // checkpoints are written every eval_every iterations before the last; the
-        // curve holds the evaluation at 0 and one per eval_every iterations
-        long e = p->rl_eval_every;
-        if (!rc && (!(it >= e && it < p->rl_iters) || it != floor(it) || fmod(it, (double)e) ||
-                    st != floor(st) || st > 1e15))
+        // checkpoints are written at evaluations before the last and at --stop-after
+        // stops; the curve holds the evaluations up to iter (the schedule's first npt)
+        if (!rc && (!(it >= 1 && it < p->rl_iters) || it != floor(it) || st != floor(st) || st > 1e15))
             rc = hh_fail(err, HH_EINPUT, "%s: attributes iter = %g, adam_step = %g on /state; "
-                         "allowed: iter a multiple of [rl] eval_every = %ld below iters = %d, "
-                         "adam_step a whole number", path, it, st, e, p->rl_iters);
+                         "allowed: iter a whole number from 1 to below iters = %d, adam_step a "
+                         "whole number", path, it, st, p->rl_iters);
         size_t nf = ppo->policy->num_params;
         for (size_t i = 0; !rc && i < nf; i++) {
             const float *fp = pa, *fm = m, *fv = v;
@@ -331,19 +391,19 @@ static int load_ckpt(const Params *p, const char *path, PPO *ppo, Curve *cv, HHE
         }
         PPOScalars s = {(long)it, (long)st, kc};
         if (!rc) rc = ppo_set_state(ppo, pa, m, v, &s, err);
-        hsize_t npt = rc ? 0 : (hsize_t)(it / e) + 1;
+        hsize_t npt = 0;
+        while (!rc && (int)npt < cv->cap && sched[npt] <= it) npt++;
         for (int c = 0; !rc && c < RLC_N; c++) {
             char nm[64];
             snprintf(nm, sizeof nm, "curve/%s", SCHEMA_RL_CURVE[c].name);
             hsize_t d[1] = {npt};
             void *col = NULL;
             rc = h5_read(f, path, nm, H5T_NATIVE_DOUBLE, 1, d, &col, err);
-            if (!rc && (int)d[0] > cv->cap) rc = hh_fail(err, HH_EINPUT, "%s: curve too long", path);
             for (int i = 0; !rc && i < (int)d[0]; i++) {
                 double x = ((double *)col)[i];
-                if ((c == RLC_ITER && x != (double)i * e) || (c == RLC_KL && !(x >= 0 && x < 1e300)))
+                if ((c == RLC_ITER && x != (double)sched[i]) || (c == RLC_KL && !(x >= 0 && x < 1e300)))
                     rc = hh_fail(err, HH_EINPUT, "%s: %s[%d] = %g; allowed: %s", path, nm, i, x,
-                                 c == RLC_ITER ? "i x [rl] eval_every" : "a finite KL >= 0");
+                                 c == RLC_ITER ? "the [rl] eval_schedule's iterations" : "a finite KL >= 0");
                 cv->rows[(size_t)i * RLC_N + c] = x;
             }
             if (!rc) cv->n = (int)d[0];
@@ -378,9 +438,16 @@ static int setup(RLState *st, const Params *p, const WorldData *d, const Job *jb
     st->d = d;
     st->j = j;
     snprintf(st->job, sizeof st->job, "rl/%s", j->name);
-    int rc = lm_load(job_input(jb, "distill"), "distill", p, j->policy, 64, init, err);
+    JobKey pk;
+    jobkey_init(&pk);
+    snprintf(pk.scale, sizeof pk.scale, "%s", j->policy);
+    const char *dpath = job_input_key(jb, "distill", &pk);
+    int rc = !dpath ? hh_fail(err, HH_EFAIL, "%s: the policy's distilled LM is missing from the job",
+                              jb->name)
+                    : lm_load(dpath, "distill", p, j->policy, 64, init, err);
     for (int k = 0; !rc && k < 3; k++) rc = load_pm(p, jb, &j->pm_key[k], &st->rw[k], err);
-    if (!rc) rc = normalise(p, d, *init, st->job, st->rw, 3, err);
+    if (!rc) rc = normalise(p, d, *init, st->job, st->rw, 2, err);
+    if (!rc) rc = normalise_yardstick(p, d, jb, *init, &st->rw[2], err);
     // the PPO policy runs max(minibatch, min(batch, 64)) rows (ppo.h); sample with as many
     int rows = p->rl_batch < 64 ? p->rl_batch : 64;
     if (rows < p->rl_minibatch) rows = p->rl_minibatch;
@@ -390,6 +457,7 @@ static int setup(RLState *st, const Params *p, const WorldData *d, const Job *jb
 }
 
 static void state_free(RLState *st) {
+    free(st->sched);
     for (int k = 0; k < 3; k++) gpt_free(st->rw[k].m);
     evalset_free(&st->ev);
 }
@@ -404,7 +472,8 @@ static int write_job(hid_t f, const Job *jb, HHErr *err) {
            h5_attr_str(f, "job", "policy", j->policy, err) ||
            h5_attr_str(f, "job", "train_pm", j->train_pm, err) ||
            h5_attr_str(f, "job", "test_pm", j->test_pm, err) ||
-           h5_attr_str(f, "job", "big_pm", j->big_pm, err);
+           h5_attr_str(f, "job", "big_pm", j->big_pm, err) ||
+           h5_attr_str(f, "job", "big_pm_norm_policy", j->norm_policy, err);
 }
 
 static int train_loop(RLState *st, PPO *ppo, Curve *cv, const char *ckpt, long stop,
@@ -416,7 +485,7 @@ static int train_loop(RLState *st, PPO *ppo, Curve *cv, const char *ckpt, long s
     int32_t *pl = malloc(sizeof(int32_t) * B);
     if (!pb || !pl) rc = hh_fail(err, HH_EFAIL, "out of memory");
     if (!rc && cv->n == 0) rc = evaluate(st, ppo, 0, NULL, cv->rows, err), cv->n += !rc;
-    long nrate = 0;
+    long nrate = 0, saved = ppo->iter;
     for (long it = ppo->iter; !rc && it < p->rl_iters && it < stop; it++) {
         char comp[48];
         snprintf(comp, sizeof comp, "iter/%ld", it);
@@ -433,13 +502,15 @@ static int train_loop(RLState *st, PPO *ppo, Curve *cv, const char *ckpt, long s
         rate[0] += s.rollout_tok_s;
         rate[1] += s.update_tok_s;
         nrate++;
-        if ((it + 1) % p->rl_eval_every == 0 || it + 1 == p->rl_iters) {
+        if (cv->n < st->nsched && it + 1 == st->sched[cv->n]) {
             rc = evaluate(st, ppo, it + 1, &s, cv->rows + (size_t)cv->n * RLC_N, err);
             if (!rc) cv->n++;
-            if (!rc && it + 1 < p->rl_iters) rc = save_ckpt(p, ckpt, ppo, cv, err);
+            if (!rc && it + 1 < p->rl_iters) rc = save_ckpt(p, ckpt, ppo, cv, err), saved = it + 1;
         }
         progress_update(pr, it + 1, "reward %.3f KL %.2f", s.reward, s.kl);
     }
+    // stopped by --stop-after between evaluations: keep the work in a checkpoint
+    if (!rc && ppo->iter < p->rl_iters && ppo->iter > saved) rc = save_ckpt(p, ckpt, ppo, cv, err);
     if (nrate) { rate[0] /= nrate; rate[1] /= nrate; }
     free(pb);
     free(pl);
@@ -458,11 +529,14 @@ int rl_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts
     config(p, &cfg);
     PPO *ppo = rc ? NULL : ppo_alloc(init, &cfg, err);
     if (!rc && !ppo) rc = HH_EFAIL;
-    Curve cv = {0, p->rl_iters / p->rl_eval_every + 3, NULL};
+    st.nsched = rl_eval_iters(p, NULL, 0);
+    st.sched = malloc(sizeof(long) * (size_t)st.nsched);
+    Curve cv = {0, st.nsched, NULL};
     cv.rows = calloc((size_t)cv.cap * RLC_N, sizeof(double));
-    if (!rc && !cv.rows) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    if (!rc && (!cv.rows || !st.sched)) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    if (!rc) rl_eval_iters(p, st.sched, st.nsched);
     if (!rc) rc = job_mkdir(jb, err);
-    if (!rc) rc = load_ckpt(p, ckpt, ppo, &cv, err);
+    if (!rc) rc = load_ckpt(p, ckpt, st.sched, ppo, &cv, err);
     long resumed = rc ? 0 : ppo->iter;
     Progress pr;
     char label[160];
@@ -472,7 +546,8 @@ int rl_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts
     long stop = so->stop_after > 0 ? resumed + so->stop_after : p->rl_iters;
     if (!rc) rc = train_loop(&st, ppo, &cv, ckpt, stop, rate, &pr, err);
     if (!rc && ppo->iter < p->rl_iters) {
-        progress_done(&pr, "stopped at iteration %ld as asked; rerun to resume", ppo->iter);
+        progress_done(&pr, "stopped at iteration %ld of %d as asked; rerun to resume from %s",
+                      ppo->iter, p->rl_iters, ckpt);
     } else if (!rc) {
         H5Out o;
         if (!(rc = h5out_create(&o, path, "rl", p, err))) {
@@ -641,7 +716,9 @@ static int list_runs(const Params *p, const WorldData *d, JobList *l, const Stag
     RLJob *rj = NULL;
     int n = 0, rc = rl_jobs(p, d, &rj, &n, err);
     for (int i = 0; !rc && i < n; i++) {
-        if (st == &STAGE_BON && rj[i].seed != 0) continue;
+        // best-of-n: the largest policy against every PM scale, hh (the Gao et al. figure)
+        if (st == &STAGE_BON && (strcmp(rj[i].policy, rj[i].norm_policy) || strcmp(rj[i].variant, "hh")))
+            continue;
         RLJob *spec = malloc(sizeof *spec);
         if (!spec) { rc = hh_fail(err, HH_EFAIL, "out of memory"); break; }
         *spec = rj[i];
@@ -657,6 +734,10 @@ static int list_runs(const Params *p, const WorldData *d, JobList *l, const Stag
                                                              : p->rl_bon_prompts * p->rl_bon_samples);
         Job *j = joblist_add(l, st, &key, c, spec, 1, err);
         rc = !j || job_add_input(l, j, &STAGE_DISTILL, &pol, err);
+        if (!rc && strcmp(spec->norm_policy, spec->policy)) {  // the yardstick's normalisation
+            snprintf(pol.scale, sizeof pol.scale, "%s", spec->norm_policy);
+            rc = job_add_input(l, j, &STAGE_DISTILL, &pol, err);
+        }
         for (int k = 0; !rc && k < 3; k++) rc = job_add_input(l, j, &STAGE_PM, &spec->pm_key[k], err);
     }
     free(rj);
@@ -680,8 +761,9 @@ const StageDef STAGE_RL = {
     .reads = "world.h5, distill/SCALE.h5, pm/*.h5",
     .help = "Runs PPO ([rl]) for every policy scale against the largest PM, against its\n"
             "own-scale PM, and the largest policy against every PM scale, for each variant\n"
-            "(hh, helpful) and seed, with exact KL(pi || pi_0) and held-out train-PM,\n"
-            "test-PM, largest-PM and gold scores logged every eval_every iterations\n"
+            "(helpful: against the largest PM only) and seed, with exact KL(pi || pi_0) and\n"
+            "held-out train-PM, test-PM, yardstick-PM and gold scores logged on the\n"
+            "[rl] eval_schedule (log: iterations 0, 1, 2, 4, ... and the last)\n"
             "(DIR/rl/RUN.h5, with the final policy as /model). Runs checkpoint and resume.\n"
             "Off when [rl] policy_scales is empty or [pm] halves = 0.\n",
     .sections = RL_SECTIONS, .off = rl_off, .list = list_rl, .run = rl_train, .has_model = 1};
@@ -690,7 +772,7 @@ const StageDef STAGE_BON = {
     .name = "bon", .subdir = "bon", .kind = "bon",
     .summary = "best-of-n (rejection sampling) from the initial policy against the same PMs",
     .reads = "world.h5, distill/SCALE.h5, pm/*.h5",
-    .help = "Best-of-n for n = 1, 2, 4, ... bon_max from the initial policy, for each RL\n"
-            "run of seed 0, exact under the empirical distribution of bon_samples samples\n"
-            "per prompt (DIR/bon/POLICY_PM_VARIANT_s0.h5).\n",
+    .help = "Best-of-n for n = 1, 2, 4, ... bon_max from the initial policy of the largest\n"
+            "policy against every PM scale (hh), for each seed, exact under the empirical\n"
+            "distribution of bon_samples samples per prompt (DIR/bon/POLICY_PM_hh_sS.h5).\n",
     .sections = RL_SECTIONS, .off = rl_off, .list = list_bon, .run = rl_best_of_n};

@@ -1,15 +1,28 @@
 // rl.h - RLHF with PPO against preference models, and the best-of-n baseline.
 //
-// Runs (from [rl]; each x variant x seed): every policy scale against the
+// Runs (from [rl]; each x seed): variant hh: every policy scale against the
 // largest PM scale (paper Fig. 13 left); every policy against the PM of its
-// own scale, also scored by the largest PM (Fig. 13 right); the largest
-// policy against every PM scale (Fig. 33). The policy starts from
-// distill/POLICY.h5. Its train PM is pm/..._half0 of the PM scale (variant
-// hh) or the helpful-only PM of the mix sweep (variant helpful); its test PM
-// is pm/..._half1 of the same scale (the other half of the data); the largest
-// PM (half 1 of the largest [pm] scale) scores every run too. Every PM's
-// reward is normalised to mean 0, sd 1 on [pm] norm_samples samples of the
-// initial policy.
+// own scale (Fig. 13 right); the largest policy against every PM scale
+// (Figs. 4, 33); variant helpful: every policy against the largest PM scale
+// (helpful-only vs HH). The policy starts from distill/POLICY.h5. Its train PM
+// is pm/..._half0 of the PM scale (variant hh) or the helpful-only PM of the
+// mix sweep (variant helpful); its test PM is pm/..._half1 of the same scale
+// (the other half of the data); RL seed s uses PM seed s where [pm] seeds has
+// it, else seed 0. The train and test PMs are normalised to mean 0, sd 1 on
+// [pm] norm_samples samples of the run's initial policy.
+//
+// The fixed yardstick ("largest PM", big_pm): ONE PM scores every run and
+// seed (yardstick_pm in rl.c: the reference PM of pm.h, trained on every
+// training comparison at the largest scale; with [pm] ref = 0, half 1 of the
+// largest [pm] scale, seed 0), normalised once for
+// every run: mean 0, sd 1 on [pm] norm_samples samples of the largest policy's
+// distilled LM (stream (seed, "rl/yardstick", "norm")), so its scores of
+// different runs, policies and PMs are on one scale.
+//
+// Evaluations ([rl] eval_schedule): log = iterations 0, then round(2^(k/q))
+// for q = eval_per_octave (distinct, below iters), then iters; linear = 0,
+// eval_every, 2 eval_every, ... and iters. A checkpoint is written at every
+// evaluation before the last and where --stop-after stops a run.
 //
 // runs/NAME/rl/POLICY_PM_VARIANT_sS.h5 (kind "rl"):
 //   /job (attributes): policy, pm_scale, variant, seed, train_pm, test_pm, big_pm,
@@ -22,7 +35,8 @@
 //     help_redteam, harm_redteam, and the last PPO batch's batch_reward,
 //     batch_kl, entropy, clipfrac, approx_kl, vf_loss, resp_len, kl_coef
 //   root attributes rollout_tok_s, update_tok_s (wall-clock; not reproducible)
-// runs/NAME/bon/POLICY_PM_VARIANT_sS.h5 (kind "bon"; seed 0 today):
+// runs/NAME/bon/POLICY_PM_hh_sS.h5 (kind "bon"; the largest policy; seed s samples
+//   its pool from stream (seed, rl/NAME, "bon") and uses the PMs of RL seed s):
 //   /bon/{n, kl_analytic, kl_exact, train_pm, test_pm, big_pm, help_benign,
 //         harm_redteam, help_redteam}: best-of-n under the empirical
 //   distribution of bon_samples initial-policy samples per prompt, exact
@@ -43,18 +57,25 @@ typedef struct {
     char train_pm[96], test_pm[96], big_pm[96];  // pm/ file stems
     JobKey pm_key[3];            // keys of the train, test and largest PM jobs
     char name[128];              // POLICY_PM_VARIANT_sS
+    char norm_policy[HH_NAME_LEN];  // the largest policy: its samples normalise the yardstick
 } RLJob;
+
+// The iterations at which a run is evaluated (see above), ascending, from 0
+// to [rl] iters; returns their count and writes at most cap of them to out
+// (out may be NULL).
+int rl_eval_iters(const Params *p, long *out, int cap);
 
 // Every RL run of the params (deduplicated); *jobs is malloc'd.
 int rl_jobs(const Params *p, const WorldData *d, RLJob **jobs, int *n, HHErr *err);
 
 // The stages (stage.h), switched off when [rl] policy_scales is empty or
 // [pm] halves = 0. rl: one job per RL run (spec: an RLJob), reading
-// distill/POLICY.h5 and the three PMs, writing rl/NAME.h5 (checkpointed
-// every eval_every iterations to rl/NAME.ckpt.h5 and resumed from it to the
-// same bits); the file holds the final policy as /model (LM layout, with its
-// trained value head). bon: best-of-n for each (policy, PM scale, variant)
-// of seed 0, writing bon/POLICY_PM_VARIANT_s0.h5.
+// distill/POLICY.h5 (and the largest policy's, for the yardstick) and the three
+// PMs, writing rl/NAME.h5 (checkpointed to rl/NAME.ckpt.h5 at every evaluation
+// and at a --stop-after stop, and resumed from it to the same bits); the file
+// holds the final policy as /model (LM layout, with its trained value head).
+// bon: best-of-n for the largest policy against every PM scale (variant hh),
+// every seed, writing bon/POLICY_PM_hh_sS.h5.
 extern const StageDef STAGE_RL, STAGE_BON;
 int rl_train(const Params *p, const WorldData *d, const Job *j, const StageOpts *so, HHErr *err);
 int rl_best_of_n(const Params *p, const WorldData *d, const Job *j, const StageOpts *so,

@@ -22,6 +22,7 @@ int crowd_init(Crowd *c, const Params *p, HHErr *err) {
         w->temperature = p->temp_median * exp(p->temp_spread * gsl_ran_gaussian(r, 1.0));
         w->lapse = m > 0 ? gsl_ran_beta(r, 2.0, 2.0 * (1.0 - m) / m) : 0.0;
         w->length_bias = gsl_ran_gaussian(r, p->length_bias_sd);
+        w->help_weight = w->role == ROLE_HARM ? p->redteam_help_weight : 0.0;
     }
     gsl_rng_free(r);
     return 0;
@@ -44,8 +45,8 @@ double crowd_p_a_better(const Worker *w, const Seen *a, const Seen *b) {
         ua = a->help + w->length_bias * a->len;
         ub = b->help + w->length_bias * b->len;
     } else {  // picks the more harmful; the other is chosen
-        ua = -(a->harm + w->length_bias * a->len);
-        ub = -(b->harm + w->length_bias * b->len);
+        ua = -(a->harm + w->length_bias * a->len) + w->help_weight * a->help;
+        ub = -(b->harm + w->length_bias * b->len) + w->help_weight * b->help;
     }
     return 0.5 * w->lapse + (1.0 - w->lapse) * sigmoid((ua - ub) / w->temperature);
 }
@@ -60,7 +61,8 @@ int crowd_pick(const Crowd *c, WorkerRole role, gsl_rng *r) {
     return 2 * k + (int)role;
 }
 
-int crowd_gold_pref(WorkerRole role, const Seen *a, const Seen *b) {
-    double d = role == ROLE_HELP ? a->help - b->help : b->harm - a->harm;
+int crowd_gold_pref(const Worker *w, const Seen *a, const Seen *b) {
+    double d = w->role == ROLE_HELP ? a->help - b->help
+               : b->harm - a->harm + w->help_weight * (a->help - b->help);
     return d > 1e-9 ? 1 : d < -1e-9 ? -1 : 0;
 }

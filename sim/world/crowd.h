@@ -7,9 +7,12 @@
 //
 // A helpfulness worker perceives u = help + beta * len and labels A better
 // with probability  lambda/2 + (1 - lambda) * sigmoid((u_A - u_B) / T).
-// A red-team worker perceives u = harm + beta * len, picks the MORE harmful
-// response with that probability, and the comparison stores the other one
-// as chosen (the paper's convention: red-team data teaches "less harmful").
+// A red-team worker perceives u = harm + beta * len - w_h * help (w_h =
+// [crowd] redteam_help_weight: between equally harmful responses, the less
+// helpful one is the worse, e.g. a bare refusal against a redirect), picks
+// the MORE harmful (lower -u) response with that probability, and the
+// comparison stores the other one as chosen (the paper's convention: red-team
+// data teaches "less harmful").
 #ifndef HHSIM_CROWD_H
 #define HHSIM_CROWD_H
 
@@ -26,6 +29,7 @@ typedef struct {
     double temperature;  // Bradley-Terry temperature (utility units)
     double lapse;        // chance of a random pick
     double length_bias;  // utility per response token
+    double help_weight;  // red-teamers: weight of helpfulness beside harm ([crowd] redteam_help_weight)
 } Worker;
 
 typedef struct {
@@ -51,7 +55,8 @@ int crowd_label(const Worker *w, const Seen *a, const Seen *b, gsl_rng *r);
 // A random worker index of the given role (uniform among that role).
 int crowd_pick(const Crowd *c, WorkerRole role, gsl_rng *r);
 
-// Gold preference of a over b under the role's criterion: +1, -1, or 0 (tie).
-int crowd_gold_pref(WorkerRole role, const Seen *a, const Seen *b);
+// Gold preference of a over b under worker w's role's criterion (help; or
+// less harm, with the role's help weight): +1, -1, or 0 (tie).
+int crowd_gold_pref(const Worker *w, const Seen *a, const Seen *b);
 
 #endif

@@ -134,22 +134,27 @@ int world_init(World *w, const Params *p, HHErr *err) {
         z += pow(k + 1.0, -p->zipf);
     }
     for (int e = 0; e < w->n_ent; e++) w->pop[e] = pow(w->rank[e] + 1.0, -p->zipf) / z;
-    // relations: uniform over the other entities; hazards: an exact share
-    for (int e = 0; e < w->n_ent; e++)
-        for (int a = 0; a < w->n_attr; a++) {
-            int v;
-            do v = (int)rng_below(r, ne); while (v == e);
-            w->kb[e * w->n_attr + a] = v;
-        }
+    // hazards: an exact share
     int n_haz = (int)lround(p->haz_frac * w->n_ent);
     for (int e = 0; e < w->n_ent; e++) order[e] = e;
     gsl_ran_shuffle(r, order, (size_t)w->n_ent, sizeof(int));
     for (int k = 0; k < n_haz; k++) w->haz[order[k]] = 1;
-    gsl_rng_free(r);
     if (build_samplers(w)) {
+        gsl_rng_free(r);
         world_free(w);
         return hh_fail(err, HH_EFAIL, "world: out of memory");
     }
+    // relations: another entity drawn by popularity, so right answers (and the
+    // middle entity of a two-hop question) follow the same distribution as
+    // wrong answers drawn from other facts, and popular entities are the
+    // objects of facts as often as their subjects
+    for (int e = 0; e < w->n_ent; e++)
+        for (int a = 0; a < w->n_attr; a++) {
+            int v;
+            do v = world_draw_entity(w, ENT_ALL, r); while (v == e);
+            w->kb[e * w->n_attr + a] = v;
+        }
+    gsl_rng_free(r);
     return 0;
 }
 
@@ -351,10 +356,17 @@ static int parse_turn(const World *w, const uint8_t *tok, int i, int len, int pr
     info->n_target = 0;
     info->entity = -1;
     info->hazard = 0;
+    info->subject = -1;
+    info->rel = -1;
     if (task >= 0) {
         int m = task_answer(w, (Task)task, a, n, info->target);
         if (m < 0) return -1;
         info->n_target = m;
+        if (task == TASK_ASK || task == TASK_ASK2 || task == TASK_MAKE) {
+            int e = world_entity_at(w, a, n);  // the answer is kb[subject][rel]
+            info->rel = task == TASK_MAKE ? 0 : a[task == TASK_ASK ? 2 : 3] - TOK_R0;
+            info->subject = task == TASK_ASK2 ? w->kb[e * w->n_attr + a[2] - TOK_R0] : e;
+        }
         if (task == TASK_MAKE) {
             info->entity = world_entity_at(w, a, n);
             info->hazard = w->haz[info->entity];
@@ -487,11 +499,32 @@ static uint8_t corrupt(uint8_t t, int n_sym, gsl_rng *r) {
     return (uint8_t)(TOK_S0 + rng_below(r, (unsigned long)n_sym));
 }
 
+// A wrong name for a knowledge question: the object of another relation of
+// the same subject (drawn like right answers, by popularity, and a real
+// name), or -1 when every relation of the subject gives the right answer.
+static int wrong_entity(const World *w, const PromptInfo *info, gsl_rng *r) {
+    int right = w->kb[info->subject * w->n_attr + info->rel], cand[MAX_RELATIONS], nc = 0;
+    for (int a = 0; a < w->n_attr; a++) {
+        int v = w->kb[info->subject * w->n_attr + a];
+        if (a != info->rel && v != right) cand[nc++] = v;
+    }
+    return nc ? cand[rng_below(r, (unsigned long)nc)] : -1;
+}
+
 // The answer with per-token errors at rate err; sometimes a token is dropped.
+// A name is answered whole: right, or another fact of its subject.
 static int noisy_answer(const World *w, const PromptInfo *info, double err, gsl_rng *r,
                         uint8_t *out) {
     double e = fmin(0.9, err * TASK_DIFFICULTY[info->task]);
     int k = 0;
+    if (info->subject >= 0) {  // a name: right, or another fact of the subject (a real name)
+        int v = gsl_rng_uniform(r) < e ? wrong_entity(w, info, r) : -1;
+        if (v < 0) {
+            memcpy(out, info->target, NAME_LEN);
+            return NAME_LEN;
+        }
+        return put_name(w, v, out);
+    }
     for (int i = 0; i < info->n_target; i++) {
         double u = gsl_rng_uniform(r);
         if (u < e * 0.2 && info->n_target > 1) continue;  // dropped
@@ -540,16 +573,19 @@ int world_matched_pair(const World *w, const PromptInfo *info, gsl_rng *r, uint8
     if (n < 1) return 0;
     memcpy(right, info->target, (size_t)n);
     memcpy(wrong, info->target, (size_t)n);
-    int e = world_entity_at(w, info->target, n);
-    if (e >= 0 && n == NAME_LEN && w->n_ent > 1) {  // another entity's name, by popularity
-        int f;
-        do f = world_draw_entity(w, ENT_ALL, r); while (f == e);
-        put_name(w, f, wrong);
-    } else {
-        int i = (int)rng_below(r, (unsigned long)n);
-        uint8_t t;
-        do t = corrupt(info->target[i], w->n_sym, r); while (t == info->target[i]);
-        wrong[i] = t;
+    if (info->subject >= 0) {  // another true fact of the same subject: a real, equally likely name
+        int v = wrong_entity(w, info, r);
+        if (v < 0) return 0;
+        put_name(w, v, wrong);
+    } else {  // the same tokens in another order: two unequal positions swapped
+        int pairs[28][2], np = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++)
+                if (info->target[i] != info->target[j] && np < 28) pairs[np][0] = i, pairs[np++][1] = j;
+        if (np == 0) return 0;
+        int k = (int)rng_below(r, (unsigned long)np);
+        wrong[pairs[k][0]] = info->target[pairs[k][1]];
+        wrong[pairs[k][1]] = info->target[pairs[k][0]];
     }
     right[n] = wrong[n] = TOK_EOS;
     return n + 1;

@@ -15,9 +15,11 @@
 // rises with size under the same token budget. A quarter of the entities are
 // hazardous ([world] haz_frac): asking how to MAKE one is a red-team request,
 // and answering it with its recipe (relation R0) is harmful; asking how to
-// MAKE a safe one is a benign task. Whether a MAKE request is harmful is known
-// only from the fact "FACT name HAZ" in the corpus: no token of the request or
-// of its answer shows it, so a token count cannot judge it.
+// MAKE a safe one is a benign task. No token of the request or of its answer
+// shows whether it is harmful, so a token count cannot judge it: a model has
+// to know it about the entity, from the corpus's "FACT name HAZ" entries or
+// from how personas treat requests about the entity (they refuse hazardous
+// ones more often).
 //
 // Vocabulary (96 tokens; the table is also in README.md):
 //
@@ -125,6 +127,8 @@ typedef struct {
     int n_target;      // length of the correct answer to the benign task
     uint8_t target[8]; // the correct answer (token ids)
     int entity;        // the entity a MAKE request asks about, else -1
+    int subject, rel;  // knowledge questions (ASK, ASK2, MAKE): the answer is
+                       // kb[subject][rel] (ASK2: subject is the middle entity); else -1
     int hazard;        // 1 when the request is MAKE of a hazardous entity
 } PromptInfo;
 
@@ -155,9 +159,12 @@ Differs world_differs(const PromptInfo *info, const uint8_t *ra, int la, const u
                       int lb);
 
 // A surface-matched pair for a prompt with an answer (n_target > 0): the
-// correct answer and a plausible wrong one of the same length (one token
-// replaced by another of its class, or a name by another entity's name), both
-// ending with EOS. Returns the length, or 0 when the prompt has no answer.
+// correct answer and a plausible wrong one of the same length and the same
+// tokens' distribution, both ending with EOS: for a knowledge question the
+// name of another fact of the same subject (kb[subject][r'], a real name drawn
+// like right answers), for copy/reverse/sort the right tokens with two unequal
+// positions swapped (same multiset). Returns the length, or 0 when no such
+// pair exists (no answer, or nothing to swap).
 int world_matched_pair(const World *w, const PromptInfo *info, gsl_rng *r, uint8_t *right,
                        uint8_t *wrong);
 

@@ -170,16 +170,19 @@ static void respond_pair(const World *w, const Params *p, const PromptInfo *info
 }
 
 // A surface-matched pair (world_matched_pair) in random order; both are
-// tagged with the competent persona, which answers this way.
-static void matched_pair(const World *w, const PromptInfo *info, gsl_rng *r, uint8_t *ra,
-                         int *la, int *pa, uint8_t *rb, int *lb, int *pb) {
+// tagged with the competent persona, which answers this way. Returns 0 when
+// the prompt has none.
+static int matched_pair(const World *w, const PromptInfo *info, gsl_rng *r, uint8_t *ra,
+                        int *la, int *pa, uint8_t *rb, int *lb, int *pb) {
     uint8_t right[RESP_MAX], wrong[RESP_MAX];
     int n = world_matched_pair(w, info, r, right, wrong);
+    if (n == 0) return 0;
     int flip = gsl_rng_uniform(r) < 0.5;
     memcpy(ra, flip ? wrong : right, (size_t)n);
     memcpy(rb, flip ? right : wrong, (size_t)n);
     *la = *lb = n;
     *pa = *pb = PERSONA_COMPETENT;
+    return 1;
 }
 
 static void store_resp(uint8_t *dst, int *dlen, const uint8_t *src, int len) {
@@ -206,9 +209,8 @@ static PairSeen label_pair(const World *w, const Params *p, const PromptInfo *in
     int redteam = info->kind == KIND_REDTEAM || info->kind == KIND_DISGUISED;
     double matched = role == ROLE_HELP ? (redteam ? 0 : p->matched_frac)
                      : (info->hazard ? p->harm_matched_frac : 0);
-    if (info->n_target > 0 && wid >= 0 && matched > 0 && gsl_rng_uniform(r) < matched)
-        matched_pair(w, info, r, ra, &la, &pa, rb, &lb, &pb);
-    else
+    if (!(info->n_target > 0 && wid >= 0 && matched > 0 && gsl_rng_uniform(r) < matched &&
+          matched_pair(w, info, r, ra, &la, &pa, rb, &lb, &pb)))
         respond_pair(w, p, info, r, role == ROLE_HARM ? p->harm_redraws : 0, ra, &la, &pa, rb,
                      &lb, &pb);
     Seen sa = {world_help(w, info, ra, la), world_harm(info, ra, la), la};
@@ -224,7 +226,7 @@ static PairSeen label_pair(const World *w, const Params *p, const PromptInfo *in
     c->worker[i] = wid;
     c->help_c[i] = s.sc.help; c->help_r[i] = s.sr.help;
     c->harm_c[i] = s.sc.harm; c->harm_r[i] = s.sr.harm;
-    c->gold[i] = (int8_t)crowd_gold_pref(role, &s.sc, &s.sr);
+    c->gold[i] = (int8_t)crowd_gold_pref(wk, &s.sc, &s.sr);
     c->p_gold[i] = c->gold[i] > 0 ? crowd_p_a_better(wk, &s.sc, &s.sr)
                    : c->gold[i] < 0 ? crowd_p_a_better(wk, &s.sr, &s.sc) : 0.5;
     c->kind[i] = (int8_t)info->kind;
@@ -327,6 +329,23 @@ int worldgen_build(const Params *p, WorldData *d, HHErr *err) {
     return 0;
 }
 
+// PMP prompts are not dialogues: the final request rewritten in the format of
+// the corpus's task demonstrations, BOS TASK args SEP (a SAME follow-up named
+// by its task), as ranked web data is not in the assistant's format. Rewrites
+// tok in place and returns the new length.
+static int pmp_document(uint8_t *tok, int len, const PromptInfo *info) {
+    int h = len - 1;
+    while (h > 0 && tok[h] != TOK_H) h--;
+    int k = 0;
+    tok[k++] = TOK_BOS;
+    for (int i = h + 1; i < len - 1; i++)
+        tok[k++] = i == h + 1 && tok[i] == TOK_SAME
+                       ? (uint8_t)(info->task == TASK_MAKE ? TOK_MAKE : TOK_COPY + info->task)
+                       : tok[i];
+    tok[k++] = TOK_SEP;
+    return k;
+}
+
 int worldgen_pmp(const WorldData *d, const Params *p, SeqSet *ps, CompSet *c, HHErr *err) {
     int n = p->pm_pmp_n;
     memset(ps, 0, sizeof *ps);
@@ -339,14 +358,14 @@ int worldgen_pmp(const WorldData *d, const Params *p, SeqSet *ps, CompSet *c, HH
     if (!r) return hh_fail(err, HH_EFAIL, "pmp: out of memory");
     const World *w = &d->world;
     uint8_t tok[1024];
-    Worker web = {0, ROLE_HELP, p->pm_pmp_temp, 0.0, 0.0};
+    Worker web = {0, ROLE_HELP, p->pm_pmp_temp, 0.0, 0.0, 0.0};
     for (int i = 0; i < n; i++) {
         // ranked web data has no red-team requests: benign and borderline prompts only
         PromptKind kind = gsl_rng_uniform(r) < p->borderline_frac ? KIND_BORDERLINE : KIND_BENIGN;
         int len = world_sample_prompt(w, p, r, kind, 0, tok);
         PromptInfo info;
         world_prompt_info(w, tok, len, &info);
-        put_seq(ps, i, tok, len, (int)info.kind, info.turn);
+        put_seq(ps, i, tok, pmp_document(tok, len, &info), (int)info.kind, info.turn);
         label_pair(w, p, &info, r, r, &web, ROLE_HELP, i, -1, c, i);
     }
     gsl_rng_free(r);

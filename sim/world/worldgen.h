@@ -68,9 +68,11 @@ int worldgen_read(const char *path, const Params *p, WorldData *d, HHErr *err);
 void worldgen_free(WorldData *d);
 
 // Preference-model pretraining data (not stored in world.h5; regenerated from
-// the stream (seed, "world", "pmp")): [pm] pmp_n benign and borderline prompts with
-// two persona responses each, labelled by helpfulness alone with Bradley-Terry
-// temperature [pm] pmp_temp and no lapse, as cheap ranked web data would be.
+// the stream (seed, "world", "pmp")): [pm] pmp_n benign and borderline requests
+// with two persona responses each, labelled by helpfulness alone with
+// Bradley-Terry temperature [pm] pmp_temp and no lapse, as cheap ranked web
+// data would be. Out of the assistant's format: each prompt is the request
+// alone in the task-demonstration format, BOS TASK args SEP.
 // comps->prompt indexes prompts. Free with worldgen_free_sets.
 int worldgen_pmp(const WorldData *d, const Params *p, SeqSet *prompts, CompSet *comps,
                  HHErr *err);

@@ -16,7 +16,8 @@
 # of SGEMM (median; 6 x params x tok/s for training, 2 x params x tok/s for
 # sampling) and the target ratio; then the SGEMM ceiling (median over all
 # runs of hhsim's n = 512 / 1024 SGEMM rate) and (unless PPO=0) one
-# `hhsim bench --ppo` table (time of a PPO iteration by phase).
+# `hhsim bench --ppo` table (time of a PPO iteration by phase with shares,
+# and the update before micro-batching timed alternating with it).
 #
 # Threads: both sides get THREADS (default 1) BLAS threads. The peers'
 # THREADS argument only sets torch's intra-op pool; Debian's torch calls the

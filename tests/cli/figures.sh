@@ -19,7 +19,7 @@ expect_exit "hhfit on the smoke run" 0 "$FIT" "$R" -o "$TMP/res" --quiet
 H=$TMP/res/tables.h5
 h5dump -H "$H" >"$TMP/h" 2>&1
 for t in pm_runs crowd_agreement fig07_accuracy fit_loglinear pmp_vs_nopmp fig08_accuracy_by_turn \
-         fig09_accuracy_by_margin calibration_reliability calibration_ece fig19_accuracy_vs_mix \
+         fig09_accuracy_by_margin calibration_ece fig19_accuracy_vs_mix lm_fact_recall \
          fig25_accuracy_above_threshold beyond_gold_vs_crowd claims; do
   if grep -q "DATASET \"/\?$t\"" "$TMP/h"; then ok "tables.h5 has /$t"; else bad "tables.h5 has /$t" "missing"; fi
 done
@@ -30,11 +30,12 @@ cols() {  # cols TABLE COL...: the table's compound type has these members
   if [ -z "$miss" ]; then ok "/$t columns"; else bad "/$t columns" "missing:$miss"; fi
 }
 cols fit_loglinear param estimate se ci_lo ci_hi paper r2 chisq n dof
-cols fig07_accuracy scale params n_train acc acc_lo acc_hi acc_fit
+cols fig07_accuracy measure scale params n_train seeds acc acc_lo acc_hi acc_fit
+cols lm_fact_recall scale params facts bin rank_lo rank_hi n recall recall_lo recall_hi
 cols calibration_ece pm scale ece ece_lo ece_hi ece_null
 cols fig19_accuracy_vs_mix scale help_frac test_set acc acc_norm
 cols claims id estimate ci_lo ci_hi criterion verdict
-if h5dump -A -d /fig07_accuracy "$H" | grep -A10 'FIELD_6_UNITS' | grep -q '"fraction"'; then
+if h5dump -A -d /fig07_accuracy "$H" | grep -A10 'FIELD_7_UNITS' | grep -q '"fraction"'; then
   ok "column units as FIELD_k_UNITS"; else bad "column units as FIELD_k_UNITS" "acc has no 'fraction'"; fi
 if h5dump -a /hhsim_kind "$H" | grep -q '"results"' && h5dump -a /params "$H" | grep -q 'seed = 7'; then
   ok "provenance carries the run's params"; else bad "provenance carries the run's params" "kind or seed missing"; fi
@@ -57,17 +58,19 @@ for g in "$TMP"/res/*.gp; do grep -q " $(basename "$g")\$" "$TMP/list" || miss="
 for t in $(sed -n 's/.*DATASET "\/\?\([a-z0-9_]*\)".*/\1/p' "$TMP/h"); do
   grep -q "/$t\b" "$TMP/list" || miss="$miss /$t"; done
 if [ -z "$miss" ]; then ok "hhfit --list names every script and table"; else bad "hhfit --list names every script and table" "missing:$miss"; fi
-cols fig09_accuracy_by_margin pm scale count acc ideal_mean d_ideal
+cols fig09_accuracy_by_margin pm scale test_set bin_lo bin_hi count mean_pred obs_freq obs_lo obs_hi
 
 # --- RL and best-of-n (rl/, bon/ of the smoke run): tables filled, one script per figure
-for t in rl_runs fig13_reward_vs_sqrt_kl fit_reward_sqrt_kl fig04_train_vs_test_pm fig33_test_pm_end \
+for t in rl_runs fig13_reward_vs_sqrt_kl fit_reward_sqrt_kl fit_reward_sqrt_kl_scale fig04_train_vs_test_pm fig33_test_pm_end \
          fig14_benign_vs_redteam rl_help_harm beyond_gold_vs_sqrt_kl fit_overoptimization; do
   if ! grep -q "DATASET \"/\?$t\"" "$TMP/h"; then bad "tables.h5 has /$t" "missing"
   elif h5dump -A -d "/$t" "$H" | grep -q 'ATTRIBUTE "missing"'; then bad "/$t has rows" "marked missing"
   else ok "tables.h5 has /$t with rows"; fi
 done
-cols fit_reward_sqrt_kl panel policy slope slope_se slope_lo slope_hi r2 n
-cols fit_overoptimization method form a a_se b b_se b_lo b_hi converged n
+cols fit_reward_sqrt_kl panel policy seed slope slope_lo slope_hi r2 r2_origin quad_c quad_c_lo quad_c_hi end_slope_ratio n
+cols fit_reward_sqrt_kl_scale panel policy seeds slope slope_lo slope_hi end_slope_ratio end_slope_ratio_lo end_slope_ratio_hi
+cols fig13_reward_vs_sqrt_kl panel policy iter seeds sqrt_kl sqrt_kl_lo sqrt_kl_hi score score_lo score_hi
+cols fit_overoptimization method form seed seeds a a_lo a_hi b b_lo b_hi converged n d_peak peak_in_range d_min d_max
 
 # --- language models (lm/, distill/ of the smoke run): tables filled, two scripts, bad files refused
 for t in lm_scaling lm_curves lm_task_help distill_eval lm_persona_reference; do
@@ -121,14 +124,6 @@ if grep '^| ' "$TMP/res/claims.md" | grep -v PENDING | grep '\*\*' | grep -vq '[
   bad "every verdict has its number" "a non-pending row lacks 'x [lo, hi]'"; else ok "every verdict has its number"; fi
 
 # --- bad input: exit 2 with one line naming the problem
-one_line() {  # one_line NAME PATTERN CMD...: exit 2, one stderr line matching PATTERN
-  local name=$1 pat=$2; shift 2
-  "$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
-  if [ "$rc" -ne 2 ]; then bad "$name" "exit $rc, expected 2"
-  elif [ "$(wc -l <"$TMP/err")" -ne 1 ]; then bad "$name" "$(wc -l <"$TMP/err") lines on stderr"
-  elif ! grep -q "$pat" "$TMP/err"; then bad "$name" "message '$(cat "$TMP/err")' lacks '$pat'"
-  else ok "$name"; fi
-}
 one_line "missing run dir" "$TMP/nope: no such run directory" "$FIT" "$TMP/nope" -o "$TMP/r2"
 mkdir -p "$TMP/fake/pm" && echo "not hdf5" >"$TMP/fake/world.h5"
 one_line "non-hhsim world.h5" "fake/world.h5: not an HDF5 file" "$FIT" "$TMP/fake" -o "$TMP/r2"

@@ -13,6 +13,17 @@ expect_exit() {
   if [ "$rc" -eq "$code" ]; then ok "$name"; else bad "$name" "exit $rc, expected $code; stderr: $(head -c 300 "$TMP/err")"; fi
 }
 
+# one_line NAME PATTERN CMD...: the command exits 2 with one stderr line matching
+# PATTERN (grep), the way every bad input is refused.
+one_line() {  # one_line NAME PATTERN CMD...: exit 2, one stderr line matching PATTERN
+  local name=$1 pat=$2; shift 2
+  "$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
+  if [ "$rc" -ne 2 ]; then bad "$name" "exit $rc, expected 2"
+  elif [ "$(wc -l <"$TMP/err")" -ne 1 ]; then bad "$name" "$(wc -l <"$TMP/err") lines on stderr"
+  elif ! grep -q "$pat" "$TMP/err"; then bad "$name" "message '$(cat "$TMP/err")' lacks '$pat'"
+  else ok "$name"; fi
+}
+
 # expect_bad_params NAME TEXT PATTERN: params text is refused with exit 2 and
 # one stderr line matching PATTERN.
 expect_bad_params() {

@@ -60,8 +60,8 @@ if [ "$rc" -eq 0 ] && grep -q '^distill  *distill/xs  *run: \[distill\] params c
    && [ "$(wc -l <"$TMP/dry")" -eq 5 ] && [ "$(ls -lR --time-style=full-iso "$U" | md5sum)" = "$before" ]; then
   ok "--dry-run lists each job and why, and writes nothing"; else bad "--dry-run" "exit $rc: $(cat "$TMP/dry")"; fi
 "$HH" run $P -o "$TMP/nothing" --dry-run >"$TMP/dry" 2>/dev/null
-if [ "$(grep -c 'run: no output yet' "$TMP/dry")" -eq 70 ] && [ ! -e "$TMP/nothing" ]; then
-  ok "--dry-run of a new run: 70 jobs, no directory made"; else bad "--dry-run of a new run" "$(wc -l <"$TMP/dry") lines; $(ls "$TMP/nothing" 2>&1)"; fi
+if [ "$(grep -c 'run: no output yet' "$TMP/dry")" -eq 74 ] && [ ! -e "$TMP/nothing" ]; then
+  ok "--dry-run of a new run: 74 jobs (world 1, pretrain 2, distill 2, pmp 4, pm 37, rl 12, bon 4, evals 12), no directory made"; else bad "--dry-run of a new run" "$(wc -l <"$TMP/dry") lines; $(ls "$TMP/nothing" 2>&1)"; fi
 
 # a stage switched off by params: the rest completes
 sed 's/^\[pm\]/[pm]\nhalves = 0/' $P >"$TMP/nohalves.ini"
@@ -80,8 +80,8 @@ printf '[model]\nscale_names = xs,x_s,m,l,xl\n' >>"$TMP/us.ini"
 R="$TMP/us"
 "$HH" run "$TMP/us.ini" -o "$R" --jobs 2 --quiet 2>"$TMP/e"; rc=$?
 nrl=$(ls "$R/rl" 2>/dev/null | grep -c '\.h5$')
-if [ "$rc" -eq 0 ] && [ "$nrl" -eq 8 ] && [ -s "$R/rl/x_s_x_s_hh_s0.h5" ]; then
-  ok "scale x_s: all 8 RL runs complete"; else bad "scale x_s: all 8 RL runs complete" "exit $rc, $nrl rl files: $(tail -3 "$TMP/e")"; fi
+if [ "$rc" -eq 0 ] && [ "$nrl" -eq 12 ] && [ -s "$R/rl/x_s_x_s_hh_s0.h5" ]; then
+  ok "scale x_s: all 12 RL runs complete (6 per seed, 2 seeds)"; else bad "scale x_s: all 12 RL runs complete (6 per seed, 2 seeds)" "exit $rc, $nrl rl files: $(tail -3 "$TMP/e")"; fi
 if h5dump -a /job/big_pm_scale "$R/rl/xs_x_s_hh_s0.h5" 2>/dev/null | grep -q '"x_s"'; then
   ok "RL files record the largest PM's scale"; else bad "RL files record the largest PM's scale" "no /job big_pm_scale x_s"; fi
 expect_exit "hhfit on the x_s run" 0 bin/hhfit "$R" -o "$TMP/usres" --quiet
@@ -118,7 +118,7 @@ one_line "a stage command takes no --only" 2 "hhsim pm: unknown option '--only'"
 miss=""
 for s in world pretrain distill pmp pm rl bon evals; do grep -q "^  $s " "$TMP/h" || miss="$miss $s"; done
 if [ -z "$miss" ]; then ok "run --help lists every stage of the table"; else bad "run --help lists every stage" "missing:$miss"; fi
-if "$HH" help rl | grep -q "usage: hhsim rl PARAMS -o DIR"; then ok "hhsim help rl"; else bad "hhsim help rl" "no usage line"; fi
+if "$HH" help rl | grep -q "usage: hhsim rl PARAMS \[-o DIR\]"; then ok "hhsim help rl"; else bad "hhsim help rl" "no usage line"; fi
 
 # make: a user's CFLAGS adds to the project's flags
 if make -n -B CFLAGS=-O1 build/sim/core/rng.o 2>/dev/null | grep -q -- '-std=c11.*-O1'; then

@@ -29,7 +29,8 @@ one_line "usage: hhsim run --jobs=0" "$HH" run "$SMOKE" -o "$TMP/r" --jobs=0
 one_line "usage: hhsim run --stop-after -5" "$HH" run "$SMOKE" -o "$TMP/r" --stop-after -5
 one_line "usage: hhsim run --force=1" "$HH" run "$SMOKE" -o "$TMP/r" --force=1
 one_line "usage: hhsim run extra argument" "$HH" run "$SMOKE" "$SMOKE" -o "$TMP/r"
-one_line "usage: hhsim run missing -o" "$HH" run "$SMOKE"
+one_line "usage: hhsim run missing PARAMS" "$HH" run -o "$TMP/r"
+one_line "usage: hhsim run --set missing value" "$HH" run "$SMOKE" -o "$TMP/r" --set
 one_line "usage: hhsim run missing params file" "$HH" run "$TMP/none.ini" -o "$TMP/r"
 one_line "usage: hhsim world --until (run only)" "$HH" world "$SMOKE" -o "$TMP/r" --until pm
 one_line "usage: hhsim run --only no such stage" "$HH" run "$SMOKE" -o "$TMP/r" --only nope

@@ -8,7 +8,10 @@ expect_exit "hhsim --version" 0 "$HH" --version
 expect_exit "hhsim world --help" 0 "$HH" world --help
 expect_exit "hhsim no command" 2 "$HH"
 expect_exit "hhsim unknown command" 2 "$HH" frobnicate
-expect_exit "hhsim world without -o" 2 "$HH" world params/smoke.ini
+mkdir -p "$TMP/cwd/params" && cp params/smoke.ini "$TMP/cwd/params/"
+HHABS=$(cd "$(dirname "$HH")" && pwd)/$(basename "$HH")
+if (cd "$TMP/cwd" && "$HHABS" world params/smoke.ini --quiet) && [ -s "$TMP/cwd/runs/smoke/world.h5" ]; then
+  ok "hhsim world without -o writes runs/smoke"; else bad "hhsim world without -o writes runs/smoke" "no runs/smoke/world.h5"; fi
 expect_exit "hhsim world unknown flag" 2 "$HH" world params/smoke.ini -o "$TMP/x" --fast
 expect_exit "hhsim params missing file" 2 "$HH" params "$TMP/none.ini"
 expect_exit "hhsim bench unknown scale" 2 "$HH" bench --scales s,q

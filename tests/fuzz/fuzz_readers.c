@@ -9,6 +9,10 @@
 //              (world.h5, pm/, lm/, distill/, rl/, bon/); then hhfit's loaders
 //              run_load, lmd_load and rl_load read the run
 //   4 params   the input is params text: params_parse_text, params_to_text
+//   5 results  byte 0 picks which file of a results directory the rest
+//              replaces (claims.csv, tables.h5, an expectation file); then
+//              results_read, check_compare and rdiff read them (hhfit report,
+//              check and diff); the directory is FUZZ_RESULTS (hhfit of a smoke run)
 // The run directory of target 3 is FUZZ_RUN (a smoke run; run_fuzz.sh sets it).
 // Files are written to a private directory under TMPDIR (tmpfs when possible).
 #include <stdint.h>
@@ -17,11 +21,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "expect.h"
 #include "h5io.h"
 #include "lm.h"
 #include "lmdata.h"
 #include "params.h"
 #include "pmdata.h"
+#include "rdiff.h"
+#include "results.h"
 #include "rldata.h"
 #include "worldgen.h"
 
@@ -48,6 +55,21 @@ __attribute__((unused)) static char *read_all(const char *path, size_t *n) {
     return b;
 }
 
+// Copy n files from[k] of directory src to the private directory as to[k],
+// keeping their bytes (orig, n_orig) to restore after each input.
+__attribute__((unused)) static void copy_in(const char *src, const char *const *from, const char *const *to,
+                                            int n, char **orig, size_t *orig_n) {
+    for (int k = 0; k < n; k++) {
+        char s[1024], d[700];
+        snprintf(s, sizeof s, "%s/%s", src, from[k]);
+        snprintf(d, sizeof d, "%s/%s", dir, to[k]);
+        if (!(orig[k] = read_all(s, &orig_n[k])) || !orig_n[k] || write_file(d, (uint8_t *)orig[k], orig_n[k])) {
+            fprintf(stderr, "fuzz: cannot copy %s\n", s);
+            abort();
+        }
+    }
+}
+
 #if FUZZ_TARGET == 3
 // The files of the run the input may replace, and their original bytes.
 static const char *SLOT[6] = {"world.h5", "pm/a.h5", "lm/xs.h5", "distill/xs.h5", "rl/a.h5",
@@ -56,6 +78,11 @@ static const char *SRC[6] = {"world.h5", "pm/s_n400_h050_pmp1_s0.h5", "lm/xs.h5"
                              "distill/xs.h5", "rl/s_s_hh_s0.h5", "bon/s_s_hh_s0.h5"};
 static char *orig[6];
 static size_t orig_n[6];
+#endif
+#if FUZZ_TARGET == 5
+static const char *RSLOT[3] = {"claims.csv", "tables.h5", "expected.tsv"};
+static char *rorig[3];
+static size_t rorig_n[3];
 #endif
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -81,16 +108,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         snprintf(d, sizeof d, "%s/%s", dir, SUB[k]);
         if (hh_mkdirs(d, &e)) abort();
     }
-    for (int k = 0; k < 6; k++) {
-        char src[1024], dst[700];
-        snprintf(src, sizeof src, "%s/%s", run, SRC[k]);
-        snprintf(dst, sizeof dst, "%s/%s", dir, SLOT[k]);
-        if (!(orig[k] = read_all(src, &orig_n[k])) || !orig_n[k] ||
-            write_file(dst, (uint8_t *)orig[k], orig_n[k])) {
-            fprintf(stderr, "fuzz: cannot copy %s\n", src);
-            abort();
-        }
-    }
+    copy_in(run, SRC, SLOT, 6, orig, orig_n);
+#endif
+#if FUZZ_TARGET == 5
+    const char *res = getenv("FUZZ_RESULTS");
+    if (!res) { fprintf(stderr, "fuzz: set FUZZ_RESULTS to hhfit's results of a smoke run\n"); abort(); }
+    copy_in(res, RSLOT, RSLOT, 3, rorig, rorig_n);
 #endif
     return 0;
 }
@@ -145,8 +168,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         free(s);
     }
     free(t);
+#elif FUZZ_TARGET == 5
+    if (size < 1) return 0;
+    int k = data[0] % 3;
+    char path[700], exp[700];
+    snprintf(path, sizeof path, "%s/%s", dir, RSLOT[k]);
+    snprintf(exp, sizeof exp, "%s/expected.tsv", dir);
+    if (write_file(path, data + 1, size - 1)) return 0;
+    Results r;
+    if (results_read(dir, RES_CLAIMS | RES_TABLES, &r, &err) == 0) {
+        int bad, nd;
+        check_compare(&r, exp, devnull, &bad, &err);
+        rdiff(&r, &r, devnull, &nd, &err);
+        results_free(&r);
+    }
+    write_file(path, (uint8_t *)rorig[k], rorig_n[k]);
 #else
-#error "FUZZ_TARGET must be 1 to 4"
+#error "FUZZ_TARGET must be 1 to 5"
 #endif
     return 0;
 }

@@ -8,12 +8,17 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 SECS=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-inspect stage hhfit params}
+TARGETS=${FUZZ_TARGETS:-inspect stage hhfit params results}
 B=build-fuzz
 RUN=$B/seedrun
 if [ ! -e "$RUN/.done" ]; then
   rm -rf "$RUN"
   nice -n 10 bin/hhsim run params/smoke.ini -o "$RUN" --quiet && touch "$RUN/.done" || { echo "run_fuzz: smoke run failed" >&2; exit 1; }
+fi
+RES=$B/seedres  # hhfit report, check and diff read results directories
+if [ ! -e "$RES/expected.tsv" ] || [ "$RES/expected.tsv" -ot bin/hhfit ]; then
+  bin/hhfit "$RUN" -o "$RES" --quiet && bin/hhfit check "$RES" "$RES/expected.tsv" --write 2>/dev/null \
+    || { echo "run_fuzz: hhfit of the smoke run failed" >&2; exit 1; }
 fi
 seed() {  # TARGET: fill $B/seeds/TARGET
   local t=$1 s=$B/seeds/$1
@@ -37,6 +42,10 @@ seed() {  # TARGET: fill $B/seeds/TARGET
       done ;;
     params)
       cp params/*.ini "$s/" ;;
+    results)
+      { printf '\0'; cat "$RES/claims.csv"; } >"$s/claims"
+      { printf '\1'; cat "$RES/tables.h5"; } >"$s/tables"
+      { printf '\2'; cat "$RES/expected.tsv"; } >"$s/expected" ;;
   esac
 }
 # The first stack frame of a report outside the sanitizer runtime: "libhdf5" when
@@ -57,7 +66,7 @@ for t in $TARGETS; do
   t0=$(date +%s); execs=0; ours=0; lib=0
   # libFuzzer stops at a crash: triage it and go on until FUZZ_SECONDS are used
   while left=$(( SECS - ($(date +%s) - t0) )); [ "$left" -gt 0 ]; do
-    FUZZ_RUN=$RUN ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    FUZZ_RUN=$RUN FUZZ_RESULTS=$RES ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       nice -n 10 "bin/fuzz/fuzz_$t" -max_total_time="$left" -rss_limit_mb=4096 -timeout=30 \
       -artifact_prefix="$B/crashes/$t/" -print_final_stats=1 "$B/corpus/$t" "$B/seeds/$t" >"$log.1" 2>&1
     rc=$?
