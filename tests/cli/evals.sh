@@ -71,5 +71,5 @@ sed 's/^items = 16$/items = 0/' $P >"$TMP/off.ini"
 "$HH" run "$TMP/off.ini" -o "$TMP/j1" 2>"$TMP/e" >/dev/null; rc=$?
 if [ "$rc" -eq 0 ] && grep -q "evals: off (\[evals\] items = 0)" "$TMP/e"; then ok "[evals] items = 0 switches evals off"
 else bad "[evals] items = 0 switches evals off" "exit $rc: $(tail -3 "$TMP/e")"; fi
-if "$HH" help evals | grep -q "^usage: hhsim evals PARAMS -o DIR" && "$HH" run --help | grep -q "^  evals "; then
+if "$HH" help evals | grep -q "^usage: hhsim evals PARAMS" && "$HH" run --help | grep -q "^  evals "; then
   ok "hhsim help evals and run --help from the table"; else bad "help evals" "no usage line or not in run --help"; fi
