@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "params.h"
+#include "stage.h"
 
 static void test_defaults_round_trip(void **state) {
     (void)state;
@@ -171,6 +172,7 @@ static void test_bad_files(void **state) {
 }
 
 int main(void) {
+    if (stages_add_keys(stages_default(), NULL)) return 1;  // stage-owned sections ([evals]) of the ini files
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_round_trip),
         cmocka_unit_test(test_file_round_trip),

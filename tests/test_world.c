@@ -12,6 +12,7 @@
 
 #include "rng.h"
 #include "worldgen.h"
+#include "stage.h"
 
 #define S(i) (TOK_S0 + (i))
 #define T(i) (TOK_T0 + (i))
@@ -447,6 +448,7 @@ static int teardown(void **state) {
 }
 
 int main(void) {
+    if (stages_add_keys(stages_default(), NULL)) return 1;  // stage-owned sections ([evals]) of the ini files
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gold_benign),
         cmocka_unit_test(test_gold_redteam),

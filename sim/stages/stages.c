@@ -2,6 +2,7 @@
 // order. A new stage is one line here plus its own module.
 #include "stage.h"
 
+#include "evals.h"
 #include "lm.h"
 #include "pm.h"
 #include "rl.h"
@@ -15,6 +16,7 @@ static const StageDef *const TABLE[] = {
     &STAGE_PM,
     &STAGE_RL,
     &STAGE_BON,
+    &STAGE_EVALS,  // reads lm, distill and rl outputs
     NULL,
 };
 

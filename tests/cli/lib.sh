@@ -42,3 +42,15 @@ h5col() {
   h5dump -d "$2" -y "$1" 2>/dev/null | sed -n '/DATA {/,/}/{p;/}/q}' | tr ',' '\n' |
     grep -oE -- '-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?'
 }
+
+# expect_one_line NAME CODE PATTERN CMD...: exit CODE (no signal, no hang:
+# HH_TIMEOUT seconds at most, default 60) and exactly one stderr line matching PATTERN.
+expect_one_line() {
+  local name=$1 code=$2 pat=$3; shift 3
+  timeout "${HH_TIMEOUT:-60}" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null; local rc=$?
+  local lines; lines=$(wc -l <"$TMP/err")
+  if [ "$rc" -ne "$code" ]; then bad "$name" "exit $rc, expected $code; stderr: $(head -c 400 "$TMP/err")"
+  elif [ "$lines" -ne 1 ]; then bad "$name" "$lines lines on stderr, expected 1: $(head -c 400 "$TMP/err")"
+  elif ! grep -qE -- "$pat" "$TMP/err"; then bad "$name" "message '$(cat "$TMP/err")' lacks /$pat/"
+  else ok "$name"; fi
+}

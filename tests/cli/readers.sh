@@ -11,18 +11,6 @@ CR=${CR:-bin/tests/h5craft}
 P=params/smoke.ini
 R="$TMP/run"
 
-# expect_one_line NAME CODE PATTERN CMD...: exit CODE (no signal, no hang: 60 s at
-# most) and exactly one stderr line matching PATTERN.
-expect_one_line() {
-  local name=$1 code=$2 pat=$3; shift 3
-  timeout 60 "$@" >"$TMP/out" 2>"$TMP/err" </dev/null; local rc=$?
-  local lines; lines=$(wc -l <"$TMP/err")
-  if [ "$rc" -ne "$code" ]; then bad "$name" "exit $rc, expected $code; stderr: $(head -c 400 "$TMP/err")"
-  elif [ "$lines" -ne 1 ]; then bad "$name" "$lines lines on stderr, expected 1: $(head -c 400 "$TMP/err")"
-  elif ! grep -qE -- "$pat" "$TMP/err"; then bad "$name" "message '$(cat "$TMP/err")' lacks /$pat/"
-  else ok "$name"; fi
-}
-
 # expect_job_refused NAME PATTERN CMD...: a stage whose job refuses its input:
 # exit 2, the job's one line matching PATTERN first, then only the stage's
 # "job X failed ...; its message is above" lines (sim/core/jobs.c).

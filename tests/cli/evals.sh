@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# evals.sh - the evals stage on the smoke run: one file per base LM, distilled
+# LM and RL policy; the same bits for 1 and 2 jobs; skipped when up to date;
+# hhfit's alignment-tax tables, figure and claims; bad evals files refused
+# by hhfit with exit 2 and one line naming the file and object; off with
+# [evals] items = 0; --help from the stage table.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/cli/lib.sh
+
+HF=${HF:-bin/hhfit}
+CR=${CR:-bin/tests/h5craft}
+P=params/smoke.ini
+R="$TMP/run"
+
+HH_TIMEOUT=300  # hhfit on a loaded 2-core machine
+
+t0=$(date +%s)
+expect_exit "smoke run with evals, 2 jobs" 0 "$HH" run $P -o "$R" --jobs 2 --quiet
+echo "# smoke run took $(( $(date +%s) - t0 )) s"
+# one file per job the plan lists: scales xs, s (lm, distill) and the RL policies (hh, helpful, every
+# seed) trained against the largest PM
+want=$("$HH" run $P -o "$TMP/plan" --dry-run 2>/dev/null | awk '$1 == "evals" {sub("evals/", "", $2); print $2}' | sort | tr '\n' ' ' | sed 's/ $//')
+nwant=$(echo "$want" | wc -w)
+got=$(cd "$R/evals" 2>/dev/null && ls *.h5 | sed 's/\.h5$//' | sort | tr '\n' ' ' | sed 's/ $//')
+if [ "$nwant" -ge 8 ] && [ "$got" = "$want" ]; then ok "evals: one file per base LM, distilled LM and RL policy ($nwant)"
+else bad "evals: one file per model" "got '$got'"; fi
+if h5dump -A -a /job/model "$R/evals/xs_s_hh_s0.h5" 2>/dev/null | grep -q '"rl/xs_s_hh_s0.h5"' \
+   && [ "$(h5col "$R/evals/xs_lm.h5" /evals/accuracy | wc -l)" -eq 12 ]; then
+  ok "evals files name their model and hold accuracy (2 x 6)"; else bad "evals file layout" "$(bin/hhsim inspect "$R/evals/xs_lm.h5" | head -20)"; fi
+expect_exit "hhsim inspect an evals file" 0 "$HH" inspect "$R/evals/s_s_hh_s0.h5"
+
+# the same bits with 1 job; up to date afterwards
+cp -a "$R" "$TMP/j1" && rm -rf "$TMP/j1/evals"
+expect_exit "evals alone, 1 job" 0 "$HH" evals $P -o "$TMP/j1" --jobs 1 --quiet
+diffs=""
+for f in $want; do
+  h5diff --exclude-attribute / "$R/evals/$f.h5" "$TMP/j1/evals/$f.h5" >/dev/null 2>&1 || diffs="$diffs $f"
+done
+if [ -z "$diffs" ]; then ok "evals files identical for 1 and 2 jobs"; else bad "evals identical for 1 and 2 jobs" "differ:$diffs"; fi
+"$HH" run $P -o "$R" 2>"$TMP/e" >/dev/null
+if grep -q "evals: 0 jobs to run, $nwant up to date" "$TMP/e"; then ok "evals skipped when up to date"
+else bad "evals skipped when up to date" "$(grep evals "$TMP/e")"; fi
+
+# hhfit: tables, figure, claims with verdicts
+expect_exit "hhfit on the run with evals" 0 "$HF" "$R" -o "$TMP/res" --quiet
+nrow=$(h5dump -H -d /alignment_tax "$TMP/res/tables.h5" 2>/dev/null | grep -oE 'DATASPACE  SIMPLE \{ \( [0-9]+' | grep -oE '[0-9]+$')
+if [ "${nrow:-0}" -eq 16 ] && [ -s "$TMP/res/fig03_alignment_tax.gp" ]; then
+  ok "/alignment_tax: 16 rows (2 RLHF x 2 baselines x 2 shots x 2 scales), fig03 script"
+else bad "/alignment_tax and fig03" "rows ${nrow:-none}; $(ls "$TMP/res" | grep fig03)"; fi
+n=$(grep -cE '^\| alignment_(tax_small_models|bonus_large_models|delta_rises_with_scale) .*\*\*(REPRODUCED|NOT REPRODUCED|INCONCLUSIVE)\*\*' "$TMP/res/claims.md")
+if [ "$n" -eq 3 ]; then ok "the three alignment claims get verdicts"; else bad "alignment claims get verdicts" "$(grep alignment "$TMP/res/claims.md" | head -3)"; fi
+if command -v gnuplot >/dev/null && mkdir -p "$TMP/png" && gnuplot -e "outdir='$TMP/png'" "$TMP/res/fig03_alignment_tax.gp" 2>/dev/null \
+   && [ -s "$TMP/png/fig03_alignment_tax.png" ]; then ok "fig03_alignment_tax.gp draws"; else bad "fig03_alignment_tax.gp draws" "no png"; fi
+
+# bad evals files: hhfit refuses with exit 2 and one line naming file and object
+bad_run() {  # bad_run NAME FILE PATTERN ACTION ARGS...: a copy of the run with FILE crafted
+  local name=$1 file=$2 pat=$3; shift 3
+  rm -rf "$TMP/b" && cp -a "$R" "$TMP/b" && "$CR" "$TMP/b/evals/$file" "$@" >/dev/null \
+    || { bad "$name" "h5craft $* failed"; return; }
+  expect_one_line "$name" 2 "$pat" "$HF" "$TMP/b" -o "$TMP/bres" --quiet
+}
+bad_run "hhfit refuses correct = 2" xs_lm.h5 'evals/xs_lm\.h5: .*evals/correct' set /evals/correct 3 2
+bad_run "hhfit refuses a NaN margin" s_distill.h5 'evals/s_distill\.h5: .*evals/margin' set /evals/margin 0 nan
+bad_run "hhfit refuses a set index out of range" xs_s_hh_s0.h5 'evals/xs_s_hh_s0\.h5: .*items/set' set /items/set 0 9
+bad_run "hhfit refuses a missing items/query" s_lm.h5 'evals/s_lm\.h5: .*items/query' delete /items/query
+bad_run "hhfit refuses items that differ between files" xs_s_hh_s0.h5 'evals/xs_s_hh_s0\.h5: items/query differs' set /items/query 1 30
+bad_run "hhfit refuses a resized correct" s_s_hh_s0.h5 'evals/s_s_hh_s0\.h5: .*evals/correct' resize /evals/correct 5 1
+
+# [evals] items = 0: the stage is off, the rest up to date
+sed 's/^items = 16$/items = 0/' $P >"$TMP/off.ini"
+"$HH" run "$TMP/off.ini" -o "$TMP/j1" 2>"$TMP/e" >/dev/null; rc=$?
+if [ "$rc" -eq 0 ] && grep -q "evals: off (\[evals\] items = 0)" "$TMP/e"; then ok "[evals] items = 0 switches evals off"
+else bad "[evals] items = 0 switches evals off" "exit $rc: $(tail -3 "$TMP/e")"; fi
+if "$HH" help evals | grep -q "^usage: hhsim evals PARAMS" && "$HH" run --help | grep -q "^  evals "; then
+  ok "hhsim help evals and run --help from the table"; else bad "help evals" "no usage line or not in run --help"; fi
