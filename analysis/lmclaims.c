@@ -86,11 +86,10 @@ static int st_recall(const LMData *D, ClaimStat *o) {
     int n = D->nlm < 64 ? D->nlm : 64, R = D->n_attr;
     for (int k = 0; k < n; k++) {
         const LMDRec *m = &D->lm[k];
-        double hit = 0;
-        for (int e = 0; e < D->n_ent; e++)
-            for (int r = 0; r < R; r++) hit += m->facts[e * (R + 1) + r];
+        size_t hit[2], nf[2];
+        lmd_recall(D, m, 0, D->n_ent, 0, hit, nf);
         x[k] = log10(m->params);
-        y[k] = hit / ((double)D->n_ent * R);
+        y[k] = nf[0] ? (double)hit[0] / (double)nf[0] : NAN;
         size_t L = strlen(per);
         if (L + 40 < sizeof per) snprintf(per + L, sizeof per - L, " %s %.3f;", m->scale, y[k]);
     }

@@ -380,3 +380,14 @@ void lmd_persona_mean(const LMDPersona *p, int persona, int k, int s, StatsCI *o
     double t = gsl_cdf_tdist_Pinv(0.975, n - 1);
     out->lo = out->est - t * out->se, out->hi = out->est + t * out->se;
 }
+
+void lmd_recall(const LMData *D, const LMDRec *m, int lo, int hi, int status, size_t k[2], size_t n[2]) {
+    int R = D->n_attr;
+    k[0] = k[1] = n[0] = n[1] = 0;
+    for (int e = 0; e < D->n_ent; e++) {
+        if (D->rank[e] < lo || D->rank[e] >= hi) continue;
+        int cls = status ? D->haz[e] : 0;
+        for (int r = status ? R : 0; r < (status ? R + 1 : R); r++)
+            k[cls] += m->facts[e * (R + 1) + r], n[cls]++;
+    }
+}

@@ -119,4 +119,11 @@ void lmd_mean(const LMDEval *e, int s, unsigned kinds, StatsCI *out);
 // Fewer than 2 responses: NaNs.
 void lmd_persona_mean(const LMDPersona *p, int persona, int k, int s, StatsCI *out);
 
+// Facts m recalls (/eval/facts) about the entities whose popularity rank
+// (world.h5 /kb/rank) is in [lo, hi): relational facts (status 0; counts in
+// k[0] of n[0], k[1] = n[1] = 0) or hazard statuses (status 1; k[0] of n[0]
+// safe entities, k[1] of n[1] hazardous ones). The one count behind both the
+// claim fact_recall_slope_log10p and the table /lm_fact_recall.
+void lmd_recall(const LMData *D, const LMDRec *m, int lo, int hi, int status, size_t k[2], size_t n[2]);
+
 #endif

@@ -353,14 +353,8 @@ int lmreport_distill(Report *R, const LMData *D, HHErr *err) {
 // [lo, hi), relational (status 0) or hazard statuses (status 1).
 static void recall_row(Tab *t, const LMData *D, const LMDRec *m, int lo, int hi, int status,
                        const char *bin) {
-    size_t k[2] = {0, 0}, n[2] = {0, 0};  // [safe, hazardous] for statuses; [0] for relations
-    int R = D->n_attr;
-    for (int e = 0; e < D->n_ent; e++) {
-        if (D->rank[e] < lo || D->rank[e] >= hi) continue;
-        int cls = status ? D->haz[e] : 0;
-        for (int r = status ? R : 0; r < (status ? R + 1 : R); r++)
-            k[cls] += m->facts[e * (R + 1) + r], n[cls]++;
-    }
+    size_t k[2], n[2];  // [safe, hazardous] for statuses; [0] for relations
+    lmd_recall(D, m, lo, hi, status, k, n);
     double est = NAN, l = NAN, h = NAN, cl[2], ch[2];
     HHErr e;
     if (!status && n[0]) {

@@ -43,6 +43,17 @@ static int lin_claim(Report *R, const ClaimRow *row, PMLin *L, ClaimStat *o, HHE
     return 0;
 }
 
+// The claim of sum_i w[i] * (accuracy of group g on selection sel[i]), i < ns.
+static int sel_claim(Report *R, const ClaimRow *row, const PMRec **g, int ng, const PairSel *sel,
+                     const double *w, int ns, ClaimStat *o, HHErr *err) {
+    PMLin *L = calloc(1, sizeof *L);
+    if (!L) return hh_fail(err, HH_EFAIL, "out of memory");
+    for (int i = 0; i < ns; i++) pmlin_add(L, g, ng, &sel[i], w[i]);
+    int rc = lin_claim(R, row, L, o, err);
+    free(L);
+    return rc;
+}
+
 // Largest scale with a non-empty group; kind 0 main HH, 1 mix at f, 2 equal-data HH.
 static int largest(const Report *R, int kind, double f, const PMRec **g, const char **scale) {
     for (int i = R->sw.nscale - 1; i >= 0; i--) {
@@ -94,13 +105,9 @@ static int st_cross(Report *R, const ClaimRow *row, double f, ClaimStat *o, HHEr
     const char *sc;
     int ng = largest(R, 1, f, g, &sc);
     if (!ng) return 0;
-    PMLin *L = calloc(1, sizeof *L);
-    if (!L) return hh_fail(err, HH_EFAIL, "out of memory");
     PairSel s = pairsel_all();
     s.setmask = f > 0.5 ? 2 : 1, s.vs_gold = 1;
-    pmlin_add(L, g, ng, &s, 1.0);
-    int rc = lin_claim(R, row, L, o, err);
-    free(L);
+    int rc = sel_claim(R, row, g, ng, &s, (const double[]){1.0}, 1, o, err);
     if (o->available)
         snprintf(o->method, sizeof o->method, "held-out accuracy against gold (pairs with a gold "
                  "preference) of the %s-only PM at scale %s (%d seeds, %d comparisons) on the %s test "
@@ -189,12 +196,8 @@ static int st_turn(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) {
     a.turn_min = a.turn_max = 1;
     b.turn_min = 2;
     if (!pm_count(g, ng, NULL, 0, &b).n) return 0;
-    PMLin *L = calloc(1, sizeof *L);
-    if (!L) return hh_fail(err, HH_EFAIL, "out of memory");
-    pmlin_add(L, g, ng, &a, 1.0);
-    pmlin_add(L, g, ng, &b, -1.0);
-    int rc = lin_claim(R, row, L, o, err);
-    free(L);
+    PairSel ab[2] = {a, b};
+    int rc = sel_claim(R, row, g, ng, ab, (const double[]){1.0, -1.0}, 2, o, err);
     if (o->available)
         snprintf(o->method, sizeof o->method, "held-out HH accuracy against gold (ties excluded) of the "
                  "main HH PM at scale %s (%d seeds) on turn-1 pairs minus on pairs of turns >= 2; 95%% "
@@ -246,14 +249,9 @@ static int st_gold(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) {
     const char *sc;
     int ng = largest(R, 0, 0, g, &sc);
     if (!ng) return 0;
-    PMLin *L = calloc(1, sizeof *L);
-    if (!L) return hh_fail(err, HH_EFAIL, "out of memory");
-    PairSel a = pairsel_all(), b = pairsel_all();
-    a.vs_gold = 1;
-    pmlin_add(L, g, ng, &a, 1.0);
-    pmlin_add(L, g, ng, &b, -1.0);
-    int rc = lin_claim(R, row, L, o, err);
-    free(L);
+    PairSel ab[2] = {pairsel_all(), pairsel_all()};
+    ab[0].vs_gold = 1;
+    int rc = sel_claim(R, row, g, ng, ab, (const double[]){1.0, -1.0}, 2, o, err);
     if (o->available)
         snprintf(o->method, sizeof o->method, "held-out HH accuracy of the main HH PM at scale %s (%d "
                  "seeds) against the gold preference (pairs with gold != 0) minus against crowd labels "

@@ -474,11 +474,84 @@ static void test_bad_files(void **state) {
     refused(&nofacts, 0, "missing dataset /eval/facts");
 }
 
+// A run whose world.h5 dataset `name` is replaced by (type, rank, dims, data):
+// lmd_load fails with HH_EINPUT naming world.h5 and `what`.
+static void kb_refused(const char *name, hid_t type, int rank, const hsize_t *dims, const void *data,
+                       const char *what) {
+    char dir[128], path[256];
+    make_run(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/world.h5", dir);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_true(H5Ldelete(f, name, H5P_DEFAULT) >= 0);
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t ds = H5Dcreate2(f, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(ds >= 0);
+    assert_true(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
+    H5Dclose(ds), H5Sclose(sp), H5Fclose(f);
+    LMData D;
+    HHErr err;
+    assert_int_equal(lmd_load(dir, &D, &err), HH_EINPUT);
+    if (!strstr(err.msg, "world.h5") || !strstr(err.msg, what)) {
+        print_message("FAIL message '%s' lacks 'world.h5' or '%s'\n", err.msg, what);
+        fail();
+    }
+    rm_run(dir);
+}
+
+// Crafted knowledge bases: every check of the /kb reader names the object.
+static void test_bad_kb(void **state) {
+    (void)state;
+    hsize_t de = KB_E, dk[2] = {KB_E, KB_R}, dshort = KB_E - 1;
+    int32_t dup[KB_E] = {0, 1, 2, 3, 4, 5, 6, 6}, neg[KB_E] = {0, 1, 2, 3, 4, 5, 6, -1};
+    kb_refused("/kb/rank", H5T_NATIVE_INT32, 1, &de, dup, "/kb/rank[7] = 6 (expected a permutation");
+    kb_refused("/kb/rank", H5T_NATIVE_INT32, 1, &de, neg, "/kb/rank[7] = -1");
+    kb_refused("/kb/rank", H5T_NATIVE_INT32, 1, &dshort, dup, "/kb/rank");
+    int32_t rel[KB_E * KB_R] = {0};
+    rel[5] = KB_E;
+    kb_refused("/kb/relation", H5T_NATIVE_INT32, 1, &de, rel, "/kb/relation");
+    kb_refused("/kb/relation", H5T_NATIVE_INT32, 2, dk, rel, "/kb/relation[5] = 8 (expected an entity index 0..7)");
+    uint8_t haz[KB_E] = {0, 1, 2, 0, 0, 0, 0, 0};
+    kb_refused("/kb/hazard", H5T_NATIVE_UINT8, 1, &de, haz, "/kb/hazard");
+    double fr[KB_E] = {0};
+    kb_refused("/kb/rank", H5T_NATIVE_DOUBLE, 1, &de, fr, "/kb/rank");
+}
+
+// A facts table of another shape than the knowledge base, or not 0/1.
+static void test_bad_facts(void **state) {
+    (void)state;
+    char dir[128], path[256];
+    for (int c = 0; c < 2; c++) {
+        make_run(dir, sizeof dir);
+        snprintf(path, sizeof path, "%s/lm/b.h5", dir);
+        hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_true(f >= 0);
+        assert_true(H5Ldelete(f, "/eval/facts", H5P_DEFAULT) >= 0);
+        uint8_t v[KB_E * (KB_R + 2)] = {0};
+        hsize_t d[2] = {KB_E, c ? KB_R + 1 : KB_R + 2};
+        if (c) v[3] = 7;
+        hid_t sp = H5Screate_simple(2, d, NULL);
+        hid_t ds = H5Dcreate2(f, "/eval/facts", H5T_NATIVE_UINT8, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        assert_true(ds >= 0 && H5Dwrite(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+        H5Dclose(ds), H5Sclose(sp), H5Fclose(f);
+        LMData D;
+        HHErr err;
+        assert_int_equal(lmd_load(dir, &D, &err), HH_EINPUT);
+        const char *want = c ? "/eval/facts[3] = 7 (expected 0 or 1)" : "/eval/facts is (8, 4) but";
+        if (!strstr(err.msg, "lm/b.h5") || !strstr(err.msg, want)) {
+            print_message("FAIL message '%s' lacks 'lm/b.h5' or '%s'\n", err.msg, want);
+            fail();
+        }
+        rm_run(dir);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_param_count),    cmocka_unit_test(test_intervals),
         cmocka_unit_test(test_tables_planted), cmocka_unit_test(test_missing),
-        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_bad_files),      cmocka_unit_test(test_bad_kb),
+        cmocka_unit_test(test_bad_facts),
     };
     return cmocka_run_group_tests_name("hhfit language models", tests, NULL, NULL);
 }
