@@ -136,8 +136,9 @@ static void script(const SGData *D, FILE *f, Tab *t) {
     fprintf(f, "set multiplot layout 2,%d title \"Whose values: RLHF against its initial (distilled) "
                "model as judged by user segments (beyond the paper)\\n{/*0.7 %d held-out prompts "
                "(equal numbers of benign, borderline, red-team, disguised); %d simulated users per "
-               "pair and segment; policies trained on the crowd pool (the first segment); 95%% "
-               "intervals: bootstrap over RL seeds then prompts}\" font \",15\"\n",
+               "pair and segment}\\n{/*0.7 policies trained on the crowd pool (the first segment); "
+               "population = share-weighted; 95%% intervals: bootstrap over RL seeds then prompts}\" "
+               "font \",15\"\n",
             D->M - 1, D->n, D->matches);
     fputs("set xtics (", f);
     for (int s = 0; s <= D->S; s++) {
@@ -145,7 +146,7 @@ static void script(const SGData *D, FILE *f, Tab *t) {
         gp_puts_quoted(f, seg_name(D, s));
         fprintf(f, "\" %d", s);
     }
-    fprintf(f, ") rotate by -20\nset xrange [-0.5:%d.5]\nset key top right font \",9\"\n", D->S);
+    fprintf(f, ") rotate by -20 noenhanced\nset xrange [-0.5:%d.5]\nset key top right font \",9\"\n", D->S);
     for (int row = 0; row < 2; row++)
         for (int v = 1; v < D->M; v++) {
             const char *who = !strcmp(D->model[v], "hh") ? "HH RLHF" : "helpful-only RLHF";
