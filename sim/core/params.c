@@ -259,7 +259,7 @@ static const ParamDesc TABLE[] = {
     {"segments", "red_refusal", PT_DBLLIST, OFF(seg_red_refusal), "0,0.5,-0.25", -10, 10, 1,
      HH_MAX_LIST, "weight of a refusal (subtracted; < 0 rewards refusing) on red-team and "
      "disguised prompts, per segment"},
-    {"segments", "prompts", PT_INT, OFF(seg_prompts), "64", 0, 100000, 0, 0,
+    {"segments", "prompts", PT_INT, OFF(seg_prompts), "128", 0, 100000, 0, 0,
      "held-out prompts of each kind (benign, borderline, red-team, disguised) sampled once per "
      "model and seed; 0 switches the segments stage off"},
     {"segments", "matches", PT_INT, OFF(seg_matches), "4", 1, 1000, 0, 0,
