@@ -147,7 +147,6 @@ static void test_params(void **state) {
     expect_refused("[segments]\nbenign_refusal = 0.1,0.5,0\n", "the crowd pool's own criterion");
     expect_refused("[crowd]\nredteam_help_weight = 0.5\n", "redteam_help_weight = 0.5");
     expect_refused("[segments]\nnames = pool,x,x\n", "named twice");
-    expect_refused("[world]\nn_test_prompts = 100\n[segments]\nprompts = 101\n", "n_test_prompts");
     // the pool may be renamed and the population changed, with matching lists
     Params q;
     HHErr err;

@@ -260,8 +260,8 @@ static const ParamDesc TABLE[] = {
      HH_MAX_LIST, "weight of a refusal (subtracted; < 0 rewards refusing) on red-team and "
      "disguised prompts, per segment"},
     {"segments", "prompts", PT_INT, OFF(seg_prompts), "128", 0, 100000, 0, 0,
-     "held-out prompts of each kind (benign, borderline, red-team, disguised) sampled once per "
-     "model and seed; 0 switches the segments stage off"},
+     "held-out prompts of each kind (benign, borderline, red-team, disguised; fewer when the "
+     "test set has fewer) sampled once per model and seed; 0 switches the segments stage off"},
     {"segments", "matches", PT_INT, OFF(seg_matches), "4", 1, 1000, 0, 0,
      "simulated users of each segment judging each paired sample (RLHF vs distilled)"},
 };
@@ -903,9 +903,6 @@ static int cross_check(const Params *p, const char *name, const int *line_of,
                   p->seg_names.v[0], p->redteam_help_weight, p->seg_benign_help.v[0],
                   p->seg_benign_harm.v[0], p->seg_benign_refusal.v[0], p->seg_red_help.v[0],
                   p->seg_red_harm.v[0], p->seg_red_refusal.v[0]);
-        if (p->seg_prompts > p->n_test_prompts)
-            XFAIL("segments", "prompts", "%d is above [world] n_test_prompts = %d; allowed: 0 to "
-                  "n_test_prompts", p->seg_prompts, p->n_test_prompts);
     }
     if (p->min_args > p->max_args)
         XFAIL("world", "min_args", "%d is above max_args = %d; need min_args <= max_args",
