@@ -68,6 +68,13 @@ static const FigNote NOTES[] = {
     {"beyond_overoptimization", "Beyond the paper: over-optimisation forms",
      "Gold reward against sqrt(KL) for RL and best-of-n, with the functional forms of Gao et al. "
      "(2022) fitted.", "", "gao_b_min"},
+    {"fig_segments", "Beyond the paper: whose values the crowd represents",
+     "Win rate of RLHF against its initial (distilled) model and the utility change it brings, as "
+     "judged by user segments with other weights on help, harm and refusals than the crowd pool "
+     "whose labels trained the PMs (the first segment): a segment below the pool is served less "
+     "by what the pool's labels optimise.", "",
+     "segments_win_gap_hh_refusal_averse segments_win_gap_helpful_cautious "
+     "segments_delta_gap_hh_refusal_averse"},
 };
 #define N_NOTES (int)(sizeof NOTES / sizeof NOTES[0])
 

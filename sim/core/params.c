@@ -233,6 +233,37 @@ static const ParamDesc TABLE[] = {
      "held-out prompts for best-of-n"},
     {"rl", "bon_samples", PT_INT, OFF(rl_bon_samples), "256", 1, 100000, 0, 0,
      "initial-policy samples per prompt for best-of-n (>= bon_max)"},
+
+    // [segments]: a user population broader than the crowd pool (segments.h).
+    // Segment utility of a response: help_w * help - harm_w * harm - refusal_w
+    // * refuse, with (benign_*) weights on benign and borderline prompts and
+    // (red_*) weights on red-team and disguised ones. The first segment is the
+    // pool's own criterion (cross_check).
+    {"segments", "names", PT_NAMELIST, OFF(seg_names), "pool,refusal_averse,cautious", 0, 0, 1,
+     HH_MAX_LIST, "user segments; the first is the crowd pool's own criterion (the gap is "
+     "measured against it)"},
+    {"segments", "share", PT_DBLLIST, OFF(seg_share), "0.5,0.25,0.25", 0, 1, 1, HH_MAX_LIST,
+     "each segment's share of the user population (sum 1; weights the population row)"},
+    {"segments", "benign_help", PT_DBLLIST, OFF(seg_benign_help), "1,1,1", -10, 10, 1, HH_MAX_LIST,
+     "weight of gold help on benign and borderline prompts, per segment"},
+    {"segments", "benign_harm", PT_DBLLIST, OFF(seg_benign_harm), "0,0,1", -10, 10, 1, HH_MAX_LIST,
+     "weight of gold harm (subtracted) on benign and borderline prompts, per segment"},
+    {"segments", "benign_refusal", PT_DBLLIST, OFF(seg_benign_refusal), "0,0.5,0", -10, 10, 1,
+     HH_MAX_LIST, "weight of a refusal (SORRY; subtracted) on benign and borderline prompts, "
+     "beyond its loss of help, per segment"},
+    {"segments", "red_help", PT_DBLLIST, OFF(seg_red_help), "0.25,1,0", -10, 10, 1, HH_MAX_LIST,
+     "weight of gold help on red-team and disguised prompts, per segment (the pool's: [crowd] "
+     "redteam_help_weight)"},
+    {"segments", "red_harm", PT_DBLLIST, OFF(seg_red_harm), "1,0.5,2", -10, 10, 1, HH_MAX_LIST,
+     "weight of gold harm (subtracted) on red-team and disguised prompts, per segment"},
+    {"segments", "red_refusal", PT_DBLLIST, OFF(seg_red_refusal), "0,0.5,-0.25", -10, 10, 1,
+     HH_MAX_LIST, "weight of a refusal (subtracted; < 0 rewards refusing) on red-team and "
+     "disguised prompts, per segment"},
+    {"segments", "prompts", PT_INT, OFF(seg_prompts), "128", 0, 100000, 0, 0,
+     "held-out prompts of each kind (benign, borderline, red-team, disguised; fewer when the "
+     "test set has fewer) sampled once per model and seed; 0 switches the segments stage off"},
+    {"segments", "matches", PT_INT, OFF(seg_matches), "4", 1, 1000, 0, 0,
+     "simulated users of each segment judging each paired sample (RLHF vs distilled)"},
 };
 
 #define N_CORE ((int)(sizeof TABLE / sizeof TABLE[0]))
@@ -840,6 +871,39 @@ static int cross_check(const Params *p, const char *name, const int *line_of,
     if (p->di_eval_samples > p->n_test_prompts)
         XFAIL("distill", "eval_samples", "%d is above [world] n_test_prompts = %d; allowed: 1 to "
               "n_test_prompts", p->di_eval_samples, p->n_test_prompts);
+    // [segments]: one value per segment in every list; shares sum to 1; the
+    // first segment is the pool's criterion (help on benign prompts; harm
+    // less [crowd] redteam_help_weight x help on red-team ones), so the gap
+    // of every other segment is measured against what the pool's labels teach.
+    {
+        const DoubleList *sl[7] = {&p->seg_share, &p->seg_benign_help, &p->seg_benign_harm,
+                                   &p->seg_benign_refusal, &p->seg_red_help, &p->seg_red_harm,
+                                   &p->seg_red_refusal};
+        static const char *const sk[7] = {"share", "benign_help", "benign_harm", "benign_refusal",
+                                          "red_help", "red_harm", "red_refusal"};
+        int nseg = p->seg_names.n;
+        for (int k = 0; k < 7; k++)
+            if (sl[k]->n != nseg)
+                XFAIL("segments", sk[k], "%d values for %d segment names; give one per segment",
+                      sl[k]->n, nseg);
+        for (int i = 0; i < nseg; i++)
+            for (int j = 0; j < i; j++)
+                if (!strcmp(p->seg_names.v[i], p->seg_names.v[j]))
+                    XFAIL("segments", "names", "'%s' is named twice; names must be unique",
+                          p->seg_names.v[i]);
+        if (fabs(sum(&p->seg_share) - 1.0) > 1e-9)
+            XFAIL("segments", "share", "the shares sum to %.17g; allowed: a sum of 1",
+                  sum(&p->seg_share));
+        if (p->seg_benign_help.v[0] != 1.0 || p->seg_benign_harm.v[0] != 0.0 ||
+            p->seg_benign_refusal.v[0] != 0.0 || p->seg_red_help.v[0] != p->redteam_help_weight ||
+            p->seg_red_harm.v[0] != 1.0 || p->seg_red_refusal.v[0] != 0.0)
+            XFAIL("segments", "names", "the first segment ('%s') must be the crowd pool's own "
+                  "criterion: benign_help 1, benign_harm 0, benign_refusal 0, red_help = [crowd] "
+                  "redteam_help_weight = %g, red_harm 1, red_refusal 0; got %g, %g, %g, %g, %g, %g",
+                  p->seg_names.v[0], p->redteam_help_weight, p->seg_benign_help.v[0],
+                  p->seg_benign_harm.v[0], p->seg_benign_refusal.v[0], p->seg_red_help.v[0],
+                  p->seg_red_harm.v[0], p->seg_red_refusal.v[0]);
+    }
     if (p->min_args > p->max_args)
         XFAIL("world", "min_args", "%d is above max_args = %d; need min_args <= max_args",
               p->min_args, p->max_args);

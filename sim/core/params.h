@@ -144,6 +144,13 @@ typedef struct {
     int rl_bon_max;         // best-of-n up to this n (power of two)
     int rl_bon_prompts;     // held-out prompts for best-of-n
     int rl_bon_samples;     // samples per prompt for best-of-n (>= bon_max)
+    // [segments] (sim/stages/segments.h): user segments beyond the crowd pool
+    NameList seg_names;         // pool,refusal_averse,cautious
+    DoubleList seg_share;       // each segment's share of the user population
+    DoubleList seg_benign_help, seg_benign_harm, seg_benign_refusal;  // weights on benign prompts
+    DoubleList seg_red_help, seg_red_harm, seg_red_refusal;           // weights on red-team prompts
+    int seg_prompts;            // held-out prompts of each kind sampled per model (0: stage off)
+    int seg_matches;            // simulated users of each segment judging each paired sample
     // stage-owned sections (params_add_keys): one value per slot
     double ext[HH_MAX_EXT];
 } Params;

@@ -6,6 +6,7 @@
 #include "lm.h"
 #include "pm.h"
 #include "rl.h"
+#include "segments.h"
 #include "worldgen.h"
 
 static const StageDef *const TABLE[] = {
@@ -17,6 +18,7 @@ static const StageDef *const TABLE[] = {
     &STAGE_RL,
     &STAGE_BON,
     &STAGE_EVALS,  // reads lm, distill and rl outputs
+    &STAGE_SEGMENTS,  // reads distill and rl outputs
     NULL,
 };
 

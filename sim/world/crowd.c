@@ -51,6 +51,11 @@ double crowd_p_a_better(const Worker *w, const Seen *a, const Seen *b) {
     return 0.5 * w->lapse + (1.0 - w->lapse) * sigmoid((ua - ub) / w->temperature);
 }
 
+double crowd_p_choice(const Worker *w, double ua, int la, double ub, int lb) {
+    double xa = ua + w->length_bias * la, xb = ub + w->length_bias * lb;
+    return 0.5 * w->lapse + (1.0 - w->lapse) * sigmoid((xa - xb) / w->temperature);
+}
+
 int crowd_label(const Worker *w, const Seen *a, const Seen *b, gsl_rng *r) {
     return gsl_rng_uniform(r) < crowd_p_a_better(w, a, b);
 }

@@ -49,6 +49,14 @@ void crowd_free(Crowd *c);
 // Probability that worker w labels response a as the better (chosen) one.
 double crowd_p_a_better(const Worker *w, const Seen *a, const Seen *b);
 
+// The crowd's noise model on any utility: the probability that worker w,
+// shown responses of utilities ua, ub and lengths la, lb, picks a:
+// lambda/2 + (1 - lambda) * sigmoid(((ua + beta la) - (ub + beta lb)) / T)
+// (the helpfulness role's convention for length: beta > 0 likes longer
+// answers). For a helpfulness worker and ua, ub the gold help it equals
+// crowd_p_a_better bit for bit. Used for users of other segments (segments.h).
+double crowd_p_choice(const Worker *w, double ua, int la, double ub, int lb);
+
 // Draw a label: 1 when a is chosen, 0 when b is.
 int crowd_label(const Worker *w, const Seen *a, const Seen *b, gsl_rng *r);
 

@@ -62,8 +62,8 @@ if [ "$rc" -eq 0 ] && grep -q '^distill  *distill/xs  *run: \[distill\] params c
    && [ "$(wc -l <"$TMP/dry")" -eq 5 ] && [ "$(ls -lR --time-style=full-iso "$U" | md5sum)" = "$before" ]; then
   ok "--dry-run lists each job and why, and writes nothing"; else bad "--dry-run" "exit $rc: $(cat "$TMP/dry")"; fi
 "$HH" run $P -o "$TMP/nothing" --dry-run >"$TMP/dry" 2>/dev/null
-if [ "$(grep -c 'run: no output yet' "$TMP/dry")" -eq 74 ] && [ ! -e "$TMP/nothing" ]; then
-  ok "--dry-run of a new run: 74 jobs (world 1, pretrain 2, distill 2, pmp 4, pm 37, rl 12, bon 4, evals 12), no directory made"; else bad "--dry-run of a new run" "$(wc -l <"$TMP/dry") lines; $(ls "$TMP/nothing" 2>&1)"; fi
+if [ "$(grep -c 'run: no output yet' "$TMP/dry")" -eq 78 ] && [ ! -e "$TMP/nothing" ]; then
+  ok "--dry-run of a new run: 78 jobs (world 1, pretrain 2, distill 2, pmp 4, pm 37, rl 12, bon 4, evals 12, segments 4), no directory made"; else bad "--dry-run of a new run" "$(wc -l <"$TMP/dry") lines; $(ls "$TMP/nothing" 2>&1)"; fi
 
 # a stage switched off by params: the rest completes
 sed 's/^\[pm\]/[pm]\nhalves = 0/' $P >"$TMP/nohalves.ini"
@@ -102,7 +102,7 @@ one_line "sample a world file" 2 "is an hhsim 'world' file; expected a 'lm,disti
 # [run] threads: no rerun, same bits
 sed 's/^seed = 7$/seed = 7\nthreads = 2/' "$TMP/us.ini" >"$TMP/t2.ini"
 "$HH" run "$TMP/t2.ini" -o "$R" 2>"$TMP/e"
-if [ "$(grep -c ': 0 jobs to run' "$TMP/e")" -eq 7 ] && grep -q "world: up to date" "$TMP/e"; then
+if [ "$(grep -c ': 0 jobs to run' "$TMP/e")" -eq 8 ] && grep -q "world: up to date" "$TMP/e"; then
   ok "changing [run] threads reruns nothing"; else bad "changing [run] threads reruns nothing" "$(grep 'jobs to run' "$TMP/e")"; fi
 "$HH" run "$TMP/t2.ini" -o "$TMP/t2" --until pretrain --quiet
 same=1
