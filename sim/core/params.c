@@ -196,6 +196,9 @@ static const ParamDesc TABLE[] = {
     {"pm", "norm_samples", PT_INT, OFF(pm_norm_samples), "256", 8, 1000000, 0, 0,
      "distilled-policy samples scored to normalise rewards (mean 0, sd 1)"},
 
+    {"online", "scales", PT_NAMELIST, OFF(online_scales), "", 0, 0, 0, HH_MAX_LIST,
+     "policy scales of iterated online training (each needs the static HH run against its "
+     "own-scale PM: in [rl] policy_scales and [pm] scales); empty: no online stage"},
     {"rl", "policy_scales", PT_NAMELIST, OFF(rl_policy_scales), "xs,s,m", 0, 0, 0, HH_MAX_LIST,
      "policy scales; runs: each vs the largest PM, each vs its own-scale PM, the largest "
      "policy vs every PM scale; empty: no RL and no best-of-n"},
@@ -771,6 +774,12 @@ static int cross_check(const Params *p, const char *name, const int *line_of,
         if (!in_names(&p->pt_scales, p->rl_policy_scales.v[i]))
             XFAIL("rl", "policy_scales", "'%s' is not pretrained; allowed: scales in [pretrain] "
                   "scales", p->rl_policy_scales.v[i]);
+    for (int i = 0; i < p->online_scales.n; i++)
+        if (!in_names(&p->rl_policy_scales, p->online_scales.v[i]) ||
+            !in_names(&p->pm_scales, p->online_scales.v[i]))
+            XFAIL("online", "scales", "'%s' is not both an RL policy scale and a PM scale; allowed: "
+                  "scales in [rl] policy_scales and [pm] scales (the online stage continues the "
+                  "policy's run against its own-scale PM)", p->online_scales.v[i]);
     if (p->rl_minibatch > p->rl_batch)
         XFAIL("rl", "minibatch", "%d is above batch = %d; need minibatch <= batch",
               p->rl_minibatch, p->rl_batch);

@@ -144,6 +144,8 @@ typedef struct {
     int rl_bon_max;         // best-of-n up to this n (power of two)
     int rl_bon_prompts;     // held-out prompts for best-of-n
     int rl_bon_samples;     // samples per prompt for best-of-n (>= bon_max)
+    // [online] (the other [online] keys are stage-owned, sim/stages/online.c)
+    NameList online_scales; // policy scales of iterated online training
     // stage-owned sections (params_add_keys): one value per slot
     double ext[HH_MAX_EXT];
 } Params;

@@ -4,6 +4,7 @@
 
 #include "evals.h"
 #include "lm.h"
+#include "online.h"
 #include "pm.h"
 #include "rl.h"
 #include "worldgen.h"
@@ -17,6 +18,7 @@ static const StageDef *const TABLE[] = {
     &STAGE_RL,
     &STAGE_BON,
     &STAGE_EVALS,  // reads lm, distill and rl outputs
+    &STAGE_ONLINE, // reads pm and rl outputs; round k reads round k-1
     NULL,
 };
 
