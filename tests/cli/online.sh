@@ -72,3 +72,36 @@ if [ "$nt2" = $((nb + 64)) ] && [ "$(attr "$TMP/r2/online/xs_xs_hh_s0_r2.h5" /jo
 # bad params: one line, exit 2
 expect_bad_params "[online] scales not an own-scale RL run" "[pm]\nscales = xs\n[rl]\npolicy_scales = xs\n[online]\nscales = s\n" "online.*scales"
 expect_bad_params "[online] rounds out of range" "[online]\nrounds = 99\n" "rounds"
+
+# hhfit: tables, figures, claim statistics computed and finite
+expect_exit "hhfit on the run with an online round" 0 "$HF" "$R" -o "$TMP/res" --quiet
+rows() { h5dump -H -d "$1" "$TMP/res/tables.h5" 2>/dev/null | grep -oE 'DATASPACE  SIMPLE \{ \( [0-9]+' | grep -oE '[0-9]+$'; }
+# /online_rounds: 2 seeds x (round 0 + round 1); /fig16_online_rounds: rounds 0, 1
+if [ "$(rows /online_rounds)" = 4 ] && [ "$(rows /fig16_online_rounds)" = 2 ] && [ "$(rows /fig15_online_tail)" = 2 ] \
+   && [ "$(rows /fig15_online_scores)" = 40 ] && [ -s "$TMP/res/fig15_online_upper_tail.gp" ] && [ -s "$TMP/res/fig16_online_rounds.gp" ]; then
+  ok "online tables (4, 2, 2, 40 rows) and the fig15/fig16 scripts"
+else bad "online tables and figures" "rows $(rows /online_rounds) $(rows /fig16_online_rounds) $(rows /fig15_online_tail) $(rows /fig15_online_scores)"; fi
+for st in online_upper_tail_gain online_gold_utility_gain; do
+  line=$(awk -F, -v s="$st" '$0 ~ s' "$TMP/res/claims.csv" | head -1)
+  if grep -qE "^\| [a-z_]+ \| 1[56] \| .*\`$st\` \| -?[0-9.]+ \[-?[0-9.]+, -?[0-9.]+\] \| > 0 \| \*\*(REPRODUCED|NOT REPRODUCED|INCONCLUSIVE)\*\*" "$TMP/res/claims.md"; then
+    ok "claim statistic $st computed, finite, with a verdict"
+  else bad "claim statistic $st" "$(grep "$st" "$TMP/res/claims.md" | head -1 | cut -c1-300)"; fi
+done
+if grep -q '^| crowd_elo_below_pm_elo .*PENDING' "$TMP/res/claims.md"; then ok "crowd_elo_below_pm_elo stays PENDING (tournament stage)"
+else bad "crowd_elo_below_pm_elo" "$(grep crowd_elo "$TMP/res/claims.md")"; fi
+if command -v gnuplot >/dev/null && mkdir -p "$TMP/png" && gnuplot -e "outdir='$TMP/png'" "$TMP/res/fig15_online_upper_tail.gp" 2>/dev/null \
+   && gnuplot -e "outdir='$TMP/png'" "$TMP/res/fig16_online_rounds.gp" 2>/dev/null \
+   && [ -s "$TMP/png/fig15_online_upper_tail.png" ] && [ -s "$TMP/png/fig16_online_rounds.png" ]; then ok "fig15/fig16 scripts draw"
+else bad "fig15/fig16 draw" "no png"; fi
+# bad online files: hhfit refuses with exit 2 and one line naming file and object
+CR=${CR:-bin/tests/h5craft}
+bad_run() {  # bad_run NAME FILE PATTERN ACTION ARGS...: a copy of the run with FILE crafted
+  local name=$1 file=$2 pat=$3; shift 3
+  rm -rf "$TMP/b" && cp -a "$R" "$TMP/b" && "$CR" "$TMP/b/online/$file" "$@" >/dev/null \
+    || { bad "$name" "h5craft $* failed"; return; }
+  expect_one_line "$name" 2 "$pat" "$HF" "$TMP/b" -o "$TMP/bres" --quiet
+}
+bad_run "hhfit refuses a NaN static-PM score" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/score0_chosen' set /online/score0_chosen 3 nan
+bad_run "hhfit refuses a prompt kind out of range" xs_pm_s1_r1.h5 'online/xs_pm_s1_r1\.h5: .*online/kind' set /online/kind 0 7
+bad_run "hhfit refuses a gold help above 1" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/help_rejected' set /online/help_rejected 1 1.5
+bad_run "hhfit refuses a missing base_score0" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/base_score0' delete /online/base_score0
