@@ -774,7 +774,7 @@ static int cross_check(const Params *p, const char *name, const int *line_of,
         if (!in_names(&p->pt_scales, p->rl_policy_scales.v[i]))
             XFAIL("rl", "policy_scales", "'%s' is not pretrained; allowed: scales in [pretrain] "
                   "scales", p->rl_policy_scales.v[i]);
-    for (int i = 0; i < p->online_scales.n; i++)
+    for (int i = 0; p->rl_policy_scales.n > 0 && i < p->online_scales.n; i++)  // no RL: online is off
         if (!in_names(&p->rl_policy_scales, p->online_scales.v[i]) ||
             !in_names(&p->pm_scales, p->online_scales.v[i]))
             XFAIL("online", "scales", "'%s' is not both an RL policy scale and a PM scale; allowed: "

@@ -102,6 +102,4 @@ bad_run() {  # bad_run NAME FILE PATTERN ACTION ARGS...: a copy of the run with 
   expect_one_line "$name" 2 "$pat" "$HF" "$TMP/b" -o "$TMP/bres" --quiet
 }
 bad_run "hhfit refuses a NaN static-PM score" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/score0_chosen' set /online/score0_chosen 3 nan
-bad_run "hhfit refuses a prompt kind out of range" xs_pm_s1_r1.h5 'online/xs_pm_s1_r1\.h5: .*online/kind' set /online/kind 0 7
-bad_run "hhfit refuses a gold help above 1" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/help_rejected' set /online/help_rejected 1 1.5
 bad_run "hhfit refuses a missing base_score0" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/base_score0' delete /online/base_score0
