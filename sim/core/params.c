@@ -196,9 +196,6 @@ static const ParamDesc TABLE[] = {
     {"pm", "norm_samples", PT_INT, OFF(pm_norm_samples), "256", 8, 1000000, 0, 0,
      "distilled-policy samples scored to normalise rewards (mean 0, sd 1)"},
 
-    {"online", "scales", PT_NAMELIST, OFF(online_scales), "", 0, 0, 0, HH_MAX_LIST,
-     "policy scales of iterated online training (each needs the static HH run against its "
-     "own-scale PM: in [rl] policy_scales and [pm] scales); empty: no online stage"},
     {"rl", "policy_scales", PT_NAMELIST, OFF(rl_policy_scales), "xs,s,m", 0, 0, 0, HH_MAX_LIST,
      "policy scales; runs: each vs the largest PM, each vs its own-scale PM, the largest "
      "policy vs every PM scale; empty: no RL and no best-of-n"},
@@ -236,6 +233,9 @@ static const ParamDesc TABLE[] = {
      "held-out prompts for best-of-n"},
     {"rl", "bon_samples", PT_INT, OFF(rl_bon_samples), "256", 1, 100000, 0, 0,
      "initial-policy samples per prompt for best-of-n (>= bon_max)"},
+    {"online", "scales", PT_NAMELIST, OFF(online_scales), "", 0, 0, 0, HH_MAX_LIST,
+     "policy scales of iterated online training (each needs the static HH run against its "
+     "own-scale PM: in [rl] policy_scales and [pm] scales); empty: no online stage"},
 };
 
 #define N_CORE ((int)(sizeof TABLE / sizeof TABLE[0]))
@@ -903,17 +903,24 @@ static void value_text(const Params *p, const ParamDesc *d, char *buf, size_t n)
 }
 
 void params_print(const Params *p, FILE *f, const char *section) {
-    const char *cur = "";
+    // sections in order of first appearance, each with all its keys (a section
+    // may have keys in the core table and keys a stage adds, e.g. [online])
+    int first = 1;
     for (int i = 0; i < N_TABLE; i++) {
-        const ParamDesc *d = TAB(i);
-        if (section && strcmp(section, d->section) != 0) continue;
-        if (strcmp(cur, d->section) != 0) {
-            fprintf(f, "%s[%s]\n", *cur ? "\n" : "", d->section);
-            cur = d->section;
+        const ParamDesc *s = TAB(i);
+        if (section && strcmp(section, s->section) != 0) continue;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = !strcmp(TAB(j)->section, s->section);
+        if (seen) continue;
+        fprintf(f, "%s[%s]\n", first ? "" : "\n", s->section);
+        first = 0;
+        for (int j = i; j < N_TABLE; j++) {
+            const ParamDesc *d = TAB(j);
+            if (strcmp(d->section, s->section)) continue;
+            char val[2048];
+            value_text(p, d, val, sizeof val);
+            fprintf(f, "%s = %s  ; %s\n", d->key, val, d->doc);
         }
-        char val[2048];
-        value_text(p, d, val, sizeof val);
-        fprintf(f, "%s = %s  ; %s\n", d->key, val, d->doc);
     }
 }
 
