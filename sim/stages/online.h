@@ -50,6 +50,13 @@
 //     the initial policy as in rl), the static test PM (half1) and the
 //     yardstick; streams (seed, "online/STEM", ...).
 //
+// Seeds: RL seed s's rounds continue rl/SCALE_SCALE_hh_sS and draw every
+// stream from their own job keys (online/SCALE_pm_sS_rK, online/STEM), so
+// seeds differ in prompts, samples, labels, PM split/order/head and PPO; the
+// static train PM they start from is the halves PM, which [pm] trains for
+// seed 0 only (rl.h). --stop-after applies to the policy jobs (PPO
+// checkpoints as in rl); a data + PM job runs whole.
+//
 // Off when [online] rounds = 0, [online] scales is empty or RL is off.
 #ifndef HHSIM_ONLINE_H
 #define HHSIM_ONLINE_H
