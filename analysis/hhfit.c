@@ -232,9 +232,10 @@ static const Analysis ANALYSES[] = {
      .writes = "/beyond_gold_vs_sqrt_kl, /fit_overoptimization; beyond_overoptimization.gp"},
     {"fig03", .pm = evalsreport_fig03, .reads = "evals/*.h5",  // reads its own files (evalsdata.h)
      .writes = "/evals_accuracy, /evals_by_set, /alignment_tax, /fit_alignment_tax; fig03_alignment_tax.gp"},
-    {"online", .rl = onlinereport_figs, .reads = "online/*.h5 (its own reader, onlinedata.h), rl/*.h5 (round 0)",
-     .writes = "/online_rounds, /fig15_online_scores, /fig15_online_tail, /fig16_online_rounds;\n"
-               "            fig15_online_upper_tail.gp\n            fig16_online_rounds.gp"},
+    {"fig15", .rl = onlinereport_fig15, .reads = "online/*.h5 (its own reader, onlinedata.h), rl/*.h5 (round 0)",
+     .writes = "/online_rounds, /fig15_online_scores, /fig15_online_tail; fig15_online_upper_tail.gp"},
+    {"fig16", .rl = onlinereport_fig16, .reads = "online/*.h5, rl/*.h5 (round 0)",
+     .writes = "/fig16_online_rounds; fig16_online_rounds.gp"},
 };
 #define N_ANALYSES (sizeof ANALYSES / sizeof ANALYSES[0])
 

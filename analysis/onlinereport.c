@@ -203,13 +203,17 @@ static void tail_rows(const ONData *O, const RLData *D, Tab *tail, Tab *r16) {
                 m++;
             }
             if (!m) continue;
-            size_t i = tab_add_row(tail);
-            tab_sets(tail, i, "scale", sc[s]), tab_seti(tail, i, "round", k), tab_seti(tail, i, "seeds", m);
-            band(tail, i, "share_above_q75", a[0], m), band(tail, i, "tail_acc_crowd", a[1], m);
-            band(tail, i, "tail_acc_gold", a[2], m);
-            double nt, l, h;
-            online_tband(a[3], m, &nt, &l, &h);
-            tab_setf(tail, i, "n_tail", nt);
+            size_t i;
+            if (tail) {
+                i = tab_add_row(tail);
+                tab_sets(tail, i, "scale", sc[s]), tab_seti(tail, i, "round", k), tab_seti(tail, i, "seeds", m);
+                band(tail, i, "share_above_q75", a[0], m), band(tail, i, "tail_acc_crowd", a[1], m);
+                band(tail, i, "tail_acc_gold", a[2], m);
+                double nt, l, h;
+                online_tband(a[3], m, &nt, &l, &h);
+                tab_setf(tail, i, "n_tail", nt);
+            }
+            if (!r16) continue;
             i = tab_add_row(r16);
             tab_sets(r16, i, "scale", sc[s]), tab_seti(r16, i, "round", k), tab_seti(r16, i, "seeds", m);
             band(r16, i, "gold_utility", a[4], m), band(r16, i, "help_benign", a[5], m);
@@ -267,8 +271,8 @@ static void fig16(FILE *f, Tab *r16) {
     gp_loop_end(f);
 }
 
-int onlinereport_figs(Report *R, const RLData *D, HHErr *err) {
-    Tab *t[4] = {
+static int alloc_tables(Tab **t, HHErr *err) {
+    Tab *u[4] = {
         tab_alloc("online_rounds",
                   "per policy scale, RL seed and online round (0 = the static HH policy and its base data): "
                   "the round's comparisons, the round PM's training size, the share of compared responses "
@@ -300,37 +304,56 @@ int onlinereport_figs(Report *R, const RLData *D, HHErr *err) {
                   "gold_utility_hi:f:gold utility U;help_benign:f:gold help [0,1];help_benign_lo:f:gold help [0,1];"
                   "help_benign_hi:f:gold help [0,1];harm_redteam:f:gold harm [0,1];harm_redteam_lo:f:gold harm [0,1];"
                   "harm_redteam_hi:f:gold harm [0,1]", err)};
+    for (int k = 0; k < 4; k++) t[k] = u[k];
     if (!t[0] || !t[1] || !t[2] || !t[3]) {
-        for (int k = 0; k < 4; k++) tab_free(t[k]);
-        return err->code;
+        for (int k = 0; k < 4; k++) tab_free(t[k]), t[k] = NULL;
+        return err->code ? err->code : HH_EFAIL;
     }
+    return 0;
+}
+
+// fig 15 (which = 15: tables 0-2) or fig 16 (which = 16: table 3).
+static int online_fig(Report *R, const RLData *D, int which, HHErr *err) {
+    Tab *t[4];
+    if (alloc_tables(t, err)) return err->code;
+    int lo = which == 15 ? 0 : 3, nt = which == 15 ? 3 : 1;
+    for (int k = 0; k < 4; k++)
+        if (k < lo || k >= lo + nt) tab_free(t[k]), t[k] = NULL;
     ONData O;
     if (ond_load(R->rd->dir, R->rd, &O, err)) {
         for (int k = 0; k < 4; k++) tab_free(t[k]);
         return err->code;
     }
     if (!O.n) {
-        int rc = report_missing_all(R, t, 4, O.missing, err);
+        int rc = report_missing_all(R, t + lo, nt, O.missing, err);
         ond_free(&O);
         return rc;
     }
     const char *main = online_main_scale(&O);
-    rounds_rows(&O, D, t[0]);
-    score_rows(&O, main, t[1]);
-    tail_rows(&O, D, t[2], t[3]);
     int rc = 0;
-    FILE *f = gp_begin(R->os, R->outdir, "fig15_online_upper_tail", "online data and the upper tail of PM scores",
-                       &R->gi, 1600, 650, err);
-    if (!f) rc = err->code;
-    else fig15(f, main, t[1], t[2]);
-    f = rc ? NULL : gp_begin(R->os, R->outdir, "fig16_online_rounds", "gold measures of online rounds", &R->gi,
-                             1500, 650, err);
-    if (!rc && !f) rc = err->code;
-    if (!rc) fig16(f, t[3]);
+    FILE *f = NULL;
+    if (which == 15) {
+        rounds_rows(&O, D, t[0]);
+        score_rows(&O, main, t[1]);
+        tail_rows(&O, D, t[2], NULL);
+        f = gp_begin(R->os, R->outdir, "fig15_online_upper_tail", "online data and the upper tail of PM scores",
+                     &R->gi, 1600, 650, err);
+        if (!f) rc = err->code;
+        else fig15(f, main, t[1], t[2]);
+    } else {
+        tail_rows(&O, D, NULL, t[3]);
+        f = gp_begin(R->os, R->outdir, "fig16_online_rounds", "gold measures of online rounds", &R->gi, 1500,
+                     650, err);
+        if (!f) rc = err->code;
+        else fig16(f, t[3]);
+    }
     ond_free(&O);
     if (rc) {
         for (int k = 0; k < 4; k++) tab_free(t[k]);
         return rc;
     }
-    return report_put_all(R, t, 4, err);
+    return report_put_all(R, t + lo, nt, err);
 }
+
+int onlinereport_fig15(Report *R, const RLData *D, HHErr *err) { return online_fig(R, D, 15, err); }
+int onlinereport_fig16(Report *R, const RLData *D, HHErr *err) { return online_fig(R, D, 16, err); }

@@ -1,9 +1,9 @@
 // onlinereport.h - iterated online training in hhfit (paper Figs. 15-16),
 // from the online stage (onlinedata.h) and the static HH runs (rldata.h).
 //
-//   onlinereport_figs  /online_rounds, /fig15_online_scores, /fig15_online_tail,
-//                      /fig16_online_rounds
-//                      fig15_online_upper_tail.gp, fig16_online_rounds.gp
+//   onlinereport_fig15  /online_rounds, /fig15_online_scores, /fig15_online_tail
+//                       fig15_online_upper_tail.gp
+//   onlinereport_fig16  /fig16_online_rounds               fig16_online_rounds.gp
 //
 // Definitions (analysis/README.md, "Online training"):
 //   base data      the static train PM's own training comparisons (both
@@ -43,6 +43,7 @@ int online_last_round(const ONData *O, const char *scale);
 // lo = hi = NaN with fewer than 2. Returns the count used.
 int online_tband(const double *v, int n, double *mean, double *lo, double *hi);
 
-int onlinereport_figs(Report *R, const RLData *D, HHErr *err);
+int onlinereport_fig15(Report *R, const RLData *D, HHErr *err);
+int onlinereport_fig16(Report *R, const RLData *D, HHErr *err);
 
 #endif
