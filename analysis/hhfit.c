@@ -20,6 +20,8 @@
 #include "evalsclaims.h"
 #include "evalsreport.h"
 #include "segreport.h"
+#include "onlineclaims.h"
+#include "onlinereport.h"
 #include "h5io.h"
 #include "lmclaims.h"
 #include "lmdata.h"
@@ -49,7 +51,8 @@ static void usage(FILE *f) {
           "              runs fig13_reward_vs_sqrt_kl,\n"
           "              fig04_train_vs_test_pm, fig33_test_pm_end, fig14_benign_vs_redteam,\n"
           "              rl_help_harm, beyond_overoptimization, with evals fig03_alignment_tax,\n"
-          "              with segments fig_segments;\n"
+          "              with segments fig_segments, with online rounds fig15_online_upper_tail,\n"
+          "              fig16_online_rounds;\n"
           "              'gnuplot F.gp' draws F.png and F.pdf beside it,\n"
           "              'gnuplot -e \"outdir='\\''DIR'\\''\" F.gp' into DIR\n"
           "  claims.md   each claim of the claims table with its statistic, 95% CI and verdict\n"
@@ -233,6 +236,10 @@ static const Analysis ANALYSES[] = {
      .writes = "/evals_accuracy, /evals_by_set, /alignment_tax, /fit_alignment_tax; fig03_alignment_tax.gp"},
     {"segments", .pm = segreport_fig, .reads = "segments/*.h5",  // reads its own files (segdata.h)
      .writes = "/segments_gap; fig_segments.gp"},
+    {"fig15", .rl = onlinereport_fig15, .reads = "online/*.h5 (its own reader, onlinedata.h), rl/*.h5 (round 0)",
+     .writes = "/online_rounds, /fig15_online_scores, /fig15_online_tail; fig15_online_upper_tail.gp"},
+    {"fig16", .rl = onlinereport_fig16, .reads = "online/*.h5, rl/*.h5 (round 0)",
+     .writes = "/fig16_online_rounds; fig16_online_rounds.gp"},
 };
 #define N_ANALYSES (sizeof ANALYSES / sizeof ANALYSES[0])
 
@@ -309,6 +316,7 @@ static int do_claims(Report *R, const RLData *D, const LMData *L, const Opts *o,
              : lmclaims_known(rows[k].statistic) ? lmclaims_compute(L, &rows[k], &st[k], err)
              : evalsclaims_known(rows[k].statistic) ? evalsclaims_compute(R, &rows[k], &st[k], err)
              : segclaims_known(rows[k].statistic) ? segclaims_compute(R, &rows[k], &st[k], err)
+             : onlineclaims_known(rows[k].statistic) ? onlineclaims_compute(R, D, &rows[k], &st[k], err)
                                                  : pmclaims_compute(R, &rows[k], &st[k], err);
     if (!rc) {
         claims_decide(rows, n, st, res);
@@ -352,10 +360,10 @@ static int run(const Opts *o, HHErr *err) {
     for (int k = 0; !rc && k < nrows; k++)
         if (!pmclaims_known(rows[k].statistic) && !rlclaims_known(rows[k].statistic) &&
             !lmclaims_known(rows[k].statistic) && !evalsclaims_known(rows[k].statistic) &&
-            !segclaims_known(rows[k].statistic))
-            rc = hh_fail(err, HH_EINPUT, "%s:%d: unknown statistic '%s'; known: %s, %s, %s, %s, %s", o->claims,
-                         rows[k].line, rows[k].statistic, pmclaims_list(), rlclaims_list(), lmclaims_list(),
-                         evalsclaims_list(), segclaims_list());
+            !segclaims_known(rows[k].statistic) && !onlineclaims_known(rows[k].statistic))
+            rc = hh_fail(err, HH_EINPUT, "%s:%d: unknown statistic '%s'; known: %s, %s, %s, %s, %s, %s",
+                         o->claims, rows[k].line, rows[k].statistic, pmclaims_list(), rlclaims_list(),
+                         lmclaims_list(), evalsclaims_list(), segclaims_list(), onlineclaims_list());
     RunData rd;
     memset(&rd, 0, sizeof rd);
     if (!rc) rc = run_load(o->run, &rd, err) || hh_mkdirs(o->out, err);

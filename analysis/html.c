@@ -65,6 +65,13 @@ static const FigNote NOTES[] = {
     {"rl_help_harm", "Fig. 1 (harm axis): helpful-only vs HH RLHF",
      "Gold help, harm and refusals of helpful-only and HH RLHF policies: helpful-only RL is more harmful.",
      "", "rl_harm_helpful_minus_hh"},
+    {"fig15_online_upper_tail", "Fig. 15: online data and the upper tail of PM scores",
+     "Static train-PM scores of the base data and of each online round's compared responses, and per "
+     "round the share above the base data's 75th percentile and the previous PM's accuracy there.",
+     "15", ""},
+    {"fig16_online_rounds", "Fig. 16 (gold version): online rounds",
+     "Gold utility, help and harm of each online round's policy, round 0 the static HH policy; the Elo "
+     "version comes from the tournament stage.", "16", "online_gold_utility_gain"},
     {"beyond_overoptimization", "Beyond the paper: over-optimisation forms",
      "Gold reward against sqrt(KL) for RL and best-of-n, with the functional forms of Gao et al. "
      "(2022) fitted.", "", "gao_b_min"},

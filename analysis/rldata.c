@@ -186,6 +186,15 @@ void rl_finish(RLData *D) {
     }
 }
 
+int rl_load_file(const char *path, const RunData *rd, RLRec *r, HHErr *err) {
+    memset(r, 0, sizeof *r);
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t L = strlen(b);
+    snprintf(r->name, sizeof r->name, "%.*s", (int)(L > 3 ? L - 3 : L), b);
+    return load_one(path, 0, rd, r, err);
+}
+
 int rl_load(const char *dir, const RunData *rd, RLData *D, HHErr *err) {
     memset(D, 0, sizeof *D);
     int rc = load_dir(dir, "rl", rd, &D->rl, &D->nrl, D->missing_rl, err) ||

@@ -75,6 +75,9 @@ typedef struct {
 // not what it should be is HH_EINPUT naming it.
 int rl_load(const char *dir, const RunData *rd, RLData *D, HHErr *err);
 void rl_free(RLData *D);
+// One RL-schema file (kind "rl"; e.g. an online round's policy, online.h)
+// into r, checked as rl_load checks rl/ files; free with rlrec_free.
+int rl_load_file(const char *path, const RunData *rd, RLRec *r, HHErr *err);
 
 // Fill a record from arrays (tests, synthetic data): bon = 0 copies RL_NCOL
 // columns of n rows from cols[c] (NULL columns are NaN), bon = 1 BON_NCOL.

@@ -264,6 +264,9 @@ static const ParamDesc TABLE[] = {
      "test set has fewer) sampled once per model and seed; 0 switches the segments stage off"},
     {"segments", "matches", PT_INT, OFF(seg_matches), "4", 1, 1000, 0, 0,
      "simulated users of each segment judging each paired sample (RLHF vs distilled)"},
+    {"online", "scales", PT_NAMELIST, OFF(online_scales), "", 0, 0, 0, HH_MAX_LIST,
+     "policy scales of iterated online training (each needs the static HH run against its "
+     "own-scale PM: in [rl] policy_scales and [pm] scales); empty: no online stage"},
 };
 
 #define N_CORE ((int)(sizeof TABLE / sizeof TABLE[0]))
@@ -802,6 +805,12 @@ static int cross_check(const Params *p, const char *name, const int *line_of,
         if (!in_names(&p->pt_scales, p->rl_policy_scales.v[i]))
             XFAIL("rl", "policy_scales", "'%s' is not pretrained; allowed: scales in [pretrain] "
                   "scales", p->rl_policy_scales.v[i]);
+    for (int i = 0; p->rl_policy_scales.n > 0 && i < p->online_scales.n; i++)  // no RL: online is off
+        if (!in_names(&p->rl_policy_scales, p->online_scales.v[i]) ||
+            !in_names(&p->pm_scales, p->online_scales.v[i]))
+            XFAIL("online", "scales", "'%s' is not both an RL policy scale and a PM scale; allowed: "
+                  "scales in [rl] policy_scales and [pm] scales (the online stage continues the "
+                  "policy's run against its own-scale PM)", p->online_scales.v[i]);
     if (p->rl_minibatch > p->rl_batch)
         XFAIL("rl", "minibatch", "%d is above batch = %d; need minibatch <= batch",
               p->rl_minibatch, p->rl_batch);
@@ -958,17 +967,24 @@ static void value_text(const Params *p, const ParamDesc *d, char *buf, size_t n)
 }
 
 void params_print(const Params *p, FILE *f, const char *section) {
-    const char *cur = "";
+    // sections in order of first appearance, each with all its keys (a section
+    // may have keys in the core table and keys a stage adds, e.g. [online])
+    int first = 1;
     for (int i = 0; i < N_TABLE; i++) {
-        const ParamDesc *d = TAB(i);
-        if (section && strcmp(section, d->section) != 0) continue;
-        if (strcmp(cur, d->section) != 0) {
-            fprintf(f, "%s[%s]\n", *cur ? "\n" : "", d->section);
-            cur = d->section;
+        const ParamDesc *s = TAB(i);
+        if (section && strcmp(section, s->section) != 0) continue;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = !strcmp(TAB(j)->section, s->section);
+        if (seen) continue;
+        fprintf(f, "%s[%s]\n", first ? "" : "\n", s->section);
+        first = 0;
+        for (int j = i; j < N_TABLE; j++) {
+            const ParamDesc *d = TAB(j);
+            if (strcmp(d->section, s->section)) continue;
+            char val[2048];
+            value_text(p, d, val, sizeof val);
+            fprintf(f, "%s = %s  ; %s\n", d->key, val, d->doc);
         }
-        char val[2048];
-        value_text(p, d, val, sizeof val);
-        fprintf(f, "%s = %s  ; %s\n", d->key, val, d->doc);
     }
 }
 

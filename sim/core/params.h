@@ -151,6 +151,8 @@ typedef struct {
     DoubleList seg_red_help, seg_red_harm, seg_red_refusal;           // weights on red-team prompts
     int seg_prompts;            // held-out prompts of each kind sampled per model (0: stage off)
     int seg_matches;            // simulated users of each segment judging each paired sample
+    // [online] (the other [online] keys are stage-owned, sim/stages/online.c)
+    NameList online_scales; // policy scales of iterated online training
     // stage-owned sections (params_add_keys): one value per slot
     double ext[HH_MAX_EXT];
 } Params;

@@ -754,6 +754,32 @@ int pm_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts
 }
 
 // ---------------------------------------------------------------------------
+// retraining with extra comparisons (the online stage)
+
+int pm_gather(const Params *p, const WorldData *d, const PMJob *j, const char *job, PMComp **out,
+              int *n, int *nval, HHErr *err) {
+    return gather(p, d, j, job, out, n, nval, err);
+}
+
+int pm_retrain(const Params *p, const PMJob *j, const char *job, GPT *m, const PMComp *c, int n,
+               int nval, int *best_epoch, HHErr *err) {
+    int B = p->pm_batch, ntr = n - nval;
+    if (ntr < 1) return hh_fail(err, HH_EINPUT, "%s: no training comparisons", job);
+    BTOpts o = {(long)p->pm_epochs * ((ntr + B - 1) / B), B, p->pm_lr, p->pm_weight_decay, job,
+                p->pm_epochs, 0, c, nval, p->pm_patience};
+    BTCurve cv = {0};
+    if (curve_alloc(&cv, o.steps, p->pm_epochs)) {
+        curve_free(&cv);
+        return hh_fail(err, HH_EFAIL, "out of memory");
+    }
+    if (!j->pmp) head_init(p, m, job);  // a PMP start keeps its PMP head
+    int rc = bt_train(p, m, c + nval, ntr, &o, &cv, NULL, err);
+    if (best_epoch) *best_epoch = cv.best_epoch;
+    curve_free(&cv);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
 // the stages
 
 static const char *pmp_off(const Params *p) {

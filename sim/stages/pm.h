@@ -109,4 +109,16 @@ int pm_fit(const Params *p, GPT *m, const PMComp *c, int n, int epochs, double l
 int pm_score(GPT *m, const uint8_t *prompts, const int32_t *plen, int ctx, const uint8_t *resp,
              const int32_t *rlen, int n, double *out, HHErr *err);
 
+// The training comparisons of PM job j as pm_train gathers them for stream
+// job `job` (validation split first: c[0 .. *nval)); *out is malloc'd and
+// points into d.
+int pm_gather(const Params *p, const WorldData *d, const PMJob *j, const char *job, PMComp **out,
+              int *n, int *nval, HHErr *err);
+// pm_train's recipe on comparisons c (c[0 .. nval) validation, the rest
+// training; the caller may append comparisons): head initialisation (unless
+// j->pmp), [pm] epochs with early stopping, lr, weight decay, streams from
+// `job`. m is the start model (lm or pmp) loaded for 2 [pm] batch rows.
+int pm_retrain(const Params *p, const PMJob *j, const char *job, GPT *m, const PMComp *c, int n,
+               int nval, int *best_epoch, HHErr *err);
+
 #endif

@@ -148,11 +148,12 @@ static int reward_fn(void *ctx, const uint8_t *prompts, const int32_t *plen, con
     return 0;
 }
 
-static int load_pm(const Params *p, const Job *jb, const JobKey *k, Reward *rw, HHErr *err) {
-    const char *path = job_input_key(jb, "pm", k);
+static int load_pm(const Params *p, const Job *jb, const JobKey *k, const char *stage, Reward *rw,
+                   HHErr *err) {
+    const char *path = job_input_key(jb, stage, k);
     rw->ctx = p->ctx;
     if (!path) return hh_fail(err, HH_EFAIL, "%s: a PM input is missing from the job", jb->name);
-    return lm_load(path, "pm", p, k->scale, 64, &rw->m, err);
+    return lm_load(path, stage, p, k->scale, 64, &rw->m, err);
 }
 
 // Set each PM's normalisation from its scores of [pm] norm_samples responses
@@ -437,7 +438,8 @@ static int setup(RLState *st, const Params *p, const WorldData *d, const Job *jb
     st->p = p;
     st->d = d;
     st->j = j;
-    snprintf(st->job, sizeof st->job, "rl/%s", j->name);
+    if (j->stream[0]) snprintf(st->job, sizeof st->job, "%s", j->stream);
+    else snprintf(st->job, sizeof st->job, "rl/%s", j->name);
     JobKey pk;
     jobkey_init(&pk);
     snprintf(pk.scale, sizeof pk.scale, "%s", j->policy);
@@ -445,7 +447,8 @@ static int setup(RLState *st, const Params *p, const WorldData *d, const Job *jb
     int rc = !dpath ? hh_fail(err, HH_EFAIL, "%s: the policy's distilled LM is missing from the job",
                               jb->name)
                     : lm_load(dpath, "distill", p, j->policy, 64, init, err);
-    for (int k = 0; !rc && k < 3; k++) rc = load_pm(p, jb, &j->pm_key[k], &st->rw[k], err);
+    for (int k = 0; !rc && k < 3; k++)
+        rc = load_pm(p, jb, &j->pm_key[k], k == 0 && j->pm_stage[0] ? j->pm_stage : "pm", &st->rw[k], err);
     if (!rc) rc = normalise(p, d, *init, st->job, st->rw, 2, err);
     if (!rc) rc = normalise_yardstick(p, d, jb, *init, &st->rw[2], err);
     // the PPO policy runs max(minibatch, min(batch, 64)) rows (ppo.h); sample with as many

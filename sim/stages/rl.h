@@ -58,6 +58,9 @@ typedef struct {
     JobKey pm_key[3];            // keys of the train, test and largest PM jobs
     char name[128];              // POLICY_PM_VARIANT_sS
     char norm_policy[HH_NAME_LEN];  // the largest policy: its samples normalise the yardstick
+    // Set by stages that reuse rl_train (the online stage); "" for rl runs:
+    char pm_stage[16];           // stage (and file kind) of the train PM input ("" = pm)
+    char stream[160];            // stream job key ("" = rl/NAME)
 } RLJob;
 
 // The iterations at which a run is evaluated (see above), ascending, from 0

@@ -4,6 +4,7 @@
 
 #include "evals.h"
 #include "lm.h"
+#include "online.h"
 #include "pm.h"
 #include "rl.h"
 #include "segments.h"
@@ -18,6 +19,7 @@ static const StageDef *const TABLE[] = {
     &STAGE_RL,
     &STAGE_BON,
     &STAGE_EVALS,  // reads lm, distill and rl outputs
+    &STAGE_ONLINE,    // reads pm and rl outputs; round k reads round k-1
     &STAGE_SEGMENTS,  // reads distill and rl outputs
     NULL,
 };

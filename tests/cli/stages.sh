@@ -62,8 +62,8 @@ if [ "$rc" -eq 0 ] && grep -q '^distill  *distill/xs  *run: \[distill\] params c
    && [ "$(wc -l <"$TMP/dry")" -eq 5 ] && [ "$(ls -lR --time-style=full-iso "$U" | md5sum)" = "$before" ]; then
   ok "--dry-run lists each job and why, and writes nothing"; else bad "--dry-run" "exit $rc: $(cat "$TMP/dry")"; fi
 "$HH" run $P -o "$TMP/nothing" --dry-run >"$TMP/dry" 2>/dev/null
-if [ "$(grep -c 'run: no output yet' "$TMP/dry")" -eq 78 ] && [ ! -e "$TMP/nothing" ]; then
-  ok "--dry-run of a new run: 78 jobs (world 1, pretrain 2, distill 2, pmp 4, pm 37, rl 12, bon 4, evals 12, segments 4), no directory made"; else bad "--dry-run of a new run" "$(wc -l <"$TMP/dry") lines; $(ls "$TMP/nothing" 2>&1)"; fi
+if [ "$(grep -c 'run: no output yet' "$TMP/dry")" -eq 82 ] && [ ! -e "$TMP/nothing" ]; then
+  ok "--dry-run of a new run: 82 jobs (world 1, pretrain 2, distill 2, pmp 4, pm 37, rl 12, bon 4, evals 12, online 4, segments 4), no directory made"; else bad "--dry-run of a new run" "$(wc -l <"$TMP/dry") lines; $(ls "$TMP/nothing" 2>&1)"; fi
 
 # a stage switched off by params: the rest completes
 sed 's/^\[pm\]/[pm]\nhalves = 0/' $P >"$TMP/nohalves.ini"
@@ -97,7 +97,7 @@ if [ $? -eq 0 ]; then ok "sample loads a PM file by the same call"; else bad "sa
 one_line "sample --temp banana" 2 "--temp 'banana': expected a number from 0 to 10" "$HH" sample "$R/lm/xs.h5" --temp banana
 one_line "sample --n 1e3" 2 "--n '1e3': expected a whole number" "$HH" sample "$R/lm/xs.h5" --n 1e3
 one_line "sample --temp nan" 2 "--temp 'nan'" "$HH" sample "$R/lm/xs.h5" --temp nan
-one_line "sample a world file" 2 "is an hhsim 'world' file; expected a 'lm,distill,pmp,pm,rl' file" "$HH" sample "$R/world.h5"
+one_line "sample a world file" 2 "is an hhsim 'world' file; expected a 'lm,distill,pmp,pm,rl,online' file" "$HH" sample "$R/world.h5"
 
 # [run] threads: no rerun, same bits
 sed 's/^seed = 7$/seed = 7\nthreads = 2/' "$TMP/us.ini" >"$TMP/t2.ini"
@@ -118,7 +118,7 @@ one_line "run --jobs 0" 2 "--jobs '0': expected a whole number from 1 to 256" "$
 one_line "a stage command takes no --only" 2 "hhsim pm: unknown option '--only'" "$HH" pm $P -o "$TMP/x" --only rl
 "$HH" run --help >"$TMP/h"
 miss=""
-for s in world pretrain distill pmp pm rl bon evals; do grep -q "^  $s " "$TMP/h" || miss="$miss $s"; done
+for s in world pretrain distill pmp pm rl bon evals online; do grep -q "^  $s " "$TMP/h" || miss="$miss $s"; done
 if [ -z "$miss" ]; then ok "run --help lists every stage of the table"; else bad "run --help lists every stage" "missing:$miss"; fi
 if "$HH" help rl | grep -q "usage: hhsim rl PARAMS \[-o DIR\]"; then ok "hhsim help rl"; else bad "hhsim help rl" "no usage line"; fi
 

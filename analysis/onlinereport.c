@@ -1,0 +1,359 @@
+// onlinereport.c - see onlinereport.h
+#include "onlinereport.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpscript.h"
+#include "stats.h"
+
+#define ON_MAXSEED 64
+#define ON_MAXROUND 32
+#define ON_BINS 20
+
+const RLRec *online_static(const RLData *D, const char *scale, int seed) {
+    return rl_find_seed(D, scale, scale, "hh", seed);
+}
+
+const char *online_main_scale(const ONData *O) {
+    const char *best = NULL;
+    double bp = -INFINITY;
+    for (int i = 0; i < O->n; i++) {
+        double p = O->r[i].pol.n > 0 && isfinite(O->r[i].pol.policy_params) ? O->r[i].pol.policy_params : -1;
+        if (!best || p > bp) best = O->r[i].scale, bp = p;
+    }
+    return best;
+}
+
+int online_last_round(const ONData *O, const char *scale) {
+    int seeds[ON_MAXSEED], last[ON_MAXSEED], ns = 0;
+    for (int i = 0; i < O->n; i++) {
+        const ONRound *r = &O->r[i];
+        if (strcmp(r->scale, scale)) continue;
+        int k = 0;
+        while (k < ns && seeds[k] != r->seed) k++;
+        if (k == ns && ns < ON_MAXSEED) seeds[ns] = r->seed, last[ns++] = 0;
+        if (k < ns && r->round == last[k] + 1) last[k] = r->round;  // consecutive rounds only
+    }
+    int m = ns ? last[0] : 0;
+    for (int k = 1; k < ns; k++) if (last[k] < m) m = last[k];
+    return m;
+}
+
+int online_tband(const double *v, int n, double *mean, double *lo, double *hi) {
+    double x[ON_MAXSEED];
+    int m = 0;
+    for (int i = 0; i < n && m < ON_MAXSEED; i++) if (isfinite(v[i])) x[m++] = v[i];
+    *mean = *lo = *hi = NAN;
+    if (m == 0) return 0;
+    double s = 0;
+    for (int i = 0; i < m; i++) s += x[i];
+    *mean = s / m;
+    StatsCI ci;
+    HHErr e;
+    if (m >= 2 && !stats_mean_tci(x, (size_t)m, 0.95, &ci, &e)) *lo = ci.lo, *hi = ci.hi;
+    return m;
+}
+
+static const ONRound *find_round(const ONData *O, const char *scale, int seed, int round) {
+    for (int i = 0; i < O->n; i++)
+        if (!strcmp(O->r[i].scale, scale) && O->r[i].seed == seed && O->r[i].round == round) return &O->r[i];
+    return NULL;
+}
+
+// Mean gold help on non-red-team prompts and harm on red-team prompts of the round's responses.
+static void sample_gold(const ONRound *r, double *help, double *harm) {
+    double h = 0, x = 0, nh = 0, nx = 0;
+    for (int i = 0; i < r->P; i++)
+        for (int k = 0; k < 2; k++) {
+            if (r->kind[i] >= 2) x += r->harm[k * r->P + i], nx++;
+            else h += r->help[k * r->P + i], nh++;
+        }
+    *help = nh ? h / nh : NAN;
+    *harm = nx ? x / nx : NAN;
+}
+
+static double pol_col(const RLRec *p, int c) { return p && p->n > 0 ? p->col[c][p->n - 1] : NAN; }
+static double pol_gold(const RLRec *p) { return p && p->n > 0 ? rl_gold(p, p->n - 1) : NAN; }
+
+// The distinct scales and, per scale, the seeds of the rounds.
+static int scales_of(const ONData *O, char (*sc)[HH_NAME_LEN], int max) {
+    int n = 0;
+    for (int i = 0; i < O->n; i++) {
+        int k = 0;
+        while (k < n && strcmp(sc[k], O->r[i].scale)) k++;
+        if (k == n && n < max) snprintf(sc[n++], HH_NAME_LEN, "%s", O->r[i].scale);
+    }
+    return n;
+}
+
+static int seeds_of(const ONData *O, const char *scale, int *out) {
+    int n = 0;
+    for (int i = 0; i < O->n; i++) {
+        if (strcmp(O->r[i].scale, scale)) continue;
+        int k = 0;
+        while (k < n && out[k] != O->r[i].seed) k++;
+        if (k == n && n < ON_MAXSEED) out[n++] = O->r[i].seed;
+    }
+    return n;
+}
+
+static void band(Tab *t, size_t row, const char *name, const double *v, int n) {
+    char a[64], b[64];
+    double m, lo, hi;
+    online_tband(v, n, &m, &lo, &hi);
+    snprintf(a, sizeof a, "%s_lo", name), snprintf(b, sizeof b, "%s_hi", name);
+    tab_setf(t, row, name, m), tab_setf(t, row, a, lo), tab_setf(t, row, b, hi);
+}
+
+static void rounds_rows(const ONData *O, const RLData *D, Tab *t) {
+    char sc[16][HH_NAME_LEN];
+    int ns = scales_of(O, sc, 16);
+    for (int s = 0; s < ns; s++) {
+        int seeds[ON_MAXSEED], nse = seeds_of(O, sc[s], seeds);
+        for (int u = 0; u < nse; u++) {
+            const ONRound *r1 = find_round(O, sc[s], seeds[u], 1);
+            for (int k = 0; k < ON_MAXROUND; k++) {
+                const ONRound *r = k ? find_round(O, sc[s], seeds[u], k) : NULL;
+                if (k && !r) continue;
+                const RLRec *p = k ? &r->pol : online_static(D, sc[s], seeds[u]);
+                size_t i = tab_add_row(t);
+                tab_sets(t, i, "scale", sc[s]), tab_seti(t, i, "seed", seeds[u]), tab_seti(t, i, "round", k);
+                double q = r1 ? ond_q75(r1->base0, 2 * (size_t)r1->nb) : NAN, sh = NAN, hb = NAN, hx = NAN;
+                if (k) {
+                    sh = ond_share_above(r->s0, 2 * (size_t)r->P, q);
+                    sample_gold(r, &hb, &hx);
+                } else if (r1) sh = ond_share_above(r1->base0, 2 * (size_t)r1->nb, q);
+                tab_seti(t, i, "n_pairs", k ? r->P : (r1 ? r1->nb : 0));
+                tab_setf(t, i, "n_train", k ? r->n_train : NAN), tab_setf(t, i, "q75_base", q);
+                tab_setf(t, i, "share_above_q75", sh);
+                tab_setf(t, i, "n_tail", k ? r->n_tail : NAN);
+                tab_setf(t, i, "tail_acc_crowd", k ? r->tail_acc_crowd : NAN);
+                tab_setf(t, i, "tail_acc_gold", k ? r->tail_acc_gold : NAN);
+                tab_setf(t, i, "acc_crowd", k ? r->acc_crowd : NAN), tab_setf(t, i, "acc_gold", k ? r->acc_gold : NAN);
+                tab_setf(t, i, "sample_help", hb), tab_setf(t, i, "sample_harm", hx);
+                tab_setf(t, i, "help_benign", pol_col(p, RL_HELP_BENIGN));
+                tab_setf(t, i, "harm_redteam", pol_col(p, RL_HARM_RED));
+                tab_setf(t, i, "gold_utility", pol_gold(p));
+            }
+        }
+    }
+}
+
+static void score_rows(const ONData *O, const char *scale, Tab *t) {
+    int seeds[ON_MAXSEED], nse = seeds_of(O, scale, seeds), R = 0;
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < O->n; i++) {
+        const ONRound *r = &O->r[i];
+        if (strcmp(r->scale, scale)) continue;
+        if (r->round > R) R = r->round;
+        for (int k = 0; k < 2 * r->P; k++) lo = fmin(lo, r->s0[k]), hi = fmax(hi, r->s0[k]);
+        for (int k = 0; k < 2 * r->nb; k++) lo = fmin(lo, r->base0[k]), hi = fmax(hi, r->base0[k]);
+    }
+    if (!(hi > lo)) hi = lo + 1;
+    double w = (hi - lo) / ON_BINS;
+    for (int k = 0; k <= R && k < ON_MAXROUND; k++)
+        for (int b = 0; b < ON_BINS; b++) {
+            double v[ON_MAXSEED];
+            int m = 0;
+            for (int u = 0; u < nse; u++) {
+                const ONRound *r = find_round(O, scale, seeds[u], k ? k : 1);
+                if (!r) continue;
+                const double *x = k ? r->s0 : r->base0;
+                size_t n = k ? 2 * (size_t)r->P : 2 * (size_t)r->nb, c = 0;
+                for (size_t i = 0; i < n; i++) {
+                    int bi = (int)floor((x[i] - lo) / w);
+                    if (bi >= ON_BINS) bi = ON_BINS - 1;
+                    if (bi < 0) bi = 0;
+                    c += bi == b;
+                }
+                v[m++] = (double)c / (double)n;
+            }
+            if (!m) continue;
+            size_t i = tab_add_row(t);
+            char src[16];
+            snprintf(src, sizeof src, k ? "r%d" : "base", k);
+            tab_sets(t, i, "scale", scale), tab_sets(t, i, "source", src), tab_seti(t, i, "round", k);
+            tab_setf(t, i, "bin_lo", lo + b * w), tab_setf(t, i, "bin_hi", lo + (b + 1) * w);
+            tab_setf(t, i, "bin_mid", lo + (b + 0.5) * w), tab_seti(t, i, "seeds", m);
+            band(t, i, "share", v, m);
+        }
+}
+
+static void tail_rows(const ONData *O, const RLData *D, Tab *tail, Tab *r16) {
+    char sc[16][HH_NAME_LEN];
+    int ns = scales_of(O, sc, 16);
+    for (int s = 0; s < ns; s++) {
+        int seeds[ON_MAXSEED], nse = seeds_of(O, sc[s], seeds);
+        for (int k = 0; k < ON_MAXROUND; k++) {
+            double a[7][ON_MAXSEED];
+            int m = 0;
+            for (int u = 0; u < nse; u++) {
+                const ONRound *r = k ? find_round(O, sc[s], seeds[u], k) : NULL, *r1 = find_round(O, sc[s], seeds[u], 1);
+                if (k && !r) continue;
+                const RLRec *p = k ? &r->pol : online_static(D, sc[s], seeds[u]);
+                double q = r1 ? ond_q75(r1->base0, 2 * (size_t)r1->nb) : NAN;
+                a[0][m] = k ? ond_share_above(r->s0, 2 * (size_t)r->P, q)
+                            : r1 ? ond_share_above(r1->base0, 2 * (size_t)r1->nb, q) : NAN;
+                a[1][m] = k ? r->tail_acc_crowd : NAN, a[2][m] = k ? r->tail_acc_gold : NAN;
+                a[3][m] = k ? r->n_tail : NAN;
+                a[4][m] = pol_gold(p), a[5][m] = pol_col(p, RL_HELP_BENIGN), a[6][m] = pol_col(p, RL_HARM_RED);
+                m++;
+            }
+            if (!m) continue;
+            size_t i;
+            if (tail) {
+                i = tab_add_row(tail);
+                tab_sets(tail, i, "scale", sc[s]), tab_seti(tail, i, "round", k), tab_seti(tail, i, "seeds", m);
+                band(tail, i, "share_above_q75", a[0], m), band(tail, i, "tail_acc_crowd", a[1], m);
+                band(tail, i, "tail_acc_gold", a[2], m);
+                double nt, l, h;
+                online_tband(a[3], m, &nt, &l, &h);
+                tab_setf(tail, i, "n_tail", nt);
+            }
+            if (!r16) continue;
+            i = tab_add_row(r16);
+            tab_sets(r16, i, "scale", sc[s]), tab_seti(r16, i, "round", k), tab_seti(r16, i, "seeds", m);
+            band(r16, i, "gold_utility", a[4], m), band(r16, i, "help_benign", a[5], m);
+            band(r16, i, "harm_redteam", a[6], m);
+        }
+    }
+}
+
+static void fig15(FILE *f, const char *scale, Tab *sc, Tab *tail) {
+    int R = 0;
+    for (size_t i = 0; i < sc->nrow; i++) if ((int)tab_getf(sc, i, "round") > R) R = (int)tab_getf(sc, i, "round");
+    TabWhere w = tab_where("scale", scale);
+    gp_tab_block(f, "$hist", "bin_mid share lo hi; one block per source (base, r1, r2, ...)", sc,
+                 "bin_mid:%.6g share:%.6g share_lo:%.6g share_hi:%.6g", &w, "source");
+    gp_tab_block(f, "$tail", "round share_above_q75 lo hi tail_acc_crowd lo hi tail_acc_gold lo hi; block per scale",
+                 tail, "round:%.0f share_above_q75:%.6g share_above_q75_lo:%.6g share_above_q75_hi:%.6g "
+                 "tail_acc_crowd:%.6g tail_acc_crowd_lo:%.6g tail_acc_crowd_hi:%.6g tail_acc_gold:%.6g "
+                 "tail_acc_gold_lo:%.6g tail_acc_gold_hi:%.6g", NULL, "scale");
+    gp_loop_begin(f, "fig15_online_upper_tail");
+    fputs("set multiplot layout 1,2 title \"Online data fill the upper tail of PM scores (paper Fig. 15)\\n{/*0.7 "
+          "scores by the static train PM; q75 = the base data's 75th percentile; 95% intervals: Student-t "
+          "across RL seeds}\" font \",16\"\n", f);
+    fprintf(f, "set title \"PM scores of the compared responses (policy scale %s)\"\nset xlabel \"static "
+               "train-PM score\"\nset ylabel \"share of responses per bin\"\nset key top left\nplot ", scale);
+    for (int k = 0; k <= R; k++) {
+        if (k) fprintf(f, "$hist index %d u 1:2:3:4 w yerrorlines lt %d title \"online round %d\", ", k, k, k);
+        else fputs("$hist index 0 u 1:2:3:4 w yerrorlines lt 10 title \"base data\", ", f);
+    }
+    fputs("NaN notitle\n", f);
+    fputs("set title \"upper tail by round (round 0: base data)\"\nset xlabel \"round\"\nset ylabel \"share / accuracy\"\n"
+          "set yrange [0:1.05]\nset xtics 1\nset offsets 0.3, 0.3, 0, 0\nset key bottom right\n"
+          "plot 0.25 w l lt 10 dt 2 title \"base share above q75 (0.25)\", "
+          "$tail u 1:2:3:4 w yerrorlines lt 1 title \"share above base q75\", "
+          "$tail u 1:5:6:7 w yerrorlines lt 2 title \"previous PM's accuracy in the tail (crowd)\", "
+          "$tail u 1:8:9:10 w yerrorlines lt 3 title \"previous PM's accuracy in the tail (gold)\"\n"
+          "unset multiplot\n", f);
+    gp_loop_end(f);
+}
+
+static void fig16(FILE *f, Tab *r16) {
+    gp_tab_block(f, "$r16", "round U lo hi help lo hi harm lo hi; block per scale", r16,
+                 "round:%.0f gold_utility:%.6g gold_utility_lo:%.6g gold_utility_hi:%.6g help_benign:%.6g "
+                 "help_benign_lo:%.6g help_benign_hi:%.6g harm_redteam:%.6g harm_redteam_lo:%.6g "
+                 "harm_redteam_hi:%.6g", NULL, "scale");
+    gp_loop_begin(f, "fig16_online_rounds");
+    fputs("set multiplot layout 1,2 title \"Iterated online training, gold version of Fig. 16 (Elo: tournament "
+          "stage)\\n{/*0.7 round 0 = the static HH policy (base data); round k: PM retrained on base + online "
+          "data, policy retrained from the distilled LM; 95% intervals: Student-t across RL seeds}\" font \",16\"\n"
+          "set xlabel \"online round\"\nset xtics 1\nset offsets 0.3, 0.3, 0, 0\n", f);
+    fputs("set title \"gold utility U = help (non-red-team) - harm (red-team)\"\nset ylabel \"gold U at the end of PPO\"\n"
+          "plot $r16 u 1:2:3:4 w yerrorlines lt 1 title \"gold U\"\n", f);
+    fputs("set title \"gold help (benign) and harm (red-team)\"\nset ylabel \"gold score [0,1]\"\nset yrange [0:1]\n"
+          "plot $r16 u 1:5:6:7 w yerrorlines lt 2 title \"help, benign\", "
+          "$r16 u 1:8:9:10 w yerrorlines lt 3 title \"harm, red-team\"\nunset multiplot\n", f);
+    gp_loop_end(f);
+}
+
+static int alloc_tables(Tab **t, HHErr *err) {
+    Tab *u[4] = {
+        tab_alloc("online_rounds",
+                  "per policy scale, RL seed and online round (0 = the static HH policy and its base data): "
+                  "the round's comparisons, the round PM's training size, the share of compared responses "
+                  "above the base data's 75th-percentile static-PM score, the previous PM's accuracy on "
+                  "upper-tail pairs (both above its base q75) against crowd and gold, the gold help and harm "
+                  "of the compared responses, and the round policy's gold measures at the end of PPO",
+                  "scale:s:-;seed:i:seed;round:i:round;n_pairs:i:comparisons;n_train:f:comparisons;"
+                  "q75_base:f:PM score;share_above_q75:f:fraction;n_tail:f:pairs;tail_acc_crowd:f:fraction;"
+                  "tail_acc_gold:f:fraction;acc_crowd:f:fraction;acc_gold:f:fraction;sample_help:f:gold help [0,1];"
+                  "sample_harm:f:gold harm [0,1];help_benign:f:gold help [0,1];harm_redteam:f:gold harm [0,1];"
+                  "gold_utility:f:gold utility U", err),
+        tab_alloc("fig15_online_scores",
+                  "distribution of static-train-PM scores of the base data (round 0) and of each round's "
+                  "compared responses, in 20 equal bins over the pooled range: share per bin, mean across "
+                  "RL seeds with a Student-t 95% interval",
+                  "scale:s:-;source:s:-;round:i:round;bin_lo:f:PM score;bin_hi:f:PM score;bin_mid:f:PM score;"
+                  "seeds:i:seeds;share:f:fraction;share_lo:f:fraction;share_hi:f:fraction", err),
+        tab_alloc("fig15_online_tail",
+                  "upper tail per round (0 = base data): share of responses above the base q75 and the previous "
+                  "PM's accuracy on upper-tail pairs (crowd, gold), mean across RL seeds with Student-t 95% intervals",
+                  "scale:s:-;round:i:round;seeds:i:seeds;share_above_q75:f:fraction;share_above_q75_lo:f:fraction;"
+                  "share_above_q75_hi:f:fraction;tail_acc_crowd:f:fraction;tail_acc_crowd_lo:f:fraction;"
+                  "tail_acc_crowd_hi:f:fraction;tail_acc_gold:f:fraction;tail_acc_gold_lo:f:fraction;"
+                  "tail_acc_gold_hi:f:fraction;n_tail:f:pairs", err),
+        tab_alloc("fig16_online_rounds",
+                  "gold version of Fig. 16: gold utility U, help (benign) and harm (red-team) at the end of PPO of "
+                  "each round's policy (0 = the static HH policy), mean across RL seeds with Student-t 95% intervals",
+                  "scale:s:-;round:i:round;seeds:i:seeds;gold_utility:f:gold utility U;gold_utility_lo:f:gold utility U;"
+                  "gold_utility_hi:f:gold utility U;help_benign:f:gold help [0,1];help_benign_lo:f:gold help [0,1];"
+                  "help_benign_hi:f:gold help [0,1];harm_redteam:f:gold harm [0,1];harm_redteam_lo:f:gold harm [0,1];"
+                  "harm_redteam_hi:f:gold harm [0,1]", err)};
+    for (int k = 0; k < 4; k++) t[k] = u[k];
+    if (!t[0] || !t[1] || !t[2] || !t[3]) {
+        for (int k = 0; k < 4; k++) tab_free(t[k]), t[k] = NULL;
+        return err->code ? err->code : HH_EFAIL;
+    }
+    return 0;
+}
+
+// fig 15 (which = 15: tables 0-2) or fig 16 (which = 16: table 3).
+static int online_fig(Report *R, const RLData *D, int which, HHErr *err) {
+    Tab *t[4];
+    if (alloc_tables(t, err)) return err->code;
+    int lo = which == 15 ? 0 : 3, nt = which == 15 ? 3 : 1;
+    for (int k = 0; k < 4; k++)
+        if (k < lo || k >= lo + nt) tab_free(t[k]), t[k] = NULL;
+    ONData O;
+    if (ond_load(R->rd->dir, R->rd, &O, err)) {
+        for (int k = 0; k < 4; k++) tab_free(t[k]);
+        return err->code;
+    }
+    if (!O.n) {
+        int rc = report_missing_all(R, t + lo, nt, O.missing, err);
+        ond_free(&O);
+        return rc;
+    }
+    const char *main = online_main_scale(&O);
+    int rc = 0;
+    FILE *f = NULL;
+    if (which == 15) {
+        rounds_rows(&O, D, t[0]);
+        score_rows(&O, main, t[1]);
+        tail_rows(&O, D, t[2], NULL);
+        f = gp_begin(R->os, R->outdir, "fig15_online_upper_tail", "online data and the upper tail of PM scores",
+                     &R->gi, 1600, 650, err);
+        if (!f) rc = err->code;
+        else fig15(f, main, t[1], t[2]);
+    } else {
+        tail_rows(&O, D, NULL, t[3]);
+        f = gp_begin(R->os, R->outdir, "fig16_online_rounds", "gold measures of online rounds", &R->gi, 1500,
+                     650, err);
+        if (!f) rc = err->code;
+        else fig16(f, t[3]);
+    }
+    ond_free(&O);
+    if (rc) {
+        for (int k = 0; k < 4; k++) tab_free(t[k]);
+        return rc;
+    }
+    return report_put_all(R, t + lo, nt, err);
+}
+
+int onlinereport_fig15(Report *R, const RLData *D, HHErr *err) { return online_fig(R, D, 15, err); }
+int onlinereport_fig16(Report *R, const RLData *D, HHErr *err) { return online_fig(R, D, 16, err); }

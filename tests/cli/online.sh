@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# online.sh - one smoke online round (params/smoke.ini: [online] scales = xs,
+# rounds = 1, 32 prompts): the round's data + PM file and its policy in the rl
+# schema; the round's PM trained on more comparisons than the static train PM;
+# the policy loads like an rl file (hhsim sample); the same bits for 1 and 2
+# jobs; a second round depends on the first; hhfit's online tables, figures
+# and claim statistics; bad [online] params refused.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/cli/lib.sh
+
+HF=${HF:-bin/hhfit}
+P=params/smoke.ini
+R="$TMP/run"
+HH_TIMEOUT=300
+
+t0=$(date +%s)
+expect_exit "smoke run with one online round, 2 jobs" 0 "$HH" run $P -o "$R" --jobs 2 --quiet
+echo "# smoke run took $(( $(date +%s) - t0 )) s"
+got=$(cd "$R/online" 2>/dev/null && ls *.h5 | sort | tr '\n' ' ')
+if [ "$got" = "xs_pm_s0_r1.h5 xs_pm_s1_r1.h5 xs_xs_hh_s0_r1.h5 xs_xs_hh_s1_r1.h5 " ]; then
+  ok "online: data + PM and policy files per seed (online/xs_pm_sS_r1, online/xs_xs_hh_sS_r1)"
+else bad "online files" "got '$got'"; fi
+
+# the round's PM: trained on the base data plus the round's 32 comparisons
+attr() { h5dump -a "$2" "$1" 2>/dev/null | grep -oE '\(0\): [-0-9.e+a-z"_]+' | head -1 | sed 's/(0): //; s/"//g'; }
+base=$(attr "$R/online/xs_pm_s0_r1.h5" /job/base_pm)
+nb=$(attr "$R/pm/$base.h5" /job/n_train)
+nt=$(attr "$R/online/xs_pm_s0_r1.h5" /online/n_train)
+np=$(h5col "$R/online/xs_pm_s0_r1.h5" /online/prompt_len | wc -l)
+if [ -n "$nb" ] && [ "$np" -eq 32 ] && [ "$nt" -eq $((nb + 32)) ]; then
+  ok "round PM trained on $nt comparisons = static train PM's $nb + 32 online"
+else bad "round PM's comparisons" "base '$base' n_train '$nb', round n_train '$nt', prompts $np"; fi
+sh=$(attr "$R/online/xs_pm_s0_r1.h5" /online/share_above0)
+bs=$(attr "$R/online/xs_pm_s0_r1.h5" /online/base_share_above0)
+if awk -v s="$sh" -v b="$bs" 'BEGIN { exit !(s >= 0 && s <= 1 && b > 0.2 && b <= 0.25) }'; then
+  ok "round statistics: share above base q75 $sh (base $bs)"; else bad "round statistics" "share '$sh' base '$bs'"; fi
+# gold labels and the worker roles follow the prompt kinds
+if [ "$(h5col "$R/online/xs_pm_s0_r1.h5" /online/kind | paste -d' ' - <(h5col "$R/online/xs_pm_s0_r1.h5" /online/set) |
+       awk '($1 >= 2) != ($2 == 1)' | wc -l)" -eq 0 ]; then
+  ok "red-team prompts labelled by red-team workers (harmless set), the rest by helpfulness workers"
+else bad "worker roles by prompt kind" "mismatch"; fi
+
+# the policy file: the rl schema, loadable as an rl file
+h5ls -r "$R/rl/xs_xs_hh_s0.h5" | awk '{print $1}' >"$TMP/a"
+h5ls -r "$R/online/xs_xs_hh_s0_r1.h5" | awk '{print $1}' >"$TMP/b"
+kind=$(attr "$R/online/xs_xs_hh_s0_r1.h5" /hhsim_kind)
+if diff -q "$TMP/a" "$TMP/b" >/dev/null && [ "$kind" = rl ] && [ "$(attr "$R/online/xs_xs_hh_s0_r1.h5" /job/train_pm)" = xs_pm_s0_r1 ]; then
+  ok "online policy: kind rl, the same objects as rl/xs_xs_hh_s0.h5, train PM the round's"
+else bad "online policy schema" "kind '$kind'; $(diff "$TMP/a" "$TMP/b" | head -5)"; fi
+expect_exit "hhsim sample loads the online policy" 0 "$HH" sample "$R/online/xs_xs_hh_s0_r1.h5" --n 2
+expect_exit "hhsim inspect an online data file" 0 "$HH" inspect "$R/online/xs_pm_s0_r1.h5"
+
+# the same bits with 1 job; up to date afterwards
+cp -a "$R" "$TMP/j1" && rm -rf "$TMP/j1/online"
+expect_exit "online alone, 1 job" 0 "$HH" online $P -o "$TMP/j1" --jobs 1 --quiet
+diffs=""
+for f in xs_pm_s0_r1 xs_pm_s1_r1 xs_xs_hh_s0_r1 xs_xs_hh_s1_r1; do
+  h5diff --exclude-attribute / "$R/online/$f.h5" "$TMP/j1/online/$f.h5" >/dev/null 2>&1 || diffs="$diffs $f"
+done
+if [ -z "$diffs" ]; then ok "online files identical for 1 and 2 jobs"; else bad "online identical for 1 and 2 jobs" "differ:$diffs"; fi
+"$HH" run $P -o "$R" 2>"$TMP/e" >/dev/null
+if grep -q "online: 0 jobs to run, 4 up to date" "$TMP/e"; then ok "online skipped when up to date"
+else bad "online skipped when up to date" "$(grep online "$TMP/e")"; fi
+
+# a second round reads the first
+cp -a "$R" "$TMP/r2"
+expect_exit "a second online round" 0 "$HH" online $P -o "$TMP/r2" --set online.rounds=2 --quiet
+nt2=$(attr "$TMP/r2/online/xs_pm_s0_r2.h5" /online/n_train)
+if [ "$nt2" = $((nb + 64)) ] && [ "$(attr "$TMP/r2/online/xs_xs_hh_s0_r2.h5" /job/train_pm)" = xs_pm_s0_r2 ]; then
+  ok "round 2's PM trained on base + rounds 1 and 2 ($nt2)"; else bad "round 2" "n_train '$nt2'"; fi
+
+# bad params: one line, exit 2
+expect_bad_params "[online] scales not an own-scale RL run" "[pm]\nscales = xs\n[rl]\npolicy_scales = xs\n[online]\nscales = s\n" "online.*scales"
+expect_bad_params "[online] rounds out of range" "[online]\nrounds = 99\n" "rounds"
+
+# hhfit: tables, figures, claim statistics computed and finite
+expect_exit "hhfit on the run with an online round" 0 "$HF" "$R" -o "$TMP/res" --quiet
+rows() { h5dump -H -d "$1" "$TMP/res/tables.h5" 2>/dev/null | grep -oE 'DATASPACE  SIMPLE \{ \( [0-9]+' | grep -oE '[0-9]+$'; }
+# /online_rounds: 2 seeds x (round 0 + round 1); /fig16_online_rounds: rounds 0, 1
+if [ "$(rows /online_rounds)" = 4 ] && [ "$(rows /fig16_online_rounds)" = 2 ] && [ "$(rows /fig15_online_tail)" = 2 ] \
+   && [ "$(rows /fig15_online_scores)" = 40 ] && [ -s "$TMP/res/fig15_online_upper_tail.gp" ] && [ -s "$TMP/res/fig16_online_rounds.gp" ]; then
+  ok "online tables (4, 2, 2, 40 rows) and the fig15/fig16 scripts"
+else bad "online tables and figures" "rows $(rows /online_rounds) $(rows /fig16_online_rounds) $(rows /fig15_online_tail) $(rows /fig15_online_scores)"; fi
+for st in online_upper_tail_gain online_gold_utility_gain; do
+  line=$(awk -F, -v s="$st" '$0 ~ s' "$TMP/res/claims.csv" | head -1)
+  if grep -qE "^\| [a-z_]+ \| 1[56] \| .*\`$st\` \| -?[0-9.]+ \[-?[0-9.]+, -?[0-9.]+\] \| > 0 \| \*\*(REPRODUCED|NOT REPRODUCED|INCONCLUSIVE)\*\*" "$TMP/res/claims.md"; then
+    ok "claim statistic $st computed, finite, with a verdict"
+  else bad "claim statistic $st" "$(grep "$st" "$TMP/res/claims.md" | head -1 | cut -c1-300)"; fi
+done
+if grep -q '^| crowd_elo_below_pm_elo .*PENDING' "$TMP/res/claims.md"; then ok "crowd_elo_below_pm_elo stays PENDING (tournament stage)"
+else bad "crowd_elo_below_pm_elo" "$(grep crowd_elo "$TMP/res/claims.md")"; fi
+if command -v gnuplot >/dev/null && mkdir -p "$TMP/png" && gnuplot -e "outdir='$TMP/png'" "$TMP/res/fig15_online_upper_tail.gp" 2>/dev/null \
+   && gnuplot -e "outdir='$TMP/png'" "$TMP/res/fig16_online_rounds.gp" 2>/dev/null \
+   && [ -s "$TMP/png/fig15_online_upper_tail.png" ] && [ -s "$TMP/png/fig16_online_rounds.png" ]; then ok "fig15/fig16 scripts draw"
+else bad "fig15/fig16 draw" "no png"; fi
+# bad online files: hhfit refuses with exit 2 and one line naming file and object
+CR=${CR:-bin/tests/h5craft}
+bad_run() {  # bad_run NAME FILE PATTERN ACTION ARGS...: a copy of the run with FILE crafted
+  local name=$1 file=$2 pat=$3; shift 3
+  rm -rf "$TMP/b" && cp -a "$R" "$TMP/b" && "$CR" "$TMP/b/online/$file" "$@" >/dev/null \
+    || { bad "$name" "h5craft $* failed"; return; }
+  expect_one_line "$name" 2 "$pat" "$HF" "$TMP/b" -o "$TMP/bres" --quiet
+}
+bad_run "hhfit refuses a NaN static-PM score" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/score0_chosen' set /online/score0_chosen 3 nan
+bad_run "hhfit refuses a missing base_score0" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/base_score0' delete /online/base_score0
