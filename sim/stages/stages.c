@@ -2,6 +2,7 @@
 // order. A new stage is one line here plus its own module.
 #include "stage.h"
 
+#include "elo.h"
 #include "evals.h"
 #include "lm.h"
 #include "pm.h"
@@ -17,6 +18,7 @@ static const StageDef *const TABLE[] = {
     &STAGE_RL,
     &STAGE_BON,
     &STAGE_EVALS,  // reads lm, distill and rl outputs
+    &STAGE_ELO,    // reads distill, rl, pm (and online) outputs: keep after them
     NULL,
 };
 
