@@ -2,6 +2,7 @@
 #include "eloreport.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ static void all_free(EloAll *A) {
     eld_free(&A->D);
 }
 
-static int all_load(Report *R, EloAll *A, HHErr *err) {
+static int all_compute(Report *R, EloAll *A, HHErr *err) {
     memset(A, 0, sizeof *A);
     if (eld_load(R->rd->dir, &R->rd->params, &A->D, err)) return err->code;
     if (!A->D.n) return 0;
@@ -37,6 +38,29 @@ static int all_load(Report *R, EloAll *A, HHErr *err) {
         gsl_rng_free(r);
         if (rc) return all_free(A), rc;
     }
+    return 0;
+}
+
+// The figures and claims of one hhfit run share one computation (the same
+// bits as recomputing: every stream is named); the cache is keyed by the
+// run's directory, seed and resample count and replaced when they change.
+static struct {
+    int valid;
+    char dir[1024];
+    uint64_t seed;
+    size_t B;
+    EloAll A;
+} CACHE;
+
+static int all_load(Report *R, const EloAll **out, HHErr *err) {
+    if (!CACHE.valid || strcmp(CACHE.dir, R->rd->dir) || CACHE.seed != R->seed || CACHE.B != R->B) {
+        if (CACHE.valid) all_free(&CACHE.A);
+        CACHE.valid = 0;
+        if (all_compute(R, &CACHE.A, err)) return err->code;
+        snprintf(CACHE.dir, sizeof CACHE.dir, "%s", R->rd->dir);
+        CACHE.seed = R->seed, CACHE.B = R->B, CACHE.valid = 1;
+    }
+    *out = &CACHE.A;
     return 0;
 }
 
@@ -85,17 +109,12 @@ static int figure(Report *R, const char *table, const char *desc, const char *st
                   int largest_only, int (*keep)(const EloSeries *), FigFn draw, HHErr *err) {
     Tab *t = ratings_tab(table, desc, err);
     if (!t) return err->code;
-    EloAll A;
+    const EloAll *A;
     if (all_load(R, &A, err)) return tab_free(t), err->code;
-    if (!A.D.n) {
-        int rc = report_missing(R, t, A.D.missing, err);
-        all_free(&A);
-        return rc;
-    }
-    for (int f = largest_only ? A.D.n - 1 : 0; f < A.D.n; f++) rows_of(t, &A, f, keep);
+    if (!A->D.n) return report_missing(R, t, A->D.missing, err);
+    for (int f = largest_only ? A->D.n - 1 : 0; f < A->D.n; f++) rows_of(t, A, f, keep);
     FILE *fp = gp_begin(R->os, R->outdir, stem, what, &R->gi, 1500, 650, err);
-    int rc = fp ? draw(fp, t, &A) : err->code;
-    all_free(&A);
+    int rc = fp ? draw(fp, t, A) : err->code;
     if (rc) return tab_free(t), rc;
     return report_put(R, t, err);
 }
@@ -309,15 +328,14 @@ int eloclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) 
     if (!eloclaims_known(name))
         return hh_fail(err, HH_EINPUT, "claims.tsv line %d: unknown statistic '%s'; known: %s",
                        row->line, name, eloclaims_list());
-    EloAll A;
+    const EloAll *A;
     if (all_load(R, &A, err)) return err->code;
-    if (!A.D.n) {
-        snprintf(o->method, sizeof o->method, "this run has no Elo tournaments (%s)", A.D.missing);
-        all_free(&A);
+    if (!A->D.n) {
+        snprintf(o->method, sizeof o->method, "this run has no Elo tournaments (%s)", A->D.missing);
         return 0;
     }
-    const EloFile *e = &A.D.f[A.D.n - 1];
-    const EloBoot *b = &A.b[A.D.n - 1];
+    const EloFile *e = &A->D.f[A->D.n - 1];
+    const EloBoot *b = &A->b[A->D.n - 1];
     Sel s = {.stat = 0};
     while (strcmp(NAMES[s.stat], name)) s.stat++;
     s.on = last_online(b), s.hh = elf_find(b, "hh"), s.di = elf_find(b, "distill"), s.he = elf_find(b, "helpful");
@@ -340,7 +358,6 @@ int eloclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) 
         why = "no RLHF or best-of-n contestants";
     if (why) {
         snprintf(o->method, sizeof o->method, "%s", why);
-        all_free(&A);
         return 0;
     }
     int ns = b->ns;
@@ -349,7 +366,7 @@ int eloclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) 
         for (int i = 0; i < ns; i++) crowd[k * ns + i] = b->crowd[k][i].est, pm[k * ns + i] = b->pm[k][i].est;
     double est = stat_of(&s, ns, crowd, pm);
     double *v = malloc(sizeof(double) * b->B);
-    if (!v) return all_free(&A), hh_fail(err, HH_EFAIL, "out of memory");
+    if (!v) return hh_fail(err, HH_EFAIL, "out of memory");
     for (size_t r = 0; r < b->B; r++)
         v[r] = stat_of(&s, ns, b->rep + r * ELF_NKIND * ns, b->prep + r * ELF_NKIND * ns);
     StatsCI ci;
@@ -371,6 +388,5 @@ int eloclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) 
              b->B, seeds);
     if (seeds < 2) snprintf(o->method + strlen(o->method), sizeof o->method - strlen(o->method),
                             "; one seed: the interval covers prompts and matches only, not retraining");
-    all_free(&A);
     return 0;
 }
