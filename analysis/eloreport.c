@@ -119,16 +119,17 @@ static int figure(Report *R, const char *table, const char *desc, const char *st
     return report_put(R, t, err);
 }
 
-static const char *const SER[] = {"distill", "helpful", "hh", "online", "bon64", "reference"};
-static const char *const SER_TITLE[] = {"context-distilled", "helpful-only RLHF", "static HH RLHF",
-                                        "online HH RLHF (last round)", "best-of-64", "HHH reference"};
-static const int SER_LT[] = {10, 3, 1, 2, 4, 9};
+enum { NSER = 5 };  // best-of-n runs at the largest policy scale only: fig36
+static const char *const SER[NSER] = {"distill", "helpful", "hh", "online", "reference"};
+static const char *const SER_TITLE[NSER] = {"context-distilled", "helpful-only RLHF", "static HH RLHF",
+                                            "online HH RLHF (last round)", "HHH reference"};
+static const int SER_LT[NSER] = {10, 3, 1, 2, 9};
 
 static int draw_fig01(FILE *f, Tab *t, const EloAll *A) {
     double px[64];
     int np = 0;
     for (int k = 0; k < A->D.n && np < 64; k++) px[np++] = A->D.f[k].params;
-    for (int s = 0; s < 6; s++) {
+    for (int s = 0; s < NSER; s++) {
         char nm[32];
         snprintf(nm, sizeof nm, "$s_%d", s);
         TabWhere w = tab_where("series", SER[s]);
@@ -144,7 +145,7 @@ static int draw_fig01(FILE *f, Tab *t, const EloAll *A) {
     gp_log_xrange(f, px, np);
     for (int k = 0; k < ELF_NKIND; k++) {
         fprintf(f, "set title \"%s Elo\"\nplot 0 w l lt 10 dt 2 notitle, ", ELF_KIND_NAME[k]);
-        for (int s = 0; s < 6; s++)
+        for (int s = 0; s < NSER; s++)
             fprintf(f, "$s_%d index %d u 1:2:3:4 w yerrorlines lt %d title \"%s\", ", s, k, SER_LT[s], SER_TITLE[s]);
         fputs("NaN notitle\n", f);
     }

@@ -195,13 +195,13 @@ static void test_contestants(void **state) {
     ElSpec *sp = malloc(sizeof *sp);
     const StageDef *with[] = {&STAGE_WORLD, &FAKE_ONLINE, NULL}, *without[] = {&STAGE_WORLD, NULL};
     assert_int_equal(elo_spec(&p, &d, without, "xs", sp, &err), 0);
-    // distill, anchor (s is the largest policy), helpful x2, hh x2, bon 1/4/16 x2, reference
-    CHECK_INT(sp->nc, 13, "contestants without an online stage");
+    // distill, anchor (s is the largest policy), helpful x2, hh x2, reference (best-of-n: largest scale only)
+    CHECK_INT(sp->nc, 7, "contestants without an online stage");
     CHECK_INT(sp->c[1].type, ELT_ANCHOR, "the anchor");
     assert_string_equal(sp->c[1].scale, "s");
     CHECK_INT(sp->nseeds, 2, "PM seeds");
     assert_int_equal(elo_spec(&p, &d, with, "xs", sp, &err), 0);
-    CHECK_INT(sp->nc, 17, "contestants with 2 online rounds x 2 seeds");
+    CHECK_INT(sp->nc, 11, "contestants with 2 online rounds x 2 seeds");
     int on = 0;
     for (int i = 0; i < sp->nc; i++)
         if (sp->c[i].type == ELT_ONLINE) {
@@ -211,7 +211,8 @@ static void test_contestants(void **state) {
         }
     CHECK_INT(on, 4, "online contestants");
     assert_int_equal(elo_spec(&p, &d, with, "s", sp, &err), 0);  // no online jobs of scale s
-    CHECK_INT(sp->nc, 12, "contestants of the largest scale (no anchor, no online)");
+    // distill, helpful x2, hh x2, bon 1/4/16 x2, reference
+    CHECK_INT(sp->nc, 12, "contestants of the largest scale (no anchor, no online; best-of-n)");
     for (int i = 0; i < sp->nc; i++) assert_int_not_equal(sp->c[i].type, ELT_ANCHOR);
     free(sp);
     worldgen_free(&d);

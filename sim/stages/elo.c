@@ -104,7 +104,9 @@ int elo_spec(const Params *p, const WorldData *d, const StageDef *const *t, cons
         joblist_free(&l);
         if (rc) return rc;
     }
-    for (int b = 1; elo_bon_max(p) > 0 && b <= elo_bon_max(p); b *= 4)
+    // best-of-n at the largest policy scale only (Fig. 36 is one policy size; its
+    // pool's PM scoring is most of the stage's cost)
+    for (int b = 1; elo_bon_max(p) > 0 && !strcmp(scale, s->anchor) && b <= elo_bon_max(p); b *= 4)
         for (int sd = 0; sd < s->nseeds; sd++) {
             c = add_c(s, ELT_BON, scale, sd, -1, b, err);
             if (!c) return err->code;
@@ -224,10 +226,9 @@ static int write_out(const Params *p, const Job *j, const ElSpec *sp, const int3
 static int elo_run(const Params *p, const WorldData *d, const Job *j, const StageOpts *so, HHErr *err) {
     const ElSpec *sp = j->spec;
     const SeqSet *ps = &d->prompts[SPLIT_TEST];
-    int ctx = ps->ctx, C = sp->nc, NS = sp->nseeds, B = elo_bon_max(p), rc = 0;
-    int nb = 0;
-    for (int b = 1; B > 0 && b <= B; b *= 4) nb++;
-    int Bpool = nb ? 1 << (2 * (nb - 1)) : 0;  // the largest n
+    int ctx = ps->ctx, C = sp->nc, NS = sp->nseeds, rc = 0;
+    int Bpool = 0;  // the largest n of the best-of-n contestants (none: no pool)
+    for (int i = 0; i < C; i++) if (sp->c[i].type == ELT_BON && sp->c[i].n > Bpool) Bpool = sp->c[i].n;
     int *idx = malloc(sizeof(int) * ((size_t)ps->n + 1));
     if (!idx) return hh_fail(err, HH_EFAIL, "elo: out of memory");
     int P = eval_pick(ps, elo_prompts(p), idx);
@@ -428,8 +429,8 @@ static int list_elo(const Params *p, const WorldData *d, JobList *l, HHErr *err)
         JobKey key;
         jobkey_init(&key);
         snprintf(key.scale, sizeof key.scale, "%s", sp->scale);
-        int nb = 0;
-        for (int b = 1; elo_bon_max(p) > 0 && b <= elo_bon_max(p); b *= 4) nb = b;
+        int nb = 0;  // the best-of-n pool's samples per prompt
+        for (int i = 0; i < sp->nc; i++) if (sp->c[i].type == ELT_BON && sp->c[i].n > nb) nb = sp->c[i].n;
         double cost = lm_scale_cost(p, sp->scale) * elo_prompts(p) * (sp->nc + nb);
         Job *j = joblist_add(l, &STAGE_ELO, &key, cost, sp, 1, err);
         if (!j) return err->code;
@@ -442,7 +443,7 @@ static int list_elo(const Params *p, const WorldData *d, JobList *l, HHErr *err)
 }
 
 static const ParamDesc ELO_KEYS[] = {
-    {"elo", "prompts", PT_INT, PARAMS_EXT(ELO_SLOT), "32", 1, 100000, 0, 0,
+    {"elo", "prompts", PT_INT, PARAMS_EXT(ELO_SLOT), "48", 1, 100000, 0, 0,
      "held-out test prompts of each world kind (benign and borderline: helpfulness matches; "
      "red-team and disguised: harmlessness matches); each contestant answers each once"},
     {"elo", "matches", PT_INT, PARAMS_EXT(ELO_SLOT + 1), "12", 0, 100000, 0, 0,

@@ -17,7 +17,9 @@
 //               table whose key has scale SCALE and a round (same /model
 //               layout as rl/*.h5), in the online stage's list order; none
 //               when there is no such stage or it is off
-//   bon         best-of-n (rejection sampling) from distill/SCALE under the
+//   bon         at the largest policy scale only (Fig. 36 is one policy
+//               size, and scoring the pool with the PMs is most of the stage's
+//               cost): best-of-n (rejection sampling) from distill/SCALE under the
 //               train PM of hh seed s, for n = 1, 4, 16, ... [elo] bon_max
 //               (powers of 4), each RL seed: the best (highest PM score,
 //               lowest index on a tie) of the first n of bon_max samples per
