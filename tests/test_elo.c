@@ -173,6 +173,8 @@ static int fake_list(const Params *p, const WorldData *d, JobList *l, HHErr *err
             snprintf(k.scale, sizeof k.scale, "xs");
             k.seed = s, k.round = r;
             if (!joblist_add(l, &FAKE_ONLINE, &k, 1, NULL, 0, err)) return err->code;
+            snprintf(k.variant, sizeof k.variant, "pm");  // another job of the stage (a round's PM): not a contestant
+            if (!joblist_add(l, &FAKE_ONLINE, &k, 1, NULL, 0, err)) return err->code;
         }
     return 0;
 }

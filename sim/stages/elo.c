@@ -95,7 +95,10 @@ int elo_spec(const Params *p, const WorldData *d, const StageDef *const *t, cons
         rc = on->list(p, d, &l, err);
         for (int i = 0; !rc && i < l.n; i++) {
             const JobKey *k = &l.v[i].key;
-            if (l.v[i].stage != on || strcmp(k->scale, scale) || k->round < 0) continue;
+            // the policies online/SCALE_rK_sS.h5: keys with scale, round and seed only
+            if (l.v[i].stage != on || strcmp(k->scale, scale) || k->round < 0 || k->seed < 0 ||
+                k->pm_scale[0] || k->variant[0] || k->n_train >= 0 || k->half >= 0 || k->pmp >= 0)
+                continue;
             c = add_c(s, ELT_ONLINE, scale, k->seed, k->round, -1, err);
             if (!c) { rc = err->code; break; }
             c->src = *k;

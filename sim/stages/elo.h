@@ -14,8 +14,9 @@
 //               PM seed s) - the same runs evals uses, so helpful and hh
 //               differ only in their PM's data
 //   online      online HH RLHF: every job of a stage `online` in the stage
-//               table whose key has scale SCALE and a round (same /model
-//               layout as rl/*.h5), in the online stage's list order; none
+//               table whose key has exactly scale SCALE, a round and a seed
+//               (the policies online/SCALE_rK_sS.h5, same /model layout as
+//               rl/*.h5), in the online stage's list order; none
 //               when there is no such stage or it is off
 //   bon         at the largest policy scale only (Fig. 36 is one policy
 //               size, and scoring the pool with the PMs is most of the stage's
