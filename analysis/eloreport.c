@@ -87,15 +87,13 @@ static void put_row(Tab *t, const EloFile *e, const EloBoot *b, int k, int s, co
     tab_setf(t, i, "pm_lo", b->pm[k][s].lo), tab_setf(t, i, "pm_hi", b->pm[k][s].hi);
 }
 
-// Rows of file f (every series, plus "online" = the last round), kinds both.
-static void rows_of(Tab *t, const EloAll *A, int f, int (*keep)(const EloSeries *)) {
+// Rows of file f on kind k (every series kept, plus "online" = the last round).
+static void rows_of(Tab *t, const EloAll *A, int f, int k, int (*keep)(const EloSeries *)) {
     const EloBoot *b = &A->b[f];
     int lo = last_online(b);
-    for (int k = 0; k < ELF_NKIND; k++) {
-        for (int s = 0; s < b->ns; s++)
-            if (!keep || keep(&b->s[s])) put_row(t, &A->D.f[f], b, k, s, b->s[s].name);
-        if (lo >= 0) put_row(t, &A->D.f[f], b, k, lo, "online");
-    }
+    for (int s = 0; s < b->ns; s++)
+        if (!keep || keep(&b->s[s])) put_row(t, &A->D.f[f], b, k, s, b->s[s].name);
+    if (lo >= 0 && (!keep || keep(&b->s[lo]))) put_row(t, &A->D.f[f], b, k, lo, "online");
 }
 
 static Tab *ratings_tab(const char *name, const char *desc, HHErr *err) {
@@ -112,7 +110,9 @@ static int figure(Report *R, const char *table, const char *desc, const char *st
     const EloAll *A;
     if (all_load(R, &A, err)) return tab_free(t), err->code;
     if (!A->D.n) return report_missing(R, t, A->D.missing, err);
-    for (int f = largest_only ? A->D.n - 1 : 0; f < A->D.n; f++) rows_of(t, A, f, keep);
+    // kind-major (helpfulness rows first): a figure's datablock is split by kind
+    for (int k = 0; k < ELF_NKIND; k++)
+        for (int f = largest_only ? A->D.n - 1 : 0; f < A->D.n; f++) rows_of(t, A, f, k, keep);
     FILE *fp = gp_begin(R->os, R->outdir, stem, what, &R->gi, 1500, 650, err);
     int rc = fp ? draw(fp, t, A) : err->code;
     if (rc) return tab_free(t), rc;
