@@ -429,6 +429,13 @@ static int list_elo(const Params *p, const WorldData *d, JobList *l, HHErr *err)
             free(sp);
             return err->code;
         }
+        double nm = (double)sp->nc * (sp->nc - 1) * elo_matches(p);  // 2 kinds x pairs x matches
+        if (nm > 50e6) {
+            free(sp);
+            return hh_fail(err, HH_EINPUT, "[elo] matches = %d: %.0f matches at scale %s; allowed: at "
+                           "most 50,000,000 per scale (lower [elo] matches)", elo_matches(p), nm,
+                           p->rl_policy_scales.v[k]);
+        }
         JobKey key;
         jobkey_init(&key);
         snprintf(key.scale, sizeof key.scale, "%s", sp->scale);

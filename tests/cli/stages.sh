@@ -102,7 +102,7 @@ one_line "sample a world file" 2 "is an hhsim 'world' file; expected a 'lm,disti
 # [run] threads: no rerun, same bits
 sed 's/^seed = 7$/seed = 7\nthreads = 2/' "$TMP/us.ini" >"$TMP/t2.ini"
 "$HH" run "$TMP/t2.ini" -o "$R" 2>"$TMP/e"
-if [ "$(grep -c ': 0 jobs to run' "$TMP/e")" -eq 7 ] && grep -q "world: up to date" "$TMP/e"; then
+if [ "$(grep -c ': 0 jobs to run' "$TMP/e")" -eq 8 ] && grep -q "world: up to date" "$TMP/e"; then
   ok "changing [run] threads reruns nothing"; else bad "changing [run] threads reruns nothing" "$(grep 'jobs to run' "$TMP/e")"; fi
 "$HH" run "$TMP/t2.ini" -o "$TMP/t2" --until pretrain --quiet
 same=1
