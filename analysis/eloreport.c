@@ -125,6 +125,13 @@ static const char *const SER_TITLE[NSER] = {"context-distilled", "helpful-only R
                                             "online HH RLHF (last round)", "HHH reference"};
 static const int SER_LT[NSER] = {10, 3, 1, 2, 9};
 
+// 1 when t has a row with col = val (gnuplot warns on a datablock of NaN:
+// series without rows are left out of the plot commands).
+static int has(const Tab *t, const char *col, const char *val) {
+    TabWhere w = tab_where(col, val);
+    return tab_count(t, &w) > 0;
+}
+
 static int draw_fig01(FILE *f, Tab *t, const EloAll *A) {
     double px[64];
     int np = 0;
@@ -146,7 +153,8 @@ static int draw_fig01(FILE *f, Tab *t, const EloAll *A) {
     for (int k = 0; k < ELF_NKIND; k++) {
         fprintf(f, "set title \"%s Elo\"\nplot 0 w l lt 10 dt 2 notitle, ", ELF_KIND_NAME[k]);
         for (int s = 0; s < NSER; s++)
-            fprintf(f, "$s_%d index %d u 1:2:3:4 w yerrorlines lt %d title \"%s\", ", s, k, SER_LT[s], SER_TITLE[s]);
+            if (has(t, "series", SER[s]))
+                fprintf(f, "$s_%d index %d u 1:2:3:4 w yerrorlines lt %d title \"%s\", ", s, k, SER_LT[s], SER_TITLE[s]);
         fputs("NaN notitle\n", f);
     }
     fputs("unset multiplot\n", f);
@@ -184,14 +192,17 @@ static int draw_fig36(FILE *f, Tab *t, const EloAll *A) {
                "set xrange [0.7:100]\nset key outside bottom center horizontal\n",
             A->D.f[A->D.n - 1].scale);
     for (int k = 0; k < ELF_NKIND; k++) {
-        fprintf(f, "set title \"%s Elo\"\nplot $bon index %d u 1:2:3:4 w yerrorlines lt 4 title "
-                   "\"best-of-n\", ", ELF_KIND_NAME[k], k);
+        fprintf(f, "set title \"%s Elo\"\nplot ", ELF_KIND_NAME[k]);
+        if (has(t, "type", "bon"))
+            fprintf(f, "$bon index %d u 1:2:3:4 w yerrorlines lt 4 title \"best-of-n\", ", k);
         fprintf(f, "$hh index %d u (0.7):1:(0.7):(100):2:3 w boxxyerror fs transparent solid 0.15 "
                    "lt 1 notitle, $hh index %d u (0.7):1:(100):(0) w vectors nohead lt 1 title "
                    "\"static HH RLHF\", ", k, k);
-        fprintf(f, "$on index %d u (0.7):1:(0.7):(100):2:3 w boxxyerror fs transparent solid 0.15 "
-                   "lt 2 notitle, $on index %d u (0.7):1:(100):(0) w vectors nohead lt 2 title "
-                   "\"online HH RLHF\", NaN notitle\n", k, k);
+        if (has(t, "series", "online"))
+            fprintf(f, "$on index %d u (0.7):1:(0.7):(100):2:3 w boxxyerror fs transparent solid 0.15 "
+                       "lt 2 notitle, $on index %d u (0.7):1:(100):(0) w vectors nohead lt 2 title "
+                       "\"online HH RLHF\", ", k, k);
+        fputs("NaN notitle\n", f);
     }
     fputs("unset multiplot\n", f);
     gp_loop_end(f);
@@ -255,13 +266,18 @@ static int draw_fig16(FILE *f, Tab *t, const EloAll *A) {
     gp_tab_block(f, "$hh", "static HH RLHF elo lo hi; block 0 helpfulness, 1 harmlessness", t,
                  "elo:%.6g elo_lo:%.6g elo_hi:%.6g", &w, "kind");
     gp_loop_begin(f, "fig16_elo_vs_round");
+    int on = has(t, "type", "online");
     fprintf(f, "set title \"Elo of online HH RLHF by round, policy scale %s (paper Fig. 16)\\n{/*0.7 "
-               "lines: static HH RLHF; 95%% intervals: bootstrap over prompts and seeds}\"\n"
+               "lines: static HH RLHF; 95%% intervals: bootstrap over prompts and seeds%s}\"\n"
                "set xlabel \"online round\"\nset ylabel \"Elo\"\nset key outside bottom center horizontal\n"
-               "plot $on u 1:2:3:4 w yerrorlines lt 2 title \"online, helpfulness\", $onh u 1:2:3:4 w "
-               "yerrorlines lt 6 title \"online, harmlessness\", $hh index 0 u (0):1:(10):(0) w vectors "
-               "nohead lt 1 title \"static HH, helpfulness\", $hh index 1 u (0):1:(10):(0) w vectors "
-               "nohead lt 1 dt 2 title \"static HH, harmlessness\"\n", A->D.f[A->D.n - 1].scale);
+               "plot ", A->D.f[A->D.n - 1].scale, on ? "" : "; this run has no online rounds");
+    if (on)
+        fputs("$on u 1:2:3:4 w yerrorlines lt 2 title \"online, helpfulness\", $onh u 1:2:3:4 w "
+              "yerrorlines lt 6 title \"online, harmlessness\", ", f);
+    if (has(t, "series", "hh"))
+        fputs("$hh index 0 u (0):1:(10):(0) w vectors nohead lt 1 title \"static HH, helpfulness\", "
+              "$hh index 1 u (0):1:(10):(0) w vectors nohead lt 1 dt 2 title \"static HH, harmlessness\", ", f);
+    fputs("NaN notitle\n", f);
     gp_loop_end(f);
     return 0;
 }
