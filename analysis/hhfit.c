@@ -17,6 +17,7 @@
 
 #include "claims.h"
 #include "claimscsv.h"
+#include "eloreport.h"
 #include "evalsclaims.h"
 #include "evalsreport.h"
 #include "segreport.h"
@@ -52,7 +53,9 @@ static void usage(FILE *f) {
           "              fig04_train_vs_test_pm, fig33_test_pm_end, fig14_benign_vs_redteam,\n"
           "              rl_help_harm, beyond_overoptimization, with evals fig03_alignment_tax,\n"
           "              with segments fig_segments, with online rounds fig15_online_upper_tail,\n"
-          "              fig16_online_rounds;\n"
+          "              fig16_online_rounds,\n"
+          "              with Elo tournaments fig01_elo_vs_params, fig36_rejection_sampling_elo,\n"
+          "              fig15_crowd_vs_pm_elo, fig16_elo_vs_round;\n"
           "              'gnuplot F.gp' draws F.png and F.pdf beside it,\n"
           "              'gnuplot -e \"outdir='\\''DIR'\\''\" F.gp' into DIR\n"
           "  claims.md   each claim of the claims table with its statistic, 95% CI and verdict\n"
@@ -240,6 +243,14 @@ static const Analysis ANALYSES[] = {
      .writes = "/online_rounds, /fig15_online_scores, /fig15_online_tail; fig15_online_upper_tail.gp"},
     {"fig16", .rl = onlinereport_fig16, .reads = "online/*.h5, rl/*.h5 (round 0)",
      .writes = "/fig16_online_rounds; fig16_online_rounds.gp"},
+    {"fig01", .pm = eloreport_fig01, .reads = "elo/*.h5",  // reads its own files (elodata.h)
+     .writes = "/elo_ratings; fig01_elo_vs_params.gp"},
+    {"fig36", .pm = eloreport_fig36, .reads = "elo/*.h5",
+     .writes = "/fig36_rejection_sampling; fig36_rejection_sampling_elo.gp"},
+    {"fig15_elo", .pm = eloreport_fig15, .reads = "elo/*.h5",
+     .writes = "/fig15_crowd_vs_pm_elo; fig15_crowd_vs_pm_elo.gp"},
+    {"fig16_elo", .pm = eloreport_fig16, .reads = "elo/*.h5",
+     .writes = "/fig16_elo_vs_round; fig16_elo_vs_round.gp"},
 };
 #define N_ANALYSES (sizeof ANALYSES / sizeof ANALYSES[0])
 
@@ -317,6 +328,7 @@ static int do_claims(Report *R, const RLData *D, const LMData *L, const Opts *o,
              : evalsclaims_known(rows[k].statistic) ? evalsclaims_compute(R, &rows[k], &st[k], err)
              : segclaims_known(rows[k].statistic) ? segclaims_compute(R, &rows[k], &st[k], err)
              : onlineclaims_known(rows[k].statistic) ? onlineclaims_compute(R, D, &rows[k], &st[k], err)
+             : eloclaims_known(rows[k].statistic) ? eloclaims_compute(R, &rows[k], &st[k], err)
                                                  : pmclaims_compute(R, &rows[k], &st[k], err);
     if (!rc) {
         claims_decide(rows, n, st, res);
@@ -360,10 +372,12 @@ static int run(const Opts *o, HHErr *err) {
     for (int k = 0; !rc && k < nrows; k++)
         if (!pmclaims_known(rows[k].statistic) && !rlclaims_known(rows[k].statistic) &&
             !lmclaims_known(rows[k].statistic) && !evalsclaims_known(rows[k].statistic) &&
-            !segclaims_known(rows[k].statistic) && !onlineclaims_known(rows[k].statistic))
-            rc = hh_fail(err, HH_EINPUT, "%s:%d: unknown statistic '%s'; known: %s, %s, %s, %s, %s, %s",
+            !segclaims_known(rows[k].statistic) && !onlineclaims_known(rows[k].statistic) &&
+            !eloclaims_known(rows[k].statistic))
+            rc = hh_fail(err, HH_EINPUT, "%s:%d: unknown statistic '%s'; known: %s, %s, %s, %s, %s, %s, %s",
                          o->claims, rows[k].line, rows[k].statistic, pmclaims_list(), rlclaims_list(),
-                         lmclaims_list(), evalsclaims_list(), segclaims_list(), onlineclaims_list());
+                         lmclaims_list(), evalsclaims_list(), segclaims_list(), onlineclaims_list(),
+                         eloclaims_list());
     RunData rd;
     memset(&rd, 0, sizeof rd);
     if (!rc) rc = run_load(o->run, &rd, err) || hh_mkdirs(o->out, err);

@@ -72,6 +72,18 @@ static const FigNote NOTES[] = {
     {"fig16_online_rounds", "Fig. 16 (gold version): online rounds",
      "Gold utility, help and harm of each online round's policy, round 0 the static HH policy; the Elo "
      "version comes from the tournament stage.", "16", "online_gold_utility_gain"},
+    {"fig01_elo_vs_params", "Fig. 1: crowdworker Elo vs parameters",
+     "Helpfulness and harmlessness Elo of the distilled model, helpful-only, static and online HH "
+     "RLHF, best-of-64 and the HHH reference at each policy scale, zero at the largest distilled model.",
+     "1", "elo_online_margin_min elo_helpful_tradeoff_min"},
+    {"fig36_rejection_sampling_elo", "Fig. 36: rejection sampling vs RLHF",
+     "Elo of best-of-n from the distilled model as n grows, beside static and online HH RLHF.", "36",
+     "elo_bon_slope_ln_n elo_online_minus_bon_max"},
+    {"fig15_crowd_vs_pm_elo", "Fig. 15 (right): crowd vs PM-predicted Elo",
+     "The Elo the train PM predicts from its scores against the Elo the held-out crowd gives: points "
+     "below the line are models the PM overrates.", "15", "elo_crowd_minus_pm_top"},
+    {"fig16_elo_vs_round", "Fig. 16 (Elo): online rounds",
+     "Elo of the online HH RLHF policy of each round beside static HH RLHF.", "16", ""},
     {"beyond_overoptimization", "Beyond the paper: over-optimisation forms",
      "Gold reward against sqrt(KL) for RL and best-of-n, with the functional forms of Gao et al. "
      "(2022) fitted.", "", "gao_b_min"},

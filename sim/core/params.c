@@ -294,6 +294,8 @@ int params_add_keys(const ParamDesc *keys, int n) {
         if (n_ext == HH_MAX_EXT || (d->type != PT_INT && d->type != PT_DOUBLE) || d->offset < lo ||
             d->offset + sizeof(double) > hi || (d->offset - lo) % sizeof(double))
             return -1;
+        for (int k = 0; k < n_ext; k++)  // a slot another key owns: two keys would share one value
+            if (EXT[k].offset == d->offset) return -1;
         EXT[n_ext++] = *d;
     }
     return 0;

@@ -31,7 +31,7 @@
 
 #define HH_MAX_LIST 16  // longest list a key may hold
 #define HH_NAME_LEN 24  // longest scale or run name, including the NUL
-#define HH_MAX_EXT 16   // values of stage-owned params sections (params_add_keys)
+#define HH_MAX_EXT 32   // values of stage-owned params sections (params_add_keys)
 
 typedef struct { int n; int v[HH_MAX_LIST]; } IntList;
 typedef struct { int n; double v[HH_MAX_LIST]; } DoubleList;

@@ -240,7 +240,7 @@ int stages_add_keys(const StageDef *const *t, HHErr *err) {
     for (int i = 0; t[i]; i++)
         if (t[i]->n_keys && params_add_keys(t[i]->keys, t[i]->n_keys))
             return hh_fail(err, HH_EFAIL, "stage %s: its params keys do not fit (at most %d "
-                           "int or double values at PARAMS_EXT offsets)", t[i]->name, HH_MAX_EXT);
+                           "int or double values at PARAMS_EXT offsets, one key per slot)", t[i]->name, HH_MAX_EXT);
     return 0;
 }
 

@@ -2,6 +2,7 @@
 // order. A new stage is one line here plus its own module.
 #include "stage.h"
 
+#include "elo.h"
 #include "evals.h"
 #include "lm.h"
 #include "online.h"
@@ -21,6 +22,7 @@ static const StageDef *const TABLE[] = {
     &STAGE_EVALS,  // reads lm, distill and rl outputs
     &STAGE_ONLINE,    // reads pm and rl outputs; round k reads round k-1
     &STAGE_SEGMENTS,  // reads distill and rl outputs
+    &STAGE_ELO,    // reads distill, rl, pm (and online) outputs: keep after them
     NULL,
 };
 

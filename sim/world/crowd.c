@@ -8,16 +8,17 @@
 
 #include "rng.h"
 
-int crowd_init(Crowd *c, const Params *p, HHErr *err) {
-    c->n = p->n_workers;
-    c->w = calloc((size_t)c->n, sizeof *c->w);
+static int draw_pool(Crowd *c, const Params *p, const char *component, int n, int first_id,
+                     HHErr *err) {
+    c->n = n;
+    c->w = calloc((size_t)n + 1, sizeof *c->w);
     if (!c->w) return hh_fail(err, HH_EFAIL, "crowd: out of memory");
-    gsl_rng *r = rng_stream_alloc(p->seed, "world", "crowd/workers");
+    gsl_rng *r = rng_stream_alloc(p->seed, "world", component);
     if (!r) { crowd_free(c); return hh_fail(err, HH_EFAIL, "crowd: out of memory"); }
     double m = p->lapse_mean;
     for (int i = 0; i < c->n; i++) {
         Worker *w = &c->w[i];
-        w->id = i;
+        w->id = first_id + i;
         w->role = (WorkerRole)(i % 2);
         w->temperature = p->temp_median * exp(p->temp_spread * gsl_ran_gaussian(r, 1.0));
         w->lapse = m > 0 ? gsl_ran_beta(r, 2.0, 2.0 * (1.0 - m) / m) : 0.0;
@@ -26,6 +27,18 @@ int crowd_init(Crowd *c, const Params *p, HHErr *err) {
     }
     gsl_rng_free(r);
     return 0;
+}
+
+int crowd_init(Crowd *c, const Params *p, HHErr *err) {
+    return draw_pool(c, p, "crowd/workers", p->n_workers, 0, err);
+}
+
+int crowd_init_pool(Crowd *c, const Params *p, const char *component, int n, int first_id,
+                    HHErr *err) {
+    if (n < 2 || first_id < 0)
+        return hh_fail(err, HH_EINPUT, "crowd: a pool of %d workers from id %d; allowed: n >= 2, "
+                       "first id >= 0", n, first_id);
+    return draw_pool(c, p, component, n, first_id, err);
 }
 
 void crowd_free(Crowd *c) {

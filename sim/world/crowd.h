@@ -44,6 +44,14 @@ typedef struct {
 } Seen;
 
 int crowd_init(Crowd *c, const Params *p, HHErr *err);
+
+// A held-out pool of n workers drawn like the main population (same role
+// rule, temperature, lapse and length-bias distributions) from its own
+// stream (seed, "world", component), with ids first_id, first_id + 1, ...
+// (first_id >= [crowd] n_workers keeps them disjoint from the workers who
+// labelled the PM data). Role: even pool index helpfulness, odd red-team.
+int crowd_init_pool(Crowd *c, const Params *p, const char *component, int n, int first_id,
+                    HHErr *err);
 void crowd_free(Crowd *c);
 
 // Probability that worker w labels response a as the better (chosen) one.

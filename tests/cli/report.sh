@@ -121,7 +121,7 @@ cp -r "$S" "$TMP/moved" && sed -i "${NC}s/,$V,/,$W,/" "$TMP/moved/claims.csv"
 expect_exit "hhfit diff: a moved verdict" 1 "$FIT" diff "$S" "$TMP/moved"
 if sed -n '/^claims:/{n;p}' "$TMP/out" | grep -q "^  verdict $C: $V -> $W"; then
   ok "hhfit diff: the verdict move comes first"; else bad "hhfit diff: the verdict move comes first" "$(grep -A2 '^claims' "$TMP/out")"; fi
-cp -a "$R" "$TMP/run2" && sed 's/^bon_max = 16/bon_max = 8/' $P >"$TMP/p2.ini"
+cp -a "$R" "$TMP/run2" && sed '/^\[rl\]/,/^\[/ s/^bon_max = 16/bon_max = 8/' $P >"$TMP/p2.ini"
 "$HH" run "$TMP/p2.ini" -o "$TMP/run2" --quiet && "$FIT" "$TMP/run2" -o "$TMP/res2" --quiet
 expect_exit "hhfit diff of runs with one params key changed" 1 "$FIT" diff "$S" "$TMP/res2"
 if grep -q '^params: 1 keys differ' "$TMP/out" && grep -q '^  \[rl\] bon_max: 16 -> 8$' "$TMP/out" \

@@ -62,8 +62,8 @@ if [ "$rc" -eq 0 ] && grep -q '^distill  *distill/xs  *run: \[distill\] params c
    && [ "$(wc -l <"$TMP/dry")" -eq 5 ] && [ "$(ls -lR --time-style=full-iso "$U" | md5sum)" = "$before" ]; then
   ok "--dry-run lists each job and why, and writes nothing"; else bad "--dry-run" "exit $rc: $(cat "$TMP/dry")"; fi
 "$HH" run $P -o "$TMP/nothing" --dry-run >"$TMP/dry" 2>/dev/null
-if [ "$(grep -c 'run: no output yet' "$TMP/dry")" -eq 82 ] && [ ! -e "$TMP/nothing" ]; then
-  ok "--dry-run of a new run: 82 jobs (world 1, pretrain 2, distill 2, pmp 4, pm 37, rl 12, bon 4, evals 12, online 4, segments 4), no directory made"; else bad "--dry-run of a new run" "$(wc -l <"$TMP/dry") lines; $(ls "$TMP/nothing" 2>&1)"; fi
+if [ "$(grep -c 'run: no output yet' "$TMP/dry")" -eq 84 ] && [ ! -e "$TMP/nothing" ]; then
+  ok "--dry-run of a new run: 84 jobs (world 1, pretrain 2, distill 2, pmp 4, pm 37, rl 12, bon 4, evals 12, online 4, segments 4, elo 2), no directory made"; else bad "--dry-run of a new run" "$(wc -l <"$TMP/dry") lines; $(ls "$TMP/nothing" 2>&1)"; fi
 
 # a stage switched off by params: the rest completes
 sed 's/^\[pm\]/[pm]\nhalves = 0/' $P >"$TMP/nohalves.ini"
@@ -102,7 +102,7 @@ one_line "sample a world file" 2 "is an hhsim 'world' file; expected a 'lm,disti
 # [run] threads: no rerun, same bits
 sed 's/^seed = 7$/seed = 7\nthreads = 2/' "$TMP/us.ini" >"$TMP/t2.ini"
 "$HH" run "$TMP/t2.ini" -o "$R" 2>"$TMP/e"
-if [ "$(grep -c ': 0 jobs to run' "$TMP/e")" -eq 8 ] && grep -q "world: up to date" "$TMP/e"; then
+if [ "$(grep -c ': 0 jobs to run' "$TMP/e")" -eq 10 ] && grep -q "world: up to date" "$TMP/e"; then
   ok "changing [run] threads reruns nothing"; else bad "changing [run] threads reruns nothing" "$(grep 'jobs to run' "$TMP/e")"; fi
 "$HH" run "$TMP/t2.ini" -o "$TMP/t2" --until pretrain --quiet
 same=1
@@ -118,7 +118,7 @@ one_line "run --jobs 0" 2 "--jobs '0': expected a whole number from 1 to 256" "$
 one_line "a stage command takes no --only" 2 "hhsim pm: unknown option '--only'" "$HH" pm $P -o "$TMP/x" --only rl
 "$HH" run --help >"$TMP/h"
 miss=""
-for s in world pretrain distill pmp pm rl bon evals online; do grep -q "^  $s " "$TMP/h" || miss="$miss $s"; done
+for s in world pretrain distill pmp pm rl bon evals online segments elo; do grep -q "^  $s " "$TMP/h" || miss="$miss $s"; done
 if [ -z "$miss" ]; then ok "run --help lists every stage of the table"; else bad "run --help lists every stage" "missing:$miss"; fi
 if "$HH" help rl | grep -q "usage: hhsim rl PARAMS \[-o DIR\]"; then ok "hhsim help rl"; else bad "hhsim help rl" "no usage line"; fi
 
