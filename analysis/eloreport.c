@@ -351,10 +351,16 @@ int eloclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) 
         snprintf(o->method, sizeof o->method, "this run has no Elo tournaments (%s)", A->D.missing);
         return 0;
     }
-    const EloFile *e = &A->D.f[A->D.n - 1];
-    const EloBoot *b = &A->b[A->D.n - 1];
     Sel s = {.stat = 0};
     while (strcmp(NAMES[s.stat], name)) s.stat++;
+    // the largest tournament scale; online > static > distilled: the largest scale
+    // with online contestants ([online] scales need not include the largest policy)
+    int fi = A->D.n - 1;
+    if (s.stat == 0)
+        for (int i = A->D.n - 1; i >= 0; i--)
+            if (last_online(&A->b[i]) >= 0) { fi = i; break; }
+    const EloFile *e = &A->D.f[fi];
+    const EloBoot *b = &A->b[fi];
     s.on = last_online(b), s.hh = elf_find(b, "hh"), s.di = elf_find(b, "distill"), s.he = elf_find(b, "helpful");
     s.top = -1;
     for (int i = 0; i < b->ns; i++) {
