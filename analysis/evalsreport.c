@@ -296,7 +296,7 @@ static void script(Report *R, const EVData *D, FILE *f, Tab *acc, Tab *tax, Tab 
     if (!isfinite(xlo)) xlo = 1, xhi = 10;
     for (size_t i = 0; i < fit->nrow; i++)  // zero-shot fits: delta = c0 + c1 ln P
         if (!strcmp(tab_gets(fit, i, "shots"), "zero_shot"))
-            fprintf(f, "[%.9g:%.9g] %.9g + %.9g * log(x) w l lt %d dt 3 title \"fit %s 0-shot, slope %.2g [%.2g, %.2g]\", ",
+            fprintf(f, "(x >= %.9g && x <= %.9g ? %.9g + %.9g * log(x) : NaN) w l lt %d dt 3 title \"fit %s 0-shot, slope %.2g [%.2g, %.2g]\", ",
                     xlo, xhi, tab_getf(fit, i, "intercept"), tab_getf(fit, i, "slope"),
                     strcmp(tab_gets(fit, i, "rlhf"), "rlhf_hh") ? LT[EVD_HELPFUL] : LT[EVD_HH],
                     strcmp(tab_gets(fit, i, "rlhf"), "rlhf_hh") ? "helpful-only" : "HH",

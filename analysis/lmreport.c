@@ -165,7 +165,11 @@ static void scaling_plot(const Report *R, const LMData *D, FILE *f, const StatsL
     double px[64];
     int np = D->nlm < 64 ? D->nlm : 64;
     for (int k = 0; k < np; k++) px[k] = D->lm[k].params;
-    if (ok) fprintf(f, "fa = %.9g; fb = %.9g\n", F->c0, F->c1);
+    double xlo = INFINITY, xhi = -INFINITY;  // the fit is drawn over the models' sizes only
+    for (int k = 0; k < np; k++)
+        if (isfinite(px[k]) && px[k] > 0) xlo = fmin(xlo, px[k]), xhi = fmax(xhi, px[k]);
+    if (!isfinite(xlo)) xlo = 1, xhi = 10;
+    if (ok) fprintf(f, "fa = %.9g; fb = %.9g; fx0 = %.9g; fx1 = %.9g\n", F->c0, F->c1, xlo, xhi);
     gp_loop_begin(f, "lm_scaling");
     fputs("set multiplot layout 2,2 title \"Language-model pretraining across scales (hhsim setup; Bai et al. "
           "2022 use 13M-52B LMs)\\n{/*0.7 loss on held-out corpus rows; gold measures of greedy answers to "
@@ -176,7 +180,7 @@ static void scaling_plot(const Report *R, const LMData *D, FILE *f, const StatsL
     fputs("plot $s u 1:2 w lp lt 1 title \"held-out\", $s u 1:3 w lp lt 2 dt 2 pt 6 title "
           "\"train (last interval)\", $s u 1:2:10 w labels offset 0,1 notitle", f);
     if (ok)
-        fputs(", fa + fb * log10(x) w l lt 9 dt 2 title sprintf(\"fit: %.3f %s %.3f log_{10} P\", fa, "
+        fputs(", (x >= fx0 && x <= fx1 ? fa + fb * log10(x) : NaN) w l lt 9 dt 2 title sprintf(\"fit: %.3f %s %.3f log_{10} P\", fa, "
               "fb < 0 ? \"-\" : \"+\", abs(fb))", f);
     fputs("\nset title \"gold behaviour of greedy answers\"\nset ylabel \"gold help / gold harm ([0, 1])\"\n"
           "set key top left\nset yrange [0:*]\n"

@@ -608,13 +608,18 @@ int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
                "Fig. 33)\\n{/*0.7 mean across seeds with 95%% t intervals; fits: mean of the seeds' lines in ln P}\" "
                "font \",16\"\n%sset xlabel \"PM parameters P\"\nset format x \"%%.0s%%c\"\n", D->big_policy, KEY_OUT);
     gp_log_xrange(f, px, n0);
+    double xlo = INFINITY, xhi = -INFINITY;  // the fits are drawn over the PM sizes only
+    for (int k = 0; k < n0; k++)
+        if (isfinite(px[k]) && px[k] > 0) xlo = fmin(xlo, px[k]), xhi = fmax(xhi, px[k]);
+    if (!isfinite(xlo)) xlo = 1, xhi = 10;
+    fprintf(f, "fx0 = %.9g; fx1 = %.9g\n", xlo, xhi);
     fprintf(f, "set title \"PM scores (normalised score)\"\nset ylabel \"score at the end of RL (normalised score)\"\n"
                "plot $s0 u 1:2:3:4 w yerrorlines lt 1 title \"yardstick PM (one judge for all)\", $s0 u 1:5:6:7 w "
                "yerrorlines lt 2 title \"test PM (other half; own scale)\", $s0 u 1:8:9:10 w yerrorlines lt 3 title "
-               "\"train PM (the reward)\", fy0 + fy1 * log(x) w l lt 9 dt 2 title \"%s\", 0 w l lt 10 notitle\n", ly);
+               "\"train PM (the reward)\", (x >= fx0 && x <= fx1 ? fy0 + fy1 * log(x) : NaN) w l lt 9 dt 2 title \"%s\", 0 w l lt 10 notitle\n", ly);
     fprintf(f, "set title \"gold utility U = help (non-red-team) − harm (red-team)\"\nset ylabel \"gold U at the end of "
-               "RL (help − harm, fractions)\"\nplot $s0 u 1:11:12:13 w yerrorlines lt 4 title \"gold U\", fg0 + fg1 * "
-               "log(x) w l lt 9 dt 2 title \"%s\"\n", lg);
+               "RL (help − harm, fractions)\"\nplot $s0 u 1:11:12:13 w yerrorlines lt 4 title \"gold U\", (x >= fx0 && x <= fx1 ? fg0 + "
+               "fg1 * log(x) : NaN) w l lt 9 dt 2 title \"%s\"\n", lg);
     fputs("unset logscale x\nset format x\nset autoscale x\nunset multiplot\n", f);
     gp_loop_end(f);
     return report_put(R, t, err);
