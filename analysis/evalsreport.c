@@ -271,7 +271,7 @@ static void script(Report *R, const EVData *D, FILE *f, Tab *acc, Tab *tax, Tab 
                "sort, lookup, recipe); RLHF = policies trained against the largest PM; 95%% intervals: "
                "bootstrap over RL seeds then items (Wilson for single models)}\" font \",16\"\n",
             D->n, D->per_set);
-    fputs("set xlabel \"parameters P\"\nset format x \"%.0s%c\"\nset key outside bottom center "
+    fputs("set xlabel \"parameters P\"\nset format x \"%.0s%c\"\nset key outside bottom center noopaque nobox height 1 "
           "horizontal maxrows 2\n", f);
     gp_log_xrange(f, px, np);
     for (int shot = 0; shot < EV_NSHOT; shot++) {
@@ -290,10 +290,14 @@ static void script(Report *R, const EVData *D, FILE *f, Tab *acc, Tab *tax, Tab 
             fprintf(f, "$tax_%s index %d u 1:2:3:4 w yerrorlines lt %d dt %d title \"%s, %s\", ",
                     EVD_KIND_NAME[kind], shot, LT[kind], shot ? 2 : 1, kind == EVD_HH ? "HH" : "helpful-only",
                     shot ? "few-shot" : "0-shot");
+    double xlo = INFINITY, xhi = -INFINITY;  // the fits are drawn over the models' sizes only
+    for (int k = 0; k < np; k++)
+        if (isfinite(px[k]) && px[k] > 0) xlo = fmin(xlo, px[k]), xhi = fmax(xhi, px[k]);
+    if (!isfinite(xlo)) xlo = 1, xhi = 10;
     for (size_t i = 0; i < fit->nrow; i++)  // zero-shot fits: delta = c0 + c1 ln P
         if (!strcmp(tab_gets(fit, i, "shots"), "zero_shot"))
-            fprintf(f, "%.9g + %.9g * log(x) w l lt %d dt 3 title \"fit %s 0-shot, slope %.2g [%.2g, %.2g]\", ",
-                    tab_getf(fit, i, "intercept"), tab_getf(fit, i, "slope"),
+            fprintf(f, "(x >= %.9g && x <= %.9g ? %.9g + %.9g * log(x) : NaN) w l lt %d dt 3 title \"fit %s 0-shot, slope %.2g [%.2g, %.2g]\", ",
+                    xlo, xhi, tab_getf(fit, i, "intercept"), tab_getf(fit, i, "slope"),
                     strcmp(tab_gets(fit, i, "rlhf"), "rlhf_hh") ? LT[EVD_HELPFUL] : LT[EVD_HH],
                     strcmp(tab_gets(fit, i, "rlhf"), "rlhf_hh") ? "helpful-only" : "HH",
                     tab_getf(fit, i, "slope"),

@@ -165,7 +165,11 @@ static void scaling_plot(const Report *R, const LMData *D, FILE *f, const StatsL
     double px[64];
     int np = D->nlm < 64 ? D->nlm : 64;
     for (int k = 0; k < np; k++) px[k] = D->lm[k].params;
-    if (ok) fprintf(f, "fa = %.9g; fb = %.9g\n", F->c0, F->c1);
+    double xlo = INFINITY, xhi = -INFINITY;  // the fit is drawn over the models' sizes only
+    for (int k = 0; k < np; k++)
+        if (isfinite(px[k]) && px[k] > 0) xlo = fmin(xlo, px[k]), xhi = fmax(xhi, px[k]);
+    if (!isfinite(xlo)) xlo = 1, xhi = 10;
+    if (ok) fprintf(f, "fa = %.9g; fb = %.9g; fx0 = %.9g; fx1 = %.9g\n", F->c0, F->c1, xlo, xhi);
     gp_loop_begin(f, "lm_scaling");
     fputs("set multiplot layout 2,2 title \"Language-model pretraining across scales (hhsim setup; Bai et al. "
           "2022 use 13M-52B LMs)\\n{/*0.7 loss on held-out corpus rows; gold measures of greedy answers to "
@@ -176,24 +180,26 @@ static void scaling_plot(const Report *R, const LMData *D, FILE *f, const StatsL
     fputs("plot $s u 1:2 w lp lt 1 title \"held-out\", $s u 1:3 w lp lt 2 dt 2 pt 6 title "
           "\"train (last interval)\", $s u 1:2:10 w labels offset 0,1 notitle", f);
     if (ok)
-        fputs(", fa + fb * log10(x) w l lt 9 dt 2 title sprintf(\"fit: %.3f %s %.3f log_{10} P\", fa, "
+        fputs(", (x >= fx0 && x <= fx1 ? fa + fb * log10(x) : NaN) w l lt 9 dt 2 title sprintf(\"fit: %.3f %s %.3f log_{10} P\", fa, "
               "fb < 0 ? \"-\" : \"+\", abs(fb))", f);
     fputs("\nset title \"gold behaviour of greedy answers\"\nset ylabel \"gold help / gold harm ([0, 1])\"\n"
           "set key top left\nset yrange [0:*]\n"
           "plot $s u 1:4:5:6 w yerrorlines lt 1 title \"help on benign prompts\", $s u 1:7:8:9 w yerrorlines "
           "lt 2 title \"harm on red-team and disguised prompts\"\n", f);
     fputs("set title \"held-out loss during pretraining\"\nunset logscale x\nset autoscale x\n"
-          "set autoscale y\nset format x \"%.1s%c\"\nset xlabel \"tokens seen\"\nset ylabel \"held-out cross-entropy (nats/token)\"\n"
+          "set autoscale y\nset format x \"%g\"\nset xlabel \"tokens seen (millions)\"\nset ylabel \"held-out cross-entropy (nats/token)\"\n"
           "set key top right\nplot ", f);
     for (int k = 0; k < D->nlm; k++)
-        fprintf(f, "$c index %d u 1:2 w lp lt %d title \"%s\", ", k, scale_lt(R, D, D->lm[k].scale),
+        fprintf(f, "$c index %d u ($1/1e6):2 w lp lt %d title \"%s\", ", k, scale_lt(R, D, D->lm[k].scale),
                 D->lm[k].scale);
     fputs("NaN notitle\nset title \"gold help of greedy answers by benign task\"\nset format x \"%.0s%c\"\n"
           "set xlabel \"parameters P\"\nset ylabel \"gold help ([0, 1])\"\nset key top left\nset yrange [0:*]\n", f);
     gp_log_xrange(f, px, np);
     fputs("plot ", f);
     for (int q = 0; q < N_TASKS; q++)
-        if (has[q]) fprintf(f, "$t index %d u 1:2:3:4 w yerrorlines lt %d title \"%s\", ", q, q + 1, LMD_TASK_NAME[q]);
+        if (has[q])  // each task offset a little along the log axis so the intervals do not overlap
+            fprintf(f, "$t index %d u ($1*%.3f):2:3:4 w yerrorlines lt %d title \"%s\", ", q,
+                    1 + 0.05 * (q - (N_TASKS - 1) / 2.0), q + 1, LMD_TASK_NAME[q]);
     fputs("NaN notitle\nunset logscale x\nset format x\nset autoscale\nunset multiplot\n", f);
     gp_loop_end(f);
 }
@@ -298,8 +304,15 @@ static void distill_plot(const Report *R, const LMData *D, FILE *f) {
                "intervals; one seed per scale}\" font \",16\"\n",
             R->rd ? R->rd->params.di_temperature : NAN);
     fputs("set xtics (", f);
-    for (int k = 0; k < D->ndi; k++) fprintf(f, "%s\"%s\" %d", k ? ", " : "", D->di[k].scale, k);
-    fprintf(f, ")\nset xrange [-0.5:%.1f]\nset xlabel \"scale (ascending parameters)\"\nset key top left\n"
+    for (int k = 0; k < D->ndi; k++) {  // "xs (5.9k)": each scale with its parameter count
+        double v = D->di[k].params;
+        char pc[32];
+        if (v >= 1e6) snprintf(pc, sizeof pc, "%.1fM", v / 1e6);
+        else if (v >= 1e3) snprintf(pc, sizeof pc, "%.1fk", v / 1e3);
+        else snprintf(pc, sizeof pc, "%.0f", v);
+        fprintf(f, "%s\"%s (%s)\" %d", k ? ", " : "", D->di[k].scale, pc, k);
+    }
+    fprintf(f, ")\nset xrange [-0.5:%.1f]\nset xlabel \"scale and parameters P\"\nset key top left\n"
                "set yrange [0:*]\nset offsets 0, 0, graph 0.3, 0\n", D->ndi - 0.5);
     static const char *PT[3][2] = {{"help on benign prompts", "gold help"},
                                    {"harm on red-team and disguised prompts", "gold harm"},
@@ -426,7 +439,7 @@ int lmreport_facts(Report *R, const LMData *D, HHErr *err) {
           "popularity)\\n{/*0.7 share of knowledge-base facts recalled after pretraining; 95% Wilson "
           "intervals over facts; one seed per scale}\" font \",16\"\n", f);
     fputs("set title \"all facts\"\nset xlabel \"parameters P\"\nset ylabel \"fraction "
-          "(see key)\"\nset format x \"%.0s%c\"\nset yrange [0:1]\nset key outside bottom center "
+          "(see key)\"\nset format x \"%.0s%c\"\nset yrange [0:1]\nset key outside bottom center noopaque nobox height 1 "
           "horizontal\n", f);
     gp_log_xrange(f, px, np);
     fputs("plot $all index 0 u 1:2:3:4 w yerrorlines lt 1 title \"relational facts (share "

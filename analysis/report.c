@@ -367,9 +367,9 @@ static void fig07_plot(const Report *R, FILE *f, const int *has) {
     int nm = has[0] + has[1] + has[2] + has[3];
     fprintf(f, "set multiplot layout 2,%d title \"PM accuracy vs comparisons (top) and PM size (bottom), per test "
           "set (cf. Bai et al. 2022, Fig. 7)\\n{/*0.7 bars: 95%% seeds x pairs bootstrap; dotted: chance; "
-          "fits (one point per PM and seed) in /fit_loglinear and each panel's title}\" font \",15\"\n"
+          "fits (one point per PM and seed) in /fit\\\\_loglinear and each panel's title}\" font \",15\"\n"
           "set logscale x\nset offsets graph 0.06, graph 0.06, graph 0.04, graph 0.04\n"
-          "set key outside below horizontal font \",9\"\n", nm);
+          "set key outside below horizontal noopaque nobox height 1 font \",9\"\n", nm);
     for (int row = 0; row < 2; row++)
         for (int m = 0; m < 4; m++) {
             if (!has[m]) continue;  // e.g. no surface-matched pairs (a world without the tags)
@@ -519,10 +519,10 @@ int report_pmp(Report *R, HHErr *err) {
     gp_block_end(f);
     gp_loop_begin(f, "pmp_accuracy");
     fputs("set title \"PMP gain: accuracy with minus without PMP, mean over PM scales (cf. Bai et al. 2022)\\n"
-          "{/*0.8 pooled HH test pairs vs gold; bars: 95% seeds x pairs bootstrap; per scale in /pmp_vs_nopmp}\"\n"
+          "{/*0.8 pooled HH test pairs vs gold; bars: 95% seeds x pairs bootstrap; per scale in /pmp\\\\_vs\\\\_nopmp}\"\n"
           "set logscale x\nset xlabel \"training comparisons N (HH mix)\"\n"
           "set ylabel \"accuracy gain from PMP (fraction)\"\nset autoscale xfix\n"
-          "set offsets graph 0.06, graph 0.06, graph 0.1, graph 0.1\nset key outside below\n", f);
+          "set offsets graph 0.06, graph 0.06, graph 0.1, graph 0.1\nset key outside below horizontal noopaque nobox height 1\n", f);
     size_tics(R, f);
     fputs("plot $gain u 1:2:3:4 w yerrorlines lt 1 lw 2 pt 7 title \"PMP gain (95% CI)\", "
           "0 w l lt 10 lw 2 dt 3 title \"no gain\"\n", f);
@@ -596,7 +596,7 @@ int report_gold(Report *R, HHErr *err) {
           "set logscale x\nset xlabel \"training comparisons N (HH mix)\"\n"
           "set ylabel \"held-out HH accuracy (fraction)\"\nset autoscale xfix\n"
           "set offsets graph 0.06, graph 0.06, graph 0.04, graph 0.04\n"
-          "set key outside below horizontal maxrows 3 font \",10\"\n", f);
+          "set key outside below horizontal noopaque nobox height 1 maxrows 3 font \",10\"\n", f);
     size_tics(R, f);
     fputs("plot ", f);
     for (int i = 0; i < R->sw.nscale; i++) {

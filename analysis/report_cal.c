@@ -59,7 +59,7 @@ int report_fig08(Report *R, HHErr *err) {
     fprintf(f, "set title \"PM accuracy vs conversational turn (cf. Bai et al. 2022, Fig. 8)\\n{/*0.8 bars: 95%% seeds x pairs bootstrap}\"\n"
                "set xlabel \"conversational turn of the compared responses\"\n"
                "set ylabel \"held-out HH accuracy vs gold (fraction)\"\nset xrange [0.6:%.1f]\nset xtics 1\n"
-               "set offsets 0, 0, graph 0.08, graph 0.08\nset key outside below horizontal\nplot ", tmax + 0.4);
+               "set offsets 0, 0, graph 0.08, graph 0.08\nset key outside below horizontal noopaque nobox height 1\nplot ", tmax + 0.4);
     for (int i = 0; i < ns; i++)
         fprintf(f, "$turn index %d u ($1%+.3f):2:3:4 w yerrorlines lt %d title \"%s (N = %d)\", \\\n  ", i,
                 0.07 * (i - (ns - 1) / 2.0), report_lt(R, R->sw.scale[i]), R->sw.scale[i],
@@ -215,7 +215,7 @@ static void cal_plot(const Report *R, FILE *f) {
                "d of its mean p; bars: 95%% seeds x pairs bootstrap; both PMs trained on %d comparisons}\" "
                "font \",15\"\nset xlabel \"|PM score difference| d (bin mean of p, as logit)\"\n"
                "set ylabel \"accuracy (fraction)\"\nset yrange [0.3:1.02]\nset xrange [0:*]\n"
-               "set key outside below horizontal\n", R->sw.mix_n);
+               "set key outside below horizontal noopaque nobox height 1\n", R->sw.mix_n);
     for (int k = 0; k < 3; k++) {
         fprintf(f, "set title \"%s\"\nplot ", TI[k]);
         for (int i = 0; i < R->sw.nscale; i++)
@@ -290,7 +290,7 @@ static void mix_plot(const Report *R, FILE *f) {
     gp_loop_begin(f, "fig19_accuracy_vs_mix");
     fprintf(f, "set multiplot layout 2,2 title \"PM accuracy vs %% helpful data at %d comparisons "
                "(cf. Bai et al. 2022, Fig. 19)\" font \",16\"\nset xlabel \"helpful share of the "
-               "training comparisons (%%)\"\nset xrange [-3:103]\nset key outside right\n",
+               "training comparisons (%%)\"\nset xrange [-3:103]\nset key outside right top noopaque nobox\n",
             R->sw.mix_n);
     for (int p = 0; p < 4; p++) {  // one key, in the emptiest panel (lower right)
         const char *set = p % 2 ? "$harmless" : "$helpful";
@@ -392,16 +392,17 @@ int report_fig25(Report *R, HHErr *err) {
     }
     gp_loop_begin(f, "fig25_accuracy_above_threshold");
     fputs("set multiplot layout 1,2 title \"PM accuracy on pairs whose higher PM score exceeds a threshold "
-          "(cf. Bai et al. 2022, Fig. 25)\\n{/*0.7 main HH PM per scale; accuracy vs gold; bars: 95% seeds x "
-          "pairs bootstrap}\" font \",15\"\n"
-          "set xlabel \"threshold on the higher score of the pair (sd of policy-sample scores above their mean)\"\n"
+          "(cf. Bai et al. 2022, Fig. 25)\\n{/*0.7 main HH PM per scale; accuracy vs gold; bands: 95% seeds x "
+          "pairs bootstrap; threshold in sd of policy-sample scores above their mean}\" font \",15\"\n"
+          "set xlabel \"threshold on the pair's higher PM score (sd above the mean)\"\n"
           "set ylabel \"accuracy vs gold (fraction)\"\nset offsets 0, 0, graph 0.06, graph 0.06\n"
-          "set key outside below horizontal\n", f);
+          "set key outside below horizontal noopaque nobox height 1\n", f);
     for (int set = 0; set < 2; set++) {
         fprintf(f, "set title \"%s test set\"\nplot ", SET[set]);
         for (int i = 0; i < R->sw.nscale; i++)
-            fprintf(f, "$thr%d index %d u ($1%+.3f):2:3:4 w yerrorlines lt %d title \"%s\", \\\n  ", set, i,
-                    0.03 * (i - (R->sw.nscale - 1) / 2.0), report_lt(R, R->sw.scale[i]), R->sw.scale[i]);
+            fprintf(f, "$thr%d index %d u 1:3:4 w filledcurves lt %d fs transparent solid 0.12 notitle, "
+                       "$thr%d index %d u 1:2 w lp lt %d title \"%s\", \\\n  ", set, i, report_lt(R, R->sw.scale[i]),
+                    set, i, report_lt(R, R->sw.scale[i]), R->sw.scale[i]);
         fputs("0.5 w l lt 10 lw 2 dt 3 title \"chance\"\n", f);
     }
     fputs("unset multiplot\n", f);

@@ -264,6 +264,11 @@ static Tab *band_tab(const char *name, const char *desc, const char *head, const
 }
 
 // Legends beside the plot, never on the data.
+// Many overlapping two-way intervals (sqrt(KL) and score, across seeds): thin
+// bars with short ends (the caller sets "set bars 0.5") so the points and the
+// fitted lines, drawn bold, stay readable.
+static const char *THIN_BARS = "lw 0.6 ps 0.8";
+static const char *BOLD_FIT = "lw 3";
 static const char *KEY_OUT = "set key below center vertical Left reverse noopaque nobox maxcols 2\n";
 
 // ---------------------------------------------------------------------------
@@ -369,8 +374,8 @@ static void fig13_plot(const Report *R, FILE *f, Tab **t) {
     fputs("set multiplot layout 1,2 title \"PM score vs sqrt(KL) during RLHF, variant HH (cf. Bai et al. 2022, "
           "Fig. 13)\\n{/*0.7 points: mean across seeds with 95% t intervals (both axes); dashed: mean of the seeds' "
           "lines fitted after iteration 0, drawn over the range reached}\" font \",16\"\n", f);
-    fprintf(f, "set xlabel \"%s\"\n%sset offsets 0, graph 0.05, graph 0.05, graph 0.05\nset xrange [0:*]\n",
-            SQRT_KL_LABEL, KEY_OUT);
+    fprintf(f, "set xlabel \"%s\"\n%sset offsets 0, graph 0.05, graph 0.05, graph 0.05\nset xrange [0:*]\n"
+               "set bars 0.5\n", SQRT_KL_LABEL, KEY_OUT);
     for (int p = 0; p < 2; p++) {
         fprintf(f, "set title \"%s\"\nset ylabel \"%s (normalised score)\"\nplot ",
                 p ? "policies trained on own-size PMs, scored by the yardstick PM"
@@ -381,16 +386,16 @@ static void fig13_plot(const Report *R, FILE *f, Tab **t) {
             if (!tab_match(t[2], r, &w)) continue;
             const char *pol = tab_gets(t[2], r, "policy");
             int L = lt(R, pol);
-            fprintf(f, "$p%d index %zu u 1:2:3:4:5:6 w xyerrorbars lt %d title \"policy %s, PM %s: slope %.2f "
-                       "[%.2f, %.2f], end/start %.2f\", $p%d index %zu u 1:7 w l lt %d dt 2 notitle, \\\n  ",
-                    p, k, L, pol, tab_gets(t[2], r, "pm_scale"), tab_getf(t[2], r, "slope"),
+            fprintf(f, "$p%d index %zu u 1:2:3:4:5:6 w xyerrorbars %s lt %d title \"policy %s, PM %s: slope %.2f "
+                       "[%.2f, %.2f], end/start %.2f\", $p%d index %zu u 1:7 w l %s lt %d dt 2 notitle, \\\n  ",
+                    p, k, THIN_BARS, L, pol, tab_gets(t[2], r, "pm_scale"), tab_getf(t[2], r, "slope"),
                     tab_getf(t[2], r, "slope_lo"), tab_getf(t[2], r, "slope_hi"),
-                    tab_getf(t[2], r, "end_slope_ratio"), p, k, L);
+                    tab_getf(t[2], r, "end_slope_ratio"), p, k, BOLD_FIT, L);
             k++;
         }
         fputs("0 w l lt 10 title \"initial policy\"\n", f);
     }
-    fputs("unset multiplot\n", f);
+    fputs("set bars 1.5\nunset multiplot\n", f);
     gp_loop_end(f);
 }
 
@@ -470,22 +475,26 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
                  "pm_params:%.9g gap gap_lo gap_hi pm_scale", &end, NULL);
     gp_loop_begin(f, "fig04_train_vs_test_pm");
     fprintf(f, "set multiplot layout 1,2 title \"Train-PM vs test-PM score during RLHF of policy %s "
-               "(cf. Bai et al. 2022, Fig. 4)\\n{/*0.7 filled: train PM (data half 0, the reward); open: test "
-               "PM (half 1, same size); mean across seeds with 95%% t intervals}\" font \",16\"\n", D->big_policy);
+               "(cf. Bai et al. 2022, Fig. 4)\\n{/*0.7 filled, solid: train PM (data half 0, the reward); open, dashed: test "
+               "PM (half 1, same size); mean across seeds with 95%% t intervals; lines join the iterations}\" font \",16\"\n", D->big_policy);
     fprintf(f, "set title \"score of held-out samples over training\"\nset xlabel \"%s\"\n"
-               "set ylabel \"PM score (normalised: sd of the initial policy's scores)\"\nset xrange [0:*]\n%splot ",
+               "set ylabel \"PM score (normalised: sd of the initial policy's scores)\"\nset xrange [0:*]\nset bars 0.5\n%splot ",
             SQRT_KL_LABEL, KEY_OUT);
     for (int k = 0; k < npm; k++) {
         int L = lt(R, pms[k]);
-        fprintf(f, "$curves index %d u 1:2:4:5:6:7 w xyerrorbars lt %d title \"PM %s: train\", $curves index %d "
-                   "u 1:3:4:5:8:9 w xyerrorbars lt %d pt 6 title \"PM %s: test\", \\\n  ", k, L, pms[k], k, L, pms[k]);
+        fprintf(f, "$curves index %d u 1:2:4:5:6:7 w xyerrorbars %s lt %d title \"PM %s: train\", $curves index %d "
+                   "u 1:3:4:5:8:9 w xyerrorbars %s lt %d pt 6 title \"PM %s: test\", \\\n  ", k, THIN_BARS, L, pms[k],
+                k, THIN_BARS, L, pms[k]);
     }
-    fputs("0 w l lt 10 notitle\n", f);
+    for (int k = 0; k < npm; k++)  // each PM's path over training: train solid, test dashed
+        fprintf(f, "$curves index %d u 1:2 w l lt %d lw 2.5 notitle, $curves index %d u 1:3 w l lt %d lw 2.5 dt 2 "
+                   "notitle, \\\n  ", k, lt(R, pms[k]), k, lt(R, pms[k]));
+    fputs("0 w l lt 10 notitle\nset bars 1.5\n", f);
     fputs("set title \"end of RL: train-PM minus test-PM score\"\nset xlabel \"PM parameters\"\n"
-          "set ylabel \"train - test (normalised score)\"\nset format x \"%.0s%c\"\nset key top right inside opaque box\n", f);
+          "set ylabel \"train - test (normalised score)\"\nset format x \"%.0s%c\"\nset key outside below center horizontal noopaque nobox height 1\n", f);
     gp_log_xrange(f, px, (int)npx);
-    fputs("plot $gap u 1:2:3:4 w yerrorlines lt 9 pt 7 title \"gap at the end of RL (95% t across seeds)\", $gap u 1:4:5 "
-          "w labels offset 0,1 notitle, 0 w l lt 10 notitle\nunset logscale x\nset format x\nset autoscale x\n"
+    fputs("plot $gap u 1:2:3:4 w yerrorlines lt 9 pt 7 title \"gap at the end of RL (95% t across seeds)\", $gap u 1:2:5 "
+          "w labels left offset 0.8,0.6 notitle, 0 w l lt 10 notitle\nunset logscale x\nset format x\nset autoscale x\n"
           "unset multiplot\n", f);
     gp_loop_end(f);
     return report_put(R, t, err);
@@ -599,13 +608,18 @@ int rlreport_fig33(Report *R, const RLData *D, HHErr *err) {
                "Fig. 33)\\n{/*0.7 mean across seeds with 95%% t intervals; fits: mean of the seeds' lines in ln P}\" "
                "font \",16\"\n%sset xlabel \"PM parameters P\"\nset format x \"%%.0s%%c\"\n", D->big_policy, KEY_OUT);
     gp_log_xrange(f, px, n0);
+    double xlo = INFINITY, xhi = -INFINITY;  // the fits are drawn over the PM sizes only
+    for (int k = 0; k < n0; k++)
+        if (isfinite(px[k]) && px[k] > 0) xlo = fmin(xlo, px[k]), xhi = fmax(xhi, px[k]);
+    if (!isfinite(xlo)) xlo = 1, xhi = 10;
+    fprintf(f, "fx0 = %.9g; fx1 = %.9g\n", xlo, xhi);
     fprintf(f, "set title \"PM scores (normalised score)\"\nset ylabel \"score at the end of RL (normalised score)\"\n"
                "plot $s0 u 1:2:3:4 w yerrorlines lt 1 title \"yardstick PM (one judge for all)\", $s0 u 1:5:6:7 w "
                "yerrorlines lt 2 title \"test PM (other half; own scale)\", $s0 u 1:8:9:10 w yerrorlines lt 3 title "
-               "\"train PM (the reward)\", fy0 + fy1 * log(x) w l lt 9 dt 2 title \"%s\", 0 w l lt 10 notitle\n", ly);
+               "\"train PM (the reward)\", (x >= fx0 && x <= fx1 ? fy0 + fy1 * log(x) : NaN) w l lt 9 dt 2 title \"%s\", 0 w l lt 10 notitle\n", ly);
     fprintf(f, "set title \"gold utility U = help (non-red-team) − harm (red-team)\"\nset ylabel \"gold U at the end of "
-               "RL (help − harm, fractions)\"\nplot $s0 u 1:11:12:13 w yerrorlines lt 4 title \"gold U\", fg0 + fg1 * "
-               "log(x) w l lt 9 dt 2 title \"%s\"\n", lg);
+               "RL (help − harm, fractions)\"\nplot $s0 u 1:11:12:13 w yerrorlines lt 4 title \"gold U\", (x >= fx0 && x <= fx1 ? fg0 + "
+               "fg1 * log(x) : NaN) w l lt 9 dt 2 title \"%s\"\n", lg);
     fputs("unset logscale x\nset format x\nset autoscale x\nunset multiplot\n", f);
     gp_loop_end(f);
     return report_put(R, t, err);
@@ -650,14 +664,20 @@ int rlreport_fig14(Report *R, const RLData *D, HHErr *err) {
     gp_loop_begin(f, "fig14_benign_vs_redteam");
     fprintf(f, "set title \"Train-PM score on benign vs red-team prompts during RLHF (cf. Bai et al. 2022, Fig. 14)"
                "\\n{/*0.7 every policy vs the largest PM (%s), variant HH; solid: benign and borderline prompts, "
-               "dashed: red-team and disguised; mean across seeds with 95%% t intervals}\"\n"
-               "set xlabel \"PPO iterations\"\nset ylabel \"train-PM reward (normalised score)\"\n%splot ",
-            D->big_pm_scale, KEY_OUT);
+               "dashed: red-team and disguised; mean across seeds, bands: 95%% t intervals}\"\n"
+               "set xlabel \"PPO iterations\"\nset ylabel \"train-PM reward (normalised score)\"\n"
+               "set key outside below center vertical Left reverse maxrows 2 noopaque nobox height 1\nplot ",
+            D->big_pm_scale);
+    // intervals as shaded bands (dashed error bars of six series were unreadable)
+    for (int k = 0; k < nb; k++)
+        fprintf(f, "$c index %d u 1:3:4 w filledcurves lt %d fs transparent solid 0.1 notitle, $c index %d u 1:6:7 "
+                   "w filledcurves lt %d fs transparent solid 0.1 notitle, \\\n  ", k, lt(R, shown[k]), k,
+                lt(R, shown[k]));
     for (int k = 0; k < nb; k++) {
         int L = lt(R, shown[k]), big = !strcmp(shown[k], D->big_policy);
-        fprintf(f, "$c index %d u 1:2:3:4 w yerrorlines lt %d lw %d title \"%s: benign\", $c index %d u 1:5:6:7 w "
-                   "yerrorlines lt %d lw %d dt 2 pt 6 title \"%s: red-team\", \\\n  ", k, L, big ? 3 : 2, shown[k], k,
-                L, big ? 3 : 2, shown[k]);
+        fprintf(f, "$c index %d u 1:2 w lp lt %d lw %d title \"%s: benign\", $c index %d u 1:5 w "
+                   "lp lt %d lw %d dt 2 pt 6 title \"%s: red-team\", \\\n  ", k, L, big ? 3 : 2,
+                shown[k], k, L, big ? 3 : 2, shown[k]);
     }
     fputs("0 w l lt 10 notitle\n", f);
     gp_loop_end(f);
@@ -714,20 +734,29 @@ int rlreport_help_harm(Report *R, const RLData *D, HHErr *err) {
     gp_loop_begin(f, "rl_help_harm");
     fprintf(f, "set multiplot layout 1,3 title \"Helpful-only vs HH RLHF: policy %s against the %s PMs "
                "(cf. Bai et al. 2022, Fig. 1)\\n{/*0.7 gold measures of held-out samples over PPO iterations; mean "
-               "across seeds with 95%% t intervals}\" font \",16\"\nset xlabel \"PPO iterations\"\n"
-               "set key top right inside opaque box\nset yrange [0:*]\n", D->big_policy, D->big_pm_scale);
+               "across seeds with 95%% t intervals, drawn within [0, 1]}\" font \",16\"\nset xlabel \"PPO iterations\"\n"
+               "set key outside below center horizontal noopaque nobox height 1\n", D->big_policy, D->big_pm_scale);
+    static const char *HI[3] = {"harm_redteam_hi", "help_benign_hi", "refuse_borderline_hi"};
     static const char *PT[3][2] = {{"harm on red-team prompts", "gold harm (fraction of the worst harm)"},
                                    {"help on benign prompts", "gold help (fraction of full help)"},
                                    {"refusals on borderline prompts", "share of responses with SORRY"}};
     for (int p = 0; p < 3; p++) {
-        fprintf(f, "set title \"%s\"\nset ylabel \"%s\"\nplot ", PT[p][0], PT[p][1]);
+        // y from 0 to the highest interval end (gnuplot's autoscale skips bars
+        // that cross a fixed 0), at most 1: every quantity is a fraction
+        double top = 0;
+        for (size_t r = 0; r < t->nrow; r++) {
+            double h = tab_getf(t, r, HI[p]);
+            if (isfinite(h) && h > top) top = h;
+        }
+        top = top > 0 ? fmin(1, ceil(top * 1.05 * 20) / 20) : 1;
+        fprintf(f, "set title \"%s\"\nset ylabel \"%s\"\nset yrange [0:%.2f]\nplot ", PT[p][0], PT[p][1], top);
         for (int v = 0; v < 2; v++)
             if (have[v])
                 fprintf(f, "$%s u 1:%d:%d:%d w yerrorlines lt %d title \"%s\", ", VAR[v], 2 + 3 * p, 3 + 3 * p,
                         4 + 3 * p, v ? 2 : 1, v ? "helpful-only PM" : "HH PM");
         fputs("NaN notitle\n", f);
     }
-    fputs("unset multiplot\n", f);
+    fputs("set autoscale y\nunset multiplot\n", f);
     gp_loop_end(f);
     return report_put(R, t, err);
 }
@@ -900,14 +929,16 @@ static void overopt_plot(const Report *R, const RLData *D, FILE *f, Tab **t) {
             char pk[64];
             if (isfinite(dp)) snprintf(pk, sizeof pk, "peak %.2f%s", dp, in ? "" : " (beyond the data)");
             else snprintf(pk, sizeof pk, "no peak");
-            fprintf(f, "$m%d index %zu u 1:2:3:4:5:6 w xyerrorbars lt %d title \"PM %s: b = %.3g [%.3g, %.3g], %s\", "
-                       "$fit%d index %zu u 1:2 w l lt %d dt 2 notitle, \\\n  ", m, idx, L, pm, tab_getf(t[1], r, "b"),
-                    tab_getf(t[1], r, "b_lo"), tab_getf(t[1], r, "b_hi"), pk, m, idx, L);
+            fprintf(f, "$m%d index %zu u 1:2:3:4:5:6 w xyerrorbars %s lt %d title \"PM %s: b = %.3g [%.3g, %.3g], %s\", "
+                       "$fit%d index %zu u 1:2 w l %s lt %d dt 2 notitle, \\\n  ", m, idx, m ? THIN_BARS : "", L, pm,
+                    tab_getf(t[1], r, "b"), tab_getf(t[1], r, "b_lo"), tab_getf(t[1], r, "b_hi"), pk, m, idx,
+                    m ? BOLD_FIT : "", L);
             idx++;
         }
         fputs("0 w l lt 10 notitle\n", f);
+        if (!m) fputs("set bars 0.5\n", f);
     }
-    fputs("unset multiplot\n", f);
+    fputs("set bars 1.5\nunset multiplot\n", f);
     gp_loop_end(f);
 }
 

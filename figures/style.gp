@@ -37,3 +37,4 @@ set errorbars small
 set bars 1.5
 set datafile missing "NaN"
 set minussign
+set samples 400   # fits drawn only over the data range (NaN outside) end close to it

@@ -51,6 +51,19 @@ for g in "$TMP"/res/*.gp; do
 done
 if [ "$n" -ge 7 ]; then ok "seven figure scripts ($n)"; else bad "seven figure scripts" "$n"; fi
 
+# --- legibility: a key outside the plot that is opaque or boxed erases the
+# bottom of the x label (the style's default key is both); a table name such
+# as /pmp_vs_nopmp in a title must escape its underscores (enhanced text
+# would draw subscripts)
+bad_keys=$(grep -H '^set key .*\(outside\|below\)' "$TMP"/res/*.gp | grep -v 'noopaque.*nobox\|nobox.*noopaque' \
+           | sed 's|.*/||' | head -3)
+if [ -z "$bad_keys" ]; then ok "keys outside the plot are neither opaque nor boxed"
+else bad "keys outside the plot are neither opaque nor boxed" "$bad_keys"; fi
+bad_titles=$(grep -H '^set \(multiplot .*\)\?title .*/[a-z0-9]*_' "$TMP"/res/*.gp | sed 's|.*/||' | head -3)
+if [ -z "$bad_titles" ] && grep -q 'pmp\\\\_vs\\\\_nopmp' "$TMP/res/pmp_accuracy.gp"; then
+  ok "table names in titles escape their underscores"
+else bad "table names in titles escape their underscores" "${bad_titles:-pmp_accuracy.gp lacks pmp\\\\_vs\\\\_nopmp}"; fi
+
 # --- hhfit --list (the ANALYSES registry) names every script and table written
 "$FIT" --list >"$TMP/list" 2>&1
 miss=""
