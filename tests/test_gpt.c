@@ -427,16 +427,20 @@ static void kv_steps(GPT *m, GPTCache *kc, const int *tokens, const float *full,
 }
 
 // The KV-cache attention on shapes beyond test_kv_cache's (head sizes 6, 8,
-// 32: tails of the 4-key sums, one and two 8-lane value sums; contexts not a
-// multiple of 8) agrees with the full forward, and its AVX2 and portable
-// paths give the same bits.
+// 32, 24, 12: tails of the 4-key sums, one and two 8-lane value sums;
+// contexts not a multiple of 8; values cached in blocks of 64 channels: one
+// block, a block and a narrower one, a head straddling two blocks on the
+// 8-lane and on the portable path) agrees with the full forward, and its AVX2
+// and portable paths give the same bits.
 static void test_kv_cache_shapes(void **state) {
     (void)state;
-    enum { B = 3, V = 11 };
-    GPTConfig cfgs[3] = {{.n_layer = 2, .d_model = 18, .n_head = 3, .ctx = 21, .vocab = V},
-                         {.n_layer = 1, .d_model = 40, .n_head = 5, .ctx = 64, .vocab = V},
-                         {.n_layer = 2, .d_model = 64, .n_head = 2, .ctx = 37, .vocab = V}};
-    for (int k = 0; k < 3; k++) {
+    enum { B = 3, V = 11, NCFG = 5 };
+    GPTConfig cfgs[NCFG] = {{.n_layer = 2, .d_model = 18, .n_head = 3, .ctx = 21, .vocab = V},
+                            {.n_layer = 1, .d_model = 40, .n_head = 5, .ctx = 64, .vocab = V},
+                            {.n_layer = 2, .d_model = 64, .n_head = 2, .ctx = 37, .vocab = V},
+                            {.n_layer = 1, .d_model = 72, .n_head = 3, .ctx = 19, .vocab = V},
+                            {.n_layer = 1, .d_model = 84, .n_head = 7, .ctx = 24, .vocab = V}};
+    for (int k = 0; k < NCFG; k++) {
         GPTConfig *c = &cfgs[k];
         int T = c->ctx;
         gsl_rng *r = rng_stream_alloc(8, "test_gpt", "kv shapes");

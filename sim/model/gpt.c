@@ -144,11 +144,11 @@ GPT *gpt_alloc(const GPTConfig *cfg, int max_B, HHErr *err) {
     m->max_B = max_B;
     m->micro_B = gpt_micro_rows(cfg);
     m->num_params = build_tensor_table(m->tensors, cfg);
-    m->params = calloc(m->num_params, sizeof(float));
-    m->grads = calloc(m->num_params, sizeof(float));
+    m->params = gk_alloc_floats(m->num_params);
+    m->grads = gk_alloc_floats(m->num_params);
     size_t na = layout_acts(&m->a, NULL, cfg, max_B);  // count only
     size_t N = (size_t)max_B * cfg->ctx;
-    m->mem_acts = calloc(na + extra_floats(cfg, max_B), sizeof(float));
+    m->mem_acts = gk_alloc_floats(na + extra_floats(cfg, max_B));
     m->tokens = calloc(N, sizeof(int));
     m->out_lo = calloc(2 * (size_t)max_B, sizeof(int));
     if (!m->params || !m->grads || !m->mem_acts || !m->tokens || !m->out_lo) goto oom;
@@ -173,9 +173,9 @@ oom:
 
 void gpt_free(GPT *m) {
     if (!m) return;
-    free(m->params);
-    free(m->grads);
-    free(m->mem_acts);
+    gk_free_floats(m->params);
+    gk_free_floats(m->grads);
+    gk_free_floats(m->mem_acts);
     free(m->tokens);
     free(m->out_lo);
     free(m);

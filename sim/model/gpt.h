@@ -305,7 +305,9 @@ typedef struct {
     int ctxp;       // ctx rounded up to a multiple of 8
     float *k;       // (L, B, ctxp / 8, C, 8) cached keys in tiles of 8
                     // positions, so scores run across 8 keys in vectors
-    float *v;       // (L, B, ctx, C) cached values
+    float *v;       // (L, B, ctx, C) cached values, each (ctx, C) in blocks
+                    // of 64 channels (ceil(C / 64), ctx, min(64, C - 64 k)),
+                    // so each block's sum reads one stream
     float *x;       // (B, C) residual of the current token
     float *ln;      // (B, C)
     float *qkv;     // (B, 3C)

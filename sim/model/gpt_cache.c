@@ -1,34 +1,10 @@
 // gpt_cache.c - the KV cache, gpt_step, gpt_prefill and gpt_sample; see gpt.h
-#define _DEFAULT_SOURCE  // madvise
 #include "gpt.h"
 #include "gpt_kernels.h"
-
-#include <sys/mman.h>
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-// alloc_floats: n zeroed floats; from 2 MiB on, in 2 MiB-aligned memory
-// offered to the kernel as huge pages (Linux transparent huge pages in
-// madvise mode): the attention streams through the whole cache every step,
-// and with 4 KiB pages its TLB misses cost 6-20% of sampling at xl
-// (measured A/B in one process). Freed with free().
-static float *alloc_floats(size_t n) {
-    size_t huge = (size_t)2 << 20, bytes = n * sizeof(float);
-#ifdef MADV_HUGEPAGE
-    if (bytes >= huge) {
-        bytes = (bytes + huge - 1) & ~(huge - 1);
-        float *mem = aligned_alloc(huge, bytes);
-        if (mem) {
-            madvise(mem, bytes, MADV_HUGEPAGE);  // a hint: failure is harmless
-            memset(mem, 0, bytes);
-        }
-        return mem;
-    }
-#endif
-    return calloc(n, sizeof(float));
-}
 
 GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
     if (gk_check_config(cfg, err)) return NULL;
@@ -41,11 +17,11 @@ GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
     size_t C = cfg->d_model, rows = (size_t)cfg->n_layer * B * C;
     size_t n = rows * ((size_t)ctxp + cfg->ctx) + (size_t)B * (C * 10 + cfg->vocab + 2) +
                (size_t)(cfg->n_head + 1) * ctxp;
-    float *mem = c ? alloc_floats(n) : NULL;
+    float *mem = c ? gk_alloc_floats(n) : NULL;
     int *pos = c ? calloc((size_t)B * 2, sizeof(int)) : NULL;
     if (!c || !mem || !pos) {
         free(c);
-        free(mem);
+        gk_free_floats(mem);
         free(pos);
         hh_fail(err, HH_EFAIL, "gpt_cache_alloc: out of memory");
         return NULL;
@@ -71,19 +47,33 @@ GPTCache *gpt_cache_alloc(const GPTConfig *cfg, int B, HHErr *err) {
 
 void gpt_cache_free(GPTCache *c) {
     if (!c) return;
-    free(c->k);  // the single float allocation starts at k
+    gk_free_floats(c->k);  // the single float allocation starts at k
     free(c->pos);
     free(c);
 }
 
 void gpt_cache_reset(GPTCache *c) { memset(c->pos, 0, sizeof(int) * c->B); }
 
+// Values are cached in blocks of VB channels: block k (width w_k = min(VB,
+// C - k VB)) holds the rows (ctx, w_k) of channels k VB .. k VB + w_k - 1,
+// so the value sum of a block reads one contiguous stream.
+#define VB 64
+
+// v_at: the value row of block k (width w) at position t.
+static inline const float *v_at(const float *vs, int k, int w, int t, int T) {
+    return vs + (size_t)k * VB * T + (size_t)t * w;
+}
+
 // kv_put: store a key k (C) and value v (C) at position P of one row and
-// layer: kt (ctxp / 8, C, 8) keys in tiles of 8 positions, vs (ctx, C).
-static void kv_put(float *kt, float *vs, const float *k, const float *v, int P, int C) {
+// layer: kt (ctxp / 8, C, 8) keys in tiles of 8 positions, vs (ctx, C) in
+// blocks of VB channels.
+static void kv_put(float *kt, float *vs, const float *k, const float *v, int P, int C, int T) {
     float *tile = kt + (size_t)(P >> 3) * C * 8 + (P & 7);
     for (int i = 0; i < C; i++) tile[(size_t)i * 8] = k[i];
-    memcpy(vs + (size_t)P * C, v, sizeof(float) * C);
+    for (int c0 = 0; c0 < C; c0 += VB) {
+        int w = C - c0 < VB ? C - c0 : VB;
+        memcpy(vs + (size_t)c0 * T + (size_t)P * w, v + c0, sizeof(float) * w);
+    }
 }
 
 // Attention of one new token over a row's cache, per head h:
@@ -132,8 +122,8 @@ static void y_add4(float *y, float a, const float *x, int n) {
 }
 
 #ifdef HH_AVX2
-AVX2 static void att_scores8(float *s, const float *q, const float *kt, int n, int C, int NH,
-                             int ctxp, float scale) {
+AVX2 static inline void att_scores8(float *s, const float *q, const float *kt, int n, int C,
+                                    int NH, int ctxp, float scale) {
     int hs = C / NH, hs4 = hs & ~3;
     for (int t = 0; t < n; t += 8) {
         const float *tile = kt + (size_t)t * C;
@@ -158,13 +148,54 @@ AVX2 static void y_add8(float *y, float a, const float *x, int n) {
     for (; i + 8 <= n; i += 8) v8_store(y + i, v8_load(y + i) + a * v8_load(x + i));
     if (i < n) y_add4(y + i, a, x + i, n - i);
 }
+
+// values8: y (C) = sum_t p[h(i), t] v_t[i] for the n positions, each
+// channel summed from 0 in order of t as y_add8 does (the same bits), with
+// the sums held in registers, one block of VB = 64 channels (8 vectors) at
+// a time, reading it front to back; the weight of each vector that of its
+// head (hs % 8 == 0, so no vector straddles two heads); p (NH, ctxp) the
+// normalised weights.
+AVX2 static inline void values8(float *y, const float *p, const float *vs, int n, int C,
+                                int hs, int ctxp, int T) {
+    int c0 = 0;
+    for (; c0 + VB <= C; c0 += VB) {
+        const float *w[8], *v = v_at(vs, c0 / VB, VB, 0, T);
+        for (int u = 0; u < 8; u++) w[u] = p + (size_t)((c0 + 8 * u) / hs) * ctxp;
+        v8f a0 = {0}, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int t = 0; t < n; t++, v += VB) {
+            a0 += w[0][t] * v8_load(v);
+            a1 += w[1][t] * v8_load(v + 8);
+            a2 += w[2][t] * v8_load(v + 16);
+            a3 += w[3][t] * v8_load(v + 24);
+            a4 += w[4][t] * v8_load(v + 32);
+            a5 += w[5][t] * v8_load(v + 40);
+            a6 += w[6][t] * v8_load(v + 48);
+            a7 += w[7][t] * v8_load(v + 56);
+        }
+        v8_store(y + c0, a0);
+        v8_store(y + c0 + 8, a1);
+        v8_store(y + c0 + 16, a2);
+        v8_store(y + c0 + 24, a3);
+        v8_store(y + c0 + 32, a4);
+        v8_store(y + c0 + 40, a5);
+        v8_store(y + c0 + 48, a6);
+        v8_store(y + c0 + 56, a7);
+    }
+    int wl = C - c0;  // the last, narrower block (a multiple of 8 wide)
+    for (int j = 0; j < wl; j += 8) {
+        const float *w = p + (size_t)((c0 + j) / hs) * ctxp, *v = v_at(vs, c0 / VB, wl, 0, T) + j;
+        v8f a = {0};
+        for (int t = 0; t < n; t++, v += wl) a += w[t] * v8_load(v);
+        v8_store(y + c0 + j, a);
+    }
+}
 #endif
 
 // step_attention: y (C) for one row at position P with query q (C), keys
 // kt (ctxp / 8, C, 8) and values vs (ctx, C) filled up to P; att (NH,
 // ctxp) scratch, inv (NH) scratch.
 static void step_attention(float *y, float *att, float *inv, const float *q, const float *kt,
-                           const float *vs, int P, int C, int NH, int ctxp) {
+                           const float *vs, int P, int C, int NH, int ctxp, int T) {
     int hs = C / NH, n = P + 1, avx2 = gk_have_avx2();
     float scale = 1.0f / sqrtf((float)hs);
 #ifdef HH_AVX2
@@ -176,16 +207,28 @@ static void step_attention(float *y, float *att, float *inv, const float *q, con
         float *e = att + (size_t)h * ctxp;
         inv[h] = 1.0f / gk_exp_shift_sum(e, e, n, max_f(e, n));
     }
+#ifdef HH_AVX2
+    if (avx2 && hs % 8 == 0) {
+        for (int h = 0; h < NH; h++) scale_f(att + (size_t)h * ctxp, inv[h], n);
+        values8(y, att, vs, n, C, hs, ctxp, T);
+        return;
+    }
+#endif
     memset(y, 0, sizeof(float) * C);
     for (int t = 0; t < n; t++)
         for (int h = 0; h < NH; h++) {
             float a = att[(size_t)h * ctxp + t] * inv[h];
-            const float *v = vs + (size_t)t * C + h * hs;
+            for (int i = h * hs, end = i + hs; i < end;) {  // the head's part of each block
+                int k = i / VB, w = C - k * VB < VB ? C - k * VB : VB;
+                int e = end < (k + 1) * VB ? end : (k + 1) * VB;
+                const float *v = v_at(vs, k, w, t, T) + (i - k * VB);
 #ifdef HH_AVX2
-            if (avx2) y_add8(y + h * hs, a, v, hs);
-            else
+                if (avx2) y_add8(y + i, a, v, e - i);
+                else
 #endif
-                y_add4(y + h * hs, a, v, hs);
+                    y_add4(y + i, a, v, e - i);
+                i = e;
+            }
         }
 }
 
@@ -225,9 +268,9 @@ int gpt_step(const GPT *m, GPTCache *c, const int *tok, float *logits,
             size_t row = ((size_t)l * c->B + b) * C;
             float *kt = c->k + row * c->ctxp, *vs = c->v + row * T;
             const float *q = c->qkv + (size_t)r * 3 * C;
-            kv_put(kt, vs, q + C, q + 2 * C, P, C);
+            kv_put(kt, vs, q + C, q + 2 * C, P, C, T);
             step_attention(c->y + (size_t)r * C, c->att, c->att + (size_t)NH * c->ctxp, q,
-                           kt, vs, P, C, NH, c->ctxp);
+                           kt, vs, P, C, NH, c->ctxp, T);
         }
         gk_matmul_forward(c->x, c->x, c->y, p->attprojw + wC,
                           p->attprojb + l * C, n, C, C);
@@ -267,7 +310,7 @@ int gpt_prefill(GPT *m, GPTCache *c, const int *prompts, const int *len,
             size_t row = ((size_t)l * B + b) * C;
             for (int t = 0; t < len[b]; t++) {
                 const float *q = m->a.qkv + (l * S + (size_t)b * T + t) * 3 * C;
-                kv_put(c->k + row * c->ctxp, c->v + row * g->ctx, q + C, q + 2 * C, t, C);
+                kv_put(c->k + row * c->ctxp, c->v + row * g->ctx, q + C, q + 2 * C, t, C, g->ctx);
             }
         }
     for (int b = 0; b < B; b++) {

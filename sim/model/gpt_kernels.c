@@ -1,8 +1,12 @@
 // gpt_kernels.c - the forward/backward kernels of the GPT and the SIMD
 // dispatch; see gpt_kernels.h and gpt.h
+#define _DEFAULT_SOURCE  // madvise
 #include "gpt_kernels.h"
 
+#include <sys/mman.h>
+
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -62,6 +66,42 @@ float gk_exp_shift_sum(float *e, const float *x, int n, float mx) {
         acc += v;
     }
     return v4_hsum(acc);
+}
+
+// Each allocation starts ALLOC_HDR bytes before the floats it returns, with
+// the size of its mapping there (0: it came from calloc).
+#define ALLOC_HDR 64
+
+float *gk_alloc_floats(size_t n) {
+    size_t huge = (size_t)2 << 20, bytes = n * sizeof(float) + ALLOC_HDR, map = 0;
+    char *base = NULL;
+#if defined(MADV_HUGEPAGE) && defined(MAP_ANONYMOUS)
+    if (bytes >= huge) {
+        // map 2 MiB more than needed, keep a 2 MiB-aligned stretch of it
+        map = (bytes + huge - 1) & ~(huge - 1);
+        char *raw = mmap(NULL, map + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                         -1, 0);
+        if (raw == MAP_FAILED) return NULL;
+        uintptr_t a = ((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1);
+        size_t head = a - (uintptr_t)raw;
+        if (head) munmap(raw, head);
+        if (huge - head) munmap((char *)a + map, huge - head);
+        base = (char *)a;
+        madvise(base, map, MADV_HUGEPAGE);  // a hint: failure is harmless
+    }
+#endif
+    if (!base && !(base = calloc(1, bytes))) return NULL;
+    memcpy(base, &map, sizeof map);
+    return (float *)(base + ALLOC_HDR);
+}
+
+void gk_free_floats(float *p) {
+    if (!p) return;
+    char *base = (char *)p - ALLOC_HDR;
+    size_t map;
+    memcpy(&map, base, sizeof map);
+    if (map) munmap(base, map);
+    else free(base);
 }
 
 // ----------------------------------------------------------------------------
