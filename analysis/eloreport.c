@@ -148,7 +148,7 @@ static int draw_fig01(FILE *f, Tab *t, const EloAll *A) {
           "zero at the context-distilled model of the largest policy scale; held-out judges; 95% "
           "intervals: bootstrap over prompts and RL seeds}\" font \",16\"\n"
           "set xlabel \"policy parameters P\"\nset ylabel \"Elo\"\nset format x \"%.0s%c\"\n"
-          "set key outside bottom center horizontal maxrows 2\n", f);
+          "set key outside bottom center horizontal maxrows 2 noopaque nobox\n", f);
     gp_log_xrange(f, px, np);
     for (int k = 0; k < ELF_NKIND; k++) {
         fprintf(f, "set title \"%s Elo\"\nplot 0 w l lt 10 dt 2 notitle, ", ELF_KIND_NAME[k]);
@@ -189,7 +189,7 @@ static int draw_fig36(FILE *f, Tab *t, const EloAll *A) {
                "(paper Fig. 36)\\n{/*0.7 best-of-n from the distilled model under the static HH run's "
                "train PM; lines: RLHF with 95%% band (bootstrap over prompts and seeds)}\" font \",16\"\n"
                "set xlabel \"n (samples per prompt)\"\nset ylabel \"Elo\"\nset logscale x 4\n"
-               "set xrange [0.7:100]\nset key outside bottom center horizontal\n",
+               "set xrange [0.7:100]\nset key outside bottom center horizontal noopaque nobox\n",
             A->D.f[A->D.n - 1].scale);
     for (int k = 0; k < ELF_NKIND; k++) {
         fprintf(f, "set title \"%s Elo\"\nplot ", ELF_KIND_NAME[k]);
@@ -269,7 +269,7 @@ static int draw_fig16(FILE *f, Tab *t, const EloAll *A) {
     int on = has(t, "type", "online");
     fprintf(f, "set title \"Elo of online HH RLHF by round, policy scale %s (paper Fig. 16)\\n{/*0.7 "
                "lines: static HH RLHF; 95%% intervals: bootstrap over prompts and seeds%s}\"\n"
-               "set xlabel \"online round\"\nset ylabel \"Elo\"\nset key outside bottom center horizontal\n"
+               "set xlabel \"online round\"\nset ylabel \"Elo\"\nset key outside bottom center horizontal noopaque nobox\n"
                "plot ", A->D.f[A->D.n - 1].scale, on ? "" : "; this run has no online rounds");
     if (on)
         fputs("$on u 1:2:3:4 w yerrorlines lt 2 title \"online, helpfulness\", $onh u 1:2:3:4 w "
@@ -351,16 +351,11 @@ int eloclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) 
         snprintf(o->method, sizeof o->method, "this run has no Elo tournaments (%s)", A->D.missing);
         return 0;
     }
+    // the largest policy scale, as claims.tsv declares (PENDING when it has no online contestants)
+    const EloFile *e = &A->D.f[A->D.n - 1];
+    const EloBoot *b = &A->b[A->D.n - 1];
     Sel s = {.stat = 0};
     while (strcmp(NAMES[s.stat], name)) s.stat++;
-    // the largest tournament scale; online > static > distilled: the largest scale
-    // with online contestants ([online] scales need not include the largest policy)
-    int fi = A->D.n - 1;
-    if (s.stat == 0)
-        for (int i = A->D.n - 1; i >= 0; i--)
-            if (last_online(&A->b[i]) >= 0) { fi = i; break; }
-    const EloFile *e = &A->D.f[fi];
-    const EloBoot *b = &A->b[fi];
     s.on = last_online(b), s.hh = elf_find(b, "hh"), s.di = elf_find(b, "distill"), s.he = elf_find(b, "helpful");
     s.top = -1;
     for (int i = 0; i < b->ns; i++) {

@@ -42,18 +42,24 @@ int evalsclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err
         StatsLinfit fit;
         int S;
         rc = evals_slope_ci(R, &D, EVD_HH, EV_ZERO, &b, &fit, &S, &U, err);
-        if (!rc && S >= 2) {
-            claim_stat_set(o, fit.c1, b.lo, b.hi, (size_t)S);
-            char tint[96] = "needs >= 3 scales";
-            if (S >= 3) snprintf(tint, sizeof tint, "[%.4g, %.4g] (%d dof)", fit.c1_lo, fit.c1_hi, S - 2);
+        if (!rc && S >= 3) {
+            // the interval: the union of the bootstrap (seeds, items) and the fit's
+            // Student-t interval across scales (one pretrained LM per scale: the
+            // scatter of the scales about the line is variation the bootstrap,
+            // holding the scales fixed, does not see)
+            claim_stat_set(o, fit.c1, fmin(b.lo, fit.c1_lo), fmax(b.hi, fit.c1_hi), (size_t)S);
+            char tint[64];
+            snprintf(tint, sizeof tint, "[%.4g, %.4g] (%d dof)", fit.c1_lo, fit.c1_hi, S - 2);
             snprintf(o->method, sizeof o->method,
-                     "least-squares slope (gsl_fit_linear) of the zero-shot delta (HH RLHF - distilled, "
+                     "least-squares slope of the zero-shot delta (HH RLHF - distilled, "
                      "paired over %d items, mean over %d RL seeds) vs ln(parameters) across %d policy "
-                     "scales (%.32s to %.32s); 95%% hierarchical bootstrap (seeds, then items, jointly across "
-                     "scales), %zu resamples, refitting each; the fit's Student-t interval %s%s",
-                     D.n, U, S, sc[0], sc[ns - 1], R->B, tint, seeds_note(U));
+                     "scales (%.16s to %.16s); 95%% bootstrap (seeds, then items shared by the seeds, jointly "
+                     "across scales), %zu resamples, refitting: [%.4g, %.4g]; the fit's t interval %s; "
+                     "reported: their union%s",
+                     D.n, U, S, sc[0], sc[ns - 1], R->B, b.lo, b.hi, tint, seeds_note(U));
         } else if (!rc)
-            snprintf(o->method, sizeof o->method, "needs evals of HH RLHF at >= 2 policy scales");
+            snprintf(o->method, sizeof o->method, "needs evals of HH RLHF at >= 3 policy scales (a "
+                     "line's interval across scales needs >= 1 dof)");
     } else {
         int big = !strcmp(s, "evals_tax_zero_shot_largest");
         const char *scale = sc[big ? ns - 1 : 0];
@@ -64,7 +70,7 @@ int evalsclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err
             snprintf(o->method, sizeof o->method,
                      "zero-shot accuracy of HH RLHF (against the largest PM) minus the distilled LM at "
                      "the %s policy scale %.32s, paired over %d items (%d sets x %d), mean over %d RL "
-                     "seeds; 95%% hierarchical bootstrap (seeds, then items), %zu resamples%s",
+                     "seeds; 95%% bootstrap over seeds and the items they share, %zu resamples%s",
                      big ? "largest" : "smallest", scale, D.n, EV_NSETS, D.per_set, U, R->B,
                      seeds_note(U));
         } else if (!rc)

@@ -51,6 +51,10 @@ int onlineclaims_compute(Report *R, const RLData *D, const ClaimRow *row, ClaimS
     } else if (k < 2) {
         snprintf(o->method, sizeof o->method, "needs >= 2 RL seeds with online round %d at scale %.32s%s", last,
                  scale, tail ? "" : " and their static HH policies");
+    } else if (!(hi > lo)) {  // every seed the same value (e.g. all at the ceiling): no interval
+        snprintf(o->method, sizeof o->method, "every one of the %d RL seeds gives %.4g at scale %.32s: a "
+                 "zero-width Student-t interval is no interval (a statistic at its ceiling or floor), so no "
+                 "verdict", k, m, scale);
     } else {
         claim_stat_set(o, m, lo, hi, (size_t)k);
         if (tail)

@@ -418,7 +418,7 @@ int report_fig07(Report *R, HHErr *err) {
         "/fit_loglinear: hh_crowd = pooled HH vs crowd labels, ties 1/2; helpful_gold, harmless_gold = "
         "vs gold on pairs with a gold preference; matched_gold = vs gold on surface-matched helpful "
         "pairs), scale and training-set size; acc over the pairs of every seed; 95% interval by a "
-        "hierarchical bootstrap (seeds, then pairs within seed; stream hhfit/fig07/MEASURE/SCALE/N), "
+        "bootstrap over seeds and the test pairs they share; stream hhfit/fig07/MEASURE/SCALE/N), "
         "Wilson over pairs when one seed (column interval); acc_fit = the fitted surface at the point",
         "measure:s:-;scale:s:-;params:f:parameters;n_train:i:comparisons;pmp:i:0/1;seeds:i:count;"
         "n:i:comparisons;acc:f:fraction;acc_lo:f:fraction;acc_hi:f:fraction;interval:s:-;acc_fit:f:fraction", err);

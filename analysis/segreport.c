@@ -270,7 +270,7 @@ int segclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) 
                      "%s of the %s RLHF policy (against the largest PM) over its distilled LM at the "
                      "largest policy scale %.24s: the pool segment's (%.24s) minus segment %.24s's, "
                      "paired over %d held-out prompts and %d RL seeds (%d simulated users per pair); "
-                     "95%% hierarchical bootstrap (seeds, then prompts), %zu resamples%s. Table "
+                     "95%% bootstrap over seeds and the prompts they share, %zu resamples%s. Table "
                      "/segments_gap.", st == SGR_WIN ? "win rate (users' choices)" : "gold utility change",
                      var, sc[ns - 1], D.seg[0], segn, D.n, U, D.matches, R->B,
                      U < 2 ? "; one RL seed: the interval covers the prompts only, not RL retraining" : "");

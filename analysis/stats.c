@@ -689,11 +689,12 @@ int stats_hboot_ci(StatsHBoot *hb, StatsHierStatFn stat, void *data, double conf
     }
     int s = hboot_eval(hb, stat, data, &out->est, 0, err);
     for (size_t b = 0; b < hb->B && !s; b++) {
-        for (size_t k = 0; k < U; k++)  // units first, then items within each drawn unit
+        for (size_t k = 0; k < U; k++)  // units first, then one item draw every unit shares
             hb->units_[k] = U > 1 ? gsl_rng_uniform_int(r, U) : 0;
-        for (size_t k = 0; k < U; k++)
-            for (size_t i = 0; i < n; i++)
-                hb->items_[k * n + i] = gsl_rng_uniform_int(r, n);
+        for (size_t i = 0; i < n; i++)
+            hb->items_[i] = gsl_rng_uniform_int(r, n);
+        for (size_t k = 1; k < U; k++)
+            memcpy(hb->items_ + k * n, hb->items_, n * sizeof *hb->items_);
         s = hboot_eval(hb, stat, data, &hb->vals_[b], b + 1, err);
     }
     if (s)

@@ -224,13 +224,17 @@ int stats_boot_ci(StatsBoot *bt, StatsStatFn stat, void *data, double conf,
 int stats_boot_mean_ci(StatsBoot *bt, const double *x, double conf,
                        gsl_rng *r, StatsCI *out, HHErr *err);
 
-// Hierarchical (two-stage) bootstrap for items nested in units, e.g. test
+// Two-way bootstrap for units crossed with items, e.g. one test set of n
 // pairs scored by models retrained with U seeds: each resample draws U units
-// with replacement, then, for each drawn unit independently, n items with
-// replacement (every unit has the same n items, e.g. one test set). Interval
-// widths then cover the variation between units (retraining) as well as
-// within them (test-set sampling); a one-stage bootstrap over items alone
-// would miss the first.
+// with replacement and, once, n items with replacement that every drawn unit
+// shares (the items are the same for every unit: each seed answers the same
+// test pairs, eval items or prompts). Interval widths then cover the
+// variation between units (retraining) as well as the test-set sampling,
+// which every unit shares and so does not average away over units. (Drawing
+// items independently per unit, as for items nested in units, divides the
+// item variance by U when the items are in fact shared: intervals too narrow.
+// For truly nested items the shared draw is still a valid resample of each
+// unit's items.)
 //
 // The statistic gets the resample as units[k] (k < U: which unit fills slot
 // k) and items[k * n + i] (i < n: which item of that unit): est is

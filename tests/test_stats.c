@@ -588,6 +588,17 @@ static void test_hboot_seed_variance(void **state)
         else  // observed unit means still scatter by sampling noise: ~sqrt(1 + 5/6) = 1.35x
             chk_abs(&c, ratio, 1.35, 0.3, "no seed variance: widths alike");
     }
+    // crossed: every seed answers the same items, identically (no seed variance);
+    // the test-set sampling is shared, so the interval must be as wide as the
+    // one-seed bootstrap of those items, not 1/sqrt(U) of it (which drawing the
+    // items independently per seed gives: 0.41x)
+    double xr = 0;
+    for (int rep = 0; rep < 8; rep++) {
+        for (size_t i = 0; i < N; i++) x[i] = gsl_rng_uniform(r) < 0.675;
+        for (size_t u = 1; u < U; u++) memcpy(x + u * N, x, N * sizeof *x);
+        xr += hboot_width(r, x, U, N, 0) / hboot_width(r, x, 1, N, 0) / 8;
+    }
+    chk_abs(&c, xr, 1.0, 0.15, "crossed items: interval as wide as one seed's (shared test set)");
     // determinism and the estimate
     HHErr err = {0};
     StatsHBoot *hb = stats_hboot_alloc(U, N, 200, &err);

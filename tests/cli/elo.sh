@@ -61,8 +61,9 @@ else bad "elo skipped when up to date" "$(grep elo "$TMP/e")"; fi
 # hhfit: tables, figures, claims
 expect_exit "hhfit on the run with elo" 0 "$HF" "$R" -o "$TMP/res" --quiet
 nrow=$(dim0 "$TMP/res/tables.h5" /elo_ratings)
-# xs: distill, anchor, helpful, hh, reference; s: distill, helpful, hh, bon1, bon4, bon16, reference; x 2 kinds
-if [ "${nrow:-0}" -eq 24 ]; then ok "/elo_ratings: 24 rows (12 series x 2 kinds)"; else bad "/elo_ratings rows" "${nrow:-none}, want 24"; fi
+# xs: distill, anchor, helpful, hh, online round 1 of seeds 0 and 1 (smoke's [online] scales = xs), reference;
+# s: distill, helpful, hh, bon1, bon4, bon16, reference; x 2 kinds
+if [ "${nrow:-0}" -eq 28 ]; then ok "/elo_ratings: 28 rows (14 series x 2 kinds)"; else bad "/elo_ratings rows" "${nrow:-none}, want 28"; fi
 for fig in fig01_elo_vs_params fig36_rejection_sampling_elo fig15_crowd_vs_pm_elo fig16_elo_vs_round; do
   if command -v gnuplot >/dev/null && mkdir -p "$TMP/png" && gnuplot -e "outdir='$TMP/png'" "$TMP/res/$fig.gp" 2>"$TMP/gperr" \
      && [ -s "$TMP/png/$fig.png" ]; then ok "$fig.gp draws"; else bad "$fig.gp draws" "$(head -3 "$TMP/gperr")"; fi
@@ -74,6 +75,8 @@ if grep -q 'Fig. 1: crowdworker Elo vs parameters' "$TMP/res/index.html" 2>/dev/
 n=$(grep -cE '^\| (elo_helpful_only_tradeoff|rejection_sampling_vs_rl) .*\*\*(REPRODUCED|NOT REPRODUCED|INCONCLUSIVE)\*\*' "$TMP/res/claims.md")
 if [ "$n" -eq 2 ]; then ok "helpful-only tradeoff and best-of-n slope get verdicts"
 else bad "Elo claims get verdicts" "$(grep -E 'elo_|rejection' "$TMP/res/claims.md" | head -4)"; fi
+# online rounds at xs only (smoke's [online] scales) but the claims are judged at the largest
+# policy scale (s): PENDING with the reason
 if grep -E '^\| elo_online_hh_best .*\*\*PENDING\*\*' "$TMP/res/claims.md" >/dev/null \
    && grep -q 'no online HH RLHF contestants' "$TMP/res/claims.md"; then ok "online claims PENDING with the reason"
 else bad "online claims PENDING" "$(grep elo_online "$TMP/res/claims.md" | head -3)"; fi
