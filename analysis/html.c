@@ -65,6 +65,10 @@ static const FigNote NOTES[] = {
     {"rl_help_harm", "Fig. 1 (harm axis): helpful-only vs HH RLHF",
      "Gold help, harm and refusals of helpful-only and HH RLHF policies: helpful-only RL is more harmful.",
      "", "rl_harm_helpful_minus_hh"},
+    {"fig03_alignment_tax", "Fig. 3: capability evaluations and the alignment tax",
+     "Zero- and few-shot accuracy of the plain LM, the distilled LM and HH and helpful-only RLHF on "
+     "evaluations outside the dialogue format, and RLHF minus its initial model per scale.", "3",
+     "evals_tax_zero_shot_smallest evals_tax_zero_shot_largest evals_tax_slope_ln_params"},
     {"fig15_online_upper_tail", "Fig. 15: online data and the upper tail of PM scores",
      "Static train-PM scores of the base data and of each online round's compared responses, and per "
      "round the share above the base data's 75th percentile and the previous PM's accuracy there.",
@@ -233,8 +237,10 @@ static void counts(FILE *f, const Results *r) {
         fprintf(f, "<li class=\"%s\" id=\"count-%s\"><b>%d</b>%s</li>\n", vclass((Verdict)v), vclass((Verdict)v), c[v], L[v]);
     fputs("</ul>\n<p>REPRODUCED: the whole 95% interval of the statistic is on the claim's side of the "
           "criterion; NOT REPRODUCED: wholly on the other side; INCONCLUSIVE: the interval contains the "
-          "criterion; PENDING: this run has no data for it. Intervals are conditional on this run's "
-          "trained models: they cover test-set sampling, not retraining.</p></section>\n", f);
+          "criterion; PENDING: this run has no data for it. Each claim's method says what its interval "
+          "covers: PM, RL, evals, Elo and segment intervals resample the trained seeds and the test "
+          "items they share; one LM is pretrained per scale, so no interval covers LM retraining."
+          "</p></section>\n", f);
 }
 
 static void prov_row(FILE *f, const char *k, const char *v) {
