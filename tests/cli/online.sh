@@ -85,7 +85,8 @@ for st in online_upper_tail_gain online_gold_utility_gain; do
   line=$(awk -F, -v s="$st" '$0 ~ s' "$TMP/res/claims.csv" | head -1)
   if grep -qE "^\| [a-z_]+ \| 1[56] \| .*\`$st\` \| -?[0-9.]+ \[-?[0-9.]+, -?[0-9.]+\] \| > 0 \| \*\*(REPRODUCED|NOT REPRODUCED|INCONCLUSIVE)\*\*" "$TMP/res/claims.md"; then
     ok "claim statistic $st computed, finite, with a verdict"
-  elif [ "$st" = online_upper_tail_gain ] && grep -q "^| online_fills_upper_tail .*zero-width Student-t interval is no interval" "$TMP/res/claims.md"; then
+  elif [ "$st" = online_upper_tail_gain ] && grep -q "^| online_fills_upper_tail .*\*\*PENDING\*\*" "$TMP/res/claims.md" \
+       && grep "^online_fills_upper_tail," "$TMP/res/claims.csv" | grep -q "zero-width Student-t interval is no interval"; then
     ok "claim statistic $st: every seed at the same value (smoke: all at the ceiling) gives no verdict, saying why"
   else bad "claim statistic $st" "$(grep "$st" "$TMP/res/claims.md" | head -1 | cut -c1-300)"; fi
 done
