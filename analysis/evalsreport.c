@@ -269,7 +269,7 @@ static void script(Report *R, const EVData *D, FILE *f, Tab *acc, Tab *tax, Tab 
     fprintf(f, "set multiplot layout 1,3 title \"Capability evaluations outside the dialogue format "
                "(paper Fig. 3)\\n{/*0.7 %d items (6 sets x %d: fact multiple choice, copy, reverse, "
                "sort, lookup, recipe); RLHF = policies trained against the largest PM; 95%% intervals: "
-               "bootstrap over RL seeds then items (Wilson for single models)}\" font \",16\"\n",
+               "bootstrap over RL seeds and the items they share (Wilson for single models)}\" font \",16\"\n",
             D->n, D->per_set);
     fputs("set xlabel \"parameters P\"\nset format x \"%.0s%c\"\nset key outside bottom center noopaque nobox height 1 "
           "horizontal maxrows 2\n", f);
@@ -290,9 +290,11 @@ static void script(Report *R, const EVData *D, FILE *f, Tab *acc, Tab *tax, Tab 
             fprintf(f, "$tax_%s index %d u 1:2:3:4 w yerrorlines lt %d dt %d title \"%s, %s\", ",
                     EVD_KIND_NAME[kind], shot, LT[kind], shot ? 2 : 1, kind == EVD_HH ? "HH" : "helpful-only",
                     shot ? "few-shot" : "0-shot");
-    double xlo = INFINITY, xhi = -INFINITY;  // the fits are drawn over the models' sizes only
-    for (int k = 0; k < np; k++)
-        if (isfinite(px[k]) && px[k] > 0) xlo = fmin(xlo, px[k]), xhi = fmax(xhi, px[k]);
+    double xlo = INFINITY, xhi = -INFINITY;  // the fits are drawn over the RL policies' sizes only
+    for (size_t i = 0; i < tax->nrow; i++) {
+        double x = tab_getf(tax, i, "params");
+        if (isfinite(x) && x > 0) xlo = fmin(xlo, x), xhi = fmax(xhi, x);
+    }
     if (!isfinite(xlo)) xlo = 1, xhi = 10;
     for (size_t i = 0; i < fit->nrow; i++)  // zero-shot fits: delta = c0 + c1 ln P
         if (!strcmp(tab_gets(fit, i, "shots"), "zero_shot"))
@@ -312,7 +314,7 @@ int evalsreport_fig03(Report *R, HHErr *err) {
         tab_alloc("evals_accuracy",
                   "accuracy of every evaluated model on the evals suite (evals/*.h5), zero-shot and "
                   "few-shot: share of items right, mean over RL seeds; 95% interval: hierarchical "
-                  "bootstrap over seeds then items for RL policies, Wilson over items otherwise",
+                  "bootstrap over seeds and the items they share for RL policies, Wilson over items otherwise",
                   "model:s:-;scale:s:-;params:f:parameters;shots:s:-;n_seeds:i:seeds;n_items:i:items;"
                   "acc:f:fraction;acc_lo:f:fraction;acc_hi:f:fraction", err),
         tab_alloc("evals_by_set",
@@ -325,13 +327,13 @@ int evalsreport_fig03(Report *R, HHErr *err) {
                   "accuracy change from RLHF (policies trained against the largest PM) at each policy "
                   "scale, paired per item, mean over seeds: RLHF minus its initial model "
                   "(versus distill; < 0 is the alignment tax) or minus the base LM (versus lm); 95% "
-                  "interval: hierarchical bootstrap over RL seeds then items (items only with one seed)",
+                  "interval: bootstrap over RL seeds and the items they share (items only with one seed)",
                   "rlhf:s:-;versus:s:-;scale:s:-;params:f:parameters;shots:s:-;n_seeds:i:seeds;"
                   "n_items:i:items;delta:f:fraction;delta_lo:f:fraction;delta_hi:f:fraction", err),
         tab_alloc("fit_alignment_tax",
                   "least-squares line (GSL) of the per-scale accuracy change (RLHF minus distilled) vs "
                   "ln(parameters): delta = intercept + slope ln P; slope_lo/hi: hierarchical bootstrap "
-                  "over RL seeds then items (jointly across scales), refitting each resample; "
+                  "over RL seeds and the items they share (jointly across scales), refitting each resample; "
                   "slope_t_lo/hi: the fit's Student-t interval (n_scales - 2 dof; NaN below 3 scales)",
                   "rlhf:s:-;shots:s:-;n_scales:i:scales;n_seeds:i:seeds;intercept:f:fraction;"
                   "slope:f:fraction per ln(parameters);slope_lo:f:fraction per ln(parameters);"

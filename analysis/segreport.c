@@ -137,7 +137,7 @@ static void script(const SGData *D, FILE *f, Tab *t) {
                "model as judged by user segments (beyond the paper)\\n{/*0.7 %d held-out prompts "
                "(equal numbers of benign, borderline, red-team, disguised); %d simulated users per "
                "pair and segment}\\n{/*0.7 policies trained on the crowd pool (the first segment); "
-               "population = share-weighted; 95%% intervals: bootstrap over RL seeds then prompts}\" "
+               "population = share-weighted; 95%% intervals: bootstrap over RL seeds and the prompts they share}\" "
                "font \",15\"\n",
             D->M - 1, D->n, D->matches);
     fputs("set xtics (", f);
@@ -173,7 +173,7 @@ int segreport_fig(Report *R, HHErr *err) {
         "weighted mean), the segment's utility change from RLHF (RLHF minus the distilled LM, "
         "paired per prompt), its simulated users' win rate of RLHF against the distilled LM, and "
         "the representation gap (pool minus segment, paired per seed and prompt); means over RL "
-        "seeds and prompts; 95% intervals: hierarchical bootstrap over seeds then prompts; "
+        "seeds and prompts; 95% intervals: bootstrap over seeds and the prompts they share; "
         "win_t_lo/hi: Student t over per-seed means (NaN below 2 seeds); win_benign, win_redteam: "
         "point estimates on benign+borderline and red-team+disguised prompts",
         "rlhf:s:-;scale:s:-;params:f:parameters;segment:s:-;seg_index:i:-;share:f:fraction;"
