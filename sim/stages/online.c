@@ -766,11 +766,15 @@ static const char *const ONLINE_SECTIONS[] = {"run", "world", "corpus", "crowd",
 const StageDef STAGE_ONLINE = {
     .name = "online", .subdir = "online", .kind = "online",
     .summary = "iterated online training: rejection-sampled comparisons, PM and policy retrained",
-    .reads = "world.h5, lm or pmp, distill/SCALE.h5, pm/*.h5, rl/SCALE_SCALE_hh_sS.h5",
+    .reads = "world.h5, lm or pmp, distill/SCALE.h5, pm/*.h5 (train and test PMs), rl/SCALE_SCALE_hh_sS.h5",
     .help = "For each [online] scales policy and RL seed, [online] rounds rounds: the current\n"
             "policy (round 1: the static HH run rl/SCALE_SCALE_hh_sS) answers [online] prompts\n"
-            "fresh prompts, each compared response the best of [online] bon_n samples under the\n"
-            "current PM; crowdworkers label the pairs; a PM is retrained (the train PM's recipe)\n"
+            "fresh prompts (the base data's kind mix; redrawn within the kind while they equal a\n"
+            "train, test or earlier prompt; a kind short of fresh prompts fails when the jobs are\n"
+            "listed), each compared response the best of [online] bon_n samples under the\n"
+            "current PM; crowdworkers label the pairs; a null (best of bon_n distilled-LM samples\n"
+            "under the same PM) and the static test PM's scores of the round, the null and the\n"
+            "base data go to the round's file; a PM is retrained (the train PM's recipe)\n"
             "on the base data plus every online comparison so far (DIR/online/SCALE_pm_sS_rK.h5,\n"
             "with the round's data and statistics), and the policy is retrained from the\n"
             "distilled LM against it with [rl] settings (DIR/online/SCALE_SCALE_hh_sS_rK.h5, in\n"
