@@ -240,7 +240,7 @@ static const Analysis ANALYSES[] = {
     {"segments", .pm = segreport_fig, .reads = "segments/*.h5",  // reads its own files (segdata.h)
      .writes = "/segments_gap; fig_segments.gp"},
     {"fig15", .rl = onlinereport_fig15, .reads = "online/*.h5 (its own reader, onlinedata.h), rl/*.h5 (round 0)",
-     .writes = "/online_rounds, /fig15_online_scores, /fig15_online_tail; fig15_online_upper_tail.gp"},
+     .writes = "/online_rounds, /fig15_online_scores, /fig15_online_tail, /online_kinds; fig15_online_upper_tail.gp"},
     {"fig16", .rl = onlinereport_fig16, .reads = "online/*.h5, rl/*.h5 (round 0)",
      .writes = "/fig16_online_rounds; fig16_online_rounds.gp"},
     {"fig01", .pm = eloreport_fig01, .reads = "elo/*.h5",  // reads its own files (elodata.h)

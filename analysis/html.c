@@ -70,9 +70,11 @@ static const FigNote NOTES[] = {
      "evaluations outside the dialogue format, and RLHF minus its initial model per scale.", "3",
      "evals_tax_zero_shot_smallest evals_tax_zero_shot_largest evals_tax_slope_ln_params"},
     {"fig15_online_upper_tail", "Fig. 15: online data and the upper tail of PM scores",
-     "Static train-PM scores of the base data and of each online round's compared responses, and per "
-     "round the share above the base data's 75th percentile and the previous PM's accuracy there.",
-     "15", ""},
+     "Static train-PM scores of the base data and of each online round's compared responses; per round "
+     "the share above the base data's 75th percentile under the static train PM and under an independent "
+     "test PM, beside a null (best-of-n from the distilled LM under the same selecting PM); and the "
+     "previous PM's accuracy in the upper tail.",
+     "15", "online_tail_vs_null"},
     {"fig16_online_rounds", "Fig. 16 (gold version): online rounds",
      "Gold utility, help and harm of each online round's policy, round 0 the static HH policy; the Elo "
      "version comes from the tournament stage.", "16", "online_gold_utility_gain"},

@@ -7,6 +7,11 @@
 //                             above the base data's 75th-percentile static-PM
 //                             score minus the base data's own share
 //                             (ond_tail_gain); mean across seeds
+//   online_tail_vs_null       per seed: share of round R's compared responses
+//                             above the independent (test) PM's base-data 75th
+//                             percentile minus the null's share (best-of-bon_n
+//                             from the distilled LM under the same selecting
+//                             PM; ond_tail_vs_null); mean across seeds
 //   online_gold_utility_gain  per seed: gold utility U (rl_gold, end of PPO)
 //                             of round R's policy minus the static HH policy
 //                             rl/SCALE_SCALE_hh_sS (paired by seed); mean

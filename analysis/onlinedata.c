@@ -36,8 +36,15 @@ double ond_tail_gain(const double *x, size_t n, const double *base, size_t nb) {
     return ond_share_above(x, n, q) - ond_share_above(base, nb, q);
 }
 
+double ond_tail_vs_null(const double *x, size_t n, const double *null, size_t nn, const double *base,
+                        size_t nb) {
+    double q = ond_q75(base, nb);
+    return ond_share_above(x, n, q) - ond_share_above(null, nn, q);
+}
+
 static void round_free(ONRound *r) {
     free(r->s0); free(r->base0); free(r->help); free(r->harm); free(r->kind);
+    free(r->st); free(r->nst); free(r->nh); free(r->nx); free(r->baset); free(r->bkind);
     rlrec_free(&r->pol);
 }
 
@@ -62,6 +69,20 @@ static int read_cat(hid_t f, const char *path, const char *a, const char *b, int
         memcpy(*out + P, y, sizeof(double) * (size_t)P);
     }
     free(x); free(y);
+    return rc ? HH_EINPUT : 0;
+}
+
+// A 1-D double dataset of exactly n values in [lo, hi].
+static int read_vec(hid_t f, const char *path, const char *name, size_t n, double lo, double hi, double **out,
+                    HHErr *err) {
+    hsize_t d[1] = {0};
+    void *x = NULL;
+    int rc = h5_read(f, path, name, H5T_NATIVE_DOUBLE, 1, d, &x, err);
+    if (!rc && d[0] != n)
+        rc = hh_fail(err, HH_EINPUT, "%s: %s has %llu values; allowed: %zu", path, name, (unsigned long long)d[0], n);
+    if (!rc) rc = h5_check_f64(path, name, x, n, lo, hi, err);
+    if (rc) { free(x); x = NULL; }
+    *out = x;
     return rc ? HH_EINPUT : 0;
 }
 
@@ -112,6 +133,49 @@ static int load_one(const char *path, const RunData *rd, ONRound *r, HHErr *err)
                      path, (unsigned long long)db[0]);
     if (!rc) rc = h5_check_f64(path, "online/base_score0", b, db[0], -1e300, 1e300, err);
     if (!rc) r->nb = (int)(db[0] / 2), r->base0 = b, b = NULL;
+    size_t P2 = 2 * (size_t)r->P;
+    if (!rc) rc = read_cat(f, path, "online/scoret_chosen", "online/scoret_rejected", r->P, -1e300, 1e300, &r->st, err) ||
+                  read_vec(f, path, "online/null_scoret", P2, -1e300, 1e300, &r->nst, err) ||
+                  read_vec(f, path, "online/null_help", P2, 0, 1, &r->nh, err) ||
+                  read_vec(f, path, "online/null_harm", P2, 0, 1, &r->nx, err) ||
+                  read_vec(f, path, "online/base_scoret", 2 * (size_t)r->nb, -1e300, 1e300, &r->baset, err);
+    hsize_t dk[1] = {0}, dq[1] = {0}, dd[1] = {0};
+    void *bk = NULL, *qu = NULL, *dr = NULL;
+    if (!rc) rc = h5_read(f, path, "online/base_kind", H5T_NATIVE_INT8, 1, dk, &bk, err);
+    if (!rc && dk[0] != (hsize_t)r->nb)
+        rc = hh_fail(err, HH_EINPUT, "%s: online/base_kind has %llu rows; allowed: n_base = %d (base_score0 / 2)",
+                     path, (unsigned long long)dk[0], r->nb);
+    if (!rc) rc = h5_check_int(path, "online/base_kind", bk, H5_I8, dk[0], 0, 3, err);
+    if (!rc) rc = h5_read(f, path, "online/kind_quota", H5T_NATIVE_INT32, 1, dq, &qu, err);
+    if (!rc && dq[0] != 4)
+        rc = hh_fail(err, HH_EINPUT, "%s: online/kind_quota has %llu values; allowed: 4 (one per prompt kind)",
+                     path, (unsigned long long)dq[0]);
+    if (!rc) rc = h5_check_int(path, "online/kind_quota", qu, H5_I32, 4, 0, r->P, err);
+    if (!rc) rc = h5_read(f, path, "online/kind_draws", H5T_NATIVE_DOUBLE, 1, dd, &dr, err);
+    if (!rc && dd[0] != 4)
+        rc = hh_fail(err, HH_EINPUT, "%s: online/kind_draws has %llu values; allowed: 4 (one per prompt kind)",
+                     path, (unsigned long long)dd[0]);
+    if (!rc) rc = h5_check_f64(path, "online/kind_draws", dr, 4, 0, 1e15, err);
+    if (!rc) {
+        int sum = 0;
+        for (int k = 0; k < 4; k++) {
+            r->quota[k] = ((int32_t *)qu)[k], r->draws[k] = ((double *)dr)[k], sum += r->quota[k];
+            if (r->draws[k] < r->quota[k])
+                rc = hh_fail(err, HH_EINPUT, "%s: online/kind_draws[%d] = %g is below kind_quota[%d] = %d; allowed: "
+                             "at least one draw per prompt", path, k, r->draws[k], k, r->quota[k]);
+        }
+        if (!rc && sum != r->P)
+            rc = hh_fail(err, HH_EINPUT, "%s: online/kind_quota sums to %d; allowed: the round's %d prompts", path,
+                         sum, r->P);
+        int n[4] = {0, 0, 0, 0};
+        for (int i = 0; !rc && i < r->P; i++) n[((int8_t *)kind)[i]]++;
+        for (int k = 0; !rc && k < 4; k++)
+            if (n[k] != r->quota[k])
+                rc = hh_fail(err, HH_EINPUT, "%s: online/kind has %d prompts of kind %d; allowed: kind_quota[%d] = %d",
+                             path, n[k], k, k, r->quota[k]);
+    }
+    if (!rc) r->bkind = bk, bk = NULL;
+    free(bk); free(qu); free(dr);
     if (!rc) rc = attr_num(f, path, "n_train", 0, &r->n_train, err) ||
                   attr_num(f, path, "n_tail", 0, &r->n_tail, err) ||
                   attr_num(f, path, "tail_acc_crowd", 1, &r->tail_acc_crowd, err) ||

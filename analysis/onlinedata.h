@@ -11,8 +11,12 @@
 // kind, schema and params (pipeline_file_current), /job scale, seed >= 0,
 // round >= 1; /online/score0_chosen, score0_rejected, help_*, harm_* (P)
 // finite (help and harm in [0, 1]); /online/kind (P) 0..3; /online/gold (P)
-// -1..1; /online/base_score0 (2 n_base, n_base >= 1) finite; the /online
-// attributes of online.h finite where they must be.
+// -1..1; /online/base_score0 (2 n_base, n_base >= 1) finite;
+// /online/scoret_chosen, scoret_rejected (P), null_scoret (2P),
+// base_scoret (2 n_base) finite; null_help, null_harm (2P) in [0, 1];
+// base_kind (n_base) 0..3; kind_quota (4) 0..P summing to P; kind_draws (4)
+// finite, >= the quota; the /online attributes of online.h finite where they
+// must be.
 #ifndef HHFIT_ONLINEDATA_H
 #define HHFIT_ONLINEDATA_H
 
@@ -32,6 +36,12 @@ typedef struct {
     double *base0;              // (2 nb) its scores of the base data
     double *help, *harm;        // (2P) gold help and harm: chosen then rejected
     int8_t *kind;               // (P)
+    double *st;                 // (2P) the independent (test) PM's scores: chosen then rejected
+    double *nst, *nh, *nx;      // (2P) the null's responses: test-PM score, gold help, gold harm
+    double *baset;              // (2 nb) the test PM's scores of the base data
+    int8_t *bkind;              // (nb) the base comparisons' prompt kinds
+    int quota[4];               // prompts of each kind (the base data's mix)
+    double draws[4];            // prompt draws of each kind (redraws: collisions)
     double n_train, n_tail, tail_acc_crowd, tail_acc_gold, acc_crowd, acc_gold;
     RLRec pol;                  // the round's policy (pol.n = 0 when its file is missing)
 } ONRound;
@@ -53,5 +63,11 @@ double ond_share_above(const double *x, size_t n, double q);
 // (x, n) above the base data's 75th percentile minus the base data's own
 // share above it (base, nb): > 0 when the round's data fill the upper tail.
 double ond_tail_gain(const double *x, size_t n, const double *base, size_t nb);
+// The upper-tail statistic against the null (claims: online_tail_vs_null):
+// with q the 75th percentile of base[0..nb-1] (the base data under the
+// independent PM), the share of x (n: the round's compared responses) above
+// q minus the share of null (nn: the null's responses) above q.
+double ond_tail_vs_null(const double *x, size_t n, const double *null, size_t nn, const double *base,
+                        size_t nb);
 
 #endif

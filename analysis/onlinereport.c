@@ -75,6 +75,39 @@ static void sample_gold(const ONRound *r, double *help, double *harm) {
     *harm = nx ? x / nx : NAN;
 }
 
+// The same for the null's responses (rows i and P + i: prompt i).
+static void null_gold(const ONRound *r, double *help, double *harm) {
+    double h = 0, x = 0, nh = 0, nx = 0;
+    for (int i = 0; i < r->P; i++)
+        for (int k = 0; k < 2; k++) {
+            if (r->kind[i] >= 2) x += r->nx[k * r->P + i], nx++;
+            else h += r->nh[k * r->P + i], nh++;
+        }
+    *help = nh ? h / nh : NAN;
+    *harm = nx ? x / nx : NAN;
+}
+
+static const char *const KINDS[4] = {"benign", "borderline", "red-team", "disguised"};
+
+// Per (scale, seed, round, kind): the round's prompts of the kind beside the base data's.
+static void kind_rows(const ONData *O, Tab *t) {
+    for (int i = 0; i < O->n; i++) {
+        const ONRound *r = &O->r[i];
+        int nb[4] = {0, 0, 0, 0}, no[4] = {0, 0, 0, 0};
+        for (int k = 0; k < r->nb; k++) nb[r->bkind[k]]++;
+        for (int k = 0; k < r->P; k++) no[r->kind[k]]++;
+        for (int k = 0; k < 4; k++) {
+            size_t j = tab_add_row(t);
+            tab_sets(t, j, "scale", r->scale), tab_seti(t, j, "seed", r->seed), tab_seti(t, j, "round", r->round);
+            tab_sets(t, j, "kind", KINDS[k]);
+            tab_seti(t, j, "n_online", no[k]), tab_setf(t, j, "share_online", r->P ? (double)no[k] / r->P : NAN);
+            tab_seti(t, j, "n_base", nb[k]), tab_setf(t, j, "share_base", r->nb ? (double)nb[k] / r->nb : NAN);
+            tab_seti(t, j, "quota", r->quota[k]), tab_setf(t, j, "draws", r->draws[k]);
+            tab_setf(t, j, "draws_per_prompt", no[k] ? r->draws[k] / no[k] : NAN);
+        }
+    }
+}
+
 static double pol_col(const RLRec *p, int c) { return p && p->n > 0 ? p->col[c][p->n - 1] : NAN; }
 static double pol_gold(const RLRec *p) { return p && p->n > 0 ? rl_gold(p, p->n - 1) : NAN; }
 
@@ -134,6 +167,15 @@ static void rounds_rows(const ONData *O, const RLData *D, Tab *t) {
                 tab_setf(t, i, "tail_acc_gold", k ? r->tail_acc_gold : NAN);
                 tab_setf(t, i, "acc_crowd", k ? r->acc_crowd : NAN), tab_setf(t, i, "acc_gold", k ? r->acc_gold : NAN);
                 tab_setf(t, i, "sample_help", hb), tab_setf(t, i, "sample_harm", hx);
+                double qt = r1 ? ond_q75(r1->baset, 2 * (size_t)r1->nb) : NAN, sht = NAN, nsh = NAN, nhb = NAN, nhx = NAN;
+                if (k) {
+                    sht = ond_share_above(r->st, 2 * (size_t)r->P, qt);
+                    nsh = ond_share_above(r->nst, 2 * (size_t)r->P, qt);
+                    null_gold(r, &nhb, &nhx);
+                } else if (r1) sht = ond_share_above(r1->baset, 2 * (size_t)r1->nb, qt);
+                tab_setf(t, i, "q75_baset", qt), tab_setf(t, i, "share_above_q75t", sht);
+                tab_setf(t, i, "null_share_above_q75t", nsh), tab_setf(t, i, "tail_vs_null", k ? sht - nsh : NAN);
+                tab_setf(t, i, "null_help", nhb), tab_setf(t, i, "null_harm", nhx);
                 tab_setf(t, i, "help_benign", pol_col(p, RL_HELP_BENIGN));
                 tab_setf(t, i, "harm_redteam", pol_col(p, RL_HARM_RED));
                 tab_setf(t, i, "gold_utility", pol_gold(p));
@@ -188,7 +230,7 @@ static void tail_rows(const ONData *O, const RLData *D, Tab *tail, Tab *r16) {
     for (int s = 0; s < ns; s++) {
         int seeds[ON_MAXSEED], nse = seeds_of(O, sc[s], seeds);
         for (int k = 0; k < ON_MAXROUND; k++) {
-            double a[7][ON_MAXSEED];
+            double a[10][ON_MAXSEED];
             int m = 0;
             for (int u = 0; u < nse; u++) {
                 const ONRound *r = k ? find_round(O, sc[s], seeds[u], k) : NULL, *r1 = find_round(O, sc[s], seeds[u], 1);
@@ -200,6 +242,11 @@ static void tail_rows(const ONData *O, const RLData *D, Tab *tail, Tab *r16) {
                 a[1][m] = k ? r->tail_acc_crowd : NAN, a[2][m] = k ? r->tail_acc_gold : NAN;
                 a[3][m] = k ? r->n_tail : NAN;
                 a[4][m] = pol_gold(p), a[5][m] = pol_col(p, RL_HELP_BENIGN), a[6][m] = pol_col(p, RL_HARM_RED);
+                double qt = r1 ? ond_q75(r1->baset, 2 * (size_t)r1->nb) : NAN;
+                a[7][m] = k ? ond_share_above(r->st, 2 * (size_t)r->P, qt)
+                            : r1 ? ond_share_above(r1->baset, 2 * (size_t)r1->nb, qt) : NAN;
+                a[8][m] = k ? ond_share_above(r->nst, 2 * (size_t)r->P, qt) : NAN;
+                a[9][m] = k ? a[7][m] - a[8][m] : NAN;
                 m++;
             }
             if (!m) continue;
@@ -209,6 +256,8 @@ static void tail_rows(const ONData *O, const RLData *D, Tab *tail, Tab *r16) {
                 tab_sets(tail, i, "scale", sc[s]), tab_seti(tail, i, "round", k), tab_seti(tail, i, "seeds", m);
                 band(tail, i, "share_above_q75", a[0], m), band(tail, i, "tail_acc_crowd", a[1], m);
                 band(tail, i, "tail_acc_gold", a[2], m);
+                band(tail, i, "share_above_q75t", a[7], m), band(tail, i, "null_share_above_q75t", a[8], m);
+                band(tail, i, "tail_vs_null", a[9], m);
                 double nt, l, h;
                 online_tband(a[3], m, &nt, &l, &h);
                 tab_setf(tail, i, "n_tail", nt);
@@ -228,27 +277,42 @@ static void fig15(FILE *f, const char *scale, Tab *sc, Tab *tail) {
     TabWhere w = tab_where("scale", scale);
     gp_tab_block(f, "$hist", "bin_mid share lo hi; one block per source (base, r1, r2, ...)", sc,
                  "bin_mid:%.6g share:%.6g share_lo:%.6g share_hi:%.6g", &w, "source");
-    gp_tab_block(f, "$tail", "round share_above_q75 lo hi tail_acc_crowd lo hi tail_acc_gold lo hi; block per scale",
+    gp_tab_block(f, "$tail", "round share_above_q75 lo hi tail_acc_crowd lo hi tail_acc_gold lo hi "
+                 "share_above_q75t lo hi null_share_above_q75t lo hi; the online scale of the claims",
                  tail, "round:%.0f share_above_q75:%.6g share_above_q75_lo:%.6g share_above_q75_hi:%.6g "
                  "tail_acc_crowd:%.6g tail_acc_crowd_lo:%.6g tail_acc_crowd_hi:%.6g tail_acc_gold:%.6g "
-                 "tail_acc_gold_lo:%.6g tail_acc_gold_hi:%.6g", NULL, "scale");
+                 "tail_acc_gold_lo:%.6g tail_acc_gold_hi:%.6g share_above_q75t:%.6g share_above_q75t_lo:%.6g "
+                 "share_above_q75t_hi:%.6g null_share_above_q75t:%.6g null_share_above_q75t_lo:%.6g "
+                 "null_share_above_q75t_hi:%.6g", &w, NULL);
+    // shares and accuracies live in [0, 1]: a Student-t interval across few seeds can run past
+    // either end, so the drawn interval is clipped there (the tables keep the raw interval)
+    fputs("clip01(x) = (x != x) ? x : (x < 0 ? 0 : (x > 1 ? 1 : x))\n", f);
     gp_loop_begin(f, "fig15_online_upper_tail");
-    fputs("set multiplot layout 1,2 title \"Online data fill the upper tail of PM scores (paper Fig. 15)\\n{/*0.7 "
-          "scores by the static train PM; q75 = the base data's 75th percentile; 95% intervals: Student-t "
-          "across RL seeds}\" font \",16\"\n", f);
-    fprintf(f, "set title \"PM scores of the compared responses (policy scale %s)\"\nset xlabel \"static "
-               "train-PM score\"\nset ylabel \"share of responses per bin\"\nset key top left\nplot ", scale);
+    fprintf(f, "set multiplot layout 1,3 title \"Online data and the upper tail of PM scores (paper Fig. 15), "
+               "policy scale %s\\n{/*0.7 q75 = the base data's 75th percentile under the PM named; null = best of "
+               "the same number of distilled-LM samples under the same selecting PM; 95%% intervals: Student-t "
+               "across RL seeds, clipped to [0,1]}\" font \",16\"\n", scale);
+    fputs("set title \"static train-PM scores of the compared responses\"\nset xlabel \"static "
+          "train-PM score\"\nset ylabel \"share of responses per bin\"\nset yrange [0:*]\nset key outside below center vertical maxrows 4 spacing 1.1\nset bmargin 11\nplot ", f);
     for (int k = 0; k <= R; k++) {
-        if (k) fprintf(f, "$hist index %d u 1:2:3:4 w yerrorlines lt %d title \"online round %d\", ", k, k, k);
-        else fputs("$hist index 0 u 1:2:3:4 w yerrorlines lt 10 title \"base data\", ", f);
+        if (k) fprintf(f, "$hist index %d u 1:2:(clip01($3)):(clip01($4)) w yerrorlines lt %d title \"online round %d\", ",
+                       k, k, k);
+        else fputs("$hist index 0 u 1:2:(clip01($3)):(clip01($4)) w yerrorlines lt 10 title \"base data\", ", f);
     }
     fputs("NaN notitle\n", f);
-    fputs("set title \"upper tail by round (round 0: base data)\"\nset xlabel \"round\"\nset ylabel \"share / accuracy\"\n"
-          "set yrange [0:1.05]\nset xtics 1\nset offsets 0.3, 0.3, 0, 0\nset key bottom right\n"
-          "plot 0.25 w l lt 10 dt 2 title \"base share above q75 (0.25)\", "
-          "$tail u 1:2:3:4 w yerrorlines lt 1 title \"share above base q75\", "
-          "$tail u 1:5:6:7 w yerrorlines lt 2 title \"previous PM's accuracy in the tail (crowd)\", "
-          "$tail u 1:8:9:10 w yerrorlines lt 3 title \"previous PM's accuracy in the tail (gold)\"\n"
+    fprintf(f, "set title \"share of responses above the base data's q75 (round 0: base data)\"\nset xlabel \"round\"\n"
+            "set ylabel \"share above q75\"\nset yrange [0:1]\nset xrange [-0.5:%d.5]\nset xtics 1\n"
+            "set key outside below center vertical maxrows 4 spacing 1.1\nset bmargin 11\n"
+            "plot 0.25 w l lt 10 dt 2 title \"base data's own share (0.25)\", "
+            "$tail u ($1-0.08):2:(clip01($3)):(clip01($4)) w yerrorlines lt 1 title \"online, static train PM "
+            "(selected on)\", "
+            "$tail u 1:11:(clip01($12)):(clip01($13)) w yerrorlines lt 2 title \"online, independent test PM\", "
+            "$tail u ($1+0.08):14:(clip01($15)):(clip01($16)) w yerrorbars lt 3 title \"null (distilled LM, "
+            "best of n), test PM\"\n", R);
+    fputs("set title \"previous PM's accuracy on upper-tail pairs\"\nset ylabel \"accuracy\"\n"
+          "plot 0.5 w l lt 10 dt 2 title \"chance\", "
+          "$tail u ($1-0.05):5:(clip01($6)):(clip01($7)) w yerrorlines lt 4 title \"against the crowd label\", "
+          "$tail u ($1+0.05):8:(clip01($9)):(clip01($10)) w yerrorlines lt 5 title \"against gold\"\n"
           "unset multiplot\n", f);
     gp_loop_end(f);
 }
@@ -272,18 +336,23 @@ static void fig16(FILE *f, Tab *r16) {
 }
 
 static int alloc_tables(Tab **t, HHErr *err) {
-    Tab *u[4] = {
+    Tab *u[5] = {
         tab_alloc("online_rounds",
                   "per policy scale, RL seed and online round (0 = the static HH policy and its base data): "
                   "the round's comparisons, the round PM's training size, the share of compared responses "
                   "above the base data's 75th-percentile static-PM score, the previous PM's accuracy on "
                   "upper-tail pairs (both above its base q75) against crowd and gold, the gold help and harm "
-                  "of the compared responses, and the round policy's gold measures at the end of PPO",
+                  "of the compared responses, and the round policy's gold measures at the end of PPO; under the "
+                  "independent test PM (half 1): its base q75 (q75_baset), the share of the round's responses "
+                  "and of the null's (best of n from the distilled LM under the same selecting PM) above it and "
+                  "their difference (tail_vs_null, the claim's per-seed statistic), the null's gold help and harm",
                   "scale:s:-;seed:i:seed;round:i:round;n_pairs:i:comparisons;n_train:f:comparisons;"
                   "q75_base:f:PM score;share_above_q75:f:fraction;n_tail:f:pairs;tail_acc_crowd:f:fraction;"
                   "tail_acc_gold:f:fraction;acc_crowd:f:fraction;acc_gold:f:fraction;sample_help:f:gold help [0,1];"
                   "sample_harm:f:gold harm [0,1];help_benign:f:gold help [0,1];harm_redteam:f:gold harm [0,1];"
-                  "gold_utility:f:gold utility U", err),
+                  "gold_utility:f:gold utility U;q75_baset:f:PM score;share_above_q75t:f:fraction;"
+                  "null_share_above_q75t:f:fraction;tail_vs_null:f:fraction;null_help:f:gold help [0,1];"
+                  "null_harm:f:gold harm [0,1]", err),
         tab_alloc("fig15_online_scores",
                   "distribution of static-train-PM scores of the base data (round 0) and of each round's "
                   "compared responses, in 20 equal bins over the pooled range: share per bin, mean across "
@@ -292,11 +361,24 @@ static int alloc_tables(Tab **t, HHErr *err) {
                   "seeds:i:seeds;share:f:fraction;share_lo:f:fraction;share_hi:f:fraction", err),
         tab_alloc("fig15_online_tail",
                   "upper tail per round (0 = base data): share of responses above the base q75 and the previous "
-                  "PM's accuracy on upper-tail pairs (crowd, gold), mean across RL seeds with Student-t 95% intervals",
+                  "PM's accuracy on upper-tail pairs (crowd, gold); under the independent test PM the share of the round's "
+                  "responses and of the null's above that PM's base q75 and their difference; mean across RL seeds "
+                  "with Student-t 95% intervals (raw; the figure clips share intervals to [0,1])",
                   "scale:s:-;round:i:round;seeds:i:seeds;share_above_q75:f:fraction;share_above_q75_lo:f:fraction;"
                   "share_above_q75_hi:f:fraction;tail_acc_crowd:f:fraction;tail_acc_crowd_lo:f:fraction;"
                   "tail_acc_crowd_hi:f:fraction;tail_acc_gold:f:fraction;tail_acc_gold_lo:f:fraction;"
-                  "tail_acc_gold_hi:f:fraction;n_tail:f:pairs", err),
+                  "tail_acc_gold_hi:f:fraction;n_tail:f:pairs;share_above_q75t:f:fraction;"
+                  "share_above_q75t_lo:f:fraction;share_above_q75t_hi:f:fraction;null_share_above_q75t:f:fraction;"
+                  "null_share_above_q75t_lo:f:fraction;null_share_above_q75t_hi:f:fraction;"
+                  "tail_vs_null:f:fraction;tail_vs_null_lo:f:fraction;tail_vs_null_hi:f:fraction", err),
+        tab_alloc("online_kinds",
+                  "prompt kinds per policy scale, RL seed and online round: the round's fresh prompts beside the "
+                  "base data (the static train PM's training comparisons), the quota (the base data's mix "
+                  "apportioned over [online] prompts) and the draws it took (a draw in the world's train or test "
+                  "prompt sets, an earlier round's or the round's own prompts is redrawn within its kind)",
+                  "scale:s:-;seed:i:seed;round:i:round;kind:s:-;n_online:i:prompts;share_online:f:fraction;"
+                  "n_base:i:comparisons;share_base:f:fraction;quota:i:prompts;draws:f:draws;"
+                  "draws_per_prompt:f:draws", err),
         tab_alloc("fig16_online_rounds",
                   "gold version of Fig. 16: gold utility U, help (benign) and harm (red-team) at the end of PPO of "
                   "each round's policy (0 = the static HH policy), mean across RL seeds with Student-t 95% intervals",
@@ -304,24 +386,24 @@ static int alloc_tables(Tab **t, HHErr *err) {
                   "gold_utility_hi:f:gold utility U;help_benign:f:gold help [0,1];help_benign_lo:f:gold help [0,1];"
                   "help_benign_hi:f:gold help [0,1];harm_redteam:f:gold harm [0,1];harm_redteam_lo:f:gold harm [0,1];"
                   "harm_redteam_hi:f:gold harm [0,1]", err)};
-    for (int k = 0; k < 4; k++) t[k] = u[k];
-    if (!t[0] || !t[1] || !t[2] || !t[3]) {
-        for (int k = 0; k < 4; k++) tab_free(t[k]), t[k] = NULL;
+    for (int k = 0; k < 5; k++) t[k] = u[k];
+    if (!t[0] || !t[1] || !t[2] || !t[3] || !t[4]) {
+        for (int k = 0; k < 5; k++) tab_free(t[k]), t[k] = NULL;
         return err->code ? err->code : HH_EFAIL;
     }
     return 0;
 }
 
-// fig 15 (which = 15: tables 0-2) or fig 16 (which = 16: table 3).
+// fig 15 (which = 15: tables 0-3) or fig 16 (which = 16: table 4).
 static int online_fig(Report *R, const RLData *D, int which, HHErr *err) {
-    Tab *t[4];
+    Tab *t[5];
     if (alloc_tables(t, err)) return err->code;
-    int lo = which == 15 ? 0 : 3, nt = which == 15 ? 3 : 1;
-    for (int k = 0; k < 4; k++)
+    int lo = which == 15 ? 0 : 4, nt = which == 15 ? 4 : 1;
+    for (int k = 0; k < 5; k++)
         if (k < lo || k >= lo + nt) tab_free(t[k]), t[k] = NULL;
     ONData O;
     if (ond_load(R->rd->dir, R->rd, &O, err)) {
-        for (int k = 0; k < 4; k++) tab_free(t[k]);
+        for (int k = 0; k < 5; k++) tab_free(t[k]);
         return err->code;
     }
     if (!O.n) {
@@ -336,20 +418,21 @@ static int online_fig(Report *R, const RLData *D, int which, HHErr *err) {
         rounds_rows(&O, D, t[0]);
         score_rows(&O, main, t[1]);
         tail_rows(&O, D, t[2], NULL);
+        kind_rows(&O, t[3]);
         f = gp_begin(R->os, R->outdir, "fig15_online_upper_tail", "online data and the upper tail of PM scores",
-                     &R->gi, 1600, 650, err);
+                     &R->gi, 2100, 720, err);
         if (!f) rc = err->code;
         else fig15(f, main, t[1], t[2]);
     } else {
-        tail_rows(&O, D, NULL, t[3]);
+        tail_rows(&O, D, NULL, t[4]);
         f = gp_begin(R->os, R->outdir, "fig16_online_rounds", "gold measures of online rounds", &R->gi, 1500,
                      650, err);
         if (!f) rc = err->code;
-        else fig16(f, t[3]);
+        else fig16(f, t[4]);
     }
     ond_free(&O);
     if (rc) {
-        for (int k = 0; k < 4; k++) tab_free(t[k]);
+        for (int k = 0; k < 5; k++) tab_free(t[k]);
         return rc;
     }
     return report_put_all(R, t + lo, nt, err);

@@ -2,7 +2,9 @@
 // onlinereport.h) on planted data with known answers: the base data's 75th
 // percentile, the share above it, the upper-tail gain (round share minus base
 // share) with and without ties, the Student-t band across seeds (t(2, 0.975)
-// = 4.302653 from tables), and the last round every seed has.
+// = 4.302653 from tables), the last round every seed has, the statistic
+// against the null (it can be negative, and 0 at a shared ceiling), and the
+// online stage's kind quotas (largest remainders).
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 
 #include "onlinedata.h"
 #include "onlinereport.h"
+#include "online.h"
 
 static void test_q75_and_share(void **state) {
     (void)state;
@@ -71,10 +74,48 @@ static void test_last_round(void **state) {
     assert_string_equal(online_main_scale(&D), "m");
 }
 
+static void test_tail_vs_null(void **state) {
+    (void)state;
+    double base[100], x[10], null[20];
+    for (int i = 0; i < 100; i++) base[i] = i;  // q75 = 74.25
+    for (int i = 0; i < 10; i++) x[i] = i < 7 ? 80 : 10;     // 0.7 above
+    for (int i = 0; i < 20; i++) null[i] = i < 5 ? 90 : 0;   // 0.25 above
+    assert_true(fabs(ond_tail_vs_null(x, 10, null, 20, base, 100) - 0.45) < 1e-12);
+    // the null above the round: negative (the statistic can fail)
+    assert_true(fabs(ond_tail_vs_null(null, 20, x, 10, base, 100) + 0.45) < 1e-12);
+    // equal at the ceiling: 0, not > 0
+    for (int i = 0; i < 10; i++) x[i] = 99;
+    for (int i = 0; i < 20; i++) null[i] = 99;
+    assert_true(fabs(ond_tail_vs_null(x, 10, null, 20, base, 100)) < 1e-12);
+    // a value equal to q75 is not above it
+    x[0] = 74.25;
+    assert_true(fabs(ond_tail_vs_null(x, 10, null, 20, base, 100) + 0.1) < 1e-12);
+}
+
+static void test_kind_quota(void **state) {
+    (void)state;
+    int q[4];
+    int a[4] = {312, 44, 320, 124};  // smoke's base data (800 comparisons), 32 prompts
+    online_kind_quota(a, 32, q);
+    // 12.48, 1.76, 12.8, 4.96: floors 12, 1, 12, 4 (29); the three largest remainders (.96, .8, .76)
+    // get one each, benign's .48 none
+    assert_int_equal(q[0], 12), assert_int_equal(q[1], 2), assert_int_equal(q[2], 13), assert_int_equal(q[3], 5);
+    int b[4] = {1, 1, 1, 0};
+    online_kind_quota(b, 4, q);  // 1.33 each: the tie goes to the lower kind
+    assert_int_equal(q[0], 2), assert_int_equal(q[1], 1), assert_int_equal(q[2], 1), assert_int_equal(q[3], 0);
+    int c[4] = {0, 0, 0, 0};
+    online_kind_quota(c, 7, q);
+    assert_int_equal(q[0], 7), assert_int_equal(q[1] + q[2] + q[3], 0);
+    int d[4] = {3, 0, 1, 0};
+    online_kind_quota(d, 300, q);
+    assert_int_equal(q[0], 225), assert_int_equal(q[1], 0), assert_int_equal(q[2], 75), assert_int_equal(q[3], 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_q75_and_share), cmocka_unit_test(test_tail_gain_planted),
-        cmocka_unit_test(test_tband), cmocka_unit_test(test_last_round),
+        cmocka_unit_test(test_tband), cmocka_unit_test(test_last_round), cmocka_unit_test(test_tail_vs_null),
+        cmocka_unit_test(test_kind_quota),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -191,6 +191,18 @@ static void store_resp(uint8_t *dst, int *dlen, const uint8_t *src, int len) {
     *dlen = len;
 }
 
+WorldLabel worldgen_label(const World *w, const PromptInfo *info, const Worker *wk,
+                          const uint8_t *ra, int la, const uint8_t *rb, int lb, gsl_rng *lab) {
+    Seen sa = {world_help(w, info, ra, la), world_harm(info, ra, la), la};
+    Seen sb = {world_help(w, info, rb, lb), world_harm(info, rb, lb), lb};
+    WorldLabel L;
+    L.a_chosen = crowd_label(wk, &sa, &sb, lab);
+    L.chosen = L.a_chosen ? sa : sb;
+    L.rejected = L.a_chosen ? sb : sa;
+    L.gold = crowd_gold_pref(wk, &L.chosen, &L.rejected);
+    return L;
+}
+
 typedef struct { gsl_rng *resp, *lab, *lab2; } CompStreams;
 
 // A labelled pair: two responses to prompt info (respond_pair from r), their
@@ -213,10 +225,9 @@ static PairSeen label_pair(const World *w, const Params *p, const PromptInfo *in
           matched_pair(w, info, r, ra, &la, &pa, rb, &lb, &pb)))
         respond_pair(w, p, info, r, role == ROLE_HARM ? p->harm_redraws : 0, ra, &la, &pa, rb,
                      &lb, &pb);
-    Seen sa = {world_help(w, info, ra, la), world_harm(info, ra, la), la};
-    Seen sb = {world_help(w, info, rb, lb), world_harm(info, rb, lb), lb};
-    int a = crowd_label(wk, &sa, &sb, lab);
-    PairSeen s = {a ? sa : sb, a ? sb : sa};
+    WorldLabel L = worldgen_label(w, info, wk, ra, la, rb, lb, lab);
+    int a = L.a_chosen;
+    PairSeen s = {L.chosen, L.rejected};
     int cl, rl;
     store_resp(c->chosen + (size_t)i * RESP_MAX, &cl, a ? ra : rb, a ? la : lb);
     store_resp(c->rejected + (size_t)i * RESP_MAX, &rl, a ? rb : ra, a ? lb : la);
@@ -226,7 +237,7 @@ static PairSeen label_pair(const World *w, const Params *p, const PromptInfo *in
     c->worker[i] = wid;
     c->help_c[i] = s.sc.help; c->help_r[i] = s.sr.help;
     c->harm_c[i] = s.sc.harm; c->harm_r[i] = s.sr.harm;
-    c->gold[i] = (int8_t)crowd_gold_pref(wk, &s.sc, &s.sr);
+    c->gold[i] = (int8_t)L.gold;
     c->p_gold[i] = c->gold[i] > 0 ? crowd_p_a_better(wk, &s.sc, &s.sr)
                    : c->gold[i] < 0 ? crowd_p_a_better(wk, &s.sr, &s.sc) : 0.5;
     c->kind[i] = (int8_t)info->kind;

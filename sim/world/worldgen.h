@@ -59,6 +59,20 @@ typedef struct WorldData {
     double agree[6][2];     // worker measured/implied/n, gold measured/implied/n; [set]
 } WorldData;
 
+// One crowd comparison, labelled as every comparison of the world is (the
+// world stage's sets, PMP's ranked web data, the online stage's rounds):
+// responses a (ra, la) and b (rb, lb) to the prompt `info`, their gold help
+// and harm (world_help, world_harm), worker wk's choice with one draw from
+// lab (crowd_label), and the gold preference of the chosen over the rejected
+// response under the worker's criterion (crowd_gold_pref).
+typedef struct {
+    int a_chosen;           // 1: a is chosen
+    Seen chosen, rejected;  // gold help, harm and length of each
+    int gold;               // +1 chosen gold-better, -1 rejected, 0 tie
+} WorldLabel;
+WorldLabel worldgen_label(const World *w, const PromptInfo *info, const Worker *wk,
+                          const uint8_t *ra, int la, const uint8_t *rb, int lb, gsl_rng *lab);
+
 // Generate everything from params (deterministic in params and seed).
 int worldgen_build(const Params *p, WorldData *d, HHErr *err);
 // Write world.h5 to `path` (via a temporary file).

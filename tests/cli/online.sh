@@ -3,8 +3,11 @@
 # rounds = 1, 32 prompts): the round's data + PM file and its policy in the rl
 # schema; the round's PM trained on more comparisons than the static train PM;
 # the policy loads like an rl file (hhsim sample); the same bits for 1 and 2
-# jobs; a second round depends on the first; hhfit's online tables, figures
-# and claim statistics; bad [online] params refused.
+# jobs; a second round depends on the first; the fresh prompts' kinds are
+# the base data's mix and none is a train/test prompt; a kind short of fresh
+# prompts fails before any job runs; the independent test PM and the null;
+# hhfit's online tables, figures and claim statistics (online_tail_vs_null
+# against the files); bad [online] params and crafted online files refused.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 
@@ -39,6 +42,58 @@ if [ "$(h5col "$R/online/xs_pm_s0_r1.h5" /online/kind | paste -d' ' - <(h5col "$
        awk '($1 >= 2) != ($2 == 1)' | wc -l)" -eq 0 ]; then
   ok "red-team prompts labelled by red-team workers (harmless set), the rest by helpfulness workers"
 else bad "worker roles by prompt kind" "mismatch"; fi
+
+# fresh prompts (referee 14, finding 10): the kinds are the base data's mix (largest remainders of
+# the base comparisons' kinds over 32 prompts), and no prompt is in the world's train or test set or
+# repeats within the round
+for s in 0 1; do
+  F="$R/online/xs_pm_s${s}_r1.h5"
+  want=$(h5col "$F" /online/base_kind | awk -v P=32 '{n[$1]++; nb++} END {
+    left = P; for (k = 0; k < 4; k++) { x = P * n[k]; q[k] = int(x / nb); r[k] = x % nb; left -= q[k] }
+    for (; left > 0; left--) { b = 0; for (k = 1; k < 4; k++) if (r[k] > r[b]) b = k; q[b]++; r[b] = -1 }
+    print q[0], q[1], q[2], q[3] }')
+  got=$(h5col "$F" /online/kind | awk '{n[$1]++} END {print n[0]+0, n[1]+0, n[2]+0, n[3]+0}')
+  quota=$(h5col "$F" /online/kind_quota | tr '\n' ' ' | sed 's/ $//')
+  if [ -n "$want" ] && [ "$want" = "$got" ] && [ "$got" = "$quota" ]; then
+    ok "seed $s: online prompt kinds $got = the base data's mix over 32 prompts (kind_quota $quota)"
+  else bad "seed $s: online kind mix" "base mix -> '$want', online '$got', kind_quota '$quota'"; fi
+done
+# prompts as strings of their tokens (one per line): seqs FILE TOKENS LENGTHS
+seqs() {
+  local c; c=$(h5dump -H -d "$2" "$1" | grep -oE 'DATASPACE  SIMPLE \{ \( [0-9]+, [0-9]+' | grep -oE '[0-9]+$')
+  paste -d' ' <(h5col "$1" "$3") <(h5col "$1" "$2" | awk -v c="$c" '{printf "%s%s", $0, (NR % c ? "," : "\n")}') |
+    awk '{split($2, a, ","); s = ""; for (i = 1; i <= $1; i++) s = s a[i] ","; print s}'
+}
+{ seqs "$R/world.h5" /prompts/train/tokens /prompts/train/length; seqs "$R/world.h5" /prompts/test/tokens /prompts/test/length; } |
+  sort -u >"$TMP/world_prompts"
+for s in 0 1; do
+  seqs "$R/online/xs_pm_s${s}_r1.h5" /online/prompt /online/prompt_len | sort >"$TMP/on$s"
+  nw=$(wc -l <"$TMP/world_prompts"); no=$(sort -u "$TMP/on$s" | wc -l); nc=$(comm -12 "$TMP/world_prompts" <(sort -u "$TMP/on$s") | wc -l)
+  if [ "$nw" -gt 100 ] && [ "$no" -eq 32 ] && [ "$nc" -eq 0 ]; then
+    ok "seed $s: 32 distinct online prompts, none of the world's $nw distinct train/test prompts"
+  else bad "seed $s: fresh online prompts" "world $nw, online distinct $no, in the world $nc"; fi
+done
+# a kind that cannot supply its quota fails when the jobs are listed, before anything runs: with one
+# turn and no MAKE requests every red-team prompt is one of the 4 'H HOWTO topic' prompts, all in the
+# train set
+expect_one_line "a kind short of fresh prompts: one line, exit 2, before any job" 2 \
+  '^hhsim: \[online\] prompts = 32: kind red-team \(round 1, seed 0, scale xs\) has only 0 fresh prompts of its quota [0-9]+' \
+  "$HH" run $P -o "$TMP/short" --set world.max_turns=1 --set world.make_frac=0 --dry-run
+if [ ! -e "$TMP/short/world.h5" ]; then ok "... and wrote nothing"; else bad "short kind wrote nothing" "world.h5 exists"; fi
+# the independent PM and the null (finding 7): the test PM half 1 scored the round, the null and the
+# base data; tail_vs_null = share_abovet - null_share_abovet
+F="$R/online/xs_pm_s0_r1.h5"
+tp=$(attr "$F" /job/test_pm)
+nn=$(h5col "$F" /online/null_scoret | wc -l); nbt=$(h5col "$F" /online/base_scoret | wc -l); nb0=$(h5col "$F" /online/base_score0 | wc -l)
+sa=$(attr "$F" /online/share_abovet); sn=$(attr "$F" /online/null_share_abovet); tv=$(attr "$F" /online/tail_vs_null)
+bt=$(attr "$F" /online/base_share_abovet)
+if [[ "$tp" == *_half1 ]] && [ "$nn" -eq 64 ] && [ "$nbt" -eq "$nb0" ] && [ "$nbt" -gt 0 ] &&
+   awk -v a="$sa" -v n="$sn" -v t="$tv" -v b="$bt" 'BEGIN { exit !(a >= 0 && a <= 1 && n >= 0 && n <= 1 &&
+       (t - (a - n))^2 < 1e-12 && b > 0.2 && b <= 0.25) }'; then
+  ok "test PM $tp scored 64 null responses and $nbt base responses; share above its base q75 $sa, null $sn, difference $tv"
+else bad "independent PM and null" "test_pm '$tp', null $nn, base $nbt/$nb0, share '$sa' null '$sn' diff '$tv' base '$bt'"; fi
+if [ "$(h5col "$F" /online/null_help | awk '$1 < 0 || $1 > 1' | wc -l)" -eq 0 ] && [ "$(h5col "$F" /online/null_help | wc -l)" -eq 64 ]; then
+  ok "the null's gold help: 64 values in [0,1]"; else bad "null gold" "$(h5col "$F" /online/null_help | wc -l) values"; fi
 
 # the policy file: the rl schema, loadable as an rl file
 h5ls -r "$R/rl/xs_xs_hh_s0.h5" | awk '{print $1}' >"$TMP/a"
@@ -78,14 +133,15 @@ expect_exit "hhfit on the run with an online round" 0 "$HF" "$R" -o "$TMP/res" -
 rows() { h5dump -H -d "$1" "$TMP/res/tables.h5" 2>/dev/null | grep -oE 'DATASPACE  SIMPLE \{ \( [0-9]+' | grep -oE '[0-9]+$'; }
 # /online_rounds: 2 seeds x (round 0 + round 1); /fig16_online_rounds: rounds 0, 1
 if [ "$(rows /online_rounds)" = 4 ] && [ "$(rows /fig16_online_rounds)" = 2 ] && [ "$(rows /fig15_online_tail)" = 2 ] \
+   && [ "$(rows /online_kinds)" = 8 ] \
    && [ "$(rows /fig15_online_scores)" = 40 ] && [ -s "$TMP/res/fig15_online_upper_tail.gp" ] && [ -s "$TMP/res/fig16_online_rounds.gp" ]; then
-  ok "online tables (4, 2, 2, 40 rows) and the fig15/fig16 scripts"
-else bad "online tables and figures" "rows $(rows /online_rounds) $(rows /fig16_online_rounds) $(rows /fig15_online_tail) $(rows /fig15_online_scores)"; fi
-for st in online_upper_tail_gain online_gold_utility_gain; do
+  ok "online tables (4, 2, 2, 40, 8 rows) and the fig15/fig16 scripts"
+else bad "online tables and figures" "rows $(rows /online_rounds) $(rows /fig16_online_rounds) $(rows /fig15_online_tail) $(rows /fig15_online_scores) $(rows /online_kinds)"; fi
+for st in online_tail_vs_null online_gold_utility_gain; do
   line=$(awk -F, -v s="$st" '$0 ~ s' "$TMP/res/claims.csv" | head -1)
   if grep -qE "^\| [a-z_]+ \| 1[56] \| .*\`$st\` \| -?[0-9.]+ \[-?[0-9.]+, -?[0-9.]+\] \| > 0 \| \*\*(REPRODUCED|NOT REPRODUCED|INCONCLUSIVE)\*\*" "$TMP/res/claims.md"; then
     ok "claim statistic $st computed, finite, with a verdict"
-  elif [ "$st" = online_upper_tail_gain ] && grep -q "^| online_fills_upper_tail .*\*\*PENDING\*\*" "$TMP/res/claims.md" \
+  elif [ "$st" = online_tail_vs_null ] && grep -q "^| online_fills_upper_tail .*\*\*PENDING\*\*" "$TMP/res/claims.md" \
        && grep "^online_fills_upper_tail," "$TMP/res/claims.csv" | grep -q "zero-width Student-t interval is no interval"; then
     ok "claim statistic $st: every seed at the same value (smoke: all at the ceiling) gives no verdict, saying why"
   else bad "claim statistic $st" "$(grep "$st" "$TMP/res/claims.md" | head -1 | cut -c1-300)"; fi
@@ -106,3 +162,13 @@ bad_run() {  # bad_run NAME FILE PATTERN ACTION ARGS...: a copy of the run with 
 }
 bad_run "hhfit refuses a NaN static-PM score" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/score0_chosen' set /online/score0_chosen 3 nan
 bad_run "hhfit refuses a missing base_score0" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/base_score0' delete /online/base_score0
+bad_run "hhfit refuses a NaN null test-PM score" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/null_scoret' set /online/null_scoret 5 nan
+bad_run "hhfit refuses a missing base_scoret" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/base_scoret' delete /online/base_scoret
+bad_run "hhfit refuses a base kind out of range" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/base_kind' set /online/base_kind 0 7
+bad_run "hhfit refuses kind quotas that disagree with the prompts" xs_pm_s0_r1.h5 'online/xs_pm_s0_r1\.h5: .*online/kind' set /online/kind_quota 0 3
+# the statistic against the null, from the files: per seed share(test PM) - share(null), t interval
+est=$(grep "^online_fills_upper_tail," "$TMP/res/claims.csv" | cut -d, -f5)
+want=$(for s in 0 1; do attr "$R/online/xs_pm_s${s}_r1.h5" /online/tail_vs_null; done | awk '{s += $1} END {printf "%.4f", s / NR}')
+if awk -v e="$est" -v w="$want" 'BEGIN { exit !((e - w)^2 < 1e-8) }'; then
+  ok "online_fills_upper_tail's estimate $est = the mean over seeds of the files' tail_vs_null ($want)"
+else bad "online_fills_upper_tail estimate" "claims.csv '$est', files' mean '$want'"; fi
