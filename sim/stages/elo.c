@@ -595,12 +595,15 @@ const StageDef STAGE_ELO = {
     .reads = "world.h5, distill/SCALE.h5, rl/*.h5, online/*.h5, pm/*.h5",
     .help = "For every [rl] policy scale, the distilled model (and the largest scale's, the\n"
             "anchor), helpful-only and static HH RLHF (each seed), online HH RLHF (each round\n"
-            "and seed, when an online stage runs), best-of-n from the distilled model under\n"
-            "the HH train PM (n = 1, 4, ... [elo] bon_max) and the world's HHH reference\n"
+            "and seed, when an online stage runs) with, at its scale, static HH RLHF and\n"
+            "best-of-n under the online lineage's PM (hh_opm, bon_opm), best-of-n from the\n"
+            "distilled model (one pool per seed) under the HH train PM (n = 1, 4, ... [elo]\n"
+            "bon_max; largest scale) and the world's HHH reference\n"
             "persona answer [elo] prompts held-out test prompts of each kind; every pair\n"
             "plays [elo] matches helpfulness matches (benign prompts) and harmlessness\n"
             "matches (red-team prompts), judged by a held-out pool of [elo] workers\n"
-            "crowdworkers. Writes DIR/elo/SCALE.h5 with every answer, its gold and PM scores\n"
+            "crowdworkers. Writes DIR/elo/SCALE.h5 with every answer, its gold and train/test\n"
+            "PM scores\n"
             "and every match. Off when [elo] matches = 0.\n",
     .sections = ELO_SECTIONS, .off = elo_off, .list = list_elo, .run = elo_run,
     .keys = ELO_KEYS, .n_keys = 4};
