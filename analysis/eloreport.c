@@ -246,7 +246,7 @@ static int draw_fig15(FILE *f, Tab *t, const EloAll *A) {
     gp_tab_block(f, "$pts_h", "the same, harmlessness", t, "pm_elo:%.6g elo:%.6g pm_lo:%.6g pm_hi:%.6g "
                  "elo_lo:%.6g elo_hi:%.6g pmt_elo:%.6g pmt_lo:%.6g pmt_hi:%.6g", &w, NULL);
     gp_loop_begin(f, "fig15_crowd_vs_pm_elo");
-    fprintf(f, "set multiplot layout 1,2 title \"Crowd Elo vs the Elo the train PM predicts, policy "
+    fprintf(f, "set multiplot layout 1,2 title \"Crowd Elo vs the Elo the PMs predict, policy "
                "scale %s (paper Fig. 15 right)\\n{/*0.7 one point per series, under the train PM and the "
                "held-out test PM; the line is crowd = PM; 95%% intervals both ways: crossed bootstrap "
                "over prompts, judges and seeds}\" font \",16\"\n"
