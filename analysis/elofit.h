@@ -29,7 +29,11 @@
 // replacement; a match then weighs (draws of its prompt) x (draws of its
 // judge): the answers on a prompt and a judge's bias and temperature are
 // shared by their matches. Refits every time. PM-predicted Elo depends on
-// prompts and seeds only.
+// prompts and seeds only. The product weights make the interval
+// conservative: with no prompt or judge effects the match noise enters
+// through both factors (variance of a product of two Poisson(1) weights is 3
+// against 1; tests/test_elo.c: ~130 Elo wide where prompts and seeds alone
+// give ~60), the price of covering judge effects without a model of them.
 #ifndef HHFIT_ELOFIT_H
 #define HHFIT_ELOFIT_H
 
