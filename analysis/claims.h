@@ -64,7 +64,7 @@ typedef struct {
     int available;       // 0: no data in this run (verdict PENDING)
     double est, lo, hi;
     size_t n;
-    char method[512];    // how it was computed (for the notes)
+    char method[1024];   // how it was computed (for the notes)
 } ClaimStat;
 
 // claim_stat_set: o->available = 1 with the estimate, 95% interval and n.

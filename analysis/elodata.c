@@ -16,7 +16,7 @@
 #include "world.h"
 
 void eld_file_free(EloFile *e) {
-    free(e->type), free(e->seed), free(e->round), free(e->n), free(e->pkind), free(e->pms);
+    free(e->type), free(e->seed), free(e->round), free(e->n), free(e->pkind), free(e->pms), free(e->pmt);
     free(e->mkind), free(e->mwin), free(e->ma), free(e->mb), free(e->mp), free(e->mw);
     memset(e, 0, sizeof *e);
 }
@@ -42,13 +42,14 @@ static int read_contestants(hid_t f, const char *path, EloFile *e, HHErr *err) {
     int nd = 0, na = 0;
     e->pin = -1;
     for (int i = 0; !rc && i < e->C; i++) {
-        int t = e->type[i], bon = t == ELT_BON;
+        int t = e->type[i], bon = elt_bon(t);
         nd += t == ELT_DISTILL;
         na += t == ELT_ANCHOR;
         if (t == ELT_ANCHOR || (t == ELT_DISTILL && e->pin < 0)) e->pin = i;
         if (bon != (e->n[i] >= 1))
             rc = hh_fail(err, HH_EINPUT, "%s: contestants/n[%d] = %d for a contestant of type %d; "
-                         "allowed: n >= 1 for best-of-n (type %d), -1 otherwise", path, i, e->n[i], t, ELT_BON);
+                         "allowed: n >= 1 for best-of-n (types %d, %d), -1 otherwise", path, i, e->n[i], t, ELT_BON,
+                         ELT_BON_OPM);
         else if ((t == ELT_ONLINE) != (e->round[i] >= 0))
             rc = hh_fail(err, HH_EINPUT, "%s: contestants/round[%d] = %d for a contestant of type %d; "
                          "allowed: a round >= 0 for online (type %d), -1 otherwise", path, i, e->round[i],
@@ -102,10 +103,32 @@ int eld_load_file(const char *path, const Params *run, EloFile *e, HHErr *err) {
     if (!rc) e->S = (int)ds[0], rc = h5_check_f64(path, "samples/pm_score", e->pms, ds[0] * ds[1] * ds[2], -1e6, 1e6, err);
     if (!rc) rc = h5_check_int(path, "contestants/seed", e->seed, H5_I32, (size_t)e->C, -1, e->S - 1, err);
     for (int i = 0; !rc && i < e->C; i++)
-        if ((e->type[i] >= ELT_HELPFUL && e->type[i] <= ELT_BON) != (e->seed[i] >= 0))
+        if (elt_seeded(e->type[i]) != (e->seed[i] >= 0))
             rc = hh_fail(err, HH_EINPUT, "%s: contestants/seed[%d] = %d for a contestant of type %d; "
                          "allowed: a seed for RL, online and best-of-n contestants, -1 otherwise",
                          path, i, e->seed[i], e->type[i]);
+    hsize_t dt[3] = {(hsize_t)e->S, (hsize_t)e->C, (hsize_t)e->P};
+    if (!rc) rc = h5_read(f, path, "samples/pm_test_score", H5T_NATIVE_DOUBLE, 3, dt, (void **)&e->pmt, err);
+    if (!rc) rc = h5_check_f64(path, "samples/pm_test_score", e->pmt, dt[0] * dt[1] * dt[2], -1e6, 1e6, err);
+    for (int q = 0; !rc && q < 2; q++) {  // the PMs' file stems: how many distinct PMs the seeds have
+        const char *an = q ? "test_pms" : "train_pms";
+        char *v = NULL;
+        rc = h5_get_attr_str(f, "samples", an, 16 * 200, &v, err);
+        int n = 0, distinct = 0;
+        char *save = NULL, *stems[16];
+        for (char *tok = rc ? NULL : strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            int seen = 0;
+            for (int u = 0; u < n && u < 16; u++) seen |= !strcmp(stems[u], tok);
+            if (n < 16) stems[n] = tok;
+            n++;
+            distinct += !seen;
+        }
+        if (!rc && n != e->S)
+            rc = hh_fail(err, HH_EINPUT, "%s: attribute /samples %s names %d PMs; allowed: one per PM "
+                         "seed of samples/pm_score (%d)", path, an, n, e->S);
+        if (!rc) *(q ? &e->npm_test : &e->npm_train) = distinct;
+        free(v);
+    }
     hsize_t dm[1] = {0};
     if (!rc) rc = h5_read(f, path, "matches/kind", H5T_NATIVE_INT8, 1, dm, (void **)&e->mkind, err);
     if (!rc && (dm[0] < 1 || dm[0] > ELD_MAX_MATCHES))

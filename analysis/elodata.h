@@ -9,8 +9,9 @@
 // ELO_MAX_CONTESTANTS contestants with type 0..ELT_N-1, exactly one distilled
 // model of the scale and at most one anchor, seeds -1 or 0..S-1 (S the PM
 // seeds of /samples/pm_score), best-of-n n >= 1 exactly for best-of-n;
-// /prompts/kind 0..3 with both match kinds present; /samples/pm_score (S, C,
-// P) finite; every match with kind 0 or 1 agreeing with its prompt's kind,
+// /prompts/kind 0..3 with both match kinds present; /samples/pm_score and
+// /samples/pm_test_score (S, C, P) finite, attributes /samples train_pms and
+// test_pms naming S PMs (schema 2); every match with kind 0 or 1 agreeing with its prompt's kind,
 // 0 <= a < b < C, prompt 0..P-1, winner 0 or 1, worker >= 0.
 #ifndef HHFIT_ELODATA_H
 #define HHFIT_ELODATA_H
@@ -34,7 +35,9 @@ typedef struct {
     int8_t *type;               // (C) ElType
     int32_t *seed, *round, *n;  // (C)
     int8_t *pkind;              // (P) world prompt kind
-    double *pms;                // (S, C, P) PM scores
+    double *pms;                // (S, C, P) scores under each seed's train PM
+    double *pmt;                // (S, C, P) scores under each seed's test PM (held out)
+    int npm_train, npm_test;    // distinct train / test PMs among the S seeds
     int8_t *mkind, *mwin;       // (M)
     int16_t *ma, *mb;           // (M)
     int32_t *mp, *mw;           // (M)

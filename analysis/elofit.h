@@ -12,19 +12,28 @@
 // contestants it moves ratings by a few Elo, far inside their intervals.
 //
 // Series: the contestants of one type (and best-of-n n, online round),
-// across seeds; a series' Elo is the mean over its seeds.
+// across seeds; a series' Elo is the mean over its seeds. Names: the type's
+// name (distill, hh, hh_opm, ...), bonN, bonN_opm, online_rK.
 //
 // PM-predicted Elo of a contestant (paper Fig. 15 right): under the train
-// PM of seed u (its own seed for seeded contestants; the mean over PM seeds
+// PM (or, held out, the test PM: the other data half) of seed u (its own seed for seeded contestants; the mean over PM seeds
 // otherwise), P = mean over the kind's prompts of sigmoid(score(c) -
 // score(pin)), converted to Elo as 400 log10(P / (1 - P)) (P clamped to
 // [1e-4, 1 - 1e-4]).
 //
-// Intervals: percentile bootstrap (2.5%, 97.5%) with B resamples, each
-// drawing the prompts of each kind with replacement (all matches of a drawn
-// prompt count once per draw: answers are shared by the matches on a prompt)
-// and the seeds 0..S-1 with replacement (a seeded series' Elo is then the
-// mean over the drawn seeds it has), refitting every time.
+// Intervals: percentile bootstrap (2.5%, 97.5%) with B resamples of a
+// crossed design (referee 14 finding 16): each resample draws ONE vector of
+// the seeds 0..S-1 (a seeded series' Elo is then the mean over the drawn
+// seeds it has), ONE vector of the prompts of each kind and ONE vector of the
+// judges of each kind (the distinct workers of the kind's matches), all with
+// replacement; a match then weighs (draws of its prompt) x (draws of its
+// judge): the answers on a prompt and a judge's bias and temperature are
+// shared by their matches. Refits every time. PM-predicted Elo depends on
+// prompts and seeds only. The product weights make the interval
+// conservative: with no prompt or judge effects the match noise enters
+// through both factors (variance of a product of two Poisson(1) weights is 3
+// against 1; tests/test_elo.c: ~130 Elo wide where prompts and seeds alone
+// give ~60), the price of covering judge effects without a model of them.
 #ifndef HHFIT_ELOFIT_H
 #define HHFIT_ELOFIT_H
 
@@ -47,21 +56,24 @@ typedef struct {
 // The series of e in contestant order of first appearance; returns the count.
 int elf_series(const EloFile *e, EloSeries *s, int max);
 
-// Crowd Elo of every contestant on kind k, prompts weighted by w (P; NULL:
+// Crowd Elo of every contestant on kind k, matches weighted by mw (M; NULL:
 // 1 each). ws: a workspace for e->C players.
-int elf_fit(const EloFile *e, int k, const double *w, StatsElo *ws, double *elo, HHErr *err);
+int elf_fit(const EloFile *e, int k, const double *mw, StatsElo *ws, double *elo, HHErr *err);
 
-// PM-predicted Elo of contestant c on kind k; w (P) prompt weights, sw (S)
-// seed weights (NULL: 1 each).
+// PM-predicted Elo of contestant c on kind k under the train PMs (e->pms);
+// w (P) prompt weights, sw (S) seed weights (NULL: 1 each).
 double elf_pm_elo(const EloFile *e, int c, int k, const double *w, const double *sw);
+// The same from scores (S, C, P): e->pms or e->pmt (held-out test PMs).
+double elf_pm_elo_of(const EloFile *e, const double *scores, int c, int k, const double *w, const double *sw);
 
 typedef struct {
     int ns;
     EloSeries s[ELF_MAX_SERIES];
     size_t B;
-    StatsCI crowd[ELF_NKIND][ELF_MAX_SERIES], pm[ELF_NKIND][ELF_MAX_SERIES];
+    StatsCI crowd[ELF_NKIND][ELF_MAX_SERIES], pm[ELF_NKIND][ELF_MAX_SERIES], pmt[ELF_NKIND][ELF_MAX_SERIES];
     double *rep;   // (B, ELF_NKIND, ns) crowd Elo of each resample
-    double *prep;  // (B, ELF_NKIND, ns) PM-predicted Elo of each resample
+    double *prep;  // (B, ELF_NKIND, ns) train-PM-predicted Elo of each resample
+    double *trep;  // (B, ELF_NKIND, ns) test-PM-predicted (held-out) Elo of each resample
 } EloBoot;
 
 // Point estimates and B >= 10 bootstrap resamples of every series' Elo.

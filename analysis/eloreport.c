@@ -74,7 +74,8 @@ static int last_online(const EloBoot *b) {
 
 static const char *RATING_COLS =
     "scale:s:-;params:f:parameters;kind:s:-;series:s:-;type:s:-;n:i:samples;round:i:round;"
-    "n_seeds:i:seeds;elo:f:Elo;elo_lo:f:Elo;elo_hi:f:Elo;pm_elo:f:Elo;pm_lo:f:Elo;pm_hi:f:Elo";
+    "n_seeds:i:seeds;elo:f:Elo;elo_lo:f:Elo;elo_hi:f:Elo;pm_elo:f:Elo;pm_lo:f:Elo;pm_hi:f:Elo;"
+    "pmt_elo:f:Elo;pmt_lo:f:Elo;pmt_hi:f:Elo";
 
 static void put_row(Tab *t, const EloFile *e, const EloBoot *b, int k, int s, const char *name) {
     size_t i = tab_add_row(t);
@@ -85,6 +86,8 @@ static void put_row(Tab *t, const EloFile *e, const EloBoot *b, int k, int s, co
     tab_setf(t, i, "elo", b->crowd[k][s].est), tab_setf(t, i, "elo_lo", b->crowd[k][s].lo);
     tab_setf(t, i, "elo_hi", b->crowd[k][s].hi), tab_setf(t, i, "pm_elo", b->pm[k][s].est);
     tab_setf(t, i, "pm_lo", b->pm[k][s].lo), tab_setf(t, i, "pm_hi", b->pm[k][s].hi);
+    tab_setf(t, i, "pmt_elo", b->pmt[k][s].est), tab_setf(t, i, "pmt_lo", b->pmt[k][s].lo);
+    tab_setf(t, i, "pmt_hi", b->pmt[k][s].hi);
 }
 
 // Rows of file f on kind k (every series kept, plus "online" = the last round).
@@ -119,11 +122,12 @@ static int figure(Report *R, const char *table, const char *desc, const char *st
     return report_put(R, t, err);
 }
 
-enum { NSER = 5 };  // best-of-n runs at the largest policy scale only: fig36
-static const char *const SER[NSER] = {"distill", "helpful", "hh", "online", "reference"};
+enum { NSER = 6 };  // best-of-n runs at the largest policy scale only: fig36
+static const char *const SER[NSER] = {"distill", "helpful", "hh", "hh_opm", "online", "reference"};
 static const char *const SER_TITLE[NSER] = {"context-distilled", "helpful-only RLHF", "static HH RLHF",
-                                            "online HH RLHF (last round)", "HHH reference"};
-static const int SER_LT[NSER] = {10, 3, 1, 2, 9};
+                                            "static HH RLHF, online's PM", "online HH RLHF (last round)",
+                                            "HHH reference"};
+static const int SER_LT[NSER] = {10, 3, 1, 5, 2, 9};
 
 // 1 when t has a row with col = val (gnuplot warns on a datablock of NaN:
 // series without rows are left out of the plot commands).
@@ -146,7 +150,7 @@ static int draw_fig01(FILE *f, Tab *t, const EloAll *A) {
     gp_loop_begin(f, "fig01_elo_vs_params");
     fputs("set multiplot layout 1,2 title \"Crowdworker Elo vs policy parameters (paper Fig. 1)\\n{/*0.7 "
           "zero at the context-distilled model of the largest policy scale; held-out judges; 95% "
-          "intervals: bootstrap over prompts and RL seeds}\" font \",16\"\n"
+          "intervals: crossed bootstrap over prompts, judges and RL seeds}\" font \",16\"\n"
           "set xlabel \"policy parameters P\"\nset ylabel \"Elo\"\nset format x \"%.0s%c\"\n"
           "set key outside bottom center horizontal maxrows 2 noopaque nobox\n", f);
     gp_log_xrange(f, px, np);
@@ -168,26 +172,44 @@ int eloreport_fig01(Report *R, HHErr *err) {
                   "Elo of every series of every policy scale's tournament (elo/*.h5), helpfulness and "
                   "harmlessness; series = contestant type (best-of-n: bonN; online: online_rK, and "
                   "'online' = the last round); mean over seeds; zero at the distilled model of the "
-                  "largest policy scale; 95% percentile bootstrap over prompts and seeds",
+                  "largest policy scale; 95% percentile crossed bootstrap over prompts, judges and seeds; "
+                  "pmt_*: the same predicted by each seed's held-out test PM",
                   "fig01_elo_vs_params", "Elo vs parameters", 0, NULL, draw_fig01, err);
 }
 
 static int keep36(const EloSeries *s) {
-    return s->type == ELT_BON || s->type == ELT_HH || s->type == ELT_DISTILL || s->type == ELT_ONLINE;
+    return elt_bon(s->type) || s->type == ELT_HH || s->type == ELT_HH_OPM || s->type == ELT_DISTILL ||
+           s->type == ELT_ONLINE;
+}
+
+// A horizontal reference: block's Elo (column 1) across x = 0.7..x1 with its interval
+// (columns 2, 3) as a band, on kind k's panel (fig36, fig16).
+static void band(FILE *f, const char *block, int k, double x1, int lt, const char *title) {
+    fprintf(f, "%s index %d u (0.7):1:(0.7):(%g):2:3 w boxxyerror fs transparent solid 0.15 lt %d notitle, "
+               "%s index %d u (0.7):1:(%g):(0) w vectors nohead lt %d title \"%s\", ",
+            block, k, x1, lt, block, k, x1 - 0.7, lt, title);
 }
 
 static int draw_fig36(FILE *f, Tab *t, const EloAll *A) {
     TabWhere w = tab_where("type", "bon");
     gp_tab_block(f, "$bon", "n elo lo hi; block 0 helpfulness, block 1 harmlessness", t,
                  "n:%.9g elo:%.6g elo_lo:%.6g elo_hi:%.6g", &w, "kind");
-    w = tab_where("series", "hh");
-    gp_tab_block(f, "$hh", "elo lo hi of static HH RLHF", t, "elo:%.6g elo_lo:%.6g elo_hi:%.6g", &w, "kind");
-    w = tab_where("series", "online");
-    gp_tab_block(f, "$on", "elo lo hi of online HH RLHF (last round)", t, "elo:%.6g elo_lo:%.6g elo_hi:%.6g", &w, "kind");
+    w = tab_where("type", "bon_opm");
+    gp_tab_block(f, "$bono", "n elo lo hi under the online lineage's PM; blocks by kind", t,
+                 "n:%.9g elo:%.6g elo_lo:%.6g elo_hi:%.6g", &w, "kind");
+    static const char *const REF[3] = {"hh", "hh_opm", "online"}, *const BLK[3] = {"$hh", "$hho", "$on"},
+                      *const TTL[3] = {"static HH RLHF", "static HH RLHF, online's PM", "online HH RLHF"};
+    static const int LT[3] = {1, 5, 2};
+    for (int q = 0; q < 3; q++) {
+        w = tab_where("series", REF[q]);
+        gp_tab_block(f, BLK[q], "elo lo hi; block 0 helpfulness, block 1 harmlessness", t,
+                     "elo:%.6g elo_lo:%.6g elo_hi:%.6g", &w, "kind");
+    }
     gp_loop_begin(f, "fig36_rejection_sampling_elo");
     fprintf(f, "set multiplot layout 1,2 title \"Rejection sampling (best-of-n) vs RLHF, policy scale %s "
-               "(paper Fig. 36)\\n{/*0.7 best-of-n from the distilled model under the static HH run's "
-               "train PM; lines: RLHF with 95%% band (bootstrap over prompts and seeds)}\" font \",16\"\n"
+               "(paper Fig. 36)\\n{/*0.7 best-of-n from the distilled model (one pool per seed) under the "
+               "static HH run's train PM; lines: RLHF with 95%% band (crossed bootstrap over prompts, "
+               "judges and seeds)}\" font \",16\"\n"
                "set xlabel \"n (samples per prompt)\"\nset ylabel \"Elo\"\nset logscale x 4\n"
                "set xrange [0.7:100]\nset key outside bottom center horizontal noopaque nobox\n",
             A->D.f[A->D.n - 1].scale);
@@ -195,13 +217,10 @@ static int draw_fig36(FILE *f, Tab *t, const EloAll *A) {
         fprintf(f, "set title \"%s Elo\"\nplot ", ELF_KIND_NAME[k]);
         if (has(t, "type", "bon"))
             fprintf(f, "$bon index %d u 1:2:3:4 w yerrorlines lt 4 title \"best-of-n\", ", k);
-        fprintf(f, "$hh index %d u (0.7):1:(0.7):(100):2:3 w boxxyerror fs transparent solid 0.15 "
-                   "lt 1 notitle, $hh index %d u (0.7):1:(100):(0) w vectors nohead lt 1 title "
-                   "\"static HH RLHF\", ", k, k);
-        if (has(t, "series", "online"))
-            fprintf(f, "$on index %d u (0.7):1:(0.7):(100):2:3 w boxxyerror fs transparent solid 0.15 "
-                       "lt 2 notitle, $on index %d u (0.7):1:(100):(0) w vectors nohead lt 2 title "
-                       "\"online HH RLHF\", ", k, k);
+        if (has(t, "type", "bon_opm"))
+            fprintf(f, "$bono index %d u 1:2:3:4 w yerrorlines lt 6 title \"best-of-n, online's PM\", ", k);
+        for (int q = 0; q < 3; q++)
+            if (has(t, "series", REF[q])) band(f, BLK[q], k, 100, LT[q], TTL[q]);
         fputs("NaN notitle\n", f);
     }
     fputs("unset multiplot\n", f);
@@ -212,28 +231,31 @@ static int draw_fig36(FILE *f, Tab *t, const EloAll *A) {
 int eloreport_fig36(Report *R, HHErr *err) {
     return figure(R, "fig36_rejection_sampling",
                   "crowd Elo of best-of-n (n = 1, 4, 16, ...) from the distilled model under the static "
-                  "HH run's train PM, beside the distilled model, static HH RLHF and online HH RLHF, at "
-                  "the largest policy scale (rows as /elo_ratings)",
+                  "HH run's train PM (bonN) and under the online lineage's train PM (bonN_opm), beside the "
+                  "distilled model, static HH RLHF (against the largest PM: hh; against the online "
+                  "lineage's PM: hh_opm) and online HH RLHF, at the largest policy scale (rows as /elo_ratings)",
                   "fig36_rejection_sampling_elo", "rejection-sampling Elo vs n", 1, keep36, draw_fig36, err);
 }
 
 static int draw_fig15(FILE *f, Tab *t, const EloAll *A) {
     TabWhere w = tab_where("kind", "helpfulness");
-    gp_tab_block(f, "$pts", "pm_elo pm_lo pm_hi elo lo hi (helpfulness), one row per series", t,
-                 "pm_elo:%.6g elo:%.6g pm_lo:%.6g pm_hi:%.6g elo_lo:%.6g elo_hi:%.6g", &w, NULL);
+    gp_tab_block(f, "$pts", "pm_elo elo pm_lo pm_hi elo_lo elo_hi pmt_elo pmt_lo pmt_hi (helpfulness), "
+                 "one row per series", t, "pm_elo:%.6g elo:%.6g pm_lo:%.6g pm_hi:%.6g elo_lo:%.6g "
+                 "elo_hi:%.6g pmt_elo:%.6g pmt_lo:%.6g pmt_hi:%.6g", &w, NULL);
     w = tab_where("kind", "harmlessness");
-    gp_tab_block(f, "$pts_h", "the same, harmlessness", t,
-                 "pm_elo:%.6g elo:%.6g pm_lo:%.6g pm_hi:%.6g elo_lo:%.6g elo_hi:%.6g", &w, NULL);
+    gp_tab_block(f, "$pts_h", "the same, harmlessness", t, "pm_elo:%.6g elo:%.6g pm_lo:%.6g pm_hi:%.6g "
+                 "elo_lo:%.6g elo_hi:%.6g pmt_elo:%.6g pmt_lo:%.6g pmt_hi:%.6g", &w, NULL);
     gp_loop_begin(f, "fig15_crowd_vs_pm_elo");
-    fprintf(f, "set multiplot layout 1,2 title \"Crowd Elo vs the Elo the train PM predicts, policy "
-               "scale %s (paper Fig. 15 right)\\n{/*0.7 one point per series; the line is crowd = PM; "
-               "95%% intervals both ways: bootstrap over prompts and seeds}\" font \",16\"\n"
+    fprintf(f, "set multiplot layout 1,2 title \"Crowd Elo vs the Elo the PMs predict, policy "
+               "scale %s (paper Fig. 15 right)\\n{/*0.7 one point per series, under the train PM and the "
+               "held-out test PM; the line is crowd = PM; 95%% intervals both ways: crossed bootstrap "
+               "over prompts, judges and seeds}\" font \",16\"\n"
                "set xlabel \"PM-predicted Elo\"\nset ylabel \"crowd Elo\"\nset key top left\n",
             A->D.f[A->D.n - 1].scale);
-    fputs("set title \"helpfulness\"\nplot x w l lt 10 dt 2 title \"crowd = PM\", $pts u 1:2:3:4:5:6 "
-          "w xyerrorbars lt 1 title \"series\"\n", f);
-    fputs("set title \"harmlessness\"\nplot x w l lt 10 dt 2 title \"crowd = PM\", $pts_h u 1:2:3:4:5:6 "
-          "w xyerrorbars lt 3 title \"series\"\n", f);
+    for (int k = 0; k < ELF_NKIND; k++)
+        fprintf(f, "set title \"%s\"\nplot x w l lt 10 dt 2 title \"crowd = PM\", %s u 1:2:3:4:5:6 "
+                   "w xyerrorbars lt 1 title \"train PM\", %s u 7:2:8:9:5:6 w xyerrorbars lt 3 pt 6 "
+                   "title \"held-out test PM\"\n", ELF_KIND_NAME[k], k ? "$pts_h" : "$pts", k ? "$pts_h" : "$pts");
     fputs("unset multiplot\n", f);
     gp_loop_end(f);
     return 0;
@@ -243,14 +265,14 @@ static int keep15(const EloSeries *s) { return s->type != ELT_ANCHOR; }
 
 int eloreport_fig15(Report *R, HHErr *err) {
     return figure(R, "fig15_crowd_vs_pm_elo",
-                  "crowd Elo beside the Elo implied by the static HH run's train PM (mean over prompts "
-                  "of sigmoid(score - anchor's score), as Elo) for every series at the largest policy "
-                  "scale (rows as /elo_ratings)",
+                  "crowd Elo beside the Elo implied by the static HH run's train PM (pm_*) and by its "
+                  "held-out test PM (pmt_*) (mean over prompts of sigmoid(score - pin's score), as Elo) "
+                  "for every series at the largest policy scale (rows as /elo_ratings)",
                   "fig15_crowd_vs_pm_elo", "crowd vs PM-predicted Elo", 1, keep15, draw_fig15, err);
 }
 
 static int keep16(const EloSeries *s) {
-    return s->type == ELT_ONLINE || s->type == ELT_HH || s->type == ELT_DISTILL;
+    return s->type == ELT_ONLINE || s->type == ELT_HH || s->type == ELT_HH_OPM || s->type == ELT_DISTILL;
 }
 
 static int draw_fig16(FILE *f, Tab *t, const EloAll *A) {
@@ -262,19 +284,23 @@ static int draw_fig16(FILE *f, Tab *t, const EloAll *A) {
     tab_where_and(&w, "kind", "harmlessness");
     gp_tab_block(f, "$onh", "round elo lo hi, harmlessness", t,
                  "round:%.9g elo:%.6g elo_lo:%.6g elo_hi:%.6g", &w, NULL);
-    w = tab_where("series", "hh");
-    gp_tab_block(f, "$hh", "static HH RLHF elo lo hi; block 0 helpfulness, 1 harmlessness", t,
-                 "elo:%.6g elo_lo:%.6g elo_hi:%.6g", &w, "kind");
+    // the online lineage's baseline: static HH RLHF under its PM (hh_opm), or hh when they are
+    // one contestant (the online scale's PM is the largest PM scale)
+    const char *base = has(t, "series", "hh_opm") ? "hh_opm" : "hh";
+    w = tab_where("series", base);
+    gp_tab_block(f, "$hh", "static HH RLHF (the online lineage's baseline) elo lo hi; block 0 helpfulness, "
+                 "1 harmlessness", t, "elo:%.6g elo_lo:%.6g elo_hi:%.6g", &w, "kind");
     gp_loop_begin(f, "fig16_elo_vs_round");
     int on = has(t, "type", "online");
     fprintf(f, "set title \"Elo of online HH RLHF by round, policy scale %s (paper Fig. 16)\\n{/*0.7 "
-               "lines: static HH RLHF; 95%% intervals: bootstrap over prompts and seeds%s}\"\n"
+               "lines: static HH RLHF under the online lineage's PM; 95%% intervals: crossed bootstrap over "
+               "prompts, judges and seeds%s}\"\n"
                "set xlabel \"online round\"\nset ylabel \"Elo\"\nset key outside bottom center horizontal noopaque nobox\n"
                "plot ", A->D.f[A->D.n - 1].scale, on ? "" : "; this run has no online rounds");
     if (on)
         fputs("$on u 1:2:3:4 w yerrorlines lt 2 title \"online, helpfulness\", $onh u 1:2:3:4 w "
               "yerrorlines lt 6 title \"online, harmlessness\", ", f);
-    if (has(t, "series", "hh"))
+    if (has(t, "series", base))
         fputs("$hh index 0 u (0):1:(10):(0) w vectors nohead lt 1 title \"static HH, helpfulness\", "
               "$hh index 1 u (0):1:(10):(0) w vectors nohead lt 1 dt 2 title \"static HH, harmlessness\", ", f);
     fputs("NaN notitle\n", f);
@@ -295,7 +321,7 @@ int eloreport_fig16(Report *R, HHErr *err) {
 
 static const char *const NAMES[] = {"elo_online_margin_min", "elo_helpful_tradeoff_min",
                                      "elo_bon_slope_ln_n", "elo_online_minus_bon_max",
-                                     "elo_crowd_minus_pm_top", NULL};
+                                     "elo_crowd_minus_pm_top", "elo_crowd_on_pm_slope", NULL};
 
 int eloclaims_known(const char *name) { return claims_name_in(NAMES, name); }
 
@@ -305,37 +331,59 @@ const char *eloclaims_list(void) {
 }
 
 typedef struct {
-    int stat, on, hh, di, he, top, nb;
-    int bon[16];
+    int stat, on, hh, base, di, he, nb, bmax, nt, nall;
+    int bon[16], top[ELF_MAX_SERIES], all[ELF_MAX_SERIES];
     double lnn[16];
 } Sel;
 
-// The statistic on one set of series values: crowd (ELF_NKIND, ns), pm likewise.
-static double stat_of(const Sel *s, int ns, const double *crowd, const double *pm) {
+// Least-squares slope of y on x over n points (NaN without spread in x).
+static double ls_slope(const double *x, const double *y, int n) {
+    double mx = 0, my = 0, sxy = 0, sxx = 0;
+    for (int j = 0; j < n; j++) mx += x[j] / n, my += y[j] / n;
+    for (int j = 0; j < n; j++) sxy += (x[j] - mx) * (y[j] - my), sxx += (x[j] - mx) * (x[j] - mx);
+    return sxx > 0 ? sxy / sxx : NAN;
+}
+
+// The statistic on one set of series values (ELF_NKIND, ns) each: crowd Elo, train-PM and
+// held-out test-PM predicted Elo.
+static double stat_of(const Sel *s, int ns, const double *crowd, const double *pm, const double *pmt) {
 #define C(k, i) crowd[(k) * ns + (i)]
     switch (s->stat) {
     case 0: {
         double m = INFINITY;
-        for (int k = 0; k < ELF_NKIND; k++) m = fmin(m, fmin(C(k, s->on) - C(k, s->hh), C(k, s->hh) - C(k, s->di)));
+        for (int k = 0; k < ELF_NKIND; k++)
+            m = fmin(m, fmin(C(k, s->on) - C(k, s->base), C(k, s->base) - C(k, s->di)));
         return m;
     }
     case 1: return fmin(C(0, s->he) - C(0, s->hh), C(1, s->hh) - C(1, s->he));
     case 2: {
-        double mx = 0, my = 0, sxy = 0, sxx = 0;
-        for (int j = 0; j < s->nb; j++) mx += s->lnn[j] / s->nb, my += 0.5 * (C(0, s->bon[j]) + C(1, s->bon[j])) / s->nb;
-        for (int j = 0; j < s->nb; j++) {
-            double y = 0.5 * (C(0, s->bon[j]) + C(1, s->bon[j]));
-            sxy += (s->lnn[j] - mx) * (y - my), sxx += (s->lnn[j] - mx) * (s->lnn[j] - mx);
-        }
-        return sxx > 0 ? sxy / sxx : NAN;
+        double y[16];
+        for (int j = 0; j < s->nb; j++) y[j] = 0.5 * (C(0, s->bon[j]) + C(1, s->bon[j]));
+        return ls_slope(s->lnn, y, s->nb);
     }
-    case 3: {
-        int b = s->bon[s->nb - 1];
-        return 0.5 * (C(0, s->on) + C(1, s->on)) - 0.5 * (C(0, b) + C(1, b));
+    case 3: return 0.5 * (C(0, s->on) + C(1, s->on)) - 0.5 * (C(0, s->bmax) + C(1, s->bmax));
+    case 4: {  // re-selected here: the optimised series the train PM rates highest
+        int top = s->top[0];
+        for (int j = 1; j < s->nt; j++) if (pm[s->top[j]] > pm[top]) top = s->top[j];
+        return C(0, top) - pmt[top];
     }
-    default: return C(0, s->top) - pm[s->top];
+    default: {
+        double x[ELF_MAX_SERIES], y[ELF_MAX_SERIES];
+        int n = 0;
+        for (int j = 0; j < s->nall; j++)
+            if (isfinite(pmt[s->all[j]])) x[n] = pmt[s->all[j]], y[n++] = C(0, s->all[j]);
+        return n >= 3 ? ls_slope(x, y, n) : NAN;
+    }
     }
 #undef C
+}
+
+// The series named name + suffix in b, or without the suffix when absent (merged).
+static int find_or(const EloBoot *b, const char *name, const char *suffix) {
+    char nm[40];
+    snprintf(nm, sizeof nm, "%s%s", name, suffix);
+    int i = elf_find(b, nm);
+    return i >= 0 ? i : elf_find(b, name);
 }
 
 int eloclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) {
@@ -357,54 +405,86 @@ int eloclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) 
     Sel s = {.stat = 0};
     while (strcmp(NAMES[s.stat], name)) s.stat++;
     s.on = last_online(b), s.hh = elf_find(b, "hh"), s.di = elf_find(b, "distill"), s.he = elf_find(b, "helpful");
-    s.top = -1;
+    // the online lineage's baselines: static HH and best-of-n under its own PM (hh_opm,
+    // bonN_opm), or hh / bonN when they are the same contestants (merged at the stage)
+    s.base = find_or(b, "hh", "_opm");
+    int nmax = 0;
     for (int i = 0; i < b->ns; i++) {
         int t = b->s[i].type;
         if (t == ELT_BON && s.nb < 16) s.bon[s.nb] = i, s.lnn[s.nb++] = log((double)b->s[i].n);
-        if ((t == ELT_HELPFUL || t == ELT_HH || t == ELT_ONLINE || t == ELT_BON) &&
-            (s.top < 0 || b->pm[0][i].est > b->pm[0][s.top].est))
-            s.top = i;
+        if (elt_bon(t) && b->s[i].n > nmax) nmax = b->s[i].n;
+        if (t == ELT_HELPFUL || t == ELT_HH || t == ELT_HH_OPM || t == ELT_ONLINE || elt_bon(t)) s.top[s.nt++] = i;
+        if (t != ELT_ANCHOR) s.all[s.nall++] = i;
     }
+    char bn[24];
+    snprintf(bn, sizeof bn, "bon%d", nmax);
+    s.bmax = find_or(b, bn, "_opm");
     const char *why = NULL;
     if ((s.stat == 0 || s.stat == 3) && s.on < 0)
         why = "no online HH RLHF contestants in the tournament (the run has no online stage for this scale)";
-    else if ((s.stat == 0 || s.stat == 1) && (s.hh < 0 || s.di < 0 || (s.stat == 1 && s.he < 0)))
+    else if ((s.stat == 0 || s.stat == 1) && (s.hh < 0 || s.di < 0 || s.base < 0 || (s.stat == 1 && s.he < 0)))
         why = "no helpful-only or HH RLHF contestants";
-    else if ((s.stat == 2 && s.nb < 2) || (s.stat == 3 && s.nb < 1))
+    else if ((s.stat == 2 && s.nb < 2) || (s.stat == 3 && s.bmax < 0))
         why = "too few best-of-n contestants ([elo] bon_max)";
-    else if (s.stat == 4 && s.top < 0)
+    else if (s.stat == 4 && s.nt < 1)
         why = "no RLHF or best-of-n contestants";
+    else if (s.stat == 5 && s.nall < 3)
+        why = "fewer than 3 series";
     if (why) {
         snprintf(o->method, sizeof o->method, "%s", why);
         return 0;
     }
     int ns = b->ns;
-    double crowd[ELF_NKIND * ELF_MAX_SERIES], pm[ELF_NKIND * ELF_MAX_SERIES];
+    double crowd[ELF_NKIND * ELF_MAX_SERIES], pm[ELF_NKIND * ELF_MAX_SERIES], pmt[ELF_NKIND * ELF_MAX_SERIES];
     for (int k = 0; k < ELF_NKIND; k++)
-        for (int i = 0; i < ns; i++) crowd[k * ns + i] = b->crowd[k][i].est, pm[k * ns + i] = b->pm[k][i].est;
-    double est = stat_of(&s, ns, crowd, pm);
+        for (int i = 0; i < ns; i++)
+            crowd[k * ns + i] = b->crowd[k][i].est, pm[k * ns + i] = b->pm[k][i].est, pmt[k * ns + i] = b->pmt[k][i].est;
+    double est = stat_of(&s, ns, crowd, pm, pmt);
     double *v = malloc(sizeof(double) * b->B);
     if (!v) return hh_fail(err, HH_EFAIL, "out of memory");
-    for (size_t r = 0; r < b->B; r++)
-        v[r] = stat_of(&s, ns, b->rep + r * ELF_NKIND * ns, b->prep + r * ELF_NKIND * ns);
+    for (size_t r = 0; r < b->B; r++) {
+        size_t at = r * ELF_NKIND * ns;
+        v[r] = stat_of(&s, ns, b->rep + at, b->prep + at, b->trep + at);
+    }
     StatsCI ci;
     elf_pct(v, b->B, est, &ci);
     free(v);
-    claim_stat_set(o, est, ci.lo, ci.hi, (size_t)e->M);
-    int seeds = e->S;
+    // n: the independent units, the RL seeds (not the matches: referee 14 finding 15)
+    claim_stat_set(o, est, ci.lo, ci.hi, (size_t)e->S);
+    int top = -1;
+    for (int j = 0; s.stat == 4 && j < s.nt; j++) if (top < 0 || pm[s.top[j]] > pm[top]) top = s.top[j];
+    char what[400];
+    switch (s.stat) {
+    case 0: snprintf(what, sizeof what, "min over helpfulness and harmlessness of min(online (last round) - "
+                     "static HH, static HH - distilled), static HH = %s (%s)", b->s[s.base].name,
+                     b->s[s.base].type == ELT_HH_OPM ? "under the online lineage's train PM"
+                     : "the online lineage's PM is the largest PM scale's: one contestant"); break;
+    case 1: snprintf(what, sizeof what, "min(helpful-only - static HH on helpfulness, static HH - helpful-only "
+                     "on harmlessness), both against the largest PM scale"); break;
+    case 2: snprintf(what, sizeof what, "least-squares slope of best-of-n Elo (mean of the two kinds, "
+                     "selected by the largest-PM train PM) vs ln n, Elo per ln n"); break;
+    case 3: snprintf(what, sizeof what, "online HH RLHF (last round) minus %s, mean of the two kinds "
+                     "(best-of-%d %s)", b->s[s.bmax].name, nmax, b->s[s.bmax].type == ELT_BON_OPM
+                     ? "selected by the online lineage's train PM" : "selected by the largest PM scale's train PM, "
+                     "the online lineage's"); break;
+    case 4: snprintf(what, sizeof what, "helpfulness crowd Elo minus the Elo predicted by the held-out test PMs "
+                     "(each seed's other data half) of the RLHF/best-of-n series the train PM rates highest, "
+                     "re-selected in every resample (point estimate: %s)", b->s[top].name); break;
+    default: snprintf(what, sizeof what, "least-squares slope of helpfulness crowd Elo on held-out-test-PM "
+                      "predicted Elo across the %d series (1 = the PM's Elo scale is the crowd's)", s.nall);
+    }
     snprintf(o->method, sizeof o->method,
              "Elo (maximum likelihood, P = 1/(1+10^(-d/400)), zero at the distilled model of the largest "
              "policy scale) at policy scale %s from %ld crowd matches of held-out judges on %d held-out "
-             "prompts; %s; 95%% percentile bootstrap (%zu resamples) over prompts of each kind and %d RL/PM "
-             "seeds, refitting and recomputing the statistic on each",
-             e->scale, e->M, e->P,
-             s.stat == 0 ? "min over helpfulness and harmlessness of min(online (last round) - static HH, static HH - distilled)"
-             : s.stat == 1 ? "min(helpful-only - static HH on helpfulness, static HH - helpful-only on harmlessness)"
-             : s.stat == 2 ? "least-squares slope of best-of-n Elo (mean of the two kinds) vs ln n, Elo per ln n"
-             : s.stat == 3 ? "online HH RLHF (last round) minus best-of-n at the largest n, mean of the two kinds"
-                           : "crowd minus PM-predicted helpfulness Elo of the RLHF/best-of-n series the PM rates highest",
-             b->B, seeds);
-    if (seeds < 2) snprintf(o->method + strlen(o->method), sizeof o->method - strlen(o->method),
-                            "; one seed: the interval covers prompts and matches only, not retraining");
+             "prompts; %s; 95%% percentile crossed bootstrap (%zu resamples: one vector each of prompts, "
+             "judges and RL seeds), refitting and recomputing the statistic on each; n = %d RL seeds (the "
+             "independent units) with %d distinct train PM%s and %d test PM%s",
+             e->scale, e->M, e->P, what, b->B, e->S, e->npm_train, e->npm_train == 1 ? "" : "s",
+             e->npm_test, e->npm_test == 1 ? "" : "s");
+    if (e->S < 2) snprintf(o->method + strlen(o->method), sizeof o->method - strlen(o->method),
+                           "; one seed: the interval covers prompts and judges only, not retraining");
+    else if (e->npm_train < e->S)
+        snprintf(o->method + strlen(o->method), sizeof o->method - strlen(o->method),
+                 "; seeds sharing a PM: PM retraining is not covered");
     return 0;
 }

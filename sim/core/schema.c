@@ -7,7 +7,7 @@
 static const struct { const char *kind; int version; } V[] = {
     {"world", 1}, {"lm", 1}, {"lm-checkpoint", 1}, {"distill", 1}, {"pmp", 1}, {"pm", 1},
     {"rl", 1}, {"rl-checkpoint", 1}, {"bon", 1}, {"evals", 1}, {"segments", 1}, {"online", 1},
-    {"elo", 1}, {"results", 1}};
+    {"elo", 2}, {"results", 1}};
 
 int schema_version(const char *kind) {
     for (size_t i = 0; i < sizeof V / sizeof V[0]; i++)

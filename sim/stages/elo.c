@@ -16,7 +16,14 @@
 #include "rng.h"
 #include "rollout.h"
 
-const char *const ELT_NAME[ELT_N] = {"distill", "anchor", "helpful", "hh", "online", "bon", "reference"};
+const char *const ELT_NAME[ELT_N] = {"distill", "anchor", "helpful", "hh", "online", "bon", "reference",
+                                     "hh_opm", "bon_opm"};
+
+int elt_seeded(int t) {
+    return t == ELT_HELPFUL || t == ELT_HH || t == ELT_ONLINE || t == ELT_BON || t == ELT_HH_OPM ||
+           t == ELT_BON_OPM;
+}
+int elt_bon(int t) { return t == ELT_BON || t == ELT_BON_OPM; }
 
 int elo_prompts(const Params *p) { return (int)p->ext[ELO_SLOT]; }
 int elo_matches(const Params *p) { return (int)p->ext[ELO_SLOT + 1]; }
@@ -46,10 +53,48 @@ static ElContestant *add_c(ElSpec *s, ElType t, const char *scale, int seed, int
     case ELT_DISTILL: case ELT_ANCHOR: case ELT_REF:
         snprintf(c->name, sizeof c->name, "%s", ELT_NAME[t]); break;
     case ELT_BON: snprintf(c->name, sizeof c->name, "bon%d_s%d", n, seed); break;
+    case ELT_BON_OPM: snprintf(c->name, sizeof c->name, "bon%d_opm_s%d", n, seed); break;
     case ELT_ONLINE: snprintf(c->name, sizeof c->name, "online_r%d_s%d", round, seed); break;
     default: snprintf(c->name, sizeof c->name, "%s_s%d", ELT_NAME[t], seed);
     }
     return c;
+}
+
+static int key_eq(const JobKey *a, const JobKey *b) {
+    char x[160], y[160];
+    HHErr e = {0};
+    if (jobkey_stem(a, x, sizeof x, &e) || jobkey_stem(b, y, sizeof y, &e)) return 0;
+    return !strcmp(x, y);
+}
+
+// The contestant the last-added one duplicates (same answers by construction), or NULL.
+static const ElContestant *dup_of(const ElSpec *s) {
+    const ElContestant *c = &s->c[s->nc - 1];
+    for (int i = 0; i < s->nc - 1; i++) {
+        const ElContestant *o = &s->c[i];
+        if (c->stage && o->stage == c->stage && key_eq(&c->src, &o->src)) return o;
+        if (elt_bon(c->type) && elt_bon(o->type) && c->seed == o->seed && c->n == o->n &&
+            (c->n == 1 || key_eq(&c->pm, &o->pm)))
+            return o;
+    }
+    return NULL;
+}
+
+// Drop the last-added contestant when it duplicates another (recorded in s->merged).
+static void merge_last(ElSpec *s) {
+    const ElContestant *o = dup_of(s);
+    if (!o) return;
+    size_t L = strlen(s->merged);
+    snprintf(s->merged + L, sizeof s->merged - L, "%s%s=%s", L ? "," : "", s->c[s->nc - 1].name, o->name);
+    s->nc--;
+}
+
+static void set_rl_src(ElContestant *c, const RLJob *r) {
+    snprintf(c->src.scale, sizeof c->src.scale, "%s", r->policy);
+    snprintf(c->src.pm_scale, sizeof c->src.pm_scale, "%s", r->pm_scale);
+    snprintf(c->src.variant, sizeof c->src.variant, "%s", r->variant);
+    c->src.seed = r->seed;
+    c->stage = &STAGE_RL;
 }
 
 int elo_spec(const Params *p, const WorldData *d, const StageDef *const *t, const char *scale,
@@ -75,20 +120,17 @@ int elo_spec(const Params *p, const WorldData *d, const StageDef *const *t, cons
                 continue;
             c = add_c(s, v ? ELT_HH : ELT_HELPFUL, scale, r->seed, -1, -1, err);
             if (!c) break;
-            snprintf(c->src.scale, sizeof c->src.scale, "%s", r->policy);
-            snprintf(c->src.pm_scale, sizeof c->src.pm_scale, "%s", r->pm_scale);
-            snprintf(c->src.variant, sizeof c->src.variant, "%s", r->variant);
-            c->src.seed = r->seed;
-            c->stage = &STAGE_RL;
+            set_rl_src(c, r);
             if (v && r->seed >= 0 && r->seed < 16) {
                 s->pm[r->seed] = r->pm_key[0];
+                s->tpm[r->seed] = r->pm_key[1];
                 if (r->seed + 1 > s->nseeds) s->nseeds = r->seed + 1;
             }
         }
-    free(rj);
-    if (!c) return err->code;
+    if (!c) return free(rj), err->code;
     // online HH RLHF: the online stage's jobs of this scale, if the table has the stage
     const StageDef *on = t ? stage_find(t, "online") : NULL;
+    int non = 0;
     if (on && on->list && !(on->off && on->off(p))) {
         JobList l;
         joblist_init(&l, ".", t[0]);
@@ -98,24 +140,48 @@ int elo_spec(const Params *p, const WorldData *d, const StageDef *const *t, cons
             // the policies online/SCALE_SCALE_hh_sS_rK.h5 (files of kind rl): keys with
             // scale, pm_scale, variant hh, seed and round; the data + PM jobs (variant pm) are not
             if (l.v[i].stage != on || strcmp(k->scale, scale) || k->round < 1 || k->seed < 0 ||
-                strcmp(k->variant, "hh") || k->n_train >= 0 || k->half >= 0 || k->pmp >= 0)
+                k->seed >= s->nseeds || strcmp(k->variant, "hh") || k->n_train >= 0 || k->half >= 0 ||
+                k->pmp >= 0)
                 continue;
             c = add_c(s, ELT_ONLINE, scale, k->seed, k->round, -1, err);
             if (!c) { rc = err->code; break; }
             c->src = *k;
             c->stage = on;
+            non++;
         }
         joblist_free(&l);
-        if (rc) return rc;
+        if (rc) return free(rj), rc;
     }
-    // best-of-n at the largest policy scale only (Fig. 36 is one policy size; its
-    // pool's PM scoring is most of the stage's cost)
-    for (int b = 1; elo_bon_max(p) > 0 && !strcmp(scale, s->anchor) && b <= elo_bon_max(p); b *= 4)
-        for (int sd = 0; sd < s->nseeds; sd++) {
-            c = add_c(s, ELT_BON, scale, sd, -1, b, err);
-            if (!c) return err->code;
-            c->pm = s->pm[sd];
-        }
+    // the online lineages' own baseline: static HH RLHF under the same PM (the scale's own
+    // PM scale, as the online stage starts from rl/SCALE_SCALE_hh_sS)
+    for (int i = 0; non && i < n; i++) {
+        const RLJob *r = &rj[i];
+        if (strcmp(r->policy, scale) || strcmp(r->pm_scale, scale) || strcmp(r->variant, "hh") ||
+            r->seed < 0 || r->seed >= s->nseeds)
+            continue;
+        c = add_c(s, ELT_HH_OPM, scale, r->seed, -1, -1, err);
+        if (!c) return free(rj), err->code;
+        set_rl_src(c, r);
+        s->opm[r->seed] = r->pm_key[0];
+        s->has_opm = 1;
+        merge_last(s);
+    }
+    free(rj);
+    if (non && !s->has_opm)
+        return hh_fail(err, HH_EINPUT, "elo %s: online contestants but no static HH RL run of the "
+                       "scale against its own PM scale (rl/%s_%s_hh_sS)", scale, scale, scale);
+    // best-of-n: at the largest policy scale under the largest-PM train PM (Fig. 36 is one
+    // policy size), and at a scale with online contestants under the online lineage's PM
+    for (int w = 0; w < 2; w++) {
+        if (w == 0 ? strcmp(scale, s->anchor) != 0 : !s->has_opm) continue;
+        for (int b = 1; elo_bon_max(p) > 0 && b <= elo_bon_max(p); b *= 4)
+            for (int sd = 0; sd < s->nseeds; sd++) {
+                c = add_c(s, w ? ELT_BON_OPM : ELT_BON, scale, sd, -1, b, err);
+                if (!c) return err->code;
+                if (b > 1) c->pm = w ? s->opm[sd] : s->pm[sd];
+                merge_last(s);
+            }
+    }
     if (!add_c(s, ELT_REF, scale, -1, -1, -1, err)) return err->code;
     if (s->nseeds == 0)
         return hh_fail(err, HH_EINPUT, "elo %s: no HH RL run of this policy scale against the largest "
@@ -130,11 +196,11 @@ typedef struct {
     int C, P, S;
     uint8_t *resp;      // (C, P, RESP_MAX)
     int32_t *len;       // (C, P)
-    double *help, *harm, *pms;  // (C, P), (C, P), (S, C, P)
+    double *help, *harm, *pms, *pmt;  // (C, P), (C, P), (S, C, P) train PMs, (S, C, P) test PMs
 } Samples;
 
 static void samples_free(Samples *s) {
-    free(s->resp); free(s->len); free(s->help); free(s->harm); free(s->pms);
+    free(s->resp); free(s->len); free(s->help); free(s->harm); free(s->pms); free(s->pmt);
 }
 
 static int sample_model(const Params *p, const Job *j, const ElContestant *c, GPT *m,
@@ -181,19 +247,29 @@ static int write_out(const Params *p, const Job *j, const ElSpec *sp, const int3
     hsize_t dc[1] = {(hsize_t)C}, dp[1] = {(hsize_t)P}, dcp[2] = {(hsize_t)C, (hsize_t)P},
             dr[3] = {(hsize_t)C, (hsize_t)P, RESP_MAX}, ds[3] = {(hsize_t)S->S, (hsize_t)C, (hsize_t)P},
             dm[1] = {(hsize_t)M};
-    char tdesc[256] = "contestant type: ";
+    char tdesc[256] = "contestant type: ", pms[3][1024] = {"", "", ""};
+    for (int s = 0; s < sp->nseeds; s++)
+        for (int q = 0; q < 3; q++) {
+            if (q == 2 && !sp->has_opm) continue;
+            char stem[160];
+            if (jobkey_stem(q == 0 ? &sp->pm[s] : q == 1 ? &sp->tpm[s] : &sp->opm[s], stem, sizeof stem, err))
+                return h5out_abort(&o), free(type), free(seed), free(round), free(bn), free(names),
+                       free(scales), HH_EFAIL;
+            snprintf(pms[q] + strlen(pms[q]), sizeof pms[q] - strlen(pms[q]), "%s%s", s ? "," : "", stem);
+        }
     for (int t = 0; t < ELT_N; t++)
         snprintf(tdesc + strlen(tdesc), sizeof tdesc - strlen(tdesc), "%s%d = %s", t ? ", " : "", t, ELT_NAME[t]);
     int rc = jobkey_write(o.file, &j->key, err) || h5_attr_str(o.file, "job", "anchor", sp->anchor, err) ||
         h5_write(o.file, "contestants/type", H5T_NATIVE_INT8, 1, dc, type, "index", tdesc, err) ||
         h5_write(o.file, "contestants/seed", H5T_NATIVE_INT32, 1, dc, seed, "index",
-                 "RL seed of the contestant (best-of-n: the seed of its PM); -1 when none", err) ||
+                 "RL seed of the contestant (best-of-n: the seed of its pool and PM); -1 when none", err) ||
         h5_write(o.file, "contestants/round", H5T_NATIVE_INT32, 1, dc, round, "index",
                  "online round of the contestant; -1 when not online", err) ||
         h5_write(o.file, "contestants/n", H5T_NATIVE_INT32, 1, dc, bn, "samples",
                  "best-of-n: n; -1 for other contestants", err) ||
         h5_attr_str(o.file, "contestants", "names", names, err) ||
         h5_attr_str(o.file, "contestants", "scales", scales, err) ||
+        h5_attr_str(o.file, "contestants", "merged", sp->merged, err) ||
         h5_write(o.file, "prompts/index", H5T_NATIVE_INT32, 1, dp, pidx, "index",
                  "row of the world's test prompt set (held out from every training set)", err) ||
         h5_write(o.file, "prompts/kind", H5T_NATIVE_INT8, 1, dp, pkind, "index",
@@ -210,6 +286,12 @@ static int write_out(const Params *p, const Job *j, const ElSpec *sp, const int3
         h5_write(o.file, "samples/pm_score", H5T_NATIVE_DOUBLE, 3, ds, S->pms, "logit",
                  "score of each answer under the train PM of HH RL seed s (rows); sigmoid of a "
                  "difference is the PM's preference probability", err) ||
+        h5_write(o.file, "samples/pm_test_score", H5T_NATIVE_DOUBLE, 3, ds, S->pmt, "logit",
+                 "score of each answer under the test PM of HH RL seed s (the other data half: a PM "
+                 "no contestant was optimised against)", err) ||
+        h5_attr_str(o.file, "samples", "train_pms", pms[0], err) ||
+        h5_attr_str(o.file, "samples", "test_pms", pms[1], err) ||
+        h5_attr_str(o.file, "samples", "online_pms", pms[2], err) ||
         h5_write(o.file, "matches/kind", H5T_NATIVE_INT8, 1, dm, mk, "index",
                  "0 helpfulness (benign prompt, helpfulness worker), 1 harmlessness (red-team "
                  "prompt, red-team worker)", err) ||
@@ -232,23 +314,26 @@ static int elo_run(const Params *p, const WorldData *d, const Job *j, const Stag
     const SeqSet *ps = &d->prompts[SPLIT_TEST];
     int ctx = ps->ctx, C = sp->nc, NS = sp->nseeds, rc = 0;
     int Bpool = 0;  // the largest n of the best-of-n contestants (none: no pool)
-    for (int i = 0; i < C; i++) if (sp->c[i].type == ELT_BON && sp->c[i].n > Bpool) Bpool = sp->c[i].n;
+    for (int i = 0; i < C; i++) if (elt_bon(sp->c[i].type) && sp->c[i].n > Bpool) Bpool = sp->c[i].n;
     int *idx = malloc(sizeof(int) * ((size_t)ps->n + 1));
     if (!idx) return hh_fail(err, HH_EFAIL, "elo: out of memory");
     int P = eval_pick(ps, elo_prompts(p), idx);
-    Samples S = {C, P, NS, NULL, NULL, NULL, NULL, NULL};
+    Samples S = {C, P, NS, NULL, NULL, NULL, NULL, NULL, NULL};
+    // one pool of Bpool samples per prompt per seed: pool s at presp + s * NP
     size_t CP = (size_t)C * P, NP = (size_t)P * Bpool + 1;
     S.resp = calloc(CP * RESP_MAX, 1);
     S.len = calloc(CP, sizeof(int32_t));
     S.help = calloc(CP, sizeof(double));
     S.harm = calloc(CP, sizeof(double));
     S.pms = calloc((size_t)NS * CP + 1, sizeof(double));
-    uint8_t *pr = malloc((size_t)P * ctx + 1), *ppr = malloc(NP * ctx), *presp = calloc(NP, RESP_MAX);
+    S.pmt = calloc((size_t)NS * CP + 1, sizeof(double));
+    uint8_t *pr = malloc((size_t)P * ctx + 1), *ppr = malloc(NP * ctx),
+            *presp = calloc((size_t)NS * NP, RESP_MAX);
     int32_t *pl = malloc(sizeof(int32_t) * ((size_t)P + 1)), *ppl = malloc(sizeof(int32_t) * NP),
-            *plen = calloc(NP, sizeof(int32_t)), *pidx = malloc(sizeof(int32_t) * ((size_t)P + 1));
+            *plen = calloc((size_t)NS * NP, sizeof(int32_t)), *pidx = malloc(sizeof(int32_t) * ((size_t)P + 1));
     int8_t *pkind = malloc((size_t)P + 1);
-    double *psc = calloc((size_t)NS * NP + 1, sizeof(double));
-    if (!S.resp || !S.len || !S.help || !S.harm || !S.pms || !pr || !ppr || !presp || !pl || !ppl ||
+    double *psc = calloc(NP, sizeof(double));
+    if (!S.resp || !S.len || !S.help || !S.harm || !S.pms || !S.pmt || !pr || !ppr || !presp || !pl || !ppl ||
         !plen || !pidx || !pkind || !psc)
         rc = hh_fail(err, HH_EFAIL, "elo: out of memory");
     int nh = 0, nr = 0;
@@ -271,7 +356,7 @@ static int elo_run(const Params *p, const WorldData *d, const Job *j, const Stag
     char label[160];
     snprintf(label, sizeof label, "elo %s:", sp->scale);
     progress_start(&pg, label, C, so->quiet);
-    // samples of every model contestant; the bon pool from the scale's distilled model
+    // samples of every model contestant; the seeds' bon pools from the scale's distilled model
     for (int ci = 0; !rc && ci < C; ci++) {
         const ElContestant *c = &sp->c[ci];
         if (!c->stage) continue;
@@ -280,12 +365,15 @@ static int elo_run(const Params *p, const WorldData *d, const Job *j, const Stag
         rc = !path ? hh_fail(err, HH_EFAIL, "%s: the input of contestant %s is missing", j->name, c->name)
                    : lm_load(path, c->type == ELT_ONLINE ? "rl" : c->stage->kind, p, c->scale, 64, &m, err);
         if (!rc) rc = sample_model(p, j, c, m, pr, pl, P, ctx, &S, ci, err);
-        if (!rc && c->type == ELT_DISTILL && Bpool > 0) {
+        for (int s = 0; !rc && c->type == ELT_DISTILL && Bpool > 0 && s < NS; s++) {
             GPTCache *cache = gpt_cache_alloc(&m->cfg, 64, err);
-            gsl_rng *r = rng_stream_alloc(p->seed, j->name, "bon");
+            char comp[32];
+            snprintf(comp, sizeof comp, "bon/s%d", s);
+            gsl_rng *r = rng_stream_alloc(p->seed, j->name, comp);
             RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
             rc = !cache || !r ? hh_fail(err, HH_EFAIL, "elo: out of memory")
-                              : rollout_generate(m, cache, ppr, ppl, P * Bpool, ctx, &ro, r, presp, plen, err);
+                              : rollout_generate(m, cache, ppr, ppl, P * Bpool, ctx, &ro, r,
+                                                 presp + (size_t)s * NP * RESP_MAX, plen + (size_t)s * NP, err);
             gsl_rng_free(r);
             gpt_cache_free(cache);
         }
@@ -310,7 +398,46 @@ static int elo_run(const Params *p, const WorldData *d, const Job *j, const Stag
         }
         gsl_rng_free(r);
     }
-    // PM scores: every answer and the pool under each seed's train PM
+    // best-of-n: each bon contestant takes from its seed's pool the best of the first n samples
+    // under its selecting PM (n = 1: the first sample); each selecting PM scores the pool once
+    for (int ci = 0; !rc && ci < C; ci++) {
+        const ElContestant *c = &sp->c[ci];
+        if (!elt_bon(c->type) || c->n != 1) continue;
+        for (int i = 0; i < P; i++) {
+            size_t k = (size_t)c->seed * NP + (size_t)i * Bpool;
+            memcpy(S.resp + ((size_t)ci * P + i) * RESP_MAX, presp + k * RESP_MAX, RESP_MAX);
+            S.len[(size_t)ci * P + i] = plen[k];
+        }
+    }
+    char *done = calloc((size_t)C + 1, 1);
+    if (!rc && !done) rc = hh_fail(err, HH_EFAIL, "elo: out of memory");
+    for (int c0 = 0; !rc && c0 < C; c0++) {
+        const ElContestant *first = &sp->c[c0];
+        if (!elt_bon(first->type) || first->n == 1 || done[c0]) continue;
+        const char *path = job_input_key(j, "pm", &first->pm);
+        GPT *m = NULL;
+        rc = !path ? hh_fail(err, HH_EFAIL, "%s: the selecting PM of %s is missing", j->name, first->name)
+                   : lm_load(path, "pm", p, first->pm.scale, 64, &m, err);
+        if (!rc) rc = pm_score(m, ppr, ppl, ctx, presp + (size_t)first->seed * NP * RESP_MAX,
+                               plen + (size_t)first->seed * NP, P * Bpool, psc, err);
+        for (int ci = c0; !rc && ci < C; ci++) {  // every contestant of this pool and PM
+            const ElContestant *c = &sp->c[ci];
+            if (!elt_bon(c->type) || c->n == 1 || c->seed != first->seed || !key_eq(&c->pm, &first->pm))
+                continue;
+            done[ci] = 1;
+            for (int i = 0; i < P; i++) {
+                const double *sc = psc + (size_t)i * Bpool;
+                int best = 0;
+                for (int b = 1; b < c->n; b++) if (sc[b] > sc[best]) best = b;
+                size_t k = (size_t)c->seed * NP + (size_t)i * Bpool + best;
+                memcpy(S.resp + ((size_t)ci * P + i) * RESP_MAX, presp + k * RESP_MAX, RESP_MAX);
+                S.len[(size_t)ci * P + i] = plen[k];
+            }
+        }
+        gpt_free(m);
+    }
+    free(done);
+    // PM scores of every answer under each seed's train and test PM (each distinct PM once)
     uint8_t *cpr = rc ? NULL : malloc(CP * ctx + 1);
     int32_t *cpl = rc ? NULL : malloc(sizeof(int32_t) * (CP + 1));
     if (!rc && (!cpr || !cpl)) rc = hh_fail(err, HH_EFAIL, "elo: out of memory");
@@ -318,32 +445,22 @@ static int elo_run(const Params *p, const WorldData *d, const Job *j, const Stag
         memcpy(cpr + k * ctx, pr + (k % P) * ctx, (size_t)ctx);
         cpl[k] = pl[k % P];
     }
-    for (int s = 0; !rc && s < NS; s++) {
-        const char *path = job_input_key(j, "pm", &sp->pm[s]);
-        GPT *m = NULL;
-        rc = !path ? hh_fail(err, HH_EFAIL, "%s: the train PM of seed %d is missing", j->name, s)
-                   : lm_load(path, "pm", p, sp->pm[s].scale, 64, &m, err);
-        if (!rc && Bpool > 0) rc = pm_score(m, ppr, ppl, ctx, presp, plen, P * Bpool, psc + (size_t)s * NP, err);
-        // bon contestants take their pool sample now that this seed's scores exist
-        for (int ci = 0; !rc && ci < C; ci++) {
-            const ElContestant *c = &sp->c[ci];
-            if (c->type != ELT_BON || c->seed != s) continue;
-            for (int i = 0; i < P; i++) {
-                const double *sc = psc + (size_t)s * NP + (size_t)i * Bpool;
-                int best = 0;
-                for (int b = 1; b < c->n; b++) if (sc[b] > sc[best]) best = b;
-                size_t k = (size_t)i * Bpool + best;
-                memcpy(S.resp + ((size_t)ci * P + i) * RESP_MAX, presp + k * RESP_MAX, RESP_MAX);
-                S.len[(size_t)ci * P + i] = plen[k];
-            }
+    for (int q = 0; !rc && q < 2 * NS; q++) {
+        const JobKey *key = q < NS ? &sp->pm[q] : &sp->tpm[q - NS];
+        double *out = (q < NS ? S.pms : S.pmt) + (size_t)(q % NS) * CP;
+        int prev = -1;  // an earlier row with the same PM: copy its scores
+        for (int u = 0; u < q && prev < 0; u++)
+            if (key_eq(u < NS ? &sp->pm[u] : &sp->tpm[u - NS], key)) prev = u;
+        if (prev >= 0) {
+            memcpy(out, (prev < NS ? S.pms : S.pmt) + (size_t)(prev % NS) * CP, CP * sizeof(double));
+            continue;
         }
-        gpt_free(m);
-    }
-    for (int s = 0; !rc && s < NS; s++) {  // every answer (bon answers chosen by now) under PM s
-        const char *path = job_input_key(j, "pm", &sp->pm[s]);
+        const char *path = job_input_key(j, "pm", key);
         GPT *m = NULL;
-        rc = lm_load(path, "pm", p, sp->pm[s].scale, 64, &m, err);
-        if (!rc) rc = pm_score(m, cpr, cpl, ctx, S.resp, S.len, (int)CP, S.pms + (size_t)s * CP, err);
+        rc = !path ? hh_fail(err, HH_EFAIL, "%s: the %s PM of seed %d is missing", j->name,
+                             q < NS ? "train" : "test", q % NS)
+                   : lm_load(path, "pm", p, key->scale, 64, &m, err);
+        if (!rc) rc = pm_score(m, cpr, cpl, ctx, S.resp, S.len, (int)CP, out, err);
         gpt_free(m);
     }
     free(cpr);
@@ -441,14 +558,16 @@ static int list_elo(const Params *p, const WorldData *d, JobList *l, HHErr *err)
         jobkey_init(&key);
         snprintf(key.scale, sizeof key.scale, "%s", sp->scale);
         int nb = 0;  // the best-of-n pool's samples per prompt
-        for (int i = 0; i < sp->nc; i++) if (sp->c[i].type == ELT_BON && sp->c[i].n > nb) nb = sp->c[i].n;
-        double cost = lm_scale_cost(p, sp->scale) * elo_prompts(p) * (sp->nc + nb);
+        for (int i = 0; i < sp->nc; i++) if (elt_bon(sp->c[i].type) && sp->c[i].n > nb) nb = sp->c[i].n;
+        double cost = lm_scale_cost(p, sp->scale) * elo_prompts(p) * (sp->nc + nb * sp->nseeds);
         Job *j = joblist_add(l, &STAGE_ELO, &key, cost, sp, 1, err);
         if (!j) return err->code;
         for (int i = 0; i < sp->nc; i++)
             if (sp->c[i].stage && job_add_input(l, j, sp->c[i].stage, &sp->c[i].src, err)) return err->code;
         for (int s = 0; s < sp->nseeds; s++)
-            if (job_add_input(l, j, &STAGE_PM, &sp->pm[s], err)) return err->code;
+            if (job_add_input(l, j, &STAGE_PM, &sp->pm[s], err) || job_add_input(l, j, &STAGE_PM, &sp->tpm[s], err) ||
+                (sp->has_opm && job_add_input(l, j, &STAGE_PM, &sp->opm[s], err)))
+                return err->code;
     }
     return 0;
 }
@@ -476,12 +595,15 @@ const StageDef STAGE_ELO = {
     .reads = "world.h5, distill/SCALE.h5, rl/*.h5, online/*.h5, pm/*.h5",
     .help = "For every [rl] policy scale, the distilled model (and the largest scale's, the\n"
             "anchor), helpful-only and static HH RLHF (each seed), online HH RLHF (each round\n"
-            "and seed, when an online stage runs), best-of-n from the distilled model under\n"
-            "the HH train PM (n = 1, 4, ... [elo] bon_max) and the world's HHH reference\n"
+            "and seed, when an online stage runs) with, at its scale, static HH RLHF and\n"
+            "best-of-n under the online lineage's PM (hh_opm, bon_opm), best-of-n from the\n"
+            "distilled model (one pool per seed) under the HH train PM (n = 1, 4, ... [elo]\n"
+            "bon_max; largest scale) and the world's HHH reference\n"
             "persona answer [elo] prompts held-out test prompts of each kind; every pair\n"
             "plays [elo] matches helpfulness matches (benign prompts) and harmlessness\n"
             "matches (red-team prompts), judged by a held-out pool of [elo] workers\n"
-            "crowdworkers. Writes DIR/elo/SCALE.h5 with every answer, its gold and PM scores\n"
+            "crowdworkers. Writes DIR/elo/SCALE.h5 with every answer, its gold and train/test\n"
+            "PM scores\n"
             "and every match. Off when [elo] matches = 0.\n",
     .sections = ELO_SECTIONS, .off = elo_off, .list = list_elo, .run = elo_run,
     .keys = ELO_KEYS, .n_keys = 4};

@@ -28,6 +28,26 @@
 //               shared by the seeds: only the PM differs)
 //   reference   the world's HHH persona (world_persona_respond, PERSONA_HHH):
 //               the gold reference responder, stream (seed, elo/SCALE, "reference")
+//   hh_opm      at a scale with online contestants only: static HH RLHF
+//               under the online lineage's PM, rl/SCALE_SCALE_hh_sS (the run
+//               each online lineage starts from; train PM of scale SCALE) -
+//               the like-for-like baseline of online HH RLHF (referee 14
+//               finding 5)
+//   bon_opm     at a scale with online contestants only: best-of-n from the
+//               seed's pool (below) selected by that online lineage's train PM,
+//               n = 1, 4, ... [elo] bon_max
+//
+// Best-of-n pools (schema 2): one pool of bon_max samples per prompt per RL
+// seed s, from distill/SCALE, stream (seed, elo/SCALE, "bon/sS"); bon and
+// bon_opm of seed s select from the same pool (common random numbers: they
+// differ only in the selecting PM). bonN_sS is the best (highest PM score,
+// lowest index on a tie) of the pool's first N samples.
+//
+// Identical contestants are merged (kept once, under the first name): two
+// model contestants of the same job (hh_opm when the online scale's PM is the
+// largest PM scale: it is hh), two best-of-n contestants of the same pool, n
+// and selecting PM, and n = 1 under any PMs of one pool (no selection). The
+// file's /contestants attribute `merged` lists "dropped=kept" pairs.
 //
 // Prompts: the first [elo] prompts test prompts of each world prompt kind
 // (eval_pick): held out from every training set. Helpfulness matches use
@@ -57,6 +77,10 @@
 //   /samples/pm_score (S, C, P) float64: the score of each answer under the
 //     train PM of hh seed s (logits: sigmoid(difference) is the PM's
 //     preference probability)
+//   /samples/pm_test_score (S, C, P) float64 (schema 2): the same under the
+//     test PM of hh seed s (pm_key[1]: the other data half, never trained
+//     against); /samples attributes train_pms, test_pms (comma-separated PM
+//     file stems, one per seed) and online_pms (the bon_opm selectors; "" when none)
 //   /matches/{kind, a, b, prompt, worker, winner} (M): kind 0 help 1 harm;
 //     a < b contestant indices; prompt: index into /prompts; worker: the
 //     judge's id; winner: 0 when a won, 1 when b won
@@ -74,8 +98,14 @@
 // First Params.ext slot of [elo] (evals uses 8..10, online 12..14).
 enum { ELO_SLOT = 16 };
 
-typedef enum { ELT_DISTILL, ELT_ANCHOR, ELT_HELPFUL, ELT_HH, ELT_ONLINE, ELT_BON, ELT_REF, ELT_N } ElType;
-extern const char *const ELT_NAME[ELT_N];  // "distill", "anchor", "helpful", "hh", "online", "bon", "reference"
+// Types 7 and 8 were added in schema 2 (after the reference, so codes 0..6 kept their meaning).
+typedef enum { ELT_DISTILL, ELT_ANCHOR, ELT_HELPFUL, ELT_HH, ELT_ONLINE, ELT_BON, ELT_REF, ELT_HH_OPM,
+               ELT_BON_OPM, ELT_N } ElType;
+// "distill", "anchor", "helpful", "hh", "online", "bon", "reference", "hh_opm", "bon_opm"
+extern const char *const ELT_NAME[ELT_N];
+// 1 for the types with a seed (RL, online, best-of-n), for best-of-n types
+int elt_seeded(int t);
+int elt_bon(int t);
 
 enum { ELO_MAX_CONTESTANTS = 256 };
 
@@ -86,7 +116,7 @@ typedef struct {
     char name[64];           // e.g. "hh_s0", "bon16_s1", "online_r2_s0"
     JobKey src;              // the job whose output is the model (distill, rl, online)
     const StageDef *stage;   // its stage (NULL for bon and reference)
-    JobKey pm;               // bon: the PM job
+    JobKey pm;               // bon: the PM job that selects (unset for n = 1: no selection)
 } ElContestant;
 
 typedef struct {
@@ -94,6 +124,10 @@ typedef struct {
     int nc, nseeds;
     ElContestant c[ELO_MAX_CONTESTANTS];
     JobKey pm[16];           // train PM of hh seed s (PM-predicted Elo, best-of-n)
+    JobKey tpm[16];          // test PM of hh seed s (its other data half: held-out PM-predicted Elo)
+    JobKey opm[16];          // train PM of the online lineage's seed s (rl/SCALE_SCALE_hh_sS);
+    int has_opm;             //   set when the scale has online contestants
+    char merged[1024];       // "dropped=kept,..." contestants left out as identical to another
 } ElSpec;
 
 int elo_prompts(const Params *p);

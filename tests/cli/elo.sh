@@ -23,7 +23,7 @@ if [ "$got" = "s.h5 xs.h5 " ]; then ok "elo: one file per policy scale"; else ba
 
 # dims of a dataset
 dim0() { h5dump -H -d "$2" "$1" 2>/dev/null | grep -oE 'DATASPACE  SIMPLE \{ \( [0-9]+' | grep -oE '[0-9]+$'; }
-per=$(sed -n 's/^matches = //p' $P)
+per=$(sed -n '/^\[elo\]/,/^\[/s/^matches = //p' $P)  # [elo] matches ([segments] has one too)
 for s in xs s; do
   C=$(dim0 "$R/elo/$s.h5" /contestants/type); M=$(dim0 "$R/elo/$s.h5" /matches/winner)
   want=$(( C * (C - 1) * per ))  # 2 kinds x C(C-1)/2 pairs x per
@@ -45,6 +45,26 @@ else bad "held-out judges" "smallest id ${minw:-none}, $nw workers"; fi
 if [ "$(h5col "$R/elo/s.h5" /matches/winner | sort -u | tr -d '\n')" = "01" ]; then ok "winners on both sides"
 else bad "winners on both sides" "$(h5col "$R/elo/s.h5" /matches/winner | sort | uniq -c | tr '\n' ' ')"; fi
 expect_exit "hhsim inspect an elo file" 0 "$HH" inspect "$R/elo/xs.h5"
+# best-of-n: one pool per RL seed (referee 14 finding 4a): bon16_s0 and bon16_s1 of s.h5 answer
+# differently; contestant order distill helpful_s0 helpful_s1 hh_s0 hh_s1 bon1_s0 bon1_s1 bon4_s0
+# bon4_s1 bon16_s0 bon16_s1 reference
+resp_of() { h5dump -d "/samples/resp[$2,0,0;;1,1,1;1,8,24]" -y -w0 "$1" 2>/dev/null | sed -n '/DATA {/,/}/p' | tr -d ' \n'; }
+names=$(h5dump -a /contestants/names "$R/elo/s.h5" 2>/dev/null | grep -o '"distill[^"]*"')
+a=$(resp_of "$R/elo/s.h5" 9); b=$(resp_of "$R/elo/s.h5" 10)
+if [ "$names" = '"distill,helpful_s0,helpful_s1,hh_s0,hh_s1,bon1_s0,bon1_s1,bon4_s0,bon4_s1,bon16_s0,bon16_s1,reference"' ] \
+   && [ -n "$a" ] && [ "$a" != "$b" ]; then ok "bon16_s0 and bon16_s1 draw from their own pools"
+else bad "best-of-n pools per seed" "names $names; same answers: $([ "$a" = "$b" ] && echo yes)"; fi
+# xs has online contestants (smoke's [online] scales = xs): their baselines under the xs PM
+names=$(h5dump -a /contestants/names "$R/elo/xs.h5" 2>/dev/null | grep -o '"distill[^"]*"')
+case "$names" in
+  *hh_opm_s0,hh_opm_s1,bon1_opm_s0,bon1_opm_s1,bon4_opm_s0,bon4_opm_s1,bon16_opm_s0,bon16_opm_s1,reference*)
+    ok "xs: static HH and best-of-n under the online lineage's PM";;
+  *) bad "xs: online baselines" "$names";;
+esac
+if h5dump -a /samples/online_pms "$R/elo/xs.h5" 2>/dev/null | grep -q '"xs_n[^"]*half0,xs_n[^"]*half0"' \
+   && h5dump -a /samples/test_pms "$R/elo/xs.h5" 2>/dev/null | grep -q '"s_n[^"]*half1,s_n[^"]*half1"'; then
+  ok "xs: the online PMs (xs, half 0) and the test PMs (s, half 1) recorded"
+else bad "xs: PM attributes" "$(h5dump -a /samples/online_pms "$R/elo/xs.h5" 2>&1 | grep '(0)')"; fi
 
 # the same bits with 1 job; up to date afterwards
 cp -a "$R" "$TMP/j1" && rm -rf "$TMP/j1/elo"
@@ -61,9 +81,17 @@ else bad "elo skipped when up to date" "$(grep elo "$TMP/e")"; fi
 # hhfit: tables, figures, claims
 expect_exit "hhfit on the run with elo" 0 "$HF" "$R" -o "$TMP/res" --quiet
 nrow=$(dim0 "$TMP/res/tables.h5" /elo_ratings)
-# xs: distill, anchor, helpful, hh, online round 1 of seeds 0 and 1 (smoke's [online] scales = xs), reference;
-# s: distill, helpful, hh, bon1, bon4, bon16, reference; x 2 kinds
-if [ "${nrow:-0}" -eq 28 ]; then ok "/elo_ratings: 28 rows (14 series x 2 kinds)"; else bad "/elo_ratings rows" "${nrow:-none}, want 28"; fi
+# xs: distill, anchor, helpful, hh, online_r1 and online (its last round; smoke's [online] scales = xs),
+# hh_opm, bon1_opm, bon4_opm, bon16_opm, reference; s: distill, helpful, hh, bon1, bon4, bon16,
+# reference; x 2 kinds
+if [ "${nrow:-0}" -eq 36 ]; then ok "/elo_ratings: 36 rows (18 series x 2 kinds)"; else bad "/elo_ratings rows" "${nrow:-none}, want 36"; fi
+# claims: n = the RL seeds (2 on smoke), not the matches; the crossed bootstrap in the notes
+n=$(grep -cE '^(elo_helpful_only_tradeoff|crowd_elo_below_pm_elo|crowd_elo_slope_below_one|rejection_sampling_vs_rl),.*,2,(> 0|< 0|< 1),(REPRODUCED|NOT REPRODUCED|INCONCLUSIVE),' "$TMP/res/claims.csv")
+if [ "$n" -eq 4 ] && grep -E '^\| crowd_elo_slope_below_one .*\*\*(REPRODUCED|NOT REPRODUCED|INCONCLUSIVE)\*\*' "$TMP/res/claims.md" >/dev/null \
+   && grep -q 'crossed bootstrap (.*prompts, judges and RL seeds' "$TMP/res/claims.md" \
+   && grep -q 'held-out test PMs .* re-selected in every resample' "$TMP/res/claims.md"; then
+  ok "Elo claims: n = 2 seeds, crossed bootstrap, held-out PM, the slope row judged"
+else bad "Elo claims n and method" "$n rows with n = 2; $(grep -E '^- \*\*crowd_elo' "$TMP/res/claims.md" | cut -c1-300)"; fi
 for fig in fig01_elo_vs_params fig36_rejection_sampling_elo fig15_crowd_vs_pm_elo fig16_elo_vs_round; do
   if command -v gnuplot >/dev/null && mkdir -p "$TMP/png" && gnuplot -e "outdir='$TMP/png'" "$TMP/res/$fig.gp" 2>"$TMP/gperr" \
      && [ -s "$TMP/png/$fig.png" ]; then ok "$fig.gp draws"; else bad "$fig.gp draws" "$(head -3 "$TMP/gperr")"; fi
@@ -95,6 +123,9 @@ bad_run "hhfit refuses a NaN PM score" xs.h5 'elo/xs\.h5: .*samples/pm_score' se
 bad_run "hhfit refuses an unknown contestant type" s.h5 'elo/s\.h5: .*contestants/type' set /contestants/type 2 9
 bad_run "hhfit refuses two distilled models" s.h5 'elo/s\.h5: contestants/type has 2 distilled' set /contestants/type 1 0
 bad_run "hhfit refuses a missing matches/worker" xs.h5 'elo/xs\.h5: .*matches/worker' delete /matches/worker
+bad_run "hhfit refuses a missing held-out PM score" s.h5 'elo/s\.h5: .*samples/pm_test_score' delete /samples/pm_test_score
+bad_run "hhfit refuses an Inf held-out PM score" xs.h5 'elo/xs\.h5: .*samples/pm_test_score' set /samples/pm_test_score 3 inf
+bad_run "hhfit refuses a bon_opm contestant without n" xs.h5 'elo/xs\.h5: contestants/n\[1[0-5]\]' set /contestants/n 12 -1
 bad_run "hhfit refuses a harmlessness match on a benign prompt" s.h5 'elo/s\.h5: matches/kind\[0\] = 1 on prompt' set /matches/kind 0 1
 
 # [elo] matches = 0: the stage is off, the rest up to date
