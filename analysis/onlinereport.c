@@ -293,7 +293,7 @@ static void fig15(FILE *f, const char *scale, Tab *sc, Tab *tail) {
                "the same number of distilled-LM samples under the same selecting PM; 95%% intervals: Student-t "
                "across RL seeds, clipped to [0,1]}\" font \",16\"\n", scale);
     fputs("set title \"static train-PM scores of the compared responses\"\nset xlabel \"static "
-          "train-PM score\"\nset ylabel \"share of responses per bin\"\nset yrange [0:*]\nset key outside below center vertical maxrows 4 spacing 1.1\nset bmargin 11\nplot ", f);
+          "train-PM score\"\nset ylabel \"share of responses per bin\"\nset yrange [0:*]\nset key outside below center vertical maxrows 4 spacing 1.1 noopaque nobox\nset bmargin 11\nplot ", f);
     for (int k = 0; k <= R; k++) {
         if (k) fprintf(f, "$hist index %d u 1:2:(clip01($3)):(clip01($4)) w yerrorlines lt %d title \"online round %d\", ",
                        k, k, k);
@@ -302,7 +302,7 @@ static void fig15(FILE *f, const char *scale, Tab *sc, Tab *tail) {
     fputs("NaN notitle\n", f);
     fprintf(f, "set title \"share of responses above the base data's q75 (round 0: base data)\"\nset xlabel \"round\"\n"
             "set ylabel \"share above q75\"\nset yrange [0:1]\nset xrange [-0.5:%d.5]\nset xtics 1\n"
-            "set key outside below center vertical maxrows 4 spacing 1.1\nset bmargin 11\n"
+            "set key outside below center vertical maxrows 4 spacing 1.1 noopaque nobox\nset bmargin 11\n"
             "plot 0.25 w l lt 10 dt 2 title \"base data's own share (0.25)\", "
             "$tail u ($1-0.08):2:(clip01($3)):(clip01($4)) w yerrorlines lt 1 title \"online, static train PM "
             "(selected on)\", "
