@@ -260,10 +260,6 @@ static int seen_rows(Report *R, const EVData *D, Tab *t, HHErr *err) {
                     int cnt[EV_NSETS] = {0}, m = 0;
                     for (int i = 0; i < D->n; i++)
                         if (D->seen[i] == seen) cnt[D->set[i]]++, m++;
-                    char sets[128] = "";
-                    for (int k = 0; k < EV_NSETS; k++)
-                        if (cnt[k]) snprintf(sets + strlen(sets), sizeof sets - strlen(sets), "%s%s:%d",
-                                             *sets ? "," : "", EV_SET_NAME[k], cnt[k]);
                     StatsCI acc = {.est = NAN, .lo = NAN, .hi = NAN}, del = acc;
                     int rc = 0;
                     if (m && kind < EVD_HH) {
@@ -298,7 +294,12 @@ static int seen_rows(Report *R, const EVData *D, Tab *t, HHErr *err) {
                     size_t i = tab_add_row(t);
                     tab_sets(t, i, "model", model_name(kind)), tab_sets(t, i, "scale", sc[s]);
                     tab_setf(t, i, "params", par[s]), tab_sets(t, i, "shots", EV_SHOT_NAME[shot]);
-                    tab_sets(t, i, "items", seen ? "seen" : "unseen"), tab_sets(t, i, "sets", sets);
+                    tab_sets(t, i, "items", seen ? "seen" : "unseen");
+                    for (int k = 0; k < EV_NSETS; k++) {
+                        char col[32];
+                        snprintf(col, sizeof col, "n_%s", EV_SET_NAME[k]);
+                        tab_seti(t, i, col, cnt[k]);
+                    }
                     tab_seti(t, i, "n_seeds", kind < EVD_HH ? 0 : U), tab_seti(t, i, "n_items", m);
                     tab_setf(t, i, "acc", acc.est), tab_setf(t, i, "acc_lo", acc.lo);
                     tab_setf(t, i, "acc_hi", acc.hi), tab_setf(t, i, "delta", del.est);
@@ -432,10 +433,11 @@ int evalsreport_fig03(Report *R, HHErr *err) {
                   "seeds), split by whether the item's query occurs in the training data (items = seen: "
                   "the pretraining corpus or the world's prompt sets, RL and PM training prompts "
                   "included; these items test memorised training queries) or not (unseen: the skill "
-                  "on new queries); sets: the sets the items come from, with counts; 95% interval: "
+                  "on new queries); n_SET: how many of the items come from each set; 95% interval: "
                   "bootstrap over RL seeds and the items they share (Wilson for single models); "
                   "delta NaN for base models",
-                  "model:s:-;scale:s:-;params:f:parameters;shots:s:-;items:s:-;sets:s:-;"
+                  "model:s:-;scale:s:-;params:f:parameters;shots:s:-;items:s:-;n_facts:i:items;"
+                  "n_copy:i:items;n_reverse:i:items;n_sort:i:items;n_lookup:i:items;n_make:i:items;"
                   "n_seeds:i:seeds;n_items:i:items;acc:f:fraction;acc_lo:f:fraction;acc_hi:f:fraction;"
                   "delta:f:fraction;delta_lo:f:fraction;delta_hi:f:fraction", err),
         tab_alloc("rl_gate",
