@@ -58,10 +58,12 @@ else bad "alignment slope on 2 scales" "$(grep alignment_delta "$TMP/res/claims.
 nrow=$(h5dump -H -d /evals_seen "$TMP/res/tables.h5" 2>/dev/null | grep -oE 'DATASPACE  SIMPLE \{ \( [0-9]+' | grep -oE '[0-9]+$')
 nseen=$(h5col "$R/evals/xs_lm.h5" /items/seen | awk '{s += $1} END {print s + 0}')
 dump=$(h5dump -d /evals_seen -y "$TMP/res/tables.h5" 2>/dev/null | tr -d '\n ')
-if [ "${nrow:-0}" -eq 32 ] && echo "$dump" | grep -q "\"seen\",\"[^\"]*\",[0-9]*,$nseen," \
-   && ! echo "$dump" | grep -qE '"seen","[^"]*(copy|reverse|sort)'; then
+# seen rows: ..., "seen", n_facts, n_copy, n_reverse, n_sort, n_lookup, n_make, n_seeds, n_items, ...
+nok=$(echo "$dump" | grep -oE '"seen",[0-9]+,[0-9]+,[0-9]+,[0-9]+,[0-9]+,[0-9]+,[0-9]+,[0-9]+,' |
+      awk -F, -v m="$nseen" '$3 == 0 && $4 == 0 && $5 == 0 && $2 + $6 + $7 == m && $9 == m' | wc -l)
+if [ "${nrow:-0}" -eq 32 ] && [ "$nok" -eq 16 ] && [ "$nseen" -gt 0 ]; then
   ok "/evals_seen: 32 rows, seen rows hold the $nseen items /items/seen marks, no copy/reverse/sort among them"
-else bad "/evals_seen" "rows ${nrow:-none}, seen items $nseen: $(echo "$dump" | head -c 300)"; fi
+else bad "/evals_seen" "rows ${nrow:-none}, seen items $nseen, $nok of 16 seen rows right: $(echo "$dump" | grep -oE '"seen",[0-9,]+' | head -3)"; fi
 
 # the RL validity gate: recomputed from each RL policy's curve and its /model kept_iter
 gate_of() {  # gate_of RLFILE: 1 when help_benign at kept_iter >= help_benign at iteration 0 - 0.10
@@ -120,7 +122,8 @@ bad_rl() {  # bad_rl NAME FILE PATTERN ACTION ARGS...: a copy of the run with rl
     || { bad "$name" "h5craft $* failed"; return; }
   expect_one_line "$name" 2 "$pat" "$HF" "$TMP/b" -o "$TMP/bres" --quiet
 }
-bad_rl "hhfit refuses a kept_iter that is not an evaluation" xs_s_hh_s1.h5 'rl/xs_s_hh_s1\.h5: attribute kept_iter on /model is 3; allowed: one of /curve/iter' attr-int model kept_iter 3
+notev=$(( $(vals "$R/rl/xs_s_hh_s1.h5" /curve/iter | tail -1) + 1 ))  # after the last evaluation
+bad_rl "hhfit refuses a kept_iter that is not an evaluation" xs_s_hh_s1.h5 "rl/xs_s_hh_s1\\.h5: attribute kept_iter on /model is $notev; allowed: one of /curve/iter" attr-int model kept_iter $notev
 bad_rl "hhfit refuses a float kept_iter" s_s_hh_s0.h5 'rl/s_s_hh_s0\.h5: attribute kept_iter on /model is of another type' attr-double model kept_iter 2
 bad_rl "hhfit refuses a NaN kept_kl" s_s_helpful_s1.h5 'rl/s_s_helpful_s1\.h5: attribute kept_kl on /model' attr-double model kept_kl nan
 
