@@ -692,7 +692,7 @@ int rlreport_help_harm(Report *R, const RLData *D, HHErr *err) {
     static const char *UN[4] = {"gold help [0,1]", "gold help [0,1]", "fraction", "gold harm [0,1]"};
     char b[6][512], d0[1024], spec[4096];
     snprintf(d0, sizeof d0, "the largest policy against the largest PM scale, variants hh (HH PM, half 0) and "
-             "helpful (the helpful-only PM of the mix sweep): gold measures of held-out samples over training "
+             "helpful (the helpful-only PM on the same seed's half 0's helpful comparisons): gold measures of held-out samples over training "
              "(help and harm of the other prompt kinds are in the rl/ files); gold_utility U = (help_benign + "
              "help_borderline)/2 - harm_redteam%s", SEEDS_DESC);
     size_t L = (size_t)snprintf(spec, sizeof spec, "variant:s:-;policy:s:-;pm_scale:s:-;iter:i:iterations;"

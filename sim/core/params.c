@@ -168,7 +168,7 @@ static const ParamDesc TABLE[] = {
     {"pm", "seeds", PT_INT, OFF(pm_seeds), "3", 1, 100, 0, 0,
      "seeds per PM of the size sweep (data subset, validation split, order, head init)"},
     {"pm", "mix_seeds", PT_INT, OFF(pm_mix_seeds), "2", 1, 100, 0, 0,
-     "seeds per PM of the mix sweep (the train/test halves: seed 0)"},
+     "seeds per PM of the mix sweep (the train/test halves: one per RL seed)"},
     {"pm", "epochs", PT_INT, OFF(pm_epochs), "4", 1, 1000, 0, 0,
      "maximum passes over the training comparisons (early stopping on the validation split)"},
     {"pm", "val_frac", PT_DOUBLE, OFF(pm_val_frac), "0.1", 0, 0.5, 0, 0,
@@ -192,7 +192,8 @@ static const ParamDesc TABLE[] = {
      "0.32 nats vs 0.69 chance (1.0 gave 0.66)"},
     {"pm", "pmp_lr", PT_DOUBLE, OFF(pm_pmp_lr), "1e-3", 1e-7, 1, 0, 0, "PMP learning rate"},
     {"pm", "halves", PT_INT, OFF(pm_halves), "1", 0, 1, 0, 0,
-     "1: also train each scale on two disjoint halves of the data (train PM, test PM)"},
+     "1: train/test PMs on two disjoint halves of the data, per scale and RL seed; at the "
+     "largest scale also a helpful-only PM on half 0's helpful comparisons"},
     {"pm", "norm_samples", PT_INT, OFF(pm_norm_samples), "256", 8, 1000000, 0, 0,
      "distilled-policy samples scored to normalise rewards (mean 0, sd 1)"},
 
@@ -200,10 +201,10 @@ static const ParamDesc TABLE[] = {
      "policy scales; runs: each vs the largest PM, each vs its own-scale PM, the largest "
      "policy vs every PM scale; empty: no RL and no best-of-n"},
     {"rl", "variants", PT_NAMELIST, OFF(rl_variants), "hh,helpful", 0, 0, 1, 2,
-     "PM data of the train PM: hh (HH half 0) and/or helpful (helpful-only mix-sweep PM)"},
+     "train PM data: hh (HH half 0) and/or helpful (half 0's helpful comparisons only)"},
     {"rl", "seeds", PT_INT, OFF(rl_seeds), "3", 1, 100, 0, 0,
-     "seeds per RL run (the unit of replication: RL intervals are across seeds; seed s "
-     "trains against PM seed s where [pm] has it)"},
+     "seeds per RL run (the unit of replication; seed s trains against its own half-0 PM, "
+     "split and trained with seed s)"},
     {"rl", "iters", PT_INT, OFF(rl_iters), "150", 1, 100000000, 0, 0, "PPO iterations"},
     {"rl", "batch", PT_INT, OFF(rl_batch), "64", 1, 4096, 0, 0, "prompts per iteration"},
     {"rl", "minibatch", PT_INT, OFF(rl_minibatch), "16", 1, 4096, 0, 0,
@@ -216,6 +217,9 @@ static const ParamDesc TABLE[] = {
      "1: Ziegler et al. adaptive KL controller"},
     {"rl", "kl_target", PT_DOUBLE, OFF(rl_kl_target), "6", 1e-3, 1000, 0, 0,
      "target KL per response (nats) of the adaptive controller"},
+    {"rl", "kl_budget", PT_DOUBLE, OFF(rl_kl_budget), "0", 0, 1e6, 0, 0,
+     "nats; an rl file's /model (what later stages read) is the policy at the last evaluation "
+     "before KL first exceeds this; 0: the final policy"},
     {"rl", "trunc_penalty", PT_DOUBLE, OFF(rl_trunc_penalty), "-1", -100, 0, 0, 0,
      "added to the reward of a response cut off without EOS"},
     {"rl", "eval_schedule", PT_NAMELIST, OFF(rl_eval_schedule), "log", 0, 0, 1, 1,

@@ -136,6 +136,7 @@ typedef struct {
     double rl_kl_coef;      // KL penalty per nat (normalised rewards)
     int rl_kl_adaptive;     // 1: adaptive KL controller
     double rl_kl_target;    // target KL of the controller
+    double rl_kl_budget;    // nats; the policy handed on is the last checkpoint within it (0: final)
     double rl_trunc_penalty;// added to the reward of responses cut off without EOS
     NameList rl_eval_schedule;  // "log" (0, 1, 2, 4, ... and the last) or "linear" (every eval_every)
     int rl_eval_per_octave; // log schedule: evaluations per doubling of the iteration count

@@ -107,9 +107,22 @@ static const char *largest_scale(const Params *p) {
     return big;
 }
 
+// Seeds of the halves sweep: one train/test split and PM pair per RL seed.
+static int halves_seeds(const Params *p) {
+    return p->pm_halves ? (p->rl_seeds > 1 ? p->rl_seeds : 1) : 0;
+}
+
+// 1: the run trains helpful-only RL, which needs the helpful half PMs.
+static int wants_helpful(const Params *p) {
+    for (int i = 0; i < p->rl_variants.n; i++)
+        if (!strcmp(p->rl_variants.v[i], "helpful")) return p->rl_policy_scales.n > 0;
+    return 0;
+}
+
 int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err) {
     int ns = p->pm_seeds > p->pm_mix_seeds ? p->pm_seeds : p->pm_mix_seeds;
-    int cap = p->pm_scales.n * ns * (2 * p->pm_sizes.n + p->pm_mixes.n + 2) + 2;
+    if (halves_seeds(p) > ns) ns = halves_seeds(p);
+    int cap = p->pm_scales.n * ns * (2 * p->pm_sizes.n + p->pm_mixes.n + 3) + 2;
     PMJob *jobs = calloc((size_t)cap, sizeof *jobs);
     if (!jobs) return hh_fail(err, HH_EFAIL, "out of memory");
     *n = 0;
@@ -136,14 +149,18 @@ int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err
                 j.n_harm = p->pm_mix_total - j.n_help;
                 if (add_job(jobs, n, j, err)) { free(jobs); return HH_EINPUT; }
             }
-            for (int h = 0; s == 0 && p->pm_halves && h < 2; h++) {  // RL's PMs: seed 0
+            // RL's PMs: a train (half 0) and test (half 1) PM per RL seed, each seed its
+            // own split; at the largest scale also the helpful-only train PM: the
+            // helpful comparisons of half 0 alone (the HH train PM's helpfulness data)
+            int hf = wants_helpful(p) && !strcmp(j.scale, largest_scale(p));
+            for (int h = 0; s < halves_seeds(p) && h < 2 + hf; h++) {
                 j.sweep = SWEEP_HALVES;
                 j.pmp = pmp_main;
-                j.half = h;
-                j.n_help = (d->comps[SET_HELPFUL][SPLIT_TRAIN].n + 1 - h) / 2;
-                j.n_harm = (d->comps[SET_HARMLESS][SPLIT_TRAIN].n + 1 - h) / 2;
-                j.help_frac = (double)j.n_help / (j.n_help + j.n_harm);
-                if (add_job(jobs, n, j, err)) { free(jobs); return HH_EINPUT; }
+                j.half = h < 2 ? h : 0;
+                j.n_help = (d->comps[SET_HELPFUL][SPLIT_TRAIN].n + 1 - j.half) / 2;
+                j.n_harm = h < 2 ? (d->comps[SET_HARMLESS][SPLIT_TRAIN].n + 1 - j.half) / 2 : 0;
+                j.help_frac = j.n_help + j.n_harm ? (double)j.n_help / (j.n_help + j.n_harm) : 0;
+                if (j.n_help + j.n_harm > 0 && add_job(jobs, n, j, err)) { free(jobs); return HH_EINPUT; }
                 j.half = -1;
             }
         }

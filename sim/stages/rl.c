@@ -21,24 +21,16 @@
 // ---------------------------------------------------------------------------
 // jobs
 
-// The PM job matching (scale, sweep, half or help_frac, seed), or NULL.
-static const PMJob *find_pm(const PMJob *pj, int n, const char *scale, PMSweep sweep, int half,
+// The halves-sweep PM matching (scale, half, seed; helpful: the helpful-only
+// PM on half 0's helpful comparisons, else the HH PM of the half), or NULL.
+static const PMJob *find_pm(const PMJob *pj, int n, const char *scale, int half, int helpful,
                             int seed) {
     for (int i = 0; i < n; i++) {
         const PMJob *j = &pj[i];
-        if (strcmp(j->scale, scale) || j->sweep != sweep || j->seed != seed) continue;
-        if (sweep == SWEEP_HALVES && j->half == half) return j;
-        if (sweep == SWEEP_MIX && j->help_frac == 1.0) return j;
+        if (strcmp(j->scale, scale) || j->sweep != SWEEP_HALVES || j->seed != seed) continue;
+        if (j->half == half && (j->n_harm == 0) == helpful) return j;
     }
     return NULL;
-}
-
-// The PM of an RL run of seed s: PM seed s when [pm] seeds has it, else seed 0
-// (so RL seeds also replicate PM training where the PMs have seeds).
-static const PMJob *find_pm_for(const PMJob *pj, int n, const char *scale, PMSweep sweep, int half,
-                                int seed) {
-    const PMJob *j = find_pm(pj, n, scale, sweep, half, seed);
-    return j ? j : find_pm(pj, n, scale, sweep, half, 0);
 }
 
 // The fixed yardstick ("largest PM", /curve/big_pm) that scores every run:
@@ -48,7 +40,7 @@ static const PMJob *find_pm_for(const PMJob *pj, int n, const char *scale, PMSwe
 static const PMJob *yardstick_pm(const PMJob *pj, int n, const char *big) {
     for (int i = 0; i < n; i++)
         if (pj[i].sweep == SWEEP_REF) return &pj[i];
-    return find_pm(pj, n, big, SWEEP_HALVES, 1, 0);
+    return find_pm(pj, n, big, 1, 0, 0);
 }
 
 static int add(const PMJob *pj, int npj, RLJob *jobs, int *n, const char *pol, const char *pms,
@@ -64,14 +56,13 @@ static int add(const PMJob *pj, int npj, RLJob *jobs, int *n, const char *pol, c
             !strcmp(jobs[i].variant, variant) && jobs[i].seed == seed)
             return 0;
     int helpful = !strcmp(variant, "helpful");
-    const PMJob *pm[3] = {helpful ? find_pm_for(pj, npj, pms, SWEEP_MIX, 0, seed)
-                                  : find_pm_for(pj, npj, pms, SWEEP_HALVES, 0, seed),
-                          find_pm_for(pj, npj, pms, SWEEP_HALVES, 1, seed),
+    // seed s: its own train/test split and PMs (pm.c trains the halves per RL seed)
+    const PMJob *pm[3] = {find_pm(pj, npj, pms, 0, helpful, seed), find_pm(pj, npj, pms, 1, 0, seed),
                           yardstick_pm(pj, npj, big)};
     if (!pm[0] || !pm[1] || !pm[2])
-        return hh_fail(err, HH_EINPUT, "[rl] needs, for PM scale '%s', the train/test halves "
-                       "([pm] halves = 1)%s", pms, helpful ? " and a helpful-only PM ([pm] mixes "
-                       "containing 1)" : "");
+        return hh_fail(err, HH_EINPUT, "[rl] needs, for PM scale '%s' and seed %d, the train/test "
+                       "halves ([pm] halves = 1)%s", pms, seed, helpful ? " and the helpful-only "
+                       "half PM (trained at the largest PM scale)" : "");
     char *stem[3] = {j.train_pm, j.test_pm, j.big_pm};
     for (int k = 0; k < 3; k++) {
         pm_job_key(pm[k], &j.pm_key[k]);
@@ -248,7 +239,23 @@ typedef struct {
     EvalSet ev;
     long *sched;   // evaluation iterations (rl_eval_iters)
     int nsched;
+    // [rl] kl_budget: the policy handed on (kept) is the one at the last evaluation
+    // before the first whose exact KL exceeds the budget
+    float *kept;     // (num_params) its weights; NULL without a budget
+    long kept_iter;  // its iteration
+    int exceeded;    // 1: an evaluation has exceeded the budget (kept is final)
 } RLState;
+
+// After the evaluation of row (iteration iter): keep the policy while within budget.
+static void keep_update(RLState *st, const PPO *ppo, const double *row) {
+    if (!st->kept || st->exceeded) return;
+    if (row[RLC_KL] <= st->p->rl_kl_budget) {
+        memcpy(st->kept, ppo->policy->params, sizeof(float) * ppo->policy->num_params);
+        st->kept_iter = (long)row[RLC_ITER];
+    } else {
+        st->exceeded = 1;
+    }
+}
 
 static int evaluate(RLState *st, PPO *ppo, long iter, const PPOStats *ps, double *row, HHErr *err) {
     EvalSet *e = &st->ev;
@@ -333,7 +340,8 @@ static int write_curve(hid_t f, const Curve *cv, HHErr *err) {
     return rc;
 }
 
-static int save_ckpt(const Params *p, const char *path, PPO *ppo, const Curve *cv, HHErr *err) {
+static int save_ckpt(const Params *p, const char *path, PPO *ppo, const Curve *cv,
+                     const RLState *st, HHErr *err) {
     size_t n = ppo->policy->num_params;
     float *buf = malloc(sizeof(float) * 3 * n);
     if (!buf) return hh_fail(err, HH_EFAIL, "out of memory");
@@ -353,6 +361,11 @@ static int save_ckpt(const Params *p, const char *path, PPO *ppo, const Curve *c
              h5_attr_double(o.file, "state", "adam_step", (double)s.adam_step, err) ||
              h5_attr_double(o.file, "state", "kl_coef", s.kl_coef, err) ||
              write_curve(o.file, cv, err);
+        if (!rc && st->kept)
+            rc = h5_write(o.file, "state/kept", H5T_NATIVE_FLOAT, 1, d, st->kept, "weights",
+                          "the policy kept within [rl] kl_budget so far", err) ||
+                 h5_attr_double(o.file, "state", "kept_iter", (double)st->kept_iter, err) ||
+                 h5_attr_double(o.file, "state", "exceeded", (double)st->exceeded, err);
         if (rc) h5out_abort(&o);
         else rc = h5out_commit(&o, err);
     }
@@ -362,7 +375,7 @@ static int save_ckpt(const Params *p, const char *path, PPO *ppo, const Curve *c
 
 // Resume from a checkpoint written with the same params; 0 when there is none.
 static int load_ckpt(const Params *p, const char *path, const long *sched, PPO *ppo, Curve *cv,
-                     HHErr *err) {
+                     RLState *stt, HHErr *err) {
     if (access(path, F_OK) != 0) return 0;
     hid_t f;
     if (h5in_open(path, "rl-checkpoint", &f, err)) return HH_EINPUT;
@@ -392,6 +405,29 @@ static int load_ckpt(const Params *p, const char *path, const long *sched, PPO *
         }
         PPOScalars s = {(long)it, (long)st, kc};
         if (!rc) rc = ppo_set_state(ppo, pa, m, v, &s, err);
+        if (!rc && stt->kept) {  // the kept policy; its iteration one of the evaluations so far
+            void *kp = NULL;
+            double ki = -1, ex = -1;
+            rc = h5_read(f, path, "state/kept", H5T_NATIVE_FLOAT, 1, dn, &kp, err) ||
+                 h5_read_attr_double(f, "state", "kept_iter", &ki, err) ||
+                 h5_read_attr_double(f, "state", "exceeded", &ex, err);
+            int known = 0;
+            for (int i = 0; !rc && i < cv->cap && sched[i] <= it; i++) known |= ki == (double)sched[i];
+            if (!rc && (!known || !(ex == 0 || ex == 1)))
+                rc = hh_fail(err, HH_EINPUT, "%s: attributes kept_iter = %g, exceeded = %g on "
+                             "/state; allowed: kept_iter an evaluation iteration up to iter = %g, "
+                             "exceeded 0 or 1", path, ki, ex, it);
+            for (size_t i = 0; !rc && i < ppo->policy->num_params; i++)
+                if (!isfinite(((float *)kp)[i]))
+                    rc = hh_fail(err, HH_EINPUT, "%s: state/kept[%zu] is not finite; allowed: "
+                                 "finite values", path, i);
+            if (!rc) {
+                memcpy(stt->kept, kp, sizeof(float) * ppo->policy->num_params);
+                stt->kept_iter = (long)ki;
+                stt->exceeded = (int)ex;
+            }
+            free(kp);
+        }
         hsize_t npt = 0;
         while (!rc && (int)npt < cv->cap && sched[npt] <= it) npt++;
         for (int c = 0; !rc && c < RLC_N; c++) {
@@ -461,6 +497,7 @@ static int setup(RLState *st, const Params *p, const WorldData *d, const Job *jb
 
 static void state_free(RLState *st) {
     free(st->sched);
+    free(st->kept);
     for (int k = 0; k < 3; k++) gpt_free(st->rw[k].m);
     evalset_free(&st->ev);
 }
@@ -487,7 +524,10 @@ static int train_loop(RLState *st, PPO *ppo, Curve *cv, const char *ckpt, long s
     uint8_t *pb = malloc((size_t)B * ps->ctx);
     int32_t *pl = malloc(sizeof(int32_t) * B);
     if (!pb || !pl) rc = hh_fail(err, HH_EFAIL, "out of memory");
-    if (!rc && cv->n == 0) rc = evaluate(st, ppo, 0, NULL, cv->rows, err), cv->n += !rc;
+    if (!rc && cv->n == 0) {
+        rc = evaluate(st, ppo, 0, NULL, cv->rows, err);
+        if (!rc) keep_update(st, ppo, cv->rows), cv->n++;
+    }
     long nrate = 0, saved = ppo->iter;
     for (long it = ppo->iter; !rc && it < p->rl_iters && it < stop; it++) {
         char comp[48];
@@ -507,13 +547,13 @@ static int train_loop(RLState *st, PPO *ppo, Curve *cv, const char *ckpt, long s
         nrate++;
         if (cv->n < st->nsched && it + 1 == st->sched[cv->n]) {
             rc = evaluate(st, ppo, it + 1, &s, cv->rows + (size_t)cv->n * RLC_N, err);
-            if (!rc) cv->n++;
-            if (!rc && it + 1 < p->rl_iters) rc = save_ckpt(p, ckpt, ppo, cv, err), saved = it + 1;
+            if (!rc) keep_update(st, ppo, cv->rows + (size_t)cv->n * RLC_N), cv->n++;
+            if (!rc && it + 1 < p->rl_iters) rc = save_ckpt(p, ckpt, ppo, cv, st, err), saved = it + 1;
         }
         progress_update(pr, it + 1, "reward %.3f KL %.2f", s.reward, s.kl);
     }
     // stopped by --stop-after between evaluations: keep the work in a checkpoint
-    if (!rc && ppo->iter < p->rl_iters && ppo->iter > saved) rc = save_ckpt(p, ckpt, ppo, cv, err);
+    if (!rc && ppo->iter < p->rl_iters && ppo->iter > saved) rc = save_ckpt(p, ckpt, ppo, cv, st, err);
     if (nrate) { rate[0] /= nrate; rate[1] /= nrate; }
     free(pb);
     free(pl);
@@ -539,7 +579,11 @@ int rl_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts
     if (!rc && (!cv.rows || !st.sched)) rc = hh_fail(err, HH_EFAIL, "out of memory");
     if (!rc) rl_eval_iters(p, st.sched, st.nsched);
     if (!rc) rc = job_mkdir(jb, err);
-    if (!rc) rc = load_ckpt(p, ckpt, st.sched, ppo, &cv, err);
+    if (!rc && p->rl_kl_budget > 0) {
+        st.kept = malloc(sizeof(float) * ppo->policy->num_params);
+        if (!st.kept) rc = hh_fail(err, HH_EFAIL, "out of memory");
+    }
+    if (!rc) rc = load_ckpt(p, ckpt, st.sched, ppo, &cv, &st, err);
     long resumed = rc ? 0 : ppo->iter;
     Progress pr;
     char label[160];
@@ -552,10 +596,21 @@ int rl_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts
         progress_done(&pr, "stopped at iteration %ld of %d as asked; rerun to resume from %s",
                       ppo->iter, p->rl_iters, ckpt);
     } else if (!rc) {
+        // the policy handed on: the kept one within [rl] kl_budget, else the final one
+        long kept_iter = p->rl_iters;
+        if (st.kept && st.kept_iter != p->rl_iters) {
+            memcpy(ppo->policy->params, st.kept, sizeof(float) * ppo->policy->num_params);
+            kept_iter = st.kept_iter;
+        }
+        double kept_kl = NAN;
+        for (int i = 0; i < cv.n; i++)
+            if (cv.rows[(size_t)i * RLC_N + RLC_ITER] == (double)kept_iter) kept_kl = cv.rows[(size_t)i * RLC_N + RLC_KL];
         H5Out o;
         if (!(rc = h5out_create(&o, path, "rl", p, err))) {
             rc = write_job(o.file, jb, err) || write_curve(o.file, &cv, err) ||
                  lm_write_model(o.file, ppo->policy, j->policy, err) ||
+                 h5_attr_int(o.file, "model", "kept_iter", (int)kept_iter, err) ||
+                 h5_attr_double(o.file, "model", "kept_kl", kept_kl, err) ||
                  h5_attr_double(o.file, "/", "rollout_tok_s", rate[0], err) ||
                  h5_attr_double(o.file, "/", "update_tok_s", rate[1], err);
             if (rc) h5out_abort(&o);
@@ -564,9 +619,9 @@ int rl_train(const Params *p, const WorldData *d, const Job *jb, const StageOpts
         if (!rc) unlink(ckpt);
         const double *f = cv.rows, *l = cv.rows + (size_t)(cv.n - 1) * RLC_N;
         if (!rc)
-            progress_done(&pr, "%sKL %.2f, train PM %.2f -> %.2f, test PM %.2f -> %.2f, help "
+            progress_done(&pr, "%skept iteration %ld (KL %.2f); KL %.2f, train PM %.2f -> %.2f, test PM %.2f -> %.2f, help "
                           "benign %.3f -> %.3f, harm red-team %.3f -> %.3f; %.0f rollout tok/s, "
-                          "%.0f update tok/s", resumed ? "(resumed) " : "", l[RLC_KL],
+                          "%.0f update tok/s", resumed ? "(resumed) " : "", kept_iter, kept_kl, l[RLC_KL],
                           f[RLC_TRAIN_PM], l[RLC_TRAIN_PM], f[RLC_TEST_PM], l[RLC_TEST_PM],
                           f[RLC_HELP_BENIGN], l[RLC_HELP_BENIGN], f[RLC_HARM_RED], l[RLC_HARM_RED],
                           rate[0], rate[1]);

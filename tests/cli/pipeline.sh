@@ -79,6 +79,26 @@ for f in rl/s_s_hh_s0.h5 rl/xs_s_helpful_s0.h5 bon/s_s_hh_s0.h5; do
   if [ -s "$TMP/j1/$f" ] && h5diff --exclude-attribute / "$TMP/j1/$f" "$TMP/j2/$f" >"$TMP/diff" 2>&1 && [ ! -s "$TMP/diff" ]; then
     ok "$f identical for 2 jobs and 1 job resumed"; else bad "$f identical for 2 jobs and 1 job resumed" "$(head -3 "$TMP/diff")"; fi
 done
+# [rl] kl_budget (smoke: 4 nats): /model is the policy at the last evaluation before
+# the first whose KL exceeds the budget; the same run without a budget trains the same
+# curve and hands on its final weights
+kattr() { h5dump -a "/model/$2" "$1" 2>/dev/null | sed -n '/DATA {/,/}/p' | grep -oE '\(0\): -?[0-9.e+-]+' | awk '{print $2}'; }
+cp -a "$TMP/j1" "$TMP/j3"; rm -rf "$TMP/j3/rl" "$TMP/j3/bon"
+expect_exit "rl smoke without a KL budget" 0 "$HH" run $P -o "$TMP/j3" --only rl --set rl.kl_budget=0 --jobs 2 --quiet
+nb=0; nk=0
+for f in "$TMP"/j1/rl/*.h5; do
+  b=$(basename "$f"); ki=$(kattr "$f" kept_iter); last=$(h5col "$f" /curve/iter | tail -1)
+  want=$(paste <(h5col "$f" /curve/iter) <(h5col "$f" /curve/kl) |
+         awk '!done && $2 > 4 {done = 1} !done {k = $1} END {print k}')
+  if [ -n "$ki" ] && [ "$ki" = "$want" ]; then :; else bad "rl/$b kept_iter is the last evaluation within 4 nats" "kept_iter '$ki', expected '$want'"; nb=$((nb+1)); fi
+  if ! h5diff "$f" "$TMP/j3/rl/$b" /curve /curve >/dev/null 2>&1; then bad "rl/$b: the budget changes no training" "curves differ"; nb=$((nb+1)); fi
+  same=0; h5diff "$f" "$TMP/j3/rl/$b" /model /model >/dev/null 2>&1 && same=1
+  if [ "$ki" = "$last" ] && [ "$same" = 1 ]; then :; elif [ "$ki" != "$last" ] && [ "$same" = 0 ]; then nk=$((nk+1))
+  else bad "rl/$b: /model is the final policy exactly when kept_iter is the last iteration" "kept $ki of $last, same $same"; nb=$((nb+1)); fi
+  [ "$(kattr "$TMP/j3/rl/$b" kept_iter)" = "$last" ] || { bad "rl/$b without a budget keeps the last iteration" "$(kattr "$TMP/j3/rl/$b" kept_iter)"; nb=$((nb+1)); }
+done
+if [ "$nb" = 0 ] && [ "$nk" -ge 2 ]; then ok "kl_budget: $nk of $(ls "$TMP"/j1/rl/*.h5 | wc -l) runs hand on an earlier checkpoint, each the last within 4 nats"
+else bad "kl_budget hands on the last checkpoint within budget" "$nb failures, $nk earlier checkpoints"; fi
 kl=$(h5col "$TMP/j1/rl/s_s_hh_s0.h5" /curve/kl); rw=$(h5col "$TMP/j1/rl/s_s_hh_s0.h5" /curve/train_pm)
 if echo "$kl" | awk 'NR==1 && $1 != 0 {bad=1} $1 < 0 {bad=1} END {exit bad}'; then
   ok "KL is 0 at the start and never negative"; else bad "KL is 0 at the start and never negative" "$(echo $kl)"; fi
