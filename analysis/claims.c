@@ -128,6 +128,8 @@ void claims_decide(const ClaimRow *rows, int n, const ClaimStat *st, ClaimResult
         res[k].stat = st[k];
         if (criterion_parse(rows[k].criterion, &c, NULL) || !st[k].available)
             res[k].verdict = VERDICT_PENDING;
+        else if (st[k].inconclusive)
+            res[k].verdict = VERDICT_INCONCLUSIVE;
         else
             res[k].verdict = claim_verdict(&c, st[k].est, st[k].lo, st[k].hi);
     }

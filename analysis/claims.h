@@ -15,7 +15,8 @@
 //     REPRODUCED      lo > X  (the whole interval on the claim's side)
 //     NOT REPRODUCED  hi < X  (the whole interval on the other side)
 //     INCONCLUSIVE    otherwise (the interval contains X)
-// and mirrored for "< X". No finite estimate and interval: PENDING.
+// and mirrored for "< X". No finite estimate and interval: PENDING. A statistic
+// flagged inconclusive (a validity gate failed, ClaimStat) is INCONCLUSIVE.
 #ifndef HHFIT_CLAIMS_H
 #define HHFIT_CLAIMS_H
 
@@ -64,6 +65,8 @@ typedef struct {
     int available;       // 0: no data in this run (verdict PENDING)
     double est, lo, hi;
     size_t n;
+    int inconclusive;    // 1: INCONCLUSIVE whatever the interval (a pre-registered validity
+                         // gate failed; the method says which)
     char method[1024];   // how it was computed (for the notes)
 } ClaimStat;
 

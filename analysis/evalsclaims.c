@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "evalsgate.h"
 #include "evalsreport.h"
 
 static const char *const NAMES[] = {"evals_tax_zero_shot_smallest", "evals_tax_zero_shot_largest",
@@ -22,6 +23,44 @@ static const char *seeds_note(int U) {
                  : "";
 }
 
+// The RL validity gate (evalsgate.h) over the HH policies of the scales
+// [lo, hi) of sc: when any is invalid, the statistic is INCONCLUSIVE and the
+// method starts with "RL validity gate: k of n policies invalid (...)";
+// otherwise the method ends saying all n passed. o->method holds the
+// statistic's own method on entry.
+static void gate(const EVData *D, const EVGate *g, int ng, char (*sc)[HH_NAME_LEN], int lo, int hi,
+                 ClaimStat *o) {
+    int n = 0, bad = 0;
+    char names[256] = "";
+    for (int s = lo; s < hi; s++) {
+        const EVRec *rl[64];
+        int U = evd_rl(D, EVD_HH, sc[s], rl, 64);
+        for (int u = 0; u < U; u++) {
+            const EVGate *x = evg_find(g, ng, rl[u]->name);
+            if (!x) continue;  // evg_load read every RL record's file, so this does not happen
+            n++;
+            if (x->valid) continue;
+            bad++;
+            size_t L = strlen(names);
+            if (L < sizeof names - 64)
+                snprintf(names + L, sizeof names - L, "%s%s %.3f -> %.3f at iter %d", L ? ", " : "",
+                         x->name, x->help0, x->help_kept, x->kept_iter);
+        }
+    }
+    char m[1200];
+    if (bad) {
+        o->inconclusive = 1;
+        snprintf(m, sizeof m, "RL validity gate: %d of %d policies invalid (gold help on benign "
+                 "prompts at the kept policy below its iteration-0 value minus %.2f: %s), so no "
+                 "verdict. %s", bad, n, EVG_DELTA, names, o->method);
+    } else
+        snprintf(m, sizeof m, "%s; RL validity gate: all %d policies valid", o->method, n);
+    size_t L = strlen(m);  // the gate's sentence first: a long method loses its end
+    if (L >= sizeof o->method) L = sizeof o->method - 1;
+    memcpy(o->method, m, L);
+    o->method[L] = 0;
+}
+
 int evalsclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) {
     memset(o, 0, sizeof *o);
     o->est = o->lo = o->hi = NAN;
@@ -31,6 +70,12 @@ int evalsclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err
                        row->line, s, evalsclaims_list());
     EVData D;
     if (evd_load(R->rd->dir, &R->rd->params, &D, err)) return err->code;
+    EVGate *g = NULL;
+    int ng = 0;
+    if (D.nrec && evg_load(R->rd->dir, R->rd, &D, &g, &ng, err)) {
+        evd_free(&D);
+        return err->code;
+    }
     char sc[32][HH_NAME_LEN];
     double par[32];
     int ns = evd_scales(&D, EVD_HH, sc, par, 32), rc = 0, U = 0;
@@ -57,6 +102,7 @@ int evalsclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err
                      "across scales), %zu resamples, refitting: [%.4g, %.4g]; the fit's t interval %s; "
                      "reported: their union%s",
                      D.n, U, S, sc[0], sc[ns - 1], R->B, b.lo, b.hi, tint, seeds_note(U));
+            gate(&D, g, ng, sc, 0, ns, o);
         } else if (!rc)
             snprintf(o->method, sizeof o->method, "needs evals of HH RLHF at >= 3 policy scales (a "
                      "line's interval across scales needs >= 1 dof)");
@@ -66,16 +112,18 @@ int evalsclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err
         StatsCI ci;
         rc = evals_delta_ci(R, &D, EVD_HH, scale, EV_ZERO, EVR_VS_DISTILL, &ci, &U, err);
         if (!rc && ci.n > 0) {
-            claim_stat_set(o, ci.est, ci.lo, ci.hi, (size_t)D.n * (size_t)U);
+            claim_stat_set(o, ci.est, ci.lo, ci.hi, (size_t)U);  // n: the independent units, RL seeds
             snprintf(o->method, sizeof o->method,
                      "zero-shot accuracy of HH RLHF (against the largest PM) minus the distilled LM at "
                      "the %s policy scale %.32s, paired over %d items (%d sets x %d), mean over %d RL "
                      "seeds; 95%% bootstrap over seeds and the items they share, %zu resamples%s",
                      big ? "largest" : "smallest", scale, D.n, EV_NSETS, D.per_set, U, R->B,
                      seeds_note(U));
+            gate(&D, g, ng, sc, big ? ns - 1 : 0, big ? ns : 1, o);
         } else if (!rc)
             snprintf(o->method, sizeof o->method, "no distilled-LM evals at scale %.32s", scale);
     }
+    free(g);
     evd_free(&D);
     return rc;
 }

@@ -9,6 +9,8 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_fit.h>
 
+#include "evalsgate.h"
+
 const char *const EVR_VS_NAME[EVR_NVS] = {"distill", "lm"};
 
 #define EVR_MAX_SEEDS 64
@@ -240,6 +242,93 @@ static int fit_rows(Report *R, const EVData *D, Tab *t, HHErr *err) {
     return 0;
 }
 
+
+// /evals_seen: accuracy and the change from RLHF (versus distill) on the items
+// whose query occurs in the training data (/items/seen = 1: the corpus or the
+// world's prompt sets, RL and PM training prompts included) and on the others.
+static int seen_rows(Report *R, const EVData *D, Tab *t, HHErr *err) {
+    for (int kind = 0; kind < EVD_NKIND; kind++) {
+        char sc[EVR_MAX_SCALES][HH_NAME_LEN];
+        double par[EVR_MAX_SCALES];
+        int ns = evd_scales(D, kind, sc, par, EVR_MAX_SCALES);
+        for (int shot = 0; shot < EV_NSHOT; shot++)
+            for (int s = 0; s < ns; s++)
+                for (int seen = 1; seen >= 0; seen--) {
+                    const EVRec *g[EVR_MAX_SEEDS];
+                    int U = evd_rl(D, kind, sc[s], g, EVR_MAX_SEEDS);
+                    const EVRec *base = kind >= EVD_HH ? evd_base(D, EVD_DISTILL, sc[s]) : NULL;
+                    int cnt[EV_NSETS] = {0}, m = 0;
+                    for (int i = 0; i < D->n; i++)
+                        if (D->seen[i] == seen) cnt[D->set[i]]++, m++;
+                    StatsCI acc = {.est = NAN, .lo = NAN, .hi = NAN}, del = acc;
+                    int rc = 0;
+                    if (m && kind < EVD_HH) {
+                        size_t k = 0;
+                        for (int i = 0; i < D->n; i++)
+                            if (D->seen[i] == seen) k += g[0]->correct[(size_t)shot * D->n + i];
+                        rc = stats_accuracy_ci(k, (size_t)m, &acc, err);
+                    } else if (m) {
+                        double *xa = malloc(sizeof(double) * (size_t)U * m + 1),
+                               *xd = malloc(sizeof(double) * (size_t)U * m + 1);
+                        for (int u = 0; xa && xd && u < U; u++)
+                            for (int i = 0, j = 0; i < D->n; i++) {
+                                if (D->seen[i] != seen) continue;
+                                size_t o = (size_t)shot * D->n + i;
+                                xa[(size_t)u * m + j] = g[u]->correct[o];
+                                xd[(size_t)u * m + j] = base ? (double)g[u]->correct[o] - base->correct[o] : NAN;
+                                j++;
+                            }
+                        char comp[1100];
+                        snprintf(comp, sizeof comp, "evals/seen/%s/%s/%s/%s", EVD_KIND_NAME[kind], sc[s],
+                                 EV_SHOT_NAME[shot], seen ? "seen" : "unseen");
+                        rc = !xa || !xd ? hh_fail(err, HH_EFAIL, "out of memory")
+                                        : hboot_mean(R, comp, xa, U, (size_t)m, &acc, err);
+                        if (!rc && base) {
+                            snprintf(comp, sizeof comp, "evals/seen_delta/%s/%s/%s/%s", EVD_KIND_NAME[kind],
+                                     sc[s], EV_SHOT_NAME[shot], seen ? "seen" : "unseen");
+                            rc = hboot_mean(R, comp, xd, U, (size_t)m, &del, err);
+                        }
+                        free(xa), free(xd);
+                    }
+                    if (rc) return rc;
+                    size_t i = tab_add_row(t);
+                    tab_sets(t, i, "model", model_name(kind)), tab_sets(t, i, "scale", sc[s]);
+                    tab_setf(t, i, "params", par[s]), tab_sets(t, i, "shots", EV_SHOT_NAME[shot]);
+                    tab_sets(t, i, "items", seen ? "seen" : "unseen");
+                    for (int k = 0; k < EV_NSETS; k++) {
+                        char col[32];
+                        snprintf(col, sizeof col, "n_%s", EV_SET_NAME[k]);
+                        tab_seti(t, i, col, cnt[k]);
+                    }
+                    tab_seti(t, i, "n_seeds", kind < EVD_HH ? 0 : U), tab_seti(t, i, "n_items", m);
+                    tab_setf(t, i, "acc", acc.est), tab_setf(t, i, "acc_lo", acc.lo);
+                    tab_setf(t, i, "acc_hi", acc.hi), tab_setf(t, i, "delta", del.est);
+                    tab_setf(t, i, "delta_lo", del.lo), tab_setf(t, i, "delta_hi", del.hi);
+                }
+    }
+    return 0;
+}
+
+// /rl_gate: the RL validity gate (evalsgate.h) of every evaluated RL policy.
+static int gate_rows(Report *R, const EVData *D, Tab *t, HHErr *err) {
+    EVGate *g = NULL;
+    int n = 0;
+    if (evg_load(R->rd->dir, R->rd, D, &g, &n, err)) return err->code;
+    for (int k = 0; k < n; k++) {
+        char pol[128];
+        const char *u = strrchr(g[k].name, '_');  // the stem without its "_sS"
+        snprintf(pol, sizeof pol, "%.*s", u ? (int)(u - g[k].name) : (int)strlen(g[k].name), g[k].name);
+        size_t i = tab_add_row(t);
+        tab_sets(t, i, "policy", pol), tab_sets(t, i, "variant", g[k].variant);
+        tab_sets(t, i, "scale", g[k].scale), tab_seti(t, i, "seed", g[k].seed);
+        tab_setf(t, i, "help0", g[k].help0), tab_setf(t, i, "help_kept", g[k].help_kept);
+        tab_seti(t, i, "kept_iter", g[k].kept_iter), tab_setf(t, i, "kept_kl", g[k].kept_kl);
+        tab_seti(t, i, "valid", g[k].valid);
+    }
+    free(g);
+    return 0;
+}
+
 // ---------------------------------------------------------------------------
 // the figure
 
@@ -310,7 +399,7 @@ static void script(Report *R, const EVData *D, FILE *f, Tab *acc, Tab *tax, Tab 
 }
 
 int evalsreport_fig03(Report *R, HHErr *err) {
-    Tab *t[4] = {
+    Tab *t[6] = {
         tab_alloc("evals_accuracy",
                   "accuracy of every evaluated model on the evals suite (evals/*.h5), zero-shot and "
                   "few-shot: share of items right, mean over RL seeds; 95% interval: hierarchical "
@@ -338,31 +427,52 @@ int evalsreport_fig03(Report *R, HHErr *err) {
                   "rlhf:s:-;shots:s:-;n_scales:i:scales;n_seeds:i:seeds;intercept:f:fraction;"
                   "slope:f:fraction per ln(parameters);slope_lo:f:fraction per ln(parameters);"
                   "slope_hi:f:fraction per ln(parameters);slope_t_lo:f:fraction per ln(parameters);"
-                  "slope_t_hi:f:fraction per ln(parameters)", err)};
-    if (!t[0] || !t[1] || !t[2] || !t[3]) {
-        for (int k = 0; k < 4; k++) tab_free(t[k]);
+                  "slope_t_hi:f:fraction per ln(parameters)", err),
+        tab_alloc("evals_seen",
+                  "accuracy, and for RLHF its change from the distilled LM (paired per item, mean over "
+                  "seeds), split by whether the item's query occurs in the training data (items = seen: "
+                  "the pretraining corpus or the world's prompt sets, RL and PM training prompts "
+                  "included; these items test memorised training queries) or not (unseen: the skill "
+                  "on new queries); n_SET: how many of the items come from each set; 95% interval: "
+                  "bootstrap over RL seeds and the items they share (Wilson for single models); "
+                  "delta NaN for base models",
+                  "model:s:-;scale:s:-;params:f:parameters;shots:s:-;items:s:-;n_facts:i:items;"
+                  "n_copy:i:items;n_reverse:i:items;n_sort:i:items;n_lookup:i:items;n_make:i:items;"
+                  "n_seeds:i:seeds;n_items:i:items;acc:f:fraction;acc_lo:f:fraction;acc_hi:f:fraction;"
+                  "delta:f:fraction;delta_lo:f:fraction;delta_hi:f:fraction", err),
+        tab_alloc("rl_gate",
+                  "the RL validity gate of the alignment claims (pre-registered): an RL policy is valid "
+                  "(valid = 1) when its gold help on benign prompts at the policy it hands on "
+                  "(rl/*.h5 /curve/help_benign at /curve/iter = kept_iter, the attribute of /model) is "
+                  ">= its value at iteration 0 (help0) minus 0.10; kept_kl: the attribute kept_kl of "
+                  "/model (exact KL of the kept policy); one row per evaluated RL policy and seed",
+                  "policy:s:-;variant:s:-;scale:s:-;seed:i:-;help0:f:fraction;help_kept:f:fraction;"
+                  "kept_iter:i:iterations;kept_kl:f:nats;valid:i:bool", err)};
+    if (!t[0] || !t[1] || !t[2] || !t[3] || !t[4] || !t[5]) {
+        for (int k = 0; k < 6; k++) tab_free(t[k]);
         return err->code;
     }
     EVData D;
     if (evd_load(R->rd->dir, &R->rd->params, &D, err)) {
-        for (int k = 0; k < 4; k++) tab_free(t[k]);
+        for (int k = 0; k < 6; k++) tab_free(t[k]);
         return err->code;
     }
     if (!D.nrec) {
-        int rc = report_missing_all(R, t, 4, D.missing, err);
+        int rc = report_missing_all(R, t, 6, D.missing, err);
         evd_free(&D);
         return rc;
     }
     int rc = accuracy_rows(R, &D, t[0], err) || by_set_rows(&D, t[1], err) ||
-             tax_rows(R, &D, t[2], err) || fit_rows(R, &D, t[3], err);
+             tax_rows(R, &D, t[2], err) || fit_rows(R, &D, t[3], err) || seen_rows(R, &D, t[4], err) ||
+             gate_rows(R, &D, t[5], err);
     FILE *f = rc ? NULL : gp_begin(R->os, R->outdir, "fig03_alignment_tax", "capability evaluations "
                                    "and the alignment tax", &R->gi, 1800, 700, err);
     if (!rc && !f) rc = err->code;
     if (!rc) script(R, &D, f, t[0], t[2], t[3]);
     evd_free(&D);
     if (rc) {
-        for (int k = 0; k < 4; k++) tab_free(t[k]);
+        for (int k = 0; k < 6; k++) tab_free(t[k]);
         return rc;
     }
-    return report_put_all(R, t, 4, err);
+    return report_put_all(R, t, 6, err);
 }

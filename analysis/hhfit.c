@@ -235,8 +235,9 @@ static const Analysis ANALYSES[] = {
      .writes = "/rl_help_harm; rl_help_harm.gp"},
     {"overopt", .rl = rlreport_overopt, .reads = "rl/*.h5, bon/*.h5",
      .writes = "/beyond_gold_vs_sqrt_kl, /fit_overoptimization; beyond_overoptimization.gp"},
-    {"fig03", .pm = evalsreport_fig03, .reads = "evals/*.h5",  // reads its own files (evalsdata.h)
-     .writes = "/evals_accuracy, /evals_by_set, /alignment_tax, /fit_alignment_tax; fig03_alignment_tax.gp"},
+    {"fig03", .pm = evalsreport_fig03, .reads = "evals/*.h5, rl/*.h5 (the validity gate)",  // its own readers (evalsdata.h, evalsgate.h)
+     .writes = "/evals_accuracy, /evals_by_set, /alignment_tax, /fit_alignment_tax, /evals_seen, "
+               "/rl_gate; fig03_alignment_tax.gp"},
     {"segments", .pm = segreport_fig, .reads = "segments/*.h5",  // reads its own files (segdata.h)
      .writes = "/segments_gap; fig_segments.gp"},
     {"fig15", .rl = onlinereport_fig15, .reads = "online/*.h5 (its own reader, onlinedata.h), rl/*.h5 (round 0)",

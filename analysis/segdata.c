@@ -16,8 +16,8 @@
 #include "world.h"
 
 static void rec_free(SGRec *r) {
-    free(r->util), free(r->pwin), free(r->wins);
-    r->util = NULL, r->pwin = NULL, r->wins = NULL;
+    free(r->util), free(r->pwin), free(r->wins), free(r->refu), free(r->sd);
+    r->util = NULL, r->pwin = NULL, r->wins = NULL, r->refu = NULL, r->sd = NULL;
 }
 
 void sgd_free(SGData *D) {
@@ -106,6 +106,11 @@ static int load_one(const char *path, const Params *run, SGData *D, SGRec *r, HH
     if (!rc) rc = h5_check_f64(path, "segments/p_win", r->pwin, S * (M - 1) * n, 0, 1, err);
     if (!rc) rc = h5_read(f, path, "segments/wins", H5T_NATIVE_INT32, 3, dp, (void **)&r->wins, err);
     if (!rc) rc = h5_check_int(path, "segments/wins", r->wins, H5_I32, S * (M - 1) * n, 0, matches, err);
+    hsize_t dr[2] = {S, n}, ds[1] = {S};
+    if (!rc) rc = h5_read(f, path, "segments/ref_utility", H5T_NATIVE_DOUBLE, 2, dr, (void **)&r->refu, err);
+    if (!rc) rc = h5_check_f64(path, "segments/ref_utility", r->refu, S * n, -100, 100, err);
+    if (!rc) rc = h5_read(f, path, "segments/scale", H5T_NATIVE_DOUBLE, 1, ds, (void **)&r->sd, err);
+    if (!rc) rc = h5_check_f64(path, "segments/scale", r->sd, S, 1e-12, 1e6, err);
     H5Fclose(f);
     return rc;
 }

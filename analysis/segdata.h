@@ -14,7 +14,8 @@
 // every file of the run (so segments, models and seeds are paired per
 // prompt); /segments/utility (S, M, n) finite in [-100, 100];
 // /segments/p_win (S, M - 1, n) in [0, 1]; /segments/wins (S, M - 1, n)
-// in [0, matches].
+// in [0, matches]; /segments/ref_utility (S, n) finite in [-100, 100];
+// /segments/scale (S) in [1e-12, 1e6].
 #ifndef HHFIT_SEGDATA_H
 #define HHFIT_SEGDATA_H
 
@@ -35,6 +36,8 @@ typedef struct {
     double *util;                  // (S, M, n)
     double *pwin;                  // (S, M - 1, n)
     int32_t *wins;                 // (S, M - 1, n)
+    double *refu;                  // (S, n) utility of the reference distilled sample
+    double *sd;                    // (S) each segment's standardising sd (> 0)
 } SGRec;
 
 typedef struct {

@@ -24,7 +24,15 @@ static double value(const SGData *D, const SGRec *r, int s, int v, int stat, siz
     }
     if (stat == SGR_DELTA)
         return r->util[((size_t)s * M + v) * n + i] - r->util[((size_t)s * M) * n + i];
-    return r->wins[((size_t)s * (M - 1) + v - 1) * n + i] / (double)D->matches;
+    return r->pwin[((size_t)s * (M - 1) + v - 1) * n + i];  // noise-free: no Bernoulli draw
+}
+
+// The sign of segment s's utility difference, RLHF model v minus distilled, on prompt i:
+// +1 (favours RLHF), 0 (a tie: equal utilities), -1.
+static int sign_of(const SGData *D, const SGRec *r, int s, int v, size_t i) {
+    size_t n = (size_t)D->n, M = (size_t)D->M;
+    double d = r->util[((size_t)s * M + v) * n + i] - r->util[((size_t)s * M) * n + i];
+    return (d > 0) - (d < 0);
 }
 
 // x[u * n + i]: the statistic's per-prompt values (gap: pool minus segment).
@@ -100,6 +108,21 @@ static int gap_rows(Report *R, const SGData *D, Tab *t, HHErr *err) {
                         int grp = segment_group(D->kind[i]);
                         wg[grp] += value(D, g[u], s, v, SGR_WIN, (size_t)i), cnt[grp]++;
                     }
+                // ties and signs (share-weighted over the segments for the population), the
+                // win rate on the untied prompts, and the segment's mean standardising scale
+                double tie = 0, fav = 0, unt = 0, untw = 0, scl = 0;
+                for (int k = s == D->S ? 0 : s; k <= (s == D->S ? D->S - 1 : s); k++) {
+                    double wk = s == D->S ? D->share[k] : 1.0;
+                    for (int u = 0; u < U; u++) {
+                        scl += wk * g[u]->sd[k] / U;
+                        for (int i = 0; i < D->n; i++) {
+                            int sg = sign_of(D, g[u], k, v, (size_t)i);
+                            double w = wk / ((double)U * D->n);
+                            tie += w * (sg == 0), fav += w * (sg > 0);
+                            if (sg) unt += w * value(D, g[u], k, v, SGR_WIN, (size_t)i), untw += w;
+                        }
+                    }
+                }
                 size_t i = tab_add_row(t);
                 tab_sets(t, i, "rlhf", D->model[v]), tab_sets(t, i, "scale", sc[k]);
                 tab_setf(t, i, "params", par[k]), tab_sets(t, i, "segment", seg_name(D, s));
@@ -112,6 +135,9 @@ static int gap_rows(Report *R, const SGData *D, Tab *t, HHErr *err) {
                 tab_setf(t, i, "win_t_lo", tlo), tab_setf(t, i, "win_t_hi", thi);
                 tab_setf(t, i, "win_benign", cnt[0] ? wg[0] / cnt[0] : NAN);
                 tab_setf(t, i, "win_redteam", cnt[1] ? wg[1] / cnt[1] : NAN);
+                tab_setf(t, i, "tie", tie), tab_setf(t, i, "favour", fav);
+                tab_setf(t, i, "win_untied", untw > 0 ? unt / untw : NAN);
+                tab_setf(t, i, "util_sd", s == D->S ? NAN : scl);
                 tab_setf(t, i, "gap_delta", c[SGR_DELTA][1].est);
                 tab_setf(t, i, "gap_delta_lo", c[SGR_DELTA][1].lo), tab_setf(t, i, "gap_delta_hi", c[SGR_DELTA][1].hi);
                 tab_setf(t, i, "gap_win", c[SGR_WIN][1].est);
@@ -169,9 +195,15 @@ static void script(const SGData *D, FILE *f, Tab *t) {
 int segreport_fig(Report *R, HHErr *err) {
     Tab *t = tab_alloc("segments_gap",
         "whose values: per RLHF variant (policies trained against the largest PM), policy scale "
-        "and user segment (the first is the crowd pool's own criterion; population = share-"
+        "and user segment (the first is the idealised pool: the crowd pool's gold criterion "
+        "without its helpfulness-labelled red-team share or hh_frac mix; population = share-"
         "weighted mean), the segment's utility change from RLHF (RLHF minus the distilled LM, "
-        "paired per prompt), its simulated users' win rate of RLHF against the distilled LM, and "
+        "paired per prompt, in the segment's own units), its simulated users' win rate of RLHF "
+        "against the distilled LM (mean of p_win, the users' choice probabilities, no Bernoulli "
+        "noise; users judge the segment's utility divided by util_sd, the sd of its differences "
+        "between two independent distilled samples, mean over seeds here), tie: share of prompts "
+        "whose utilities are equal (they contribute about 1/2 to win), favour: share whose utility "
+        "favours RLHF, win_untied: win on the other prompts, and "
         "the representation gap (pool minus segment, paired per seed and prompt); means over RL "
         "seeds and prompts; 95% intervals: bootstrap over seeds and the prompts they share; "
         "win_t_lo/hi: Student t over per-seed means (NaN below 2 seeds); win_benign, win_redteam: "
@@ -179,7 +211,8 @@ int segreport_fig(Report *R, HHErr *err) {
         "rlhf:s:-;scale:s:-;params:f:parameters;segment:s:-;seg_index:i:-;share:f:fraction;"
         "n_seeds:i:seeds;n_prompts:i:prompts;delta:f:utility;delta_lo:f:utility;delta_hi:f:utility;"
         "win:f:fraction;win_lo:f:fraction;win_hi:f:fraction;win_t_lo:f:fraction;win_t_hi:f:fraction;"
-        "win_benign:f:fraction;win_redteam:f:fraction;gap_delta:f:utility;gap_delta_lo:f:utility;"
+        "win_benign:f:fraction;win_redteam:f:fraction;tie:f:fraction;favour:f:fraction;"
+        "win_untied:f:fraction;util_sd:f:utility;gap_delta:f:utility;gap_delta_lo:f:utility;"
         "gap_delta_hi:f:utility;gap_win:f:fraction;gap_win_lo:f:fraction;gap_win_hi:f:fraction", err);
     if (!t) return err->code;
     SGData D;
@@ -265,15 +298,20 @@ int segclaims_compute(Report *R, const ClaimRow *row, ClaimStat *o, HHErr *err) 
         int U;
         rc = segreport_ci(R, &D, v, sc[ns - 1], s, st, 1, &ci, &U, err);
         if (!rc && ci.n > 0) {
-            claim_stat_set(o, ci.est, ci.lo, ci.hi, (size_t)D.n * (size_t)U);
-            snprintf(o->method, sizeof o->method,
+            claim_stat_set(o, ci.est, ci.lo, ci.hi, (size_t)U);  // n: the independent units, RL seeds
+            char m[1200];
+            snprintf(m, sizeof m,
                      "%s of the %s RLHF policy (against the largest PM) over its distilled LM at the "
-                     "largest policy scale %.24s: the pool segment's (%.24s) minus segment %.24s's, "
-                     "paired over %d held-out prompts and %d RL seeds (%d simulated users per pair); "
-                     "95%% bootstrap over seeds and the prompts they share, %zu resamples%s. Table "
-                     "/segments_gap.", st == SGR_WIN ? "win rate (users' choices)" : "gold utility change",
-                     var, sc[ns - 1], D.seg[0], segn, D.n, U, D.matches, R->B,
+                     "largest policy scale %.24s: the idealised pool segment's (%.24s) minus segment "
+                     "%.24s's, paired over %d held-out prompts and %d RL seeds%s; 95%% bootstrap over "
+                     "seeds and the prompts they share, %zu resamples%s. A check that the segment "
+                     "weights propagate, not a finding. Table /segments_gap.",
+                     st == SGR_WIN ? "win rate (mean p_win, utilities standardised per segment)"
+                                   : "gold utility change (own units)",
+                     var, sc[ns - 1], D.seg[0], segn, D.n, U,
+                     st == SGR_WIN ? " (ties in /segments_gap)" : "", R->B,
                      U < 2 ? "; one RL seed: the interval covers the prompts only, not RL retraining" : "");
+            snprintf(o->method, sizeof o->method, "%.*s", (int)sizeof o->method - 1, m);
         } else if (!rc)
             snprintf(o->method, sizeof o->method, "no segments files at scale %.24s", sc[ns - 1]);
     }

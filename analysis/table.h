@@ -30,7 +30,7 @@
 
 #include "hherr.h"
 
-#define TAB_MAX_COLS 24
+#define TAB_MAX_COLS 32
 #define TAB_STR_LEN 48
 #define TAB_MAX_ATTRS 16
 

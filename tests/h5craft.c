@@ -9,6 +9,7 @@
 //   h5craft FILE attr-fixstr OBJ NAME TEXT   attribute NAME := fixed-length string of
 //                                        strlen(TEXT) bytes, no NUL terminator
 //   h5craft FILE attr-double OBJ NAME X  attribute NAME := one float64 (nan, inf allowed)
+//   h5craft FILE attr-int OBJ NAME N     attribute NAME := one int32 (scalar)
 //   h5craft FILE fill DATASET X          every element of DATASET := X (converted to its type)
 //   h5craft FILE set DATASET I X         element I (flat index) of DATASET := X
 //   h5craft FILE resize DATASET N X      DATASET := float64[N], every value X
@@ -109,6 +110,11 @@ int main(int argc, char **argv) {
         double x = strtod(argv[5], NULL);
         hid_t sp = H5Screate(H5S_SCALAR);
         rc = set_attr(f, argv[3], argv[4], H5T_NATIVE_DOUBLE, sp, &x);
+        H5Sclose(sp);
+    } else if (!strcmp(act, "attr-int") && argc == 6) {
+        int x = (int)strtol(argv[5], NULL, 10);
+        hid_t sp = H5Screate(H5S_SCALAR);
+        rc = set_attr(f, argv[3], argv[4], H5T_NATIVE_INT32, sp, &x);
         H5Sclose(sp);
     } else if (!strcmp(act, "fill") && argc == 5) {
         rc = rewrite(f, argv[3], -1, strtod(argv[4], NULL));

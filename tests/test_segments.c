@@ -139,6 +139,20 @@ static void expect_refused(const char *ini, const char *what) {
     if (!strstr(err.msg, what)) fail_msg("message '%s' lacks '%s'", err.msg, what);
 }
 
+// segment_scale: the sample sd of the paired differences; 1 when it is 0 or undefined. And
+// standardising makes two segments whose weights differ by a factor judge alike.
+static void test_scale(void **state) {
+    (void)state;
+    const double a[4] = {1, 2, 3, 4}, b[4] = {0, 0, 0, 0}, c[4] = {2, 4, 6, 8};
+    assert_true(fabs(segment_scale(a, b, 4) - sqrt(5.0 / 3.0)) < 1e-15);
+    assert_true(fabs(segment_scale(c, b, 4) - 2 * sqrt(5.0 / 3.0)) < 1e-15);
+    assert_true(segment_scale(a, a, 4) == 1.0);  // every difference 0: sd 0 -> 1
+    assert_true(segment_scale(a, b, 1) == 1.0);  // one prompt: no sd -> 1
+    // standardised differences of a and of c = 2 a are equal
+    double sa = segment_scale(a, b, 4), sc = segment_scale(c, b, 4);
+    for (int i = 0; i < 4; i++) assert_true(fabs(a[i] / sa - c[i] / sc) < 1e-15);
+}
+
 static void test_params(void **state) {
     (void)state;
     expect_refused("[segments]\nnames = pool,a\n", "[segments] share: 3 values for 2 segment names");
@@ -167,6 +181,7 @@ int main(void) {
         cmocka_unit_test(test_pool_is_crowd_criterion),
         cmocka_unit_test(test_other_segments),
         cmocka_unit_test(test_choice),
+        cmocka_unit_test(test_scale),
         cmocka_unit_test(test_params),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

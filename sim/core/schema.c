@@ -6,7 +6,7 @@
 
 static const struct { const char *kind; int version; } V[] = {
     {"world", 1}, {"lm", 1}, {"lm-checkpoint", 1}, {"distill", 1}, {"pmp", 1}, {"pm", 1},
-    {"rl", 1}, {"rl-checkpoint", 1}, {"bon", 1}, {"evals", 1}, {"segments", 1}, {"online", 1},
+    {"rl", 1}, {"rl-checkpoint", 1}, {"bon", 1}, {"evals", 1}, {"segments", 2}, {"online", 1},
     {"elo", 2}, {"results", 1}};
 
 int schema_version(const char *kind) {

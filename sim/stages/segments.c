@@ -50,11 +50,14 @@ typedef struct {
     uint8_t *refuse;         // (M, n)
     double *util, *pwin;     // (S, M, n), (S, M - 1, n)
     int32_t *wins;           // (S, M - 1, n)
+    double *refu, *scale;    // (S, n) utility of the reference distilled sample (row M of the
+                             // sample arrays), (S) each segment's standardising sd
 } SegData;
 
 static void segdata_free(SegData *s) {
     free(s->prompt); free(s->len); free(s->kind); free(s->pr); free(s->resp); free(s->plen);
     free(s->help); free(s->harm); free(s->refuse); free(s->util); free(s->pwin); free(s->wins);
+    free(s->refu); free(s->scale);
     memset(s, 0, sizeof *s);
 }
 
@@ -66,7 +69,9 @@ static int segdata_alloc(SegData *s, const WorldData *d, int per_kind, int M, in
     if (!idx) return hh_fail(err, HH_EFAIL, "segments: out of memory");
     s->n = eval_pick(ps, per_kind, idx);
     s->M = M, s->S = S, s->ctx = ps->ctx;
-    size_t n = (size_t)s->n + 1, mn = (size_t)M * n, sn = (size_t)S * mn;
+    // sample rows 0..M-1: distill and the RLHF variants; row M: a second, independent
+    // sample of the distilled LM (the reference pair that standardises each segment)
+    size_t n = (size_t)s->n + 1, mn = (size_t)(M + 1) * n, sn = (size_t)S * mn;
     s->prompt = malloc(sizeof(int32_t) * n);
     s->kind = malloc(n);
     s->pr = calloc(n, (size_t)ps->ctx);
@@ -79,7 +84,9 @@ static int segdata_alloc(SegData *s, const WorldData *d, int per_kind, int M, in
     s->util = malloc(sizeof(double) * sn);
     s->pwin = malloc(sizeof(double) * sn);
     s->wins = malloc(sizeof(int32_t) * sn);
-    if (!s->prompt || !s->kind || !s->pr || !s->plen || !s->resp || !s->len || !s->help ||
+    s->refu = malloc(sizeof(double) * (size_t)S * n);
+    s->scale = malloc(sizeof(double) * ((size_t)S + 1));
+    if (!s->refu || !s->scale || !s->prompt || !s->kind || !s->pr || !s->plen || !s->resp || !s->len || !s->help ||
         !s->harm || !s->refuse || !s->util || !s->pwin || !s->wins) {
         free(idx);
         segdata_free(s);
@@ -125,18 +132,30 @@ static int sample_model(const Params *p, const WorldData *d, const Job *j, const
     return rc;
 }
 
-// Every segment's utilities, and its users' judgements of each RLHF sample
-// against the distilled one (row 0) on the same prompt.
+double segment_scale(const double *ua, const double *ub, int n) {
+    if (n < 2) return 1.0;
+    double m = 0, q = 0;
+    for (int i = 0; i < n; i++) m += (ua[i] - ub[i]) / n;
+    for (int i = 0; i < n; i++) q += (ua[i] - ub[i] - m) * (ua[i] - ub[i] - m);
+    double sd = sqrt(q / (n - 1));
+    return sd > 0 && isfinite(sd) ? sd : 1.0;
+}
+
+// Every segment's utilities, its standardising scale, and its users' judgements
+// of each RLHF sample against the distilled one (row 0) on the same prompt.
 static int judge(const Params *p, const WorldData *d, const Job *j, const Segment *seg,
                  SegData *s, HHErr *err) {
     size_t n = (size_t)s->n;
-    for (int k = 0; k < s->S; k++)
-        for (int m = 0; m < s->M; m++)
+    for (int k = 0; k < s->S; k++) {
+        for (int m = 0; m <= s->M; m++)
             for (size_t i = 0; i < n; i++) {
                 size_t o = (size_t)m * n + i;
-                s->util[((size_t)k * s->M + m) * n + i] =
-                    segment_utility(&seg[k], s->kind[i], s->help[o], s->harm[o], s->refuse[o]);
+                double u = segment_utility(&seg[k], s->kind[i], s->help[o], s->harm[o], s->refuse[o]);
+                if (m < s->M) s->util[((size_t)k * s->M + m) * n + i] = u;
+                else s->refu[(size_t)k * n + i] = u;
             }
+        s->scale[k] = segment_scale(s->util + (size_t)k * s->M * n, s->refu + (size_t)k * n, s->n);
+    }
     const Crowd *cr = &d->crowd;
     if (cr->n < 1) return hh_fail(err, HH_EINPUT, "segments: the world has no crowdworkers");
     for (int k = 0; k < s->S; k++)
@@ -152,7 +171,8 @@ static int judge(const Params *p, const WorldData *d, const Job *j, const Segmen
                 int wins = 0;
                 for (int u = 0; u < p->seg_matches; u++) {
                     const Worker *w = &cr->w[rng_below(r, (unsigned long)cr->n)];
-                    double q = crowd_p_choice(w, ur[i], s->len[(size_t)v * n + i], ud[i], s->len[i]);
+                    double q = crowd_p_choice(w, ur[i] / s->scale[k], s->len[(size_t)v * n + i],
+                                              ud[i] / s->scale[k], s->len[i]);
                     psum += q;
                     wins += gsl_rng_uniform(r) < q;
                 }
@@ -199,7 +219,7 @@ static int write_segments(const Params *p, const Job *j, const Segment *seg, con
             dr[3] = {(hsize_t)s->M, (hsize_t)s->n, RESP_MAX},
             du[3] = {(hsize_t)s->S, (hsize_t)s->M, (hsize_t)s->n},
             dp[3] = {(hsize_t)s->S, (hsize_t)(s->M - 1), (hsize_t)s->n}, ds[1] = {(hsize_t)s->S},
-            dw[2] = {(hsize_t)s->S, 6};
+            dw[2] = {(hsize_t)s->S, 6}, dref[2] = {(hsize_t)s->S, (hsize_t)s->n};
     int rc = jobkey_write(o.file, &j->key, err) || h5_attr_str(o.file, "job", "distill", distill, err) ||
              h5_attr_str(o.file, "job", "policies", pols, err) ||
              h5_write(o.file, "samples/prompt", H5T_NATIVE_INT32, 1, dn, s->prompt, "index",
@@ -222,10 +242,17 @@ static int write_segments(const Params *p, const Job *j, const Segment *seg, con
                       "refuse with the segment's weights of the prompt's group", err) ||
              h5_write(o.file, "segments/p_win", H5T_NATIVE_DOUBLE, 3, dp, s->pwin, "probability",
                       "segment x RLHF variant x sample: mean over the pair's simulated users of "
-                      "P(the RLHF sample is chosen over the distilled one)", err) ||
+                      "P(the RLHF sample is chosen over the distilled one), utilities standardised "
+                      "by segments/scale", err) ||
              h5_write(o.file, "segments/wins", H5T_NATIVE_INT32, 3, dp, s->wins, "count",
                       "segment x RLHF variant x sample: users (of attribute matches) who chose the "
                       "RLHF sample", err) ||
+             h5_write(o.file, "segments/ref_utility", H5T_NATIVE_DOUBLE, 2, dref, s->refu, "utility",
+                      "segment x prompt: u_s of a second, independent sample of the distilled LM "
+                      "(stream sample/distill_ref), the reference pair of segments/scale", err) ||
+             h5_write(o.file, "segments/scale", H5T_NATIVE_DOUBLE, 1, ds, s->scale, "utility",
+                      "per segment: sample sd over prompts of u_s(distilled sample) - u_s(reference "
+                      "distilled sample) (1 when that sd is 0); users judge u_s / scale", err) ||
              h5_write(o.file, "segments/share", H5T_NATIVE_DOUBLE, 1, ds, share, "fraction",
                       "each segment's share of the user population", err) ||
              h5_write(o.file, "segments/weights", H5T_NATIVE_DOUBLE, 2, dw, wt, "utility per unit",
@@ -246,7 +273,7 @@ int segments_run(const Params *p, const WorldData *d, const Job *j, const StageO
     Progress pr;
     char label[200];
     snprintf(label, sizeof label, "segments %s:", j->name + strlen("segments/"));
-    progress_start(&pr, label, M, so->quiet);
+    progress_start(&pr, label, M + 1, so->quiet);
     SegData s;
     int rc = segdata_alloc(&s, d, p->seg_prompts, M, S, err);
     // inputs: world, distill, then the policies in variant order (list_segments)
@@ -255,6 +282,7 @@ int segments_run(const Params *p, const WorldData *d, const Job *j, const StageO
                           m ? p->rl_variants.v[m - 1] : "distill", m, &s, err);
         if (!rc) progress_update(&pr, m + 1, "sampled %s", m ? p->rl_variants.v[m - 1] : "distill");
     }
+    if (!rc) rc = sample_model(p, d, j, j->in[1].path, "distill", "distill_ref", M, &s, err);
     if (!rc) rc = judge(p, d, j, seg, &s, err);
     if (!rc) rc = write_segments(p, j, seg, &s, err);
     if (!rc) {
@@ -263,10 +291,9 @@ int segments_run(const Params *p, const WorldData *d, const Job *j, const StageO
         for (int v = 1; v < M && strlen(msg) < 400; v++)
             for (int k = 0; k < S && strlen(msg) < 400; k++) {
                 double w = 0;
-                for (size_t i = 0; i < n; i++) w += s.wins[((size_t)k * (M - 1) + v - 1) * n + i];
+                for (size_t i = 0; i < n; i++) w += s.pwin[((size_t)k * (M - 1) + v - 1) * n + i];
                 snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "%s%.23s/%.23s %.2f",
-                         *msg ? ", " : "", p->rl_variants.v[v - 1], seg[k].name,
-                         w / ((double)n * p->seg_matches));
+                         *msg ? ", " : "", p->rl_variants.v[v - 1], seg[k].name, w / (double)n);
             }
         progress_done(&pr, "%d prompts, win rate vs distilled: %s -> %s", s.n, msg, j->out);
     }
@@ -294,7 +321,7 @@ static int list_segments(const Params *p, const WorldData *d, JobList *l, HHErr 
         snprintf(key.pm_scale, sizeof key.pm_scale, "%s", rj[i].pm_scale);
         key.seed = rj[i].seed;
         snprintf(pol.scale, sizeof pol.scale, "%s", rj[i].policy);
-        double c = lm_scale_cost(p, key.scale) * p->seg_prompts * (1 + p->rl_variants.n);
+        double c = lm_scale_cost(p, key.scale) * p->seg_prompts * (2 + p->rl_variants.n);
         Job *j = joblist_add(l, &STAGE_SEGMENTS, &key, c, NULL, 0, err);
         rc = !j || job_add_input(l, j, &STAGE_DISTILL, &pol, err);
         for (int v = 0; !rc && v < p->rl_variants.n; v++) {
@@ -320,6 +347,8 @@ const StageDef STAGE_SEGMENTS = {
             "segment's utility (its weights on gold help, harm and refusal; the first\n"
             "segment is the crowd pool's own criterion), and has [segments] matches\n"
             "simulated users per segment (the crowd's noise model) judge each RLHF sample\n"
-            "against the distilled one on the same prompt. Writes DIR/segments/\n"
+            "against the distilled one on the same prompt, each segment's utility\n"
+            "standardised by the sd of its differences between two independent samples\n"
+            "of the distilled LM. Writes DIR/segments/\n"
             "POLICY_BIGPM_sS.h5. Off when [segments] prompts = 0 or RL is off.\n",
     .sections = SEGMENTS_SECTIONS, .off = segments_off, .list = list_segments, .run = segments_run};

@@ -11,16 +11,30 @@
 // where g is the prompt's group: benign (BENIGN and BORDERLINE prompts) or
 // red-team (REDTEAM and DISGUISED), help and harm are world_help and
 // world_harm in [0, 1] and refuse is 1 when the response contains SORRY.
-// The first segment is the pool's own criterion, which params.c's
+// The first segment is the idealised pool: the pool's own gold criterion, which params.c's
 // cross_check enforces: on benign prompts a helpfulness worker's gold
 // criterion (help alone), on red-team prompts a red-team worker's (less
 // harm, with [crowd] redteam_help_weight x help): weights (1, 0, 0) and
 // (redteam_help_weight, 1, 0). The gap of a segment is measured against it.
+// It is idealised (referee 14, finding 12): the crowd also labels a share of
+// red-team comparisons by helpfulness alone ([world] help_redteam_frac), the
+// HH PM mixes the two data sources by [pm] hh_frac, and the users are drawn
+// from the labelling workers; the pool segment has none of that.
+//
+// Standardised utilities (referee 14, finding 11): each segment's weights set
+// the size of its utilities, and a segment with larger weights would get more
+// decisive users. So users judge u_s / scale_s, where scale_s is the sample sd
+// over the prompts of u_s(distilled sample) - u_s(reference sample), the
+// reference a second, independent sample of the distilled LM on the same
+// prompt (stream (seed, job name, "sample/distill_ref")); 1 when that sd is 0.
+// The stored utilities (and hhfit's utility deltas) are not standardised.
 //
 // Simulated users of a segment have the crowd's noise model: a user is a
 // worker of the pool drawn uniformly (any role) with its temperature, lapse
 // and length bias, judging by the segment's utility (crowd_p_choice):
-// P(a chosen) = lambda/2 + (1 - lambda) sigmoid(((u_a + beta la) - (u_b + beta lb)) / T).
+// P(a chosen) = lambda/2 + (1 - lambda) sigmoid(((u_a + beta la) - (u_b + beta lb)) / T),
+// with u = u_s / scale_s. hhfit's win rate is the mean of p_win (no Bernoulli
+// noise); wins (the drawn choices) are kept for reference.
 //
 // Jobs: for every RL policy scale and seed, the policies trained against the
 // largest PM (rl/POLICY_BIGPM_VARIANT_sS.h5, every [rl] variant) and their
@@ -48,6 +62,8 @@
 //     P(RLHF sample chosen over the distilled one)
 //   /segments/wins    (S, M - 1, n) int32  how many of the matches users chose
 //     the RLHF sample
+//   /segments/ref_utility (S, n) float64  u_s of the reference distilled sample
+//   /segments/scale   (S) float64  scale_s (> 0)
 //   /segments/share   (S) float64; /segments/weights (S, 6) float64: benign
 //     help, harm, refusal, red-team help, harm, refusal
 //     attributes of /segments: names ("pool,..."), matches
@@ -78,6 +94,9 @@ int segment_group(int kind);
 
 // u_s of a response with gold help, harm and refusal to a prompt of `kind`.
 double segment_utility(const Segment *s, int kind, double help, double harm, int refuse);
+
+// scale_s: the sample sd of ua[i] - ub[i] over n prompts; 1 when n < 2 or the sd is 0.
+double segment_scale(const double *ua, const double *ub, int n);
 
 extern const StageDef STAGE_SEGMENTS;
 int segments_run(const Params *p, const WorldData *d, const Job *j, const StageOpts *so,

@@ -44,7 +44,8 @@ for f in $want; do
   vals "$F" /samples/kind >"$TMP/kind"; vals "$F" /samples/help >"$TMP/help"
   vals "$F" /samples/harm >"$TMP/harm"; vals "$F" /samples/refuse >"$TMP/ref"
   vals "$F" /segments/utility >"$TMP/util"; vals "$F" /segments/p_win >"$TMP/pwin"
-  vals "$F" /segments/wins >"$TMP/wins"
+  vals "$F" /segments/wins >"$TMP/wins"; vals "$F" /segments/ref_utility >"$TMP/refu"
+  vals "$F" /segments/scale >"$TMP/scale"
   res=$(awk -v n="$(wc -l <"$TMP/kind")" '
     FILENAME ~ /kind$/ {k[FNR - 1] = $1; next}
     FILENAME ~ /help$/ {h[FNR - 1] = $1; next}
@@ -53,7 +54,18 @@ for f in $want; do
     FILENAME ~ /util$/ {u[FNR - 1] = $1; next}
     FILENAME ~ /pwin$/ {if ($1 < 0 || $1 > 1) bad++; pw++; next}
     FILENAME ~ /wins$/ {if ($1 < 0 || $1 > 4) bad++; wn++; next}
+    FILENAME ~ /refu$/ {ru[FNR - 1] = $1; next}
+    FILENAME ~ /scale$/ {sc[FNR - 1] = $1; nsc++; next}
     END {
+      # each segment scale: sample sd over prompts of u(distilled) - u(reference distilled sample)
+      for (s = 0; s < 3; s++) {
+        m = 0; for (i = 0; i < n; i++) m += (u[(s * 3) * n + i] - ru[s * n + i]) / n
+        q = 0; for (i = 0; i < n; i++) { d = u[(s * 3) * n + i] - ru[s * n + i] - m; q += d * d }
+        sd = sqrt(q / (n - 1)); if (!(sd > 0)) sd = 1
+        d = sd - sc[s]; if (d < 0) d = -d
+        if (d > 1e-9 * sd || nsc != 3) { bad++; badscale++ }
+        if (sd != 1) nstd++
+      }
       # weights: pool (1,0,0 | 0.25,1,0), refusal_averse (1,0,0.5 | 1,0.5,0.5), cautious (1,1,0 | 0,2,-0.25)
       split("1 0 0 0.25 1 0", W0); split("1 0 0.5 1 0.5 0.5", W1); split("1 1 0 0 2 -0.25", W2)
       for (s = 0; s < 3; s++) for (m = 0; m < 3; m++) for (i = 0; i < n; i++) {
@@ -69,15 +81,15 @@ for f in $want; do
         }
         cnt++; if (r[j] == 1) nref++; if (x[j] > 0) nharm++
       }
-      print cnt, bad + 0, pw, wn, nref + 0, nharm + 0, n
-    }' "$TMP/kind" "$TMP/help" "$TMP/harm" "$TMP/ref" "$TMP/util" "$TMP/pwin" "$TMP/wins")
+      print cnt, bad + 0, pw, wn, nref + 0, nharm + 0, n, badscale + 0, nstd + 0
+    }' "$TMP/kind" "$TMP/help" "$TMP/harm" "$TMP/ref" "$TMP/util" "$TMP/pwin" "$TMP/wins" "$TMP/refu" "$TMP/scale")
   set -- $res
   if [ "${1:-0}" -gt 0 ] && [ "$1" -eq $((9 * $7)) ] && [ "$2" -eq 0 ] && [ "$3" -eq $((6 * $7)) ] && [ "$4" -eq "$3" ]; then :
-  else bad "segment utilities of $f" "checked ${1:-0} utilities, $2 wrong; p_win $3, wins $4 of $((6 * ${7:-0}))"; continue; fi
-  okfiles="$okfiles $f ($5 refusals, $6 harmful of $(( $7 * 3 )) samples)"
+  else bad "segment utilities of $f" "checked ${1:-0} utilities, $2 wrong (${8:-?} bad scales); p_win $3, wins $4 of $((6 * ${7:-0}))"; continue; fi
+  okfiles="$okfiles $f ($5 refusals, $6 harmful of $(( $7 * 3 )) samples, $9 of 3 scales from a nonzero sd)"
 done
 if [ -n "${okfiles:-}" ] && [ "$(echo "$okfiles" | grep -o '(' | wc -l)" -eq "$nwant" ]; then
-  ok "utilities: pool = crowd criterion (help | 0.25 help - harm), other segments by their weights, p_win and wins in range:$okfiles"
+  ok "utilities: pool = crowd criterion (help | 0.25 help - harm), other segments by their weights, scale = sd of distilled - reference distilled utility, p_win and wins in range:$okfiles"
 fi
 # the stage's own totals: some refusals and some harm among the samples, so the weights were exercised
 if echo "$okfiles" | grep -qE '\([1-9][0-9]* refusals, [1-9][0-9]* harmful'; then ok "samples include refusals and harmful responses"
@@ -103,6 +115,30 @@ if [ "${nrow:-0}" -eq 16 ] && [ -s "$TMP/res/fig_segments.gp" ]; then
 else bad "/segments_gap and fig_segments" "rows ${nrow:-none}; $(ls "$TMP/res" | grep segments)"; fi
 n=$(grep -cE '^\| segment_(gap_refusal_averse|gap_cautious_helpful|utility_gap_refusal_averse) .*\*\*(REPRODUCED|NOT REPRODUCED|INCONCLUSIVE)\*\*' "$TMP/res/claims.md")
 if [ "$n" -eq 3 ]; then ok "the three representation-gap claims get verdicts"; else bad "segment claims get verdicts" "$(grep segment_ "$TMP/res/claims.md" | head -3)"; fi
+# the win-rate gap is the mean of p_win (noise-free), not of the drawn wins: recomputed from the
+# largest scale's files (pool minus refusal_averse, HH: rows (0, 0) and (1, 0) of (S, M - 1, n))
+big=$(echo "$want" | tr ' ' '\n' | grep '^s_' | tr '\n' ' ')
+recomp() {  # recomp DATASET DIVISOR: mean over the big scale's seeds and prompts of pool - refusal_averse
+  for f in $big; do vals "$R/segments/$f.h5" "$1" | awk -v f="$f" '{print f, NR - 1, $1}'; done |
+    awk -v S=3 -v dv="$2" '{v[$1, $2] = $3; c[$1]++; if (!($1 in seen)) {seen[$1] = 1; nf++; fl[nf] = $1}}
+      END {n = c[fl[1]] / (S * 2); t = 0; for (k = 1; k <= nf; k++) for (i = 0; i < n; i++)
+             t += (v[fl[k], i] - v[fl[k], 2 * n + i]) / dv; printf "%.12g\n", t / (nf * n)}'
+}
+want_gap=$(recomp /segments/p_win 1); wins_gap=$(recomp /segments/wins 4)
+got=$(grep -oE '^segment_gap_refusal_averse,.*,segments_win_gap_hh_refusal_averse,-?[0-9.e+-]+,-?[0-9.e+-]+,-?[0-9.e+-]+,[0-9]+,' "$TMP/res/claims.csv" |
+      awk -F, '{print $(NF-4), $(NF-1)}')
+set -- $got
+if [ -n "${1:-}" ] && awk -v a="$1" -v b="$want_gap" -v w="$wins_gap" 'BEGIN {d = a - b; e = a - w; exit !((d < 0 ? -d : d) < 1e-9 && (e < 0 ? -e : e) > 1e-9)}' \
+   && [ "${2:-}" = "$(echo $big | wc -w)" ]; then
+  ok "segment_gap_refusal_averse = mean p_win gap $want_gap (not the drawn wins' $wins_gap), n = ${2} RL seeds"
+else bad "win gap from p_win, n = seeds" "claims.csv estimate/n '${got}', p_win gap $want_gap, wins gap $wins_gap"; fi
+if grep "^segment_gap_refusal_averse," "$TMP/res/claims.csv" | grep -q "idealised pool.*weights propagate, not a finding"; then
+  ok "the gap claims' method calls the pool idealised and the direction a check, not a finding"
+else bad "segment claim method" "$(grep "^segment_gap_refusal_averse," "$TMP/res/claims.csv" | cut -c1-400)"; fi
+# ties reported separately: tie + favour <= 1 in every row, columns present
+if h5dump -H -d /segments_gap "$TMP/res/tables.h5" 2>/dev/null | grep -q '"tie"' \
+   && h5dump -H -d /segments_gap "$TMP/res/tables.h5" 2>/dev/null | grep -q '"win_untied"'; then
+  ok "/segments_gap reports ties (tie, favour, win_untied)"; else bad "/segments_gap ties" "no tie/win_untied columns"; fi
 if command -v gnuplot >/dev/null && mkdir -p "$TMP/png" && gnuplot -e "outdir='$TMP/png'" "$TMP/res/fig_segments.gp" 2>/dev/null \
    && [ -s "$TMP/png/fig_segments.png" ]; then ok "fig_segments.gp draws"; else bad "fig_segments.gp draws" "no png"; fi
 
@@ -120,6 +156,8 @@ bad_run "hhfit refuses a prompt kind out of range" xs_s_s1.h5 'segments/xs_s_s1\
 bad_run "hhfit refuses a missing p_win" s_s_s0.h5 'segments/s_s_s0\.h5: .*segments/p_win' delete /segments/p_win
 bad_run "hhfit refuses prompts that differ between files" xs_s_s1.h5 'segments/xs_s_s1\.h5: samples/prompt or samples/kind differs' set /samples/prompt 1 299
 bad_run "hhfit refuses a resized utility" s_s_s0.h5 'segments/s_s_s0\.h5: .*segments/utility' resize /segments/utility 5 0
+bad_run "hhfit refuses a zero scale" s_s_s1.h5 'segments/s_s_s1\.h5: .*segments/scale' set /segments/scale 1 0
+bad_run "hhfit refuses a missing ref_utility" xs_s_s0.h5 'segments/xs_s_s0\.h5: .*segments/ref_utility' delete /segments/ref_utility
 bad_run "hhfit refuses other segment names" xs_s_s0.h5 'segments/xs_s_s0\.h5: attribute names of /segments' attr-fixstr segments names pool,picky,cautious
 
 # [segments] prompts = 0: the stage is off, the rest up to date
