@@ -62,8 +62,8 @@ if [ "$rc" -eq 0 ] && grep -q '^distill  *distill/xs  *run: \[distill\] params c
    && [ "$(wc -l <"$TMP/dry")" -eq 5 ] && [ "$(ls -lR --time-style=full-iso "$U" | md5sum)" = "$before" ]; then
   ok "--dry-run lists each job and why, and writes nothing"; else bad "--dry-run" "exit $rc: $(cat "$TMP/dry")"; fi
 "$HH" run $P -o "$TMP/nothing" --dry-run >"$TMP/dry" 2>/dev/null
-if [ "$(grep -c 'run: no output yet' "$TMP/dry")" -eq 84 ] && [ ! -e "$TMP/nothing" ]; then
-  ok "--dry-run of a new run: 84 jobs (world 1, pretrain 2, distill 2, pmp 4, pm 37, rl 12, bon 4, evals 12, online 4, segments 4, elo 2), no directory made"; else bad "--dry-run of a new run" "$(wc -l <"$TMP/dry") lines; $(ls "$TMP/nothing" 2>&1)"; fi
+if [ "$(grep -c 'run: no output yet' "$TMP/dry")" -eq 90 ] && [ ! -e "$TMP/nothing" ]; then
+  ok "--dry-run of a new run: 90 jobs (world 1, pretrain 2, distill 2, pmp 4, pm 43: the train/test halves per RL seed and the helpful-only half PMs, rl 12, bon 4, evals 12, online 4, segments 4, elo 2), no directory made"; else bad "--dry-run of a new run" "$(wc -l <"$TMP/dry") lines; $(ls "$TMP/nothing" 2>&1)"; fi
 
 # a stage switched off by params: the rest completes
 sed 's/^\[pm\]/[pm]\nhalves = 0/' $P >"$TMP/nohalves.ini"
