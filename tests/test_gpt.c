@@ -16,6 +16,7 @@
 
 #include "adamw.h"
 #include "gpt.h"
+#include "gpt_kernels.h"  // gk_all_finite
 #include "rng.h"
 
 // ----------------------------------------------------------------------------
@@ -595,6 +596,32 @@ static void test_adamw_schedule(void **state) {
 }
 
 
+// gk_all_finite (the fast path of gpt_find_nonfinite): one NaN, +Inf or -Inf
+// at each position of 37 floats (8-lane body, 4-lane part, tail) is found
+// on the 8-lane and the portable path; finite extremes (FLT_MAX, -0,
+// denormals) are not flagged.
+static void test_all_finite(void **state) {
+    (void)state;
+    float x[37];
+    const float bad[3] = {NAN, INFINITY, -INFINITY};
+    for (int portable = 0; portable < 2; portable++) {
+        int old = gpt_simd_portable(portable);
+        for (int i = 0; i < 37; i++) x[i] = i % 3 == 0 ? 3.4028235e38f : i % 3 == 1 ? -0.0f : 1e-44f;
+        if (!gk_all_finite(x, 37)) fail_msg("all_finite: finite values flagged (portable %d)", portable);
+        for (int k = 0; k < 3; k++)
+            for (int i = 0; i < 37; i++) {
+                float keep = x[i];
+                x[i] = bad[k];
+                if (gk_all_finite(x, 37))
+                    fail_msg("all_finite: value %d at %d missed (portable %d)", k, i, portable);
+                if (!gk_all_finite(x, (size_t)i))
+                    fail_msg("all_finite: flagged past n = %d (portable %d)", i, portable);
+                x[i] = keep;
+            }
+        gpt_simd_portable(old);
+    }
+}
+
 // adamw_update's 8-lane (AVX2) loop against its scalar loop: the same bits in
 // parameters and moments over 5 steps, with the decay mask and without, on
 // n = 1003 (a tail of 3) values spanning 8 decades and NaN, inf, -0; and
@@ -774,6 +801,7 @@ int main(void) {
         cmocka_unit_test(test_determinism_and_resume),
         cmocka_unit_test(test_adamw_schedule),
         cmocka_unit_test(test_adamw_lanes),
+        cmocka_unit_test(test_all_finite),
         cmocka_unit_test(test_h5_roundtrip),
         cmocka_unit_test(test_sampler),
         cmocka_unit_test(test_bad_arguments),
