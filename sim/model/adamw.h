@@ -12,7 +12,9 @@
 // The whole optimizer state is (m, v, step): save those three and restore
 // them (adamw_load_state) and a resumed run is bit-identical to an
 // uninterrupted one, provided the learning rate is a function of the step.
-// Every loop is sequential: deterministic.
+// Every loop is sequential: deterministic. The update runs 8 elements at a
+// time on AVX2 CPUs, each element by the same float operations in the same
+// order as the scalar loop (the same bits).
 #ifndef HHSIM_ADAMW_H
 #define HHSIM_ADAMW_H
 
@@ -46,6 +48,11 @@ void adamw_load_state(AdamW *opt, const float *m, const float *v, long step);
 // (NULL: decay everything).
 void adamw_update(AdamW *opt, float *params, const float *grads,
                   const unsigned char *decay, float lr, const AdamWConfig *cfg);
+
+// adamw_scalar_only: on != 0 makes adamw_update take its one-element-at-a-
+// time loop instead of the 8-lane (AVX2) one, which gives the same bits (the
+// tests compare them); returns the previous setting.
+int adamw_scalar_only(int on);
 
 // adamw_grad_norm: the global L2 norm of grads (n), summed in double in order.
 double adamw_grad_norm(const float *grads, size_t n);

@@ -217,6 +217,7 @@ void gpt_decay_mask(const GPT *m, unsigned char *mask) {
 }
 
 int gpt_find_nonfinite(const GPT *m, const float *buf, char *name, size_t n, const char **kind) {
+    if (gk_all_finite(buf, m->num_params)) return 0;  // the usual case, one vector scan
     for (int i = 0; i < GPT_NUM_TENSORS; i++) {
         const GPTTensor *t = &m->tensors[i];
         int nl = t->per_layer ? m->cfg.n_layer : 1;

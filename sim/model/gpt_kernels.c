@@ -68,6 +68,42 @@ float gk_exp_shift_sum(float *e, const float *x, int n, float mx) {
     return v4_hsum(acc);
 }
 
+// gk_all_finite: whether none of x[0..n) is NaN or Inf (exponent bits all
+// set), 8 or 4 lanes at a time with no early exit (a read-only scan).
+#ifdef HH_AVX2
+AVX2 static int all_finite8(const float *x, size_t n8) {
+    v8i bad = {0}, ex = {0};
+    ex += 0x7f800000;
+    for (size_t i = 0; i < n8; i += 8) {
+        v8i b;
+        memcpy(&b, x + i, sizeof b);
+        bad |= (b & ex) == ex;
+    }
+    int any = 0;
+    for (int k = 0; k < 8; k++) any |= bad[k];
+    return !any;
+}
+#endif
+
+int gk_all_finite(const float *x, size_t n) {
+    size_t i = 0;
+    int ok = 1;
+#ifdef HH_AVX2
+    if (gk_have_avx2()) {
+        i = n & ~(size_t)7;
+        ok = all_finite8(x, i);
+    }
+#endif
+    v4i bad = {0, 0, 0, 0}, ex = {0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000};
+    for (; i + 4 <= n; i += 4) {
+        v4i b;
+        memcpy(&b, x + i, sizeof b);
+        bad |= (b & ex) == ex;
+    }
+    for (; i < n; i++) ok &= isfinite(x[i]) != 0;
+    return ok && !(bad[0] | bad[1] | bad[2] | bad[3]);
+}
+
 // Each allocation starts ALLOC_HDR bytes before the floats it returns, with
 // the size of its mapping there (0: it came from calloc).
 #define ALLOC_HDR 64

@@ -33,6 +33,9 @@ static inline float max_f(const float *x, int n) {
     return r;
 }
 
+// gk_all_finite: 1 when x[0..n) holds no NaN or Inf, else 0.
+int gk_all_finite(const float *x, size_t n);
+
 // gk_alloc_floats: n zeroed floats (NULL when out of memory), 64-byte
 // aligned; from 2 MiB on, in fresh memory offered to the kernel as
 // transparent huge pages (Linux, madvise mode), each page zeroed when first
