@@ -974,7 +974,7 @@ static void overopt_plot(const Report *R, const RLData *D, FILE *f, Tab **t) {
     gp_loop_begin(f, "beyond_overoptimization");
     fprintf(f, "set multiplot layout 1,2 title \"Gold HH utility gain vs sqrt(KL), policy %s vs PMs of every "
                "size (beyond the paper; after Gao et al. 2022)\\n{/*0.7 U = gold help on non-red-team prompts − "
-               "gold harm on red-team prompts (each a fraction in [0, 1]), minus U of the initial policy; mean "
+               "gold harm on red-team prompts (each a fraction in [0, 1]), minus U of the initial policy}\\n{/*0.7 mean "
                "across seeds with 95%% t intervals (right: bands for ΔU, thin bars for d); dashed: the seeds' mean fit, "
                "over the d reached only}\" "
                "font \",16\"\n%sset xrange [0:*]\nset ylabel \"gold utility gain ΔU (help − harm, fractions)\"\n",
