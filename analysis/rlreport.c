@@ -971,39 +971,73 @@ static void overopt_plot(const Report *R, const RLData *D, FILE *f, Tab **t) {
                      "d gain d_lo d_hi gain_lo gain_hi", &w, "pm_scale");
         overopt_curves(f, t[1], m);
     }
+    // left: best-of-n, every PM scale in one panel (short two-way bars); right:
+    // PPO, one small panel per PM scale (their wide intervals overlap), shared axes
+    double xmax = 0, ylo = 0, yhi = 0;
+    TabWhere wr = tab_where("method", "rl");
+    for (size_t r = 0; r < t[0]->nrow; r++) {
+        if (!tab_match(t[0], r, &wr)) continue;
+        double v = tab_getf(t[0], r, "d_hi"), lo = tab_getf(t[0], r, "gain_lo"), hi = tab_getf(t[0], r, "gain_hi");
+        if (isfinite(v) && v > xmax) xmax = v;
+        if (isfinite(lo)) ylo = fmin(ylo, lo);
+        if (isfinite(hi)) yhi = fmax(yhi, hi);
+    }
+    xmax = xmax > 0 ? ceil(xmax) : 1;
+    ylo = floor(ylo * 10) / 10, yhi = ceil(yhi * 10) / 10;
+    if (!(yhi > ylo)) yhi = ylo + 1;
     gp_loop_begin(f, "beyond_overoptimization");
-    fprintf(f, "set multiplot layout 1,2 title \"Gold HH utility gain vs sqrt(KL), policy %s vs PMs of every "
+    fprintf(f, "set multiplot title \"Gold HH utility gain vs sqrt(KL), policy %s vs PMs of every "
                "size (beyond the paper; after Gao et al. 2022)\\n{/*0.7 U = gold help on non-red-team prompts − "
                "gold harm on red-team prompts (each a fraction in [0, 1]), minus U of the initial policy}\\n{/*0.7 mean "
                "across seeds with 95%% t intervals (right: bands for ΔU, thin bars for d); dashed: the seeds' mean fit, "
-               "over the d reached only}\" "
-               "font \",16\"\n%sset xrange [0:*]\nset ylabel \"gold utility gain ΔU (help − harm, fractions)\"\n",
-            D->big_policy, KEY_OUT);
+               "over the d reached only}\" font \",16\"\n", D->big_policy);
     for (int m = 0; m < 2; m++) {
-        fprintf(f, "set title \"%s\"\nset xlabel \"%s\"\nplot ",
-                m ? "PPO against the train PM: fit d (a − b ln d)" : "best-of-n by the train PM: fit d (a − b d)",
-                m ? SQRT_KL_LABEL : "sqrt(KL_{best-of-n})  (nats^{1/2}, exact with ties)");
         TabWhere w = tab_where("method", m ? "rl" : "bon");
         tab_where_and(&w, "seed", "-1");
+        int nfit = 0;
+        for (size_t r = 0; r < t[1]->nrow; r++) nfit += tab_match(t[1], r, &w);
+        int rows = (nfit + 1) / 2;
+        double top = 0.83, bottom = 0.2, gapy = 0.08, h = rows ? (top - bottom - gapy * (rows - 1)) / rows : 0;
+        if (!m)
+            fprintf(f, "set lmargin at screen 0.06\nset rmargin at screen 0.45\nset tmargin at screen %.2f\n"
+                       "set bmargin at screen %.2f\nset xrange [0:*]\nset autoscale y\n"
+                       "set ylabel \"gold utility gain ΔU (help − harm, fractions)\"\n"
+                       "set title \"best-of-n by the train PM: fit d (a − b d)\"\n"
+                       "set xlabel \"sqrt(KL_{best-of-n})  (nats^{1/2}, exact with ties)\"\n"
+                       "set key at screen 0.255, 0.075 center center vertical Left reverse noopaque nobox\n",
+                    top, bottom);
+        else
+            fprintf(f, "set xrange [0:%g]\nset yrange [%g:%g]\nunset key\nset bars 0.3\n", xmax, ylo, yhi);
         for (size_t r = 0, idx = 0; r < t[1]->nrow; r++) {
             if (!tab_match(t[1], r, &w)) continue;
             const char *pm = tab_gets(t[1], r, "pm_scale");
             int L = lt(R, pm), in = (int)tab_getf(t[1], r, "peak_in_range");
             double dp = tab_getf(t[1], r, "d_peak");
-            char pk[64];
+            char pk[64], ti[256];
             if (isfinite(dp)) snprintf(pk, sizeof pk, "peak %.2f%s", dp, in ? "" : " (beyond the data)");
             else snprintf(pk, sizeof pk, "no peak");
-            char ti[256];
-            snprintf(ti, sizeof ti, "title \"PM %s: b = %.3g [%.3g, %.3g], %s\"", pm, tab_getf(t[1], r, "b"),
-                     tab_getf(t[1], r, "b_lo"), tab_getf(t[1], r, "b_hi"), pk);
-            if (m) band_xbars(f, "$m1", idx, L, ti);
-            else fprintf(f, "$m0 index %zu u 1:2:3:4:5:6 w xyerrorbars lt %d %s, ", idx, L, ti);
-            fprintf(f, "$fit%d index %zu u 1:2 w l %s lt %d dt 2 notitle, \\\n  ", m, idx, m ? BOLD_FIT : "", L);
+            snprintf(ti, sizeof ti, "PM %s: b = %.3g [%.3g, %.3g],%s%s", pm, tab_getf(t[1], r, "b"),
+                     tab_getf(t[1], r, "b_lo"), tab_getf(t[1], r, "b_hi"), m ? "\\n" : " ", pk);
+            if (!m) {
+                fprintf(f, "%s$m0 index %zu u 1:2:3:4:5:6 w xyerrorbars lt %d title \"%s\", "
+                           "$fit0 index %zu u 1:2 w l lt %d dt 2 notitle, \\\n  ", idx ? "" : "plot ", idx, L, ti, idx, L);
+            } else {
+                int rw = (int)idx / 2, c = (int)idx % 2;
+                double t1 = top - rw * (h + gapy), b1 = t1 - h, xl = c ? 0.79 : 0.56, xr = c ? 0.98 : 0.75;
+                int lastrow = idx + 2 >= (size_t)nfit;
+                fprintf(f, "set lmargin at screen %.4f\nset rmargin at screen %.4f\nset tmargin at screen %.4f\n"
+                           "set bmargin at screen %.4f\nset title \"PPO, %s\" font \",11\" offset 0,-0.4\nset xlabel %s\n"
+                           "set ylabel %s\nset format x %s\nplot ",
+                        xl, xr, t1, b1, ti, lastrow ? "\"sqrt(KL({/Symbol p} || {/Symbol p}_0))  (nats^{1/2})\"" : "\"\"",
+                        c ? "\"\"" : "\"ΔU (fractions)\"", lastrow ? "\"%g\"" : "\"\"");
+                band_xbars(f, "$m1", idx, L, "notitle");
+                fprintf(f, "$fit1 index %zu u 1:2 w l %s lt %d dt 2 notitle, 0 w l lt 10 notitle\n", idx, BOLD_FIT, L);
+            }
             idx++;
         }
-        fputs("0 w l lt 10 notitle\n", f);
-        if (!m) fputs("set bars 0.5\n", f);
+        if (!m) fputs(nfit ? "0 w l lt 10 notitle\n" : "plot 0 w l lt 10 notitle\n", f);
     }
+    fputs("set format x\nset autoscale\nset title font \"\"\n", f);
     fputs("set bars 1.5\nunset multiplot\n", f);
     gp_loop_end(f);
 }
