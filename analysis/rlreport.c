@@ -537,7 +537,7 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
           "set tmargin at screen 0.86\nset bmargin at screen 0.15\n"
           "set title \"end of RL: train-PM minus test-PM score\" offset 0,0\nset xlabel \"PM parameters\"\n"
           "set ylabel \"train - test (normalised score)\"\nset format x \"%.0s%c\"\n"
-          "set key at screen 0.845, 0.035 center center horizontal noopaque nobox\n", f);
+          "set key at screen 0.845, 0.04 center center vertical Left reverse noopaque nobox\n", f);
     gp_log_xrange(f, px, (int)npx);
     fputs("plot $gap u 1:2:3:4 w yerrorlines lt 9 pt 7 title \"gap at the end of RL (95% t across seeds)\", $gap u 1:2:5 "
           "w labels left offset 0.8,0.6 notitle, 0 w l lt 10 notitle\nunset logscale x\nset format x\nset autoscale x\n"
