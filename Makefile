@@ -178,17 +178,22 @@ expected-results: all
 
 FUZZ_DEB_PKGS := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := inspect stage hhfit params results
+FUZZ_TARGETS := inspect stage hhfit params results elodata onlinedata segdata lmkb
 FUZZ_NUM_inspect := 1
 FUZZ_NUM_stage := 2
 FUZZ_NUM_hhfit := 3
 FUZZ_NUM_params := 4
 FUZZ_NUM_results := 5
+FUZZ_NUM_elodata := 6
+FUZZ_NUM_onlinedata := 7
+FUZZ_NUM_segdata := 8
+FUZZ_NUM_lmkb := 9
 FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -D_POSIX_C_SOURCE=200809L $(SIM_DIRS:%=-Isim/%) -Ianalysis \
                $(PKG_CFLAGS) -DHH_VERSION='"$(VERSION)"' -DHH_GIT_COMMIT='"$(GIT_COMMIT)"' \
                -DHH_GIT_DIRTY=$(GIT_DIRTY) -DHH_SIM_HASH='"$(SIM_HASH)"' \
                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJ := $(SIM_SRC:%.c=build-fuzz/%.o) $(ANA_SRC:%.c=build-fuzz/%.o)
+.SECONDARY: $(FUZZ_OBJ)  # kept between builds of the targets (not deleted as intermediates)
 
 build-fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -204,7 +209,7 @@ fuzz-deps:
 	    apt-get install -y -qq --no-install-recommends $(FUZZ_DEB_PKGS); \
 	  else echo "run as root:  apt-get install -y $(FUZZ_DEB_PKGS)" >&2; exit 1; fi; }
 
-## fuzz: libFuzzer + ASan/UBSan on the HDF5 readers, the params parser and the results readers, FUZZ_SECONDS (60) per target
+## fuzz: libFuzzer + ASan/UBSan on the HDF5 readers (stages, hhfit, elo, online, segments, /kb and /facts), the params parser and the results readers, FUZZ_SECONDS (60) per target
 fuzz: fuzz-deps all bin/tests/h5craft $(FUZZ_TARGETS:%=bin/fuzz/fuzz_%)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/run_fuzz.sh
 

@@ -175,7 +175,8 @@ static void scaling_plot(const Report *R, const LMData *D, FILE *f, const StatsL
           "2022 use 13M-52B LMs)\\n{/*0.7 loss on held-out corpus rows; gold measures of greedy answers to "
           "held-out prompts with 95% intervals; one seed per scale}\" font \",16\"\n", f);
     fputs("set title \"loss at the end of pretraining\"\nset xlabel \"parameters P\"\n"
-          "set ylabel \"cross-entropy (nats/token)\"\nset format x \"%.0s%c\"\nset key top right\n", f);
+          "set ylabel \"cross-entropy (nats/token)\"\nset format x \"%.0s%c\"\n"
+          "set key outside below center horizontal noopaque nobox height 1\n", f);
     gp_log_xrange(f, px, np);
     fputs("plot $s u 1:2 w lp lt 1 title \"held-out\", $s u 1:3 w lp lt 2 dt 2 pt 6 title "
           "\"train (last interval)\", $s u 1:2:10 w labels offset 0,1 notitle", f);
@@ -183,17 +184,17 @@ static void scaling_plot(const Report *R, const LMData *D, FILE *f, const StatsL
         fputs(", (x >= fx0 && x <= fx1 ? fa + fb * log10(x) : NaN) w l lt 9 dt 2 title sprintf(\"fit: %.3f %s %.3f log_{10} P\", fa, "
               "fb < 0 ? \"-\" : \"+\", abs(fb))", f);
     fputs("\nset title \"gold behaviour of greedy answers\"\nset ylabel \"gold help / gold harm ([0, 1])\"\n"
-          "set key top left\nset yrange [0:*]\n"
+          "set yrange [0:*]\n"
           "plot $s u 1:4:5:6 w yerrorlines lt 1 title \"help on benign prompts\", $s u 1:7:8:9 w yerrorlines "
           "lt 2 title \"harm on red-team and disguised prompts\"\n", f);
     fputs("set title \"held-out loss during pretraining\"\nunset logscale x\nset autoscale x\n"
           "set autoscale y\nset format x \"%g\"\nset xlabel \"tokens seen (millions)\"\nset ylabel \"held-out cross-entropy (nats/token)\"\n"
-          "set key top right\nplot ", f);
+          "plot ", f);
     for (int k = 0; k < D->nlm; k++)
         fprintf(f, "$c index %d u ($1/1e6):2 w lp lt %d title \"%s\", ", k, scale_lt(R, D, D->lm[k].scale),
                 D->lm[k].scale);
     fputs("NaN notitle\nset title \"gold help of greedy answers by benign task\"\nset format x \"%.0s%c\"\n"
-          "set xlabel \"parameters P\"\nset ylabel \"gold help ([0, 1])\"\nset key top left\nset yrange [0:*]\n", f);
+          "set xlabel \"parameters P\"\nset ylabel \"gold help ([0, 1])\"\nset key maxrows 2\nset yrange [0:*]\n", f);
     gp_log_xrange(f, px, np);
     fputs("plot ", f);
     for (int q = 0; q < N_TASKS; q++)

@@ -584,7 +584,7 @@ int report_gold(Report *R, HHErr *err) {
     tab_attr_double(t, "ceiling", ceil);
     if (!R->sw.nsize) return report_missing(R, t, "no size-sweep PMs in the run", err);
     FILE *f = gp_begin(R->os, R->outdir, "beyond_gold_vs_crowd", "PM accuracy against gold vs against "
-                       "crowd labels (beyond Bai et al. 2022)", &R->gi, 1100, 800, err);
+                       "crowd labels (beyond Bai et al. 2022)", &R->gi, 1100, 850, err);
     if (!f) return tab_free(t), err->code;
     if (gold_rows(R, t, err)) return tab_free(t), err->code;
     report_scale_blocks(R, f, "$gold", "n_train acc_crowd lo hi acc_gold lo hi; one block per scale", t,
@@ -592,21 +592,23 @@ int report_gold(Report *R, HHErr *err) {
     fprintf(f, "ceiling = %.6f\n", ceil);
     gp_loop_begin(f, "beyond_gold_vs_crowd");
     fputs("set title \"PM accuracy against the gold preference (solid) and crowd labels (dashed)\\n"
-          "{/*0.8 beyond Bai et al. 2022: a simulation knows the truth; bars: 95% seeds x pairs bootstrap}\"\n"
+          "{/*0.8 beyond Bai et al. 2022: a simulation knows the truth; bars: 95% seeds x pairs bootstrap; scales offset "
+          "along x}\\n{/*0.8 dash-dot: the crowd-label accuracy a PM that always picks the gold-better response would "
+          "get (the ceiling of the dashed series)}\"\n"
           "set logscale x\nset xlabel \"training comparisons N (HH mix)\"\n"
           "set ylabel \"held-out HH accuracy (fraction)\"\nset autoscale xfix\n"
           "set offsets graph 0.06, graph 0.06, graph 0.04, graph 0.04\n"
-          "set key outside below horizontal noopaque nobox height 1 maxrows 3 font \",10\"\n", f);
+          "set key outside below horizontal noopaque nobox height 1 maxrows 3 width -2\n", f);
     size_tics(R, f);
     fputs("plot ", f);
     for (int i = 0; i < R->sw.nscale; i++) {
         int lt = report_lt(R, R->sw.scale[i]);
         fprintf(f, "$gold index %d u ($1*%.3f):5:6:7 w yerrorlines lt %d title \"%s vs gold\", "
                    "$gold index %d u ($1*%.3f):2:3:4 w yerrorlines lt %d dt 2 pt 6 title \"%s vs crowd\", \\\n  ",
-                i, 1 + 0.02 * (i - (R->sw.nscale - 1) / 2.0), lt, R->sw.scale[i], i,
-                1 + 0.02 * (i - (R->sw.nscale - 1) / 2.0), lt, R->sw.scale[i]);
+                i, 1 + 0.03 * (i - (R->sw.nscale - 1) / 2.0), lt, R->sw.scale[i], i,
+                1 + 0.03 * (i - (R->sw.nscale - 1) / 2.0), lt, R->sw.scale[i]);
     }
-    fputs("ceiling w l lt 9 lw 2 dt 4 title sprintf(\"gold-perfect PM vs crowd: %.3f\", ceiling), "
+    fputs("ceiling w l lt 9 lw 2 dt 4 title sprintf(\"ceiling vs crowd: %.3f\", ceiling), "
           "0.5 w l lt 10 lw 2 dt 3 title \"chance\"\n", f);
     gp_loop_end(f);
     return report_put(R, t, err);

@@ -289,7 +289,9 @@ static void mix_plot(const Report *R, FILE *f) {
                                    "harmless test set, / each size's maximum"};
     gp_loop_begin(f, "fig19_accuracy_vs_mix");
     fprintf(f, "set multiplot layout 2,2 title \"PM accuracy vs %% helpful data at %d comparisons "
-               "(cf. Bai et al. 2022, Fig. 19)\" font \",16\"\nset xlabel \"helpful share of the "
+               "(cf. Bai et al. 2022, Fig. 19)\\n{/*0.7 accuracy against gold on pairs with a gold preference; bars: "
+               "95%% hierarchical bootstrap over seeds and pairs (Wilson with one seed); scales offset along x "
+               "for readability}\" font \",16\"\nset xlabel \"helpful share of the "
                "training comparisons (%%)\"\nset xrange [-3:103]\nset key outside right top noopaque nobox\n",
             R->sw.mix_n);
     for (int p = 0; p < 4; p++) {  // one key, in the emptiest panel (lower right)

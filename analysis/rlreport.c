@@ -263,13 +263,19 @@ static Tab *band_tab(const char *name, const char *desc, const char *head, const
     return tab_alloc(name, d, spec, err);
 }
 
-// Legends beside the plot, never on the data.
-// Many overlapping two-way intervals (sqrt(KL) and score, across seeds): thin
-// bars with short ends (the caller sets "set bars 0.5") so the points and the
-// fitted lines, drawn bold, stay readable.
-static const char *THIN_BARS = "lw 0.6 ps 0.8";
+// Legends beside the plot, never on the data. Fitted lines are drawn bold
+// over the intervals (band_xbars) so they stay readable.
 static const char *BOLD_FIT = "lw 3";
 static const char *KEY_OUT = "set key below center vertical Left reverse noopaque nobox maxcols 2\n";
+
+// One series of a datablock with columns x y x_lo x_hi y_lo y_hi (block idx):
+// the y interval as a light band, the x interval as thin bars through the
+// points, then `title` (a gnuplot title clause) on the points. Several
+// series with two-way intervals stay readable where crossed bars did not.
+static void band_xbars(FILE *f, const char *blk, size_t idx, int L, const char *title) {
+    fprintf(f, "%s index %zu u 1:5:6 w filledcurves lt %d fs transparent solid 0.13 notitle, "
+               "%s index %zu u 1:2:3:4 w xerrorbars lt %d lw 0.5 ps 0.7 %s, ", blk, idx, L, blk, idx, L, title);
+}
 
 // ---------------------------------------------------------------------------
 // Fig. 13: reward vs sqrt(KL), per policy scale, seeds as replicates
@@ -372,8 +378,8 @@ static void fig13_plot(const Report *R, FILE *f, Tab **t) {
     }
     gp_loop_begin(f, "fig13_reward_vs_sqrt_kl");
     fputs("set multiplot layout 1,2 title \"PM score vs sqrt(KL) during RLHF, variant HH (cf. Bai et al. 2022, "
-          "Fig. 13)\\n{/*0.7 points: mean across seeds with 95% t intervals (both axes); dashed: mean of the seeds' "
-          "lines fitted after iteration 0, drawn over the range reached}\" font \",16\"\n", f);
+          "Fig. 13)\\n{/*0.7 points: mean across seeds; bands: the score's 95% t interval; thin bars: sqrt(KL)'s; "
+          "dashed: mean of the seeds' lines fitted after iteration 0, drawn over the range reached}\" font \",16\"\n", f);
     fprintf(f, "set xlabel \"%s\"\n%sset offsets 0, graph 0.05, graph 0.05, graph 0.05\nset xrange [0:*]\n"
                "set bars 0.5\n", SQRT_KL_LABEL, KEY_OUT);
     for (int p = 0; p < 2; p++) {
@@ -386,11 +392,13 @@ static void fig13_plot(const Report *R, FILE *f, Tab **t) {
             if (!tab_match(t[2], r, &w)) continue;
             const char *pol = tab_gets(t[2], r, "policy");
             int L = lt(R, pol);
-            fprintf(f, "$p%d index %zu u 1:2:3:4:5:6 w xyerrorbars %s lt %d title \"policy %s, PM %s: slope %.2f "
-                       "[%.2f, %.2f], end/start %.2f\", $p%d index %zu u 1:7 w l %s lt %d dt 2 notitle, \\\n  ",
-                    p, k, THIN_BARS, L, pol, tab_gets(t[2], r, "pm_scale"), tab_getf(t[2], r, "slope"),
-                    tab_getf(t[2], r, "slope_lo"), tab_getf(t[2], r, "slope_hi"),
-                    tab_getf(t[2], r, "end_slope_ratio"), p, k, BOLD_FIT, L);
+            char blk[8], ti[256];
+            snprintf(blk, sizeof blk, "$p%d", p);
+            snprintf(ti, sizeof ti, "title \"policy %s, PM %s: slope %.2f [%.2f, %.2f], end/start %.2f\"", pol,
+                     tab_gets(t[2], r, "pm_scale"), tab_getf(t[2], r, "slope"), tab_getf(t[2], r, "slope_lo"),
+                     tab_getf(t[2], r, "slope_hi"), tab_getf(t[2], r, "end_slope_ratio"));
+            band_xbars(f, blk, k, L, ti);
+            fprintf(f, "$p%d index %zu u 1:7 w l %s lt %d dt 2 notitle, \\\n  ", p, k, BOLD_FIT, L);
             k++;
         }
         fputs("0 w l lt 10 title \"initial policy\"\n", f);
@@ -450,9 +458,11 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
     FILE *f = gp_begin(R->os, R->outdir, "fig04_train_vs_test_pm",
                        "train-PM vs test-PM score during RLHF (cf. Bai et al. 2022, Fig. 4)", &R->gi, 1700, 900, err);
     if (!f) return tab_free(t), err->code;
+    double pmpar[MAXS];
     for (int k = 0; k < npm; k++) {
         const RLRec *runs[MAXSEED];
         int n = rl_find_all(D, D->big_policy, pms[k], "hh", runs, MAXSEED), m = seed_rows(runs, n, RL_ITER);
+        pmpar[k] = n ? runs[0]->pm_params : NAN;
         for (int i = 0; i < m; i++) {
             size_t row = tab_add_row(t);
             tab_sets(t, row, "policy", runs[0]->policy), tab_sets(t, row, "pm_scale", pms[k]);
@@ -473,25 +483,61 @@ int rlreport_fig04(Report *R, const RLData *D, HHErr *err) {
                  NULL, "pm_scale");
     gp_tab_block(f, "$gap", "pm_params gap gap_lo gap_hi pm_scale (end of RL)", t,
                  "pm_params:%.9g gap gap_lo gap_hi pm_scale", &end, NULL);
-    gp_loop_begin(f, "fig04_train_vs_test_pm");
-    fprintf(f, "set multiplot layout 1,2 title \"Train-PM vs test-PM score during RLHF of policy %s "
-               "(cf. Bai et al. 2022, Fig. 4)\\n{/*0.7 filled, solid: train PM (data half 0, the reward); open, dashed: test "
-               "PM (half 1, same size); mean across seeds with 95%% t intervals; lines join the iterations}\" font \",16\"\n", D->big_policy);
-    fprintf(f, "set title \"score of held-out samples over training\"\nset xlabel \"%s\"\n"
-               "set ylabel \"PM score (normalised: sd of the initial policy's scores)\"\nset xrange [0:*]\nset bars 0.5\n%splot ",
-            SQRT_KL_LABEL, KEY_OUT);
-    for (int k = 0; k < npm; k++) {
-        int L = lt(R, pms[k]);
-        fprintf(f, "$curves index %d u 1:2:4:5:6:7 w xyerrorbars %s lt %d title \"PM %s: train\", $curves index %d "
-                   "u 1:3:4:5:8:9 w xyerrorbars %s lt %d pt 6 title \"PM %s: test\", \\\n  ", k, THIN_BARS, L, pms[k],
-                k, THIN_BARS, L, pms[k]);
+    // one small panel per PM scale (2 columns), sharing axes: train and test
+    // score as lines with 95% bands, sqrt(KL)'s interval as thin bars; the
+    // legend once, below the panels; the gap at the end of RL on the right
+    double xmax = 0, ylo = 0, yhi = 0;
+    int seeds = 0;
+    for (size_t r = 0; r < t->nrow; r++) {
+        double v = tab_getf(t, r, "sqrt_kl_hi");
+        if (isfinite(v) && v > xmax) xmax = v;
+        static const char *YC[4] = {"train_pm_lo", "train_pm_hi", "test_pm_lo", "test_pm_hi"};
+        for (int c = 0; c < 4; c++) {
+            v = tab_getf(t, r, YC[c]);
+            if (isfinite(v)) ylo = fmin(ylo, v), yhi = fmax(yhi, v);
+        }
+        int sd = (int)lround(tab_getf(t, r, "seeds"));
+        if (r == 0 || sd < seeds) seeds = sd;
     }
-    for (int k = 0; k < npm; k++)  // each PM's path over training: train solid, test dashed
-        fprintf(f, "$curves index %d u 1:2 w l lt %d lw 2.5 notitle, $curves index %d u 1:3 w l lt %d lw 2.5 dt 2 "
-                   "notitle, \\\n  ", k, lt(R, pms[k]), k, lt(R, pms[k]));
-    fputs("0 w l lt 10 notitle\nset bars 1.5\n", f);
-    fputs("set title \"end of RL: train-PM minus test-PM score\"\nset xlabel \"PM parameters\"\n"
-          "set ylabel \"train - test (normalised score)\"\nset format x \"%.0s%c\"\nset key outside below center horizontal noopaque nobox height 1\n", f);
+    xmax = xmax > 0 ? ceil(xmax) : 1;
+    ylo = floor(ylo * 2) / 2, yhi = ceil(yhi * 2) / 2;
+    if (!(yhi > ylo)) yhi = ylo + 1;
+    gp_loop_begin(f, "fig04_train_vs_test_pm");
+    fprintf(f, "set multiplot title \"Train-PM vs test-PM score during RLHF of policy %s (cf. Bai et al. 2022, Fig. 4)\\n"
+               "{/*0.7 one panel per PM size; lines: mean across %d seeds; bands: its 95%% t interval; thin bars: "
+               "the 95%% t interval of sqrt(KL); right: the gap at the end of RL}\" font \",16\"\n", D->big_policy, seeds);
+    fprintf(f, "set xrange [0:%g]\nset yrange [%g:%g]\nset bars 0.3\nunset key\n", xmax, ylo, yhi);
+    int rows = (npm + 1) / 2;
+    double top = 0.86, bottom = 0.15, gapy = 0.07, h = (top - bottom - gapy * (rows - 1)) / rows;
+    static const double XL[2] = {0.07, 0.36}, XR[2] = {0.31, 0.60};
+    for (int k = 0; k < npm; k++) {
+        int r = k / 2, c = k % 2;
+        double t1 = top - r * (h + gapy), b1 = t1 - h;
+        fprintf(f, "set lmargin at screen %.4f\nset rmargin at screen %.4f\nset tmargin at screen %.4f\n"
+                   "set bmargin at screen %.4f\nset title \"PM %s (%.3g%s parameters)\" offset 0,-0.6\n",
+                XL[c], XR[c], t1, b1, pms[k], pmpar[k] >= 1e6 ? pmpar[k] / 1e6 : pmpar[k] / 1e3,
+                pmpar[k] >= 1e6 ? "M" : "k");
+        fprintf(f, "set xlabel %s\nset ylabel %s\nset format x %s\n",
+                r == rows - 1 || k + 2 >= npm ? "\"sqrt(KL({/Symbol p} || {/Symbol p}_0))  (nats^{1/2})\"" : "\"\"",
+                c == 0 ? "\"PM score (sd of initial policy)\"" : "\"\"",
+                r == rows - 1 || k + 2 >= npm ? "\"%g\"" : "\"\"");
+        if (k == npm - 1)
+            fputs("set key at screen 0.335, 0.04 center center vertical Left reverse noopaque nobox samplen 4\n", f);
+        fprintf(f, "plot $curves index %d u 1:6:7 w filledcurves lc rgb \"#000000\" fs transparent solid 0.15 notitle, "
+                   "$curves index %d u 1:8:9 w filledcurves lc rgb \"#D55E00\" fs transparent solid 0.2 notitle, \\\n"
+                   "  $curves index %d u 1:2:4:5 w xerrorbars lc rgb \"#000000\" lw 0.5 pt 7 ps 0.5 notitle, "
+                   "$curves index %d u 1:3:4:5 w xerrorbars lc rgb \"#D55E00\" lw 0.5 pt 6 ps 0.6 notitle, \\\n"
+                   "  $curves index %d u 1:2 w l lc rgb \"#000000\" lw 2.5 title \"train PM (the reward; data half 0)\", "
+                   "$curves index %d u 1:3 w l lc rgb \"#D55E00\" lw 2.5 dt 2 title \"test PM (data half 1, same size)\", "
+                   "0 w l lt 10 notitle\n",
+                k, k, k, k, k, k);
+        fputs("unset key\n", f);
+    }
+    fputs("set bars 1.5\nset autoscale y\nset format x\nset lmargin at screen 0.71\nset rmargin at screen 0.98\n"
+          "set tmargin at screen 0.86\nset bmargin at screen 0.15\n"
+          "set title \"end of RL: train-PM minus test-PM score\" offset 0,0\nset xlabel \"PM parameters\"\n"
+          "set ylabel \"train - test (normalised score)\"\nset format x \"%.0s%c\"\n"
+          "set key at screen 0.845, 0.04 center center vertical Left reverse noopaque nobox\n", f);
     gp_log_xrange(f, px, (int)npx);
     fputs("plot $gap u 1:2:3:4 w yerrorlines lt 9 pt 7 title \"gap at the end of RL (95% t across seeds)\", $gap u 1:2:5 "
           "w labels left offset 0.8,0.6 notitle, 0 w l lt 10 notitle\nunset logscale x\nset format x\nset autoscale x\n"
@@ -731,31 +777,48 @@ int rlreport_help_harm(Report *R, const RLData *D, HHErr *err) {
                      "iter harm_redteam harm_redteam_lo harm_redteam_hi help_benign help_benign_lo help_benign_hi "
                      "refuse_borderline refuse_borderline_lo refuse_borderline_hi", &w, NULL);
     }
+    // Evaluations are log-spaced in iterations: x is iteration + 1 on a log
+    // axis, ticks labelled with the iteration; bands are the 95% t intervals
+    int maxit = 1, seeds = 0;
+    for (size_t r = 0; r < t->nrow; r++) {
+        int it = (int)lround(tab_getf(t, r, "iter")), sd = (int)lround(tab_getf(t, r, "seeds"));
+        if (it > maxit) maxit = it;
+        if (r == 0 || sd < seeds) seeds = sd;
+    }
     gp_loop_begin(f, "rl_help_harm");
     fprintf(f, "set multiplot layout 1,3 title \"Helpful-only vs HH RLHF: policy %s against the %s PMs "
-               "(cf. Bai et al. 2022, Fig. 1)\\n{/*0.7 gold measures of held-out samples over PPO iterations; mean "
-               "across seeds with 95%% t intervals, drawn within [0, 1]}\" font \",16\"\nset xlabel \"PPO iterations\"\n"
-               "set key outside below center horizontal noopaque nobox height 1\n", D->big_policy, D->big_pm_scale);
+               "(cf. Bai et al. 2022, Fig. 1)\\n{/*0.7 gold measures of held-out samples over PPO iterations; lines: "
+               "mean across %d seeds; bands: its 95%% t interval, drawn within [0, 1]}\" font \",16\"\n"
+               "set xlabel \"PPO iteration (log scale; 0: the initial policy)\"\nset logscale x\n"
+               "set xrange [0.8:%g]\nset xtics (",
+            D->big_policy, D->big_pm_scale, seeds, (maxit + 1) * 1.2);
+    static const int TIC[] = {0, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000};
+    for (size_t i = 0; i < sizeof TIC / sizeof *TIC && (i == 0 || TIC[i] <= maxit * 1.2); i++)
+        fprintf(f, "%s\"%d\" %d", i ? ", " : "", TIC[i], TIC[i] + 1);
+    fputs(")\nset mxtics default\nset bmargin 7\nunset key\n", f);
     static const char *HI[3] = {"harm_redteam_hi", "help_benign_hi", "refuse_borderline_hi"};
     static const char *PT[3][2] = {{"harm on red-team prompts", "gold harm (fraction of the worst harm)"},
                                    {"help on benign prompts", "gold help (fraction of full help)"},
                                    {"refusals on borderline prompts", "share of responses with SORRY"}};
     for (int p = 0; p < 3; p++) {
-        // y from 0 to the highest interval end (gnuplot's autoscale skips bars
-        // that cross a fixed 0), at most 1: every quantity is a fraction
+        // y from 0 to the highest interval end, at most 1: every quantity is a fraction
         double top = 0;
         for (size_t r = 0; r < t->nrow; r++) {
             double h = tab_getf(t, r, HI[p]);
             if (isfinite(h) && h > top) top = h;
         }
         top = top > 0 ? fmin(1, ceil(top * 1.05 * 20) / 20) : 1;
+        if (p == 1) fputs("set key at screen 0.5, 0.04 center center vertical Left reverse noopaque nobox samplen 4\n", f);
         fprintf(f, "set title \"%s\"\nset ylabel \"%s\"\nset yrange [0:%.2f]\nplot ", PT[p][0], PT[p][1], top);
         for (int v = 0; v < 2; v++)
             if (have[v])
-                fprintf(f, "$%s u 1:%d:%d:%d w yerrorlines lt %d title \"%s\", ", VAR[v], 2 + 3 * p, 3 + 3 * p,
-                        4 + 3 * p, v ? 2 : 1, v ? "helpful-only PM" : "HH PM");
-        fputs("NaN notitle\n", f);
+                fprintf(f, "$%s u ($1+1):%d:%d w filledcurves lt %d fs transparent solid 0.2 notitle, "
+                           "$%s u ($1+1):%d w lp lt %d ps 0.9 %s title \"%s\", ",
+                        VAR[v], 3 + 3 * p, 4 + 3 * p, v ? 2 : 1, VAR[v], 2 + 3 * p, v ? 2 : 1, v ? "dt 2" : "",
+                        v ? "helpful-only PM (variant helpful)" : "HH PM (variant hh)");
+        fputs("NaN notitle\nunset key\n", f);
     }
+    fputs("unset logscale x\nset xtics autofreq\nset autoscale x\n", f);
     fputs("set autoscale y\nunset multiplot\n", f);
     gp_loop_end(f);
     return report_put(R, t, err);
@@ -908,36 +971,73 @@ static void overopt_plot(const Report *R, const RLData *D, FILE *f, Tab **t) {
                      "d gain d_lo d_hi gain_lo gain_hi", &w, "pm_scale");
         overopt_curves(f, t[1], m);
     }
+    // left: best-of-n, every PM scale in one panel (short two-way bars); right:
+    // PPO, one small panel per PM scale (their wide intervals overlap), shared axes
+    double xmax = 0, ylo = 0, yhi = 0;
+    TabWhere wr = tab_where("method", "rl");
+    for (size_t r = 0; r < t[0]->nrow; r++) {
+        if (!tab_match(t[0], r, &wr)) continue;
+        double v = tab_getf(t[0], r, "d_hi"), lo = tab_getf(t[0], r, "gain_lo"), hi = tab_getf(t[0], r, "gain_hi");
+        if (isfinite(v) && v > xmax) xmax = v;
+        if (isfinite(lo)) ylo = fmin(ylo, lo);
+        if (isfinite(hi)) yhi = fmax(yhi, hi);
+    }
+    xmax = xmax > 0 ? ceil(xmax) : 1;
+    ylo = floor(ylo * 10) / 10, yhi = ceil(yhi * 10) / 10;
+    if (!(yhi > ylo)) yhi = ylo + 1;
     gp_loop_begin(f, "beyond_overoptimization");
-    fprintf(f, "set multiplot layout 1,2 title \"Gold HH utility gain vs sqrt(KL), policy %s vs PMs of every "
+    fprintf(f, "set multiplot title \"Gold HH utility gain vs sqrt(KL), policy %s vs PMs of every "
                "size (beyond the paper; after Gao et al. 2022)\\n{/*0.7 U = gold help on non-red-team prompts − "
-               "gold harm on red-team prompts (each a fraction in [0, 1]), minus U of the initial policy; mean "
-               "across seeds with 95%% t intervals; dashed: the seeds' mean fit, over the d reached only}\" "
-               "font \",16\"\n%sset xrange [0:*]\nset ylabel \"gold utility gain ΔU (help − harm, fractions)\"\n",
-            D->big_policy, KEY_OUT);
+               "gold harm on red-team prompts (each a fraction in [0, 1]), minus U of the initial policy}\\n{/*0.7 mean "
+               "across seeds with 95%% t intervals (right: bands for ΔU, thin bars for d); dashed: the seeds' mean fit, "
+               "over the d reached only}\" font \",16\"\n", D->big_policy);
     for (int m = 0; m < 2; m++) {
-        fprintf(f, "set title \"%s\"\nset xlabel \"%s\"\nplot ",
-                m ? "PPO against the train PM: fit d (a − b ln d)" : "best-of-n by the train PM: fit d (a − b d)",
-                m ? SQRT_KL_LABEL : "sqrt(KL_{best-of-n})  (nats^{1/2}, exact with ties)");
         TabWhere w = tab_where("method", m ? "rl" : "bon");
         tab_where_and(&w, "seed", "-1");
+        int nfit = 0;
+        for (size_t r = 0; r < t[1]->nrow; r++) nfit += tab_match(t[1], r, &w);
+        int rows = (nfit + 1) / 2;
+        double top = 0.83, bottom = 0.2, gapy = 0.08, h = rows ? (top - bottom - gapy * (rows - 1)) / rows : 0;
+        if (!m)
+            fprintf(f, "set lmargin at screen 0.06\nset rmargin at screen 0.45\nset tmargin at screen %.2f\n"
+                       "set bmargin at screen %.2f\nset xrange [0:*]\nset autoscale y\n"
+                       "set ylabel \"gold utility gain ΔU (help − harm, fractions)\"\n"
+                       "set title \"best-of-n by the train PM: fit d (a − b d)\"\n"
+                       "set xlabel \"sqrt(KL_{best-of-n})  (nats^{1/2}, exact with ties)\"\n"
+                       "set key at screen 0.255, 0.075 center center vertical Left reverse noopaque nobox\n",
+                    top, bottom);
+        else
+            fprintf(f, "set xrange [0:%g]\nset yrange [%g:%g]\nunset key\nset bars 0.3\n", xmax, ylo, yhi);
         for (size_t r = 0, idx = 0; r < t[1]->nrow; r++) {
             if (!tab_match(t[1], r, &w)) continue;
             const char *pm = tab_gets(t[1], r, "pm_scale");
             int L = lt(R, pm), in = (int)tab_getf(t[1], r, "peak_in_range");
             double dp = tab_getf(t[1], r, "d_peak");
-            char pk[64];
+            char pk[64], ti[256];
             if (isfinite(dp)) snprintf(pk, sizeof pk, "peak %.2f%s", dp, in ? "" : " (beyond the data)");
             else snprintf(pk, sizeof pk, "no peak");
-            fprintf(f, "$m%d index %zu u 1:2:3:4:5:6 w xyerrorbars %s lt %d title \"PM %s: b = %.3g [%.3g, %.3g], %s\", "
-                       "$fit%d index %zu u 1:2 w l %s lt %d dt 2 notitle, \\\n  ", m, idx, m ? THIN_BARS : "", L, pm,
-                    tab_getf(t[1], r, "b"), tab_getf(t[1], r, "b_lo"), tab_getf(t[1], r, "b_hi"), pk, m, idx,
-                    m ? BOLD_FIT : "", L);
+            snprintf(ti, sizeof ti, "PM %s: b = %.3g [%.3g, %.3g],%s%s", pm, tab_getf(t[1], r, "b"),
+                     tab_getf(t[1], r, "b_lo"), tab_getf(t[1], r, "b_hi"), m ? "\\n" : " ", pk);
+            if (!m) {
+                fprintf(f, "%s$m0 index %zu u 1:2:3:4:5:6 w xyerrorbars lt %d title \"%s\", "
+                           "$fit0 index %zu u 1:2 w l lt %d dt 2 notitle, \\\n  ", idx ? "" : "plot ", idx, L, ti, idx, L);
+            } else {
+                int rw = (int)idx / 2, c = (int)idx % 2;
+                double t1 = top - rw * (h + gapy), b1 = t1 - h, xl = c ? 0.79 : 0.56, xr = c ? 0.98 : 0.75;
+                int lastrow = idx + 2 >= (size_t)nfit;
+                fprintf(f, "set lmargin at screen %.4f\nset rmargin at screen %.4f\nset tmargin at screen %.4f\n"
+                           "set bmargin at screen %.4f\nset title \"PPO, %s\" font \",11\" offset 0,-0.4\nset xlabel %s\n"
+                           "set ylabel %s\nset format x %s\nplot ",
+                        xl, xr, t1, b1, ti, lastrow ? "\"sqrt(KL({/Symbol p} || {/Symbol p}_0))  (nats^{1/2})\"" : "\"\"",
+                        c ? "\"\"" : "\"ΔU (fractions)\"", lastrow ? "\"%g\"" : "\"\"");
+                band_xbars(f, "$m1", idx, L, "notitle");
+                fprintf(f, "$fit1 index %zu u 1:2 w l %s lt %d dt 2 notitle, 0 w l lt 10 notitle\n", idx, BOLD_FIT, L);
+            }
             idx++;
         }
-        fputs("0 w l lt 10 notitle\n", f);
-        if (!m) fputs("set bars 0.5\n", f);
+        if (!m) fputs(nfit ? "0 w l lt 10 notitle\n" : "plot 0 w l lt 10 notitle\n", f);
     }
+    fputs("set format x\nset autoscale\nset title font \"\"\n", f);
     fputs("set bars 1.5\nunset multiplot\n", f);
     gp_loop_end(f);
 }

@@ -106,6 +106,25 @@ for g in fig13_reward_vs_sqrt_kl fig04_train_vs_test_pm fig33_test_pm_end fig14_
   [ -s "$TMP/res/$g.gp" ] && [ -s "$TMP/png/$g.png" ] || miss="$miss $g"
 done
 if [ -z "$miss" ]; then ok "RL figure scripts drawn"; else bad "RL figure scripts drawn" "missing:$miss"; fi
+# issue 15: readable RL figures. fig04 draws one panel per PM scale (as many
+# as its $gap block has rows); PPO panels show the score's interval as a band
+# and sqrt(KL)'s as thin bars, never crossed two-way bars; rl_help_harm puts
+# the log-spaced evaluations on a log iteration axis with bands
+g4=$TMP/res/fig04_train_vs_test_pm.gp
+npm=$(sed -n '/^\$gap << EOD/,/^EOD/p' "$g4" | grep -c '^[0-9]')
+npanel=$(grep -c '^plot \$curves index [0-9]* u 1:6:7 w filledcurves' "$g4")
+if [ "$npm" -ge 2 ] && [ "$npanel" -eq "$npm" ]; then ok "fig04: one panel per PM scale ($npanel)"
+else bad "fig04: one panel per PM scale" "$npanel panels for $npm PM scales"; fi
+x2=$(cat "$g4" "$TMP/res/fig13_reward_vs_sqrt_kl.gp" | grep -c 'xyerrorbars')
+x2o=$(grep 'xyerrorbars' "$TMP/res/beyond_overoptimization.gp" | grep -c '\$m1')
+b13=$(grep -c '\$p[01] index [0-9]* u 1:5:6 w filledcurves' "$TMP/res/fig13_reward_vs_sqrt_kl.gp")
+if [ "$x2" -eq 0 ] && [ "$x2o" -eq 0 ] && [ "$b13" -ge 2 ]; then ok "PPO panels: score bands, no crossed two-way bars"
+else bad "PPO panels: score bands, no crossed two-way bars" "xyerrorbars fig04+fig13 $x2, overopt PPO $x2o; fig13 bands $b13"; fi
+gh=$TMP/res/rl_help_harm.gp
+if grep -q '^set logscale x' "$gh" && grep -q '^set xtics ("0" 1, "1" 2' "$gh" \
+   && [ "$(grep -o 'w filledcurves' "$gh" | wc -l)" -ge 6 ] && ! grep -q 'yerrorlines' "$gh"; then
+  ok "rl_help_harm: log iteration axis (0 at 1), bands on both variants in 3 panels"
+else bad "rl_help_harm: log iteration axis (0 at 1), bands on both variants in 3 panels" "see $gh"; fi
 mkdir -p "$TMP/norl" && cp "$R/world.h5" "$TMP/norl/" && ln -s "$(cd "$R" && pwd)/pm" "$TMP/norl/pm"
 expect_exit "hhfit on a run without rl/" 0 "$FIT" "$TMP/norl" -o "$TMP/resnorl" --quiet
 if h5dump -A -d /fig13_reward_vs_sqrt_kl "$TMP/resnorl/tables.h5" | grep -q 'ATTRIBUTE "missing"' \

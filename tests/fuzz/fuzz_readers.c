@@ -13,8 +13,23 @@
 //              replaces (claims.csv, tables.h5, an expectation file); then
 //              results_read, check_compare and rdiff read them (hhfit report,
 //              check and diff); the directory is FUZZ_RESULTS (hhfit of a smoke run)
+//   6 elodata  byte 0: bit 0 checks against the run's params (smoke), bit 1
+//              picks the slot elo/xs.h5 or elo/s.h5; the rest is the file:
+//              eld_load_file
+//   7 onlinedata  byte 0 picks which online/ file of a smoke run the rest
+//              replaces (a round's data or its policy); bit 1 checks the
+//              run's params; then ond_load
+//   8 segdata  byte 0 picks which of two segments/ files (two scales, one
+//              prompt set) the rest replaces; then sgd_load with the run's params
+//   9 lmkb     byte 0 picks world.h5 (its /kb and persona comparisons) or
+//              lm/xs.h5 (its /eval/facts, checked against /kb); bit 1 checks
+//              the run's params; then lmd_load_run
+//   Targets 6-9 take their other files from FUZZ_RUN.
 // The run directory of target 3 is FUZZ_RUN (a smoke run; run_fuzz.sh sets it).
 // Files are written to a private directory under TMPDIR (tmpfs when possible).
+#define _XOPEN_SOURCE 700  // realpath
+#include <dirent.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,17 +39,22 @@
 #include "expect.h"
 #include "h5io.h"
 #include "lm.h"
+#include "elodata.h"
 #include "lmdata.h"
+#include "onlinedata.h"
 #include "params.h"
 #include "pmdata.h"
 #include "rdiff.h"
 #include "results.h"
 #include "rldata.h"
+#include "segdata.h"
+#include "stage.h"
 #include "worldgen.h"
 
 static char dir[512], file[600];
 static Params smoke;
 static FILE *devnull;
+static int verbose;  // FUZZ_VERBOSE set: targets 6-9 print each input's error (seeds should read)
 
 __attribute__((unused)) static int write_file(const char *path, const uint8_t *d, size_t n) {
     FILE *f = fopen(path, "wb");
@@ -79,6 +99,26 @@ static const char *SRC[6] = {"world.h5", "pm/s_n400_h050_pmp1_s0.h5", "lm/xs.h5"
 static char *orig[6];
 static size_t orig_n[6];
 #endif
+#if FUZZ_TARGET >= 6
+// The run files targets 6-9 copy (SRC6 of FUZZ_RUN to SLOT6 of the private
+// directory) and replace with the input; their original bytes.
+#if FUZZ_TARGET == 6
+#define NSLOT 2
+static const char *SLOT6[NSLOT] = {"elo/xs.h5", "elo/s.h5"};
+#elif FUZZ_TARGET == 7
+#define NSLOT 2
+static const char *SLOT6[NSLOT] = {"online/xs_pm_s0_r1.h5", "online/xs_xs_hh_s0_r1.h5"};
+#elif FUZZ_TARGET == 8
+#define NSLOT 2
+static const char *SLOT6[NSLOT] = {"segments/xs_s_s0.h5", "segments/s_s_s0.h5"};
+#else
+#define NSLOT 2
+static const char *SLOT6[NSLOT] = {"world.h5", "lm/xs.h5"};
+#endif
+static char *orig6[NSLOT];
+static size_t orig6_n[NSLOT];
+static RunData rd6;  // just the run's params (no PMs)
+#endif
 #if FUZZ_TARGET == 5
 static const char *RSLOT[3] = {"claims.csv", "tables.h5", "expected.tsv"};
 static char *rorig[3];
@@ -93,9 +133,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     if (!mkdtemp(dir)) abort();
     snprintf(file, sizeof file, "%s/in.h5", dir);
     devnull = fopen("/dev/null", "w");
+    verbose = getenv("FUZZ_VERBOSE") != NULL;
     h5_set_read_limit((size_t)64 << 20);  // stay far below the fuzzer's malloc limit
     HHErr e;
-    if (params_load(&smoke, "params/smoke.ini", &e)) {
+    // the stage-owned params sections ([evals], [elo], ...) as hhsim and hhfit add them
+    if (stages_add_keys(stages_default(), &e) || params_load(&smoke, "params/smoke.ini", &e)) {
         fprintf(stderr, "fuzz: run from the source tree (params/smoke.ini): %s\n", e.msg);
         abort();
     }
@@ -114,6 +156,28 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     const char *res = getenv("FUZZ_RESULTS");
     if (!res) { fprintf(stderr, "fuzz: set FUZZ_RESULTS to hhfit's results of a smoke run\n"); abort(); }
     copy_in(res, RSLOT, RSLOT, 3, rorig, rorig_n);
+#endif
+#if FUZZ_TARGET >= 6
+    const char *run6 = getenv("FUZZ_RUN");
+    if (!run6) { fprintf(stderr, "fuzz: set FUZZ_RUN to a smoke run directory\n"); abort(); }
+    // the slots' directory (elo/, online/, segments/ or, for target 9, lm/)
+    // holds copies; every other entry of the run is a symbolic link to it, so
+    // the inputs the files name (pipeline_file_current) are there unchanged
+    const char *slotdir = FUZZ_TARGET == 6 ? "elo" : FUZZ_TARGET == 7 ? "online" : FUZZ_TARGET == 8 ? "segments" : "lm";
+    char d6[700], abs6[PATH_MAX];
+    snprintf(d6, sizeof d6, "%s/%s", dir, slotdir);
+    if (hh_mkdirs(d6, &e) || !realpath(run6, abs6)) abort();
+    DIR *rd = FUZZ_TARGET == 9 ? NULL : opendir(abs6);
+    for (struct dirent *de; rd && (de = readdir(rd));) {
+        if (de->d_name[0] == '.' || !strcmp(de->d_name, slotdir)) continue;
+        char from[PATH_MAX + 300], to[1000];
+        snprintf(from, sizeof from, "%s/%s", abs6, de->d_name);
+        snprintf(to, sizeof to, "%s/%s", dir, de->d_name);
+        if (symlink(from, to)) abort();
+    }
+    if (rd) closedir(rd);
+    copy_in(run6, SLOT6, SLOT6, NSLOT, orig6, orig6_n);
+    rd6.params = smoke;
 #endif
     return 0;
 }
@@ -183,8 +247,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         results_free(&r);
     }
     write_file(path, (uint8_t *)rorig[k], rorig_n[k]);
+#elif FUZZ_TARGET >= 6
+    if (size < 1) return 0;
+    int k = data[0] & 1;
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, SLOT6[FUZZ_TARGET == 6 ? (data[0] >> 1) & 1 : k]);
+    if (write_file(path, data + 1, size - 1)) return 0;
+#if FUZZ_TARGET == 6
+    EloFile ef;
+    if (eld_load_file(path, k ? &smoke : NULL, &ef, &err) == 0) eld_file_free(&ef);
+#elif FUZZ_TARGET == 7
+    ONData od;
+    if (ond_load(dir, data[0] & 2 ? &rd6 : NULL, &od, &err) == 0) ond_free(&od);
+#elif FUZZ_TARGET == 8
+    SGData sd;
+    if (sgd_load(dir, &smoke, &sd, &err) == 0) sgd_free(&sd);
 #else
-#error "FUZZ_TARGET must be 1 to 5"
+    LMData L;
+    if (lmd_load_run(dir, data[0] & 2 ? &smoke : NULL, &L, &err) == 0) lmd_free(&L);
+#endif
+    if (verbose) fprintf(stderr, "fuzz: %s\n", err.code ? err.msg : "read");
+    write_file(path, (uint8_t *)orig6[FUZZ_TARGET == 6 ? (data[0] >> 1) & 1 : k],
+               orig6_n[FUZZ_TARGET == 6 ? (data[0] >> 1) & 1 : k]);
+#else
+#error "FUZZ_TARGET must be 1 to 9"
 #endif
     return 0;
 }

@@ -8,7 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 SECS=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-inspect stage hhfit params results}
+TARGETS=${FUZZ_TARGETS:-inspect stage hhfit params results elodata onlinedata segdata lmkb}
 B=build-fuzz
 RUN=$B/seedrun
 if [ ! -e "$RUN/.done" ]; then
@@ -46,6 +46,19 @@ seed() {  # TARGET: fill $B/seeds/TARGET
       { printf '\0'; cat "$RES/claims.csv"; } >"$s/claims"
       { printf '\1'; cat "$RES/tables.h5"; } >"$s/tables"
       { printf '\2'; cat "$RES/expected.tsv"; } >"$s/expected" ;;
+    elodata)  # byte 0: bit 0 the run's params, bit 1 the slot (xs, s)
+      { printf '\1'; cat "$RUN/elo/xs.h5"; } >"$s/xs"
+      { printf '\3'; cat "$RUN/elo/s.h5"; } >"$s/s"
+      { printf '\0'; cat "$RUN/elo/xs.h5"; } >"$s/xs_noparams" ;;
+    onlinedata)  # byte 0: bit 0 the slot (data, policy), bit 1 the run's params
+      { printf '\2'; cat "$RUN/online/xs_pm_s0_r1.h5"; } >"$s/data"
+      { printf '\3'; cat "$RUN/online/xs_xs_hh_s0_r1.h5"; } >"$s/policy" ;;
+    segdata)  # byte 0: the slot (xs_s_s0, s_s_s0)
+      { printf '\0'; cat "$RUN/segments/xs_s_s0.h5"; } >"$s/xs"
+      { printf '\1'; cat "$RUN/segments/s_s_s0.h5"; } >"$s/s" ;;
+    lmkb)  # byte 0: bit 0 the slot (world.h5, lm/xs.h5), bit 1 the run's params
+      { printf '\2'; cat "$RUN/world.h5"; } >"$s/world"
+      { printf '\3'; cat "$RUN/lm/xs.h5"; } >"$s/lm_xs" ;;
   esac
 }
 # The first stack frame of a report outside the sanitizer runtime: "libhdf5" when
