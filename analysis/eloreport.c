@@ -237,25 +237,72 @@ int eloreport_fig36(Report *R, HHErr *err) {
                   "fig36_rejection_sampling_elo", "rejection-sampling Elo vs n", 1, keep36, draw_fig36, err);
 }
 
+// A short label of a series name (elf_series: distill, helpful, hh, hh_opm, online_rK, bonN,
+// bonN_opm, reference, ...) for the points of fig15, short so that close points stay readable;
+// FIG15_LABELS (the figure's subtitle) spells them out.
+static void series_label(const char *nm, char *out, size_t n) {
+    int k;
+    if (!strcmp(nm, "distill")) snprintf(out, n, "D");
+    else if (!strcmp(nm, "helpful")) snprintf(out, n, "H");
+    else if (!strcmp(nm, "hh")) snprintf(out, n, "HH");
+    else if (!strcmp(nm, "hh_opm")) snprintf(out, n, "HHo");
+    else if (!strcmp(nm, "reference")) snprintf(out, n, "ref");
+    else if (sscanf(nm, "online_r%d", &k) == 1) snprintf(out, n, "r%d", k);
+    else if (sscanf(nm, "bon%d", &k) == 1) snprintf(out, n, "b%d%s", k, strstr(nm, "_opm") ? "o" : "");
+    else snprintf(out, n, "%s", nm);
+}
+#define FIG15_LABELS "D distilled (zero by definition), H helpful-only RLHF, HH static HH RLHF, rK online " \
+                     "round K, bN best-of-N, ref HHH reference; o: under the online lineage's PM"
+
+// Not the "online" alias of the last round (rows_of): the same point twice.
+static int not_alias(const Tab *t, size_t r, const void *ctx) {
+    (void)ctx;
+    return strcmp(tab_gets(t, r, "series"), "online") != 0;
+}
+
+// One datablock of kind k's points: train-PM Elo, crowd Elo, their intervals, test-PM Elo with
+// its interval, and the series' label (quoted).
+static void fig15_block(FILE *f, const char *name, Tab *t, const char *kind) {
+    gp_block_begin(f, name, "pm_elo elo pm_lo pm_hi elo_lo elo_hi pmt_elo pmt_lo pmt_hi label; one row "
+                            "per series (the 'online' alias of the last round left out)");
+    TabWhere w = tab_where("kind", kind);
+    w.keep = not_alias;
+    size_t rows = 0;
+    static const char *const C[9] = {"pm_elo", "elo", "pm_lo", "pm_hi", "elo_lo", "elo_hi",
+                                     "pmt_elo", "pmt_lo", "pmt_hi"};
+    for (size_t r = 0; r < t->nrow; r++) {
+        if (!tab_match(t, r, &w)) continue;
+        for (int c = 0; c < 9; c++) fprintf(f, "%.6g ", tab_getf(t, r, C[c]));
+        char lab[96];
+        series_label(tab_gets(t, r, "series"), lab, sizeof lab);
+        fputc('"', f), gp_puts_quoted(f, lab), fputs("\"\n", f);
+        rows++;
+    }
+    if (!rows) fputs("NaN NaN NaN NaN NaN NaN NaN NaN NaN \"\"\n", f);
+    gp_block_end(f);
+}
+
 static int draw_fig15(FILE *f, Tab *t, const EloAll *A) {
-    TabWhere w = tab_where("kind", "helpfulness");
-    gp_tab_block(f, "$pts", "pm_elo elo pm_lo pm_hi elo_lo elo_hi pmt_elo pmt_lo pmt_hi (helpfulness), "
-                 "one row per series", t, "pm_elo:%.6g elo:%.6g pm_lo:%.6g pm_hi:%.6g elo_lo:%.6g "
-                 "elo_hi:%.6g pmt_elo:%.6g pmt_lo:%.6g pmt_hi:%.6g", &w, NULL);
-    w = tab_where("kind", "harmlessness");
-    gp_tab_block(f, "$pts_h", "the same, harmlessness", t, "pm_elo:%.6g elo:%.6g pm_lo:%.6g pm_hi:%.6g "
-                 "elo_lo:%.6g elo_hi:%.6g pmt_elo:%.6g pmt_lo:%.6g pmt_hi:%.6g", &w, NULL);
+    fig15_block(f, "$pts", t, "helpfulness");
+    fig15_block(f, "$pts_h", t, "harmlessness");
     gp_loop_begin(f, "fig15_crowd_vs_pm_elo");
     fprintf(f, "set multiplot layout 1,2 title \"Crowd Elo vs the Elo the PMs predict, policy "
-               "scale %s (paper Fig. 15 right)\\n{/*0.7 one point per series, under the train PM and the "
-               "held-out test PM; the line is crowd = PM; 95%% intervals both ways: crossed bootstrap "
-               "over prompts, judges and seeds}\" font \",16\"\n"
-               "set xlabel \"PM-predicted Elo\"\nset ylabel \"crowd Elo\"\nset key top left\n",
+               "scale %s (paper Fig. 15 right)\\n{/*0.7 a point per series under each PM, joined by a grey "
+               "segment, labelled at the train PM; dashed: crowd = PM; 95%% intervals both ways: crossed "
+               "bootstrap over prompts, judges, seeds}\\n{/*0.7 "
+               FIG15_LABELS "}\" font \",16\"\n"
+               "set xlabel \"PM-predicted Elo (Elo points)\"\nset ylabel \"crowd Elo (Elo points)\"\n"
+               "set key outside bottom center horizontal noopaque nobox\nset bmargin 6\n",
             A->D.f[A->D.n - 1].scale);
-    for (int k = 0; k < ELF_NKIND; k++)
-        fprintf(f, "set title \"%s\"\nplot x w l lt 10 dt 2 title \"crowd = PM\", %s u 1:2:3:4:5:6 "
-                   "w xyerrorbars lt 1 title \"train PM\", %s u 7:2:8:9:5:6 w xyerrorbars lt 3 pt 6 "
-                   "title \"held-out test PM\"\n", ELF_KIND_NAME[k], k ? "$pts_h" : "$pts", k ? "$pts_h" : "$pts");
+    for (int k = 0; k < ELF_NKIND; k++) {
+        const char *b = k ? "$pts_h" : "$pts";
+        fprintf(f, "set title \"%s\"\nplot x w l lt 10 dt 2 title \"crowd = PM\", "
+                   "%s u 1:2:($7-$1):(0) w vectors nohead lc rgb \"#aaaaaa\" lw 1 notitle, "
+                   "%s u 1:2:3:4:5:6 w xyerrorbars lt 1 title \"train PM\", "
+                   "%s u 7:2:8:9:5:6 w xyerrorbars lt 3 pt 6 title \"held-out test PM\", "
+                   "%s u 1:2:10 w labels left offset 0.5,0.6 font \",11\" noenhanced tc rgb \"#333333\" notitle\n",
+                ELF_KIND_NAME[k], b, b, b, b);
+    }
     fputs("unset multiplot\n", f);
     gp_loop_end(f);
     return 0;
@@ -290,19 +337,32 @@ static int draw_fig16(FILE *f, Tab *t, const EloAll *A) {
     w = tab_where("series", base);
     gp_tab_block(f, "$hh", "static HH RLHF (the online lineage's baseline) elo lo hi; block 0 helpfulness, "
                  "1 harmlessness", t, "elo:%.6g elo_lo:%.6g elo_hi:%.6g", &w, "kind");
+    // the x axis spans the rounds run (half a round either side), no further
+    double rd[64];
+    TabWhere wr = tab_where("type", "online");
+    size_t nr = tab_values(t, "round", &wr, rd, 64);
+    double rmax = 1;
+    for (size_t i = 0; i < nr; i++)
+        if (isfinite(rd[i]) && rd[i] > rmax) rmax = rd[i];
+    double x0 = 0.5, x1 = rmax + 0.5;
     gp_loop_begin(f, "fig16_elo_vs_round");
     int on = has(t, "type", "online");
     fprintf(f, "set title \"Elo of online HH RLHF by round, policy scale %s (paper Fig. 16)\\n{/*0.7 "
-               "lines: static HH RLHF under the online lineage's PM; 95%% intervals: crossed bootstrap over "
-               "prompts, judges and seeds%s}\"\n"
-               "set xlabel \"online round\"\nset ylabel \"Elo\"\nset key outside bottom center horizontal noopaque nobox\n"
-               "plot ", A->D.f[A->D.n - 1].scale, on ? "" : "; this run has no online rounds");
+               "lines: static HH RLHF under the online lineage's PM, bands its 95%% interval; 95%% "
+               "intervals: crossed bootstrap over prompts, judges and seeds%s}\"\n"
+               "set xlabel \"online round\"\nset ylabel \"crowd Elo (Elo points)\"\n"
+               "set xrange [%g:%g]\nset xtics 1\nset mxtics 1\n"
+               "set key outside bottom center horizontal noopaque nobox\nset bmargin 6\n"
+               "plot ", A->D.f[A->D.n - 1].scale, on ? "" : "; this run has no online rounds", x0, x1);
+    if (has(t, "series", base))
+        for (int k = 0; k < ELF_NKIND; k++)
+            fprintf(f, "$hh index %d u (%g):1:(%g):(%g):2:3 w boxxyerror fs transparent solid 0.15 lt %d "
+                       "notitle, $hh index %d u (%g):1:(%g):(0) w vectors nohead lt %d dt %d title "
+                       "\"static HH, %s\", ",
+                    k, x0, x0, x1, k ? 6 : 2, k, x0, x1 - x0, k ? 6 : 2, k ? 2 : 1, ELF_KIND_NAME[k]);
     if (on)
         fputs("$on u 1:2:3:4 w yerrorlines lt 2 title \"online, helpfulness\", $onh u 1:2:3:4 w "
               "yerrorlines lt 6 title \"online, harmlessness\", ", f);
-    if (has(t, "series", base))
-        fputs("$hh index 0 u (0):1:(10):(0) w vectors nohead lt 1 title \"static HH, helpfulness\", "
-              "$hh index 1 u (0):1:(10):(0) w vectors nohead lt 1 dt 2 title \"static HH, harmlessness\", ", f);
     fputs("NaN notitle\n", f);
     gp_loop_end(f);
     return 0;
