@@ -237,25 +237,148 @@ int eloreport_fig36(Report *R, HHErr *err) {
                   "fig36_rejection_sampling_elo", "rejection-sampling Elo vs n", 1, keep36, draw_fig36, err);
 }
 
+// A short label of a series name (elf_series: distill, helpful, hh, hh_opm, online_rK, bonN,
+// bonN_opm, reference, ...) for the points of fig15, short so that close points stay readable;
+// FIG15_LABELS (the figure's subtitle) spells them out.
+static void series_label(const char *nm, char *out, size_t n) {
+    int k;
+    if (!strcmp(nm, "distill")) snprintf(out, n, "D");
+    else if (!strcmp(nm, "helpful")) snprintf(out, n, "H");
+    else if (!strcmp(nm, "hh")) snprintf(out, n, "HH");
+    else if (!strcmp(nm, "hh_opm")) snprintf(out, n, "HHo");
+    else if (!strcmp(nm, "reference")) snprintf(out, n, "ref");
+    else if (sscanf(nm, "online_r%d", &k) == 1) snprintf(out, n, "r%d", k);
+    else if (sscanf(nm, "bon%d", &k) == 1) snprintf(out, n, "b%d%s", k, strstr(nm, "_opm") ? "o" : "");
+    else snprintf(out, n, "%s", nm);
+}
+#define FIG15_LABELS "D distilled (zero by definition), H helpful-only RLHF, HH static HH RLHF, rK online " \
+                     "round K, bN best-of-N, ref HHH reference; o: under the online lineage's PM"
+
+// Not the "online" alias of the last round (rows_of): the same point twice.
+static int not_alias(const Tab *t, size_t r, const void *ctx) {
+    (void)ctx;
+    return strcmp(tab_gets(t, r, "series"), "online") != 0;
+}
+
+// Label placement for fig15: points near one another (series the PMs rate alike) would print
+// their labels over each other, so each label takes the first of a ring of positions around its
+// point whose box overlaps no label placed before it and no point, in units of the panel (the
+// axis ranges the data and intervals span; about FIG15_PW x FIG15_PH pixels, FIG15_CW pixels a
+// character). Labels moved beyond the first ring get a leader line to their point.
+enum { FIG15_MAXP = 64 };
+#define FIG15_PW 600.0
+#define FIG15_PH 380.0
+#define FIG15_CW 7.0
+#define FIG15_LH 15.0
+
+typedef struct { double x0, y0, x1, y1; } Box;  // pixels
+
+static double box_overlap(Box a, Box b) {
+    double w = fmin(a.x1, b.x1) - fmax(a.x0, b.x0), h = fmin(a.y1, b.y1) - fmax(a.y0, b.y0);
+    return w > 0 && h > 0 ? w * h : 0;
+}
+
+// Places n labels of widths lw (pixels) at points (px, py) (pixels); writes each label's left
+// end, vertical centre (lx, ly; pixels) and whether it needs a leader.
+static void place_labels(int n, const double *px, const double *py, const double *lw, double *lx,
+                         double *ly, int *lead) {
+    static const double DIR[8][2] = {{1, 1}, {1, -1}, {-1, 1}, {-1, -1}, {1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+    static const double RING[3] = {9, 24, 42};
+    Box placed[FIG15_MAXP];
+    for (int i = 0; i < n; i++) {
+        double best = INFINITY;
+        for (int r = 0; r < 3 && best > 0; r++)
+            for (int d = 0; d < 8 && best > 0; d++) {
+                double w = lw[i], h = FIG15_LH;
+                // the box's corner nearest the point sits RING[r] pixels from it along DIR[d]
+                double cx = px[i] + DIR[d][0] * RING[r], cy = py[i] + DIR[d][1] * RING[r];
+                Box b = {DIR[d][0] > 0 ? cx : DIR[d][0] < 0 ? cx - w : cx - w / 2,
+                         DIR[d][1] > 0 ? cy : DIR[d][1] < 0 ? cy - h : cy - h / 2, 0, 0};
+                b.x1 = b.x0 + w, b.y1 = b.y0 + h;
+                double o = 0;
+                for (int j = 0; j < i; j++) o += box_overlap(b, placed[j]);
+                for (int j = 0; j < n; j++) {
+                    Box m = {px[j] - 6, py[j] - 6, px[j] + 6, py[j] + 6};
+                    o += box_overlap(b, m);
+                }
+                if (b.x0 < 0 || b.x1 > FIG15_PW || b.y0 < 0 || b.y1 > FIG15_PH) o += w * h;  // off the panel
+                o += r * 1e-3;  // ties: the nearer ring
+                if (o < best) best = o, placed[i] = b, lead[i] = r > 0;
+            }
+        lx[i] = placed[i].x0, ly[i] = (placed[i].y0 + placed[i].y1) / 2;
+    }
+}
+
+// One datablock of kind k's points: train-PM Elo, crowd Elo, their intervals, test-PM Elo with
+// its interval, the series' label (quoted), where the label goes (data units) and 1 when it
+// needs a leader line.
+static void fig15_block(FILE *f, const char *name, Tab *t, const char *kind) {
+    gp_block_begin(f, name, "pm_elo elo pm_lo pm_hi elo_lo elo_hi pmt_elo pmt_lo pmt_hi label label_x "
+                            "label_y leader; one row per series (the 'online' alias of the last round "
+                            "left out)");
+    TabWhere w = tab_where("kind", kind);
+    w.keep = not_alias;
+    static const char *const C[9] = {"pm_elo", "elo", "pm_lo", "pm_hi", "elo_lo", "elo_hi",
+                                     "pmt_elo", "pmt_lo", "pmt_hi"};
+    size_t row[FIG15_MAXP];
+    int n = 0;
+    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    for (size_t r = 0; r < t->nrow && n < FIG15_MAXP; r++) {
+        if (!tab_match(t, r, &w)) continue;
+        row[n++] = r;
+        for (int c = 0; c < 9; c++) {
+            double v = tab_getf(t, r, C[c]);
+            if (!isfinite(v)) continue;
+            if (c == 1 || c == 4 || c == 5) y0 = fmin(y0, v), y1 = fmax(y1, v);
+            else x0 = fmin(x0, v), x1 = fmax(x1, v);
+        }
+    }
+    double sx = x1 > x0 ? x1 - x0 : 1, sy = y1 > y0 ? y1 - y0 : 1;
+    if (!isfinite(x0)) x0 = 0;
+    if (!isfinite(y0)) y0 = 0;
+    double px[FIG15_MAXP], py[FIG15_MAXP], lw[FIG15_MAXP], lx[FIG15_MAXP], ly[FIG15_MAXP];
+    int lead[FIG15_MAXP];
+    char lab[FIG15_MAXP][32];
+    for (int i = 0; i < n; i++) {
+        series_label(tab_gets(t, row[i], "series"), lab[i], sizeof lab[i]);
+        double x = tab_getf(t, row[i], "pm_elo"), y = tab_getf(t, row[i], "elo");
+        px[i] = isfinite(x) ? (x - x0) / sx * FIG15_PW : -1e6;
+        py[i] = isfinite(y) ? (y - y0) / sy * FIG15_PH : -1e6;
+        lw[i] = FIG15_CW * (double)strlen(lab[i]) + 4;
+    }
+    place_labels(n, px, py, lw, lx, ly, lead);
+    for (int i = 0; i < n; i++) {
+        for (int c = 0; c < 9; c++) fprintf(f, "%.6g ", tab_getf(t, row[i], C[c]));
+        fputc('"', f), gp_puts_quoted(f, lab[i]), fputs("\" ", f);
+        fprintf(f, "%.6g %.6g %d\n", x0 + lx[i] / FIG15_PW * sx, y0 + ly[i] / FIG15_PH * sy, lead[i]);
+    }
+    if (!n) fputs("NaN NaN NaN NaN NaN NaN NaN NaN NaN \"\" NaN NaN 0\n", f);
+    gp_block_end(f);
+}
+
 static int draw_fig15(FILE *f, Tab *t, const EloAll *A) {
-    TabWhere w = tab_where("kind", "helpfulness");
-    gp_tab_block(f, "$pts", "pm_elo elo pm_lo pm_hi elo_lo elo_hi pmt_elo pmt_lo pmt_hi (helpfulness), "
-                 "one row per series", t, "pm_elo:%.6g elo:%.6g pm_lo:%.6g pm_hi:%.6g elo_lo:%.6g "
-                 "elo_hi:%.6g pmt_elo:%.6g pmt_lo:%.6g pmt_hi:%.6g", &w, NULL);
-    w = tab_where("kind", "harmlessness");
-    gp_tab_block(f, "$pts_h", "the same, harmlessness", t, "pm_elo:%.6g elo:%.6g pm_lo:%.6g pm_hi:%.6g "
-                 "elo_lo:%.6g elo_hi:%.6g pmt_elo:%.6g pmt_lo:%.6g pmt_hi:%.6g", &w, NULL);
+    fig15_block(f, "$pts", t, "helpfulness");
+    fig15_block(f, "$pts_h", t, "harmlessness");
     gp_loop_begin(f, "fig15_crowd_vs_pm_elo");
     fprintf(f, "set multiplot layout 1,2 title \"Crowd Elo vs the Elo the PMs predict, policy "
-               "scale %s (paper Fig. 15 right)\\n{/*0.7 one point per series, under the train PM and the "
-               "held-out test PM; the line is crowd = PM; 95%% intervals both ways: crossed bootstrap "
-               "over prompts, judges and seeds}\" font \",16\"\n"
-               "set xlabel \"PM-predicted Elo\"\nset ylabel \"crowd Elo\"\nset key top left\n",
+               "scale %s (paper Fig. 15 right)\\n{/*0.7 a point per series under each PM, joined by a grey "
+               "segment, labelled at the train PM; dashed: crowd = PM; 95%% intervals both ways: crossed "
+               "bootstrap over prompts, judges, seeds}\\n{/*0.7 "
+               FIG15_LABELS "}\" font \",16\"\n"
+               "set xlabel \"PM-predicted Elo (Elo points)\"\nset ylabel \"crowd Elo (Elo points)\"\n"
+               "set key outside bottom center horizontal noopaque nobox\nset bmargin 6\n"
+               "set style textbox opaque noborder margins 0.5,0.3\n",
             A->D.f[A->D.n - 1].scale);
-    for (int k = 0; k < ELF_NKIND; k++)
-        fprintf(f, "set title \"%s\"\nplot x w l lt 10 dt 2 title \"crowd = PM\", %s u 1:2:3:4:5:6 "
-                   "w xyerrorbars lt 1 title \"train PM\", %s u 7:2:8:9:5:6 w xyerrorbars lt 3 pt 6 "
-                   "title \"held-out test PM\"\n", ELF_KIND_NAME[k], k ? "$pts_h" : "$pts", k ? "$pts_h" : "$pts");
+    for (int k = 0; k < ELF_NKIND; k++) {
+        const char *b = k ? "$pts_h" : "$pts";
+        fprintf(f, "set title \"%s\"\nplot x w l lt 10 dt 2 title \"crowd = PM\", "
+                   "%s u 1:2:($7-$1):(0) w vectors nohead lc rgb \"#aaaaaa\" lw 1 notitle, "
+                   "%s u 1:2:3:4:5:6 w xyerrorbars lt 1 title \"train PM\", "
+                   "%s u 7:2:8:9:5:6 w xyerrorbars lt 3 pt 6 title \"held-out test PM\", "
+                   "%s u 1:2:($13 > 0 ? $11-$1 : 0):($13 > 0 ? $12-$2 : 0) w vectors nohead lc rgb \"#777777\" lw 0.8 notitle, "
+                   "%s u 11:12:10 w labels boxed left font \",11\" noenhanced tc rgb \"#222222\" notitle\n",
+                ELF_KIND_NAME[k], b, b, b, b, b);
+    }
     fputs("unset multiplot\n", f);
     gp_loop_end(f);
     return 0;
@@ -290,19 +413,32 @@ static int draw_fig16(FILE *f, Tab *t, const EloAll *A) {
     w = tab_where("series", base);
     gp_tab_block(f, "$hh", "static HH RLHF (the online lineage's baseline) elo lo hi; block 0 helpfulness, "
                  "1 harmlessness", t, "elo:%.6g elo_lo:%.6g elo_hi:%.6g", &w, "kind");
+    // the x axis spans the rounds run (half a round either side), no further
+    double rd[64];
+    TabWhere wr = tab_where("type", "online");
+    size_t nr = tab_values(t, "round", &wr, rd, 64);
+    double rmax = 1;
+    for (size_t i = 0; i < nr; i++)
+        if (isfinite(rd[i]) && rd[i] > rmax) rmax = rd[i];
+    double x0 = 0.5, x1 = rmax + 0.5;
     gp_loop_begin(f, "fig16_elo_vs_round");
     int on = has(t, "type", "online");
     fprintf(f, "set title \"Elo of online HH RLHF by round, policy scale %s (paper Fig. 16)\\n{/*0.7 "
-               "lines: static HH RLHF under the online lineage's PM; 95%% intervals: crossed bootstrap over "
-               "prompts, judges and seeds%s}\"\n"
-               "set xlabel \"online round\"\nset ylabel \"Elo\"\nset key outside bottom center horizontal noopaque nobox\n"
-               "plot ", A->D.f[A->D.n - 1].scale, on ? "" : "; this run has no online rounds");
+               "lines: static HH RLHF under the online lineage's PM, bands its 95%% interval; 95%% "
+               "intervals: crossed bootstrap over prompts, judges and seeds%s}\" font \",16\"\n"
+               "set xlabel \"online round\"\nset ylabel \"crowd Elo (Elo points)\"\n"
+               "set xrange [%g:%g]\nset xtics 1\nset mxtics 1\n"
+               "set key outside bottom center horizontal noopaque nobox\nset bmargin 6\n"
+               "plot ", A->D.f[A->D.n - 1].scale, on ? "" : "; this run has no online rounds", x0, x1);
+    if (has(t, "series", base))
+        for (int k = 0; k < ELF_NKIND; k++)
+            fprintf(f, "$hh index %d u (%g):1:(%g):(%g):2:3 w boxxyerror fs transparent solid 0.15 lt %d "
+                       "notitle, $hh index %d u (%g):1:(%g):(0) w vectors nohead lt %d dt %d title "
+                       "\"static HH, %s\", ",
+                    k, x0, x0, x1, k ? 6 : 2, k, x0, x1 - x0, k ? 6 : 2, k ? 2 : 1, ELF_KIND_NAME[k]);
     if (on)
         fputs("$on u 1:2:3:4 w yerrorlines lt 2 title \"online, helpfulness\", $onh u 1:2:3:4 w "
               "yerrorlines lt 6 title \"online, harmlessness\", ", f);
-    if (has(t, "series", base))
-        fputs("$hh index 0 u (0):1:(10):(0) w vectors nohead lt 1 title \"static HH, helpfulness\", "
-              "$hh index 1 u (0):1:(10):(0) w vectors nohead lt 1 dt 2 title \"static HH, harmlessness\", ", f);
     fputs("NaN notitle\n", f);
     gp_loop_end(f);
     return 0;

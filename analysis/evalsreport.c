@@ -360,39 +360,50 @@ static void script(Report *R, const EVData *D, FILE *f, Tab *acc, Tab *tax, Tab 
                "sort, lookup, recipe); RLHF = policies trained against the largest PM; 95%% intervals: "
                "bootstrap over RL seeds and the items they share (Wilson for single models)}\" font \",16\"\n",
             D->n, D->per_set);
-    fputs("set xlabel \"parameters P\"\nset format x \"%.0s%c\"\nset key outside bottom center noopaque nobox height 1 "
-          "horizontal maxrows 2\n", f);
+    fputs("set xlabel \"parameters P\"\nset format x \"%.0s%c\"\n"
+          "set bmargin 9\nset key outside bottom center vertical maxrows 4 samplen 2 noopaque nobox\n", f);
     gp_log_xrange(f, px, np);
     for (int shot = 0; shot < EV_NSHOT; shot++) {
-        fprintf(f, "set title \"%s accuracy\"\nset ylabel \"mean accuracy over the suite\"\n"
+        fprintf(f, "set title \"%s accuracy\\n{/*0.8 share of the items answered right}\"\nset ylabel \"mean accuracy over the suite\"\n"
                    "set yrange [0:*]\nplot ", shot ? "few-shot" : "zero-shot");
         for (int kind = 0; kind < EVD_NKIND; kind++)
             fprintf(f, "$acc_%s index %d u 1:2:3:4 w yerrorlines lt %d title \"%s\", ",
                     EVD_KIND_NAME[kind], shot, LT[kind], TITLE[kind]);
         fputs("NaN notitle\n", f);
     }
-    fputs("set title \"RLHF minus its initial (distilled) model\"\nset ylabel \"accuracy change "
-          "(< 0: alignment tax)\"\nset autoscale y\nset key maxrows 3 font \",9\"\n"
-          "plot 0 w l lt 10 dt 2 notitle, ", f);
-    for (int kind = EVD_HH; kind <= EVD_HELPFUL; kind++)
-        for (int shot = 0; shot < EV_NSHOT; shot++)
-            fprintf(f, "$tax_%s index %d u 1:2:3:4 w yerrorlines lt %d dt %d title \"%s, %s\", ",
-                    EVD_KIND_NAME[kind], shot, LT[kind], shot ? 2 : 1, kind == EVD_HH ? "HH" : "helpful-only",
-                    shot ? "few-shot" : "0-shot");
+    // The change panel: the data as points with their intervals (dodged sideways in ln P so the
+    // four series' intervals stay apart; filled = 0-shot, open = few-shot), the fits as lines, so a
+    // fit never hides a series; the key in the same font as the other panels.
     double xlo = INFINITY, xhi = -INFINITY;  // the fits are drawn over the RL policies' sizes only
     for (size_t i = 0; i < tax->nrow; i++) {
         double x = tab_getf(tax, i, "params");
         if (isfinite(x) && x > 0) xlo = fmin(xlo, x), xhi = fmax(xhi, x);
     }
     if (!isfinite(xlo)) xlo = 1, xhi = 10;
+    // the fits' slopes (with their 95% bootstrap intervals) in the panel's title, the key kept short
+    fputs("set title \"RLHF minus its initial (distilled) model\\n{/*0.8 0-shot fit slope per ln P", f);
+    for (size_t i = 0, n = 0; i < fit->nrow; i++)
+        if (!strcmp(tab_gets(fit, i, "shots"), "zero_shot"))
+            fprintf(f, "%s %s %.2g [%.2g, %.2g]", n++ ? ";" : ":",
+                    strcmp(tab_gets(fit, i, "rlhf"), "rlhf_hh") ? "helpful-only" : "HH",
+                    tab_getf(fit, i, "slope"), tab_getf(fit, i, "slope_lo"), tab_getf(fit, i, "slope_hi"));
+    fputs("}\"\nset ylabel \"accuracy change (< 0: alignment tax)\"\nset autoscale y\n"
+          "plot 0 w l lt 10 dt 2 notitle, ", f);
+    static const double DODGE[2][2] = {{0.92, 0.96}, {1.04, 1.08}};  // [helpful-only?][few-shot?]
+    static const int PT[2][2] = {{7, 6}, {9, 8}};
+    for (int kind = EVD_HH; kind <= EVD_HELPFUL; kind++)
+        for (int shot = 0; shot < EV_NSHOT; shot++)
+            fprintf(f, "$tax_%s index %d u ($1*%g):2:3:4 w yerrorbars lt %d pt %d title \"%s, %s\", ",
+                    EVD_KIND_NAME[kind], shot, DODGE[kind == EVD_HELPFUL][shot], LT[kind],
+                    PT[kind == EVD_HELPFUL][shot], kind == EVD_HH ? "HH" : "helpful-only",
+                    shot ? "few-shot" : "0-shot");
     for (size_t i = 0; i < fit->nrow; i++)  // zero-shot fits: delta = c0 + c1 ln P
         if (!strcmp(tab_gets(fit, i, "shots"), "zero_shot"))
-            fprintf(f, "(x >= %.9g && x <= %.9g ? %.9g + %.9g * log(x) : NaN) w l lt %d dt 3 title \"fit %s 0-shot, slope %.2g [%.2g, %.2g]\", ",
+            fprintf(f, "(x >= %.9g && x <= %.9g ? %.9g + %.9g * log(x) : NaN) w l lt %d lw 1.2 title "
+                       "\"fit, %s 0-shot\", ",
                     xlo, xhi, tab_getf(fit, i, "intercept"), tab_getf(fit, i, "slope"),
                     strcmp(tab_gets(fit, i, "rlhf"), "rlhf_hh") ? LT[EVD_HELPFUL] : LT[EVD_HH],
-                    strcmp(tab_gets(fit, i, "rlhf"), "rlhf_hh") ? "helpful-only" : "HH",
-                    tab_getf(fit, i, "slope"),
-                    tab_getf(fit, i, "slope_lo"), tab_getf(fit, i, "slope_hi"));
+                    strcmp(tab_gets(fit, i, "rlhf"), "rlhf_hh") ? "helpful-only" : "HH");
     fputs("NaN notitle\nunset multiplot\n", f);
     gp_loop_end(f);
     (void)R;
