@@ -381,13 +381,14 @@ static void script(Report *R, const EVData *D, FILE *f, Tab *acc, Tab *tax, Tab 
     }
     if (!isfinite(xlo)) xlo = 1, xhi = 10;
     // the fits' slopes (with their 95% bootstrap intervals) in the panel's title, the key kept short
-    fputs("set title \"RLHF minus its initial (distilled) model\\n{/*0.8 0-shot fit slope per ln P", f);
-    for (size_t i = 0, n = 0; i < fit->nrow; i++)
+    // one line per fit, so the title fits the panel's width
+    fputs("set title \"RLHF minus its initial (distilled) model", f);
+    for (size_t i = 0; i < fit->nrow; i++)
         if (!strcmp(tab_gets(fit, i, "shots"), "zero_shot"))
-            fprintf(f, "%s %s %.2g [%.2g, %.2g]", n++ ? ";" : ":",
+            fprintf(f, "\\n{/*0.8 0-shot fit slope per ln P, %s: %.2g [%.2g, %.2g]}",
                     strcmp(tab_gets(fit, i, "rlhf"), "rlhf_hh") ? "helpful-only" : "HH",
                     tab_getf(fit, i, "slope"), tab_getf(fit, i, "slope_lo"), tab_getf(fit, i, "slope_hi"));
-    fputs("}\"\nset ylabel \"accuracy change (< 0: alignment tax)\"\nset autoscale y\n"
+    fputs("\"\nset ylabel \"accuracy change (< 0: alignment tax)\"\nset autoscale y\n"
           "plot 0 w l lt 10 dt 2 notitle, ", f);
     static const double DODGE[2][2] = {{0.92, 0.96}, {1.04, 1.08}};  // [helpful-only?][few-shot?]
     static const int PT[2][2] = {{7, 6}, {9, 8}};
