@@ -68,15 +68,11 @@ static void gate(const EVData *D, const EVGate *g, int ng, char (*sc)[HH_NAME_LE
 // there are fewer than 2 seeds or no distilled file.
 static int seed_tci(const EVData *D, const char *scale, StatsCI *t, char *vals, size_t nv,
                     HHErr *err) {
-    const EVRec *rl[64], *base = evd_base(D, EVD_DISTILL, scale);
-    int U = evd_rl(D, EVD_HH, scale, rl, 64);
     double d[64];
+    int U = evals_seed_deltas(D, EVD_HH, scale, EV_ZERO, d, 64);
     vals[0] = 0;
-    if (!base || U < 2) return 0;
+    if (U < 2) return 0;
     for (int u = 0; u < U; u++) {
-        long k = 0;
-        for (int i = 0; i < D->n; i++) k += (long)rl[u]->correct[i] - (long)base->correct[i];  // zero-shot row
-        d[u] = (double)k / D->n;
         size_t L = strlen(vals);
         if (L < nv - 16) snprintf(vals + L, nv - L, "%s%.4f", u ? ", " : "", d[u]);
     }

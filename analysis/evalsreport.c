@@ -30,6 +30,20 @@ static double *paired(const EVData *D, const EVRec *const *rl, int U, const EVRe
     return x;
 }
 
+int evals_seed_deltas(const EVData *D, int kind, const char *scale, int shot, double *out, int max) {
+    const EVRec *rl[64], *base = evd_base(D, EVD_DISTILL, scale);
+    int U = evd_rl(D, kind, scale, rl, max < 64 ? max : 64);
+    double *x = base && U > 0 ? paired(D, rl, U, base, shot) : NULL;
+    if (!x) return 0;
+    for (int u = 0; u < U; u++) {
+        double s = 0;
+        for (int i = 0; i < D->n; i++) s += x[(size_t)u * D->n + i];
+        out[u] = s / D->n;
+    }
+    free(x);
+    return U;
+}
+
 static int hboot_mean(Report *R, const char *comp, const double *x, int U, size_t n, StatsCI *out,
                       HHErr *err) {
     StatsHBoot *hb = stats_hboot_alloc((size_t)U, n, R->B, err);

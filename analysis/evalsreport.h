@@ -38,6 +38,11 @@ extern const char *const EVR_VS_NAME[EVR_NVS];  // "distill", "lm"
 // EV_FEW, against baseline vs, with its interval (stream (run seed, "hhfit",
 // "evals/delta/...")). *nseeds: the RL seeds used. 0 with out->n = 0 when the
 // files are missing.
+// Per RL seed of (kind, scale): mean over every item of the seed's policy minus the
+// distilled LM at one shot (the paired differences evals_delta_ci resamples);
+// returns the seeds written to out (<= max), 0 without a distilled file.
+int evals_seed_deltas(const EVData *D, int kind, const char *scale, int shot, double *out, int max);
+
 int evals_delta_ci(Report *R, const EVData *D, int kind, const char *scale, int shot, int vs,
                    StatsCI *out, int *nseeds, HHErr *err);
 
