@@ -35,9 +35,9 @@ SIM_HASH   := $(shell cat $(SIM_FILES) | sha256sum | cut -c1-16)
 # CFLAGS is the user's (optimisation, debug; `make CFLAGS=-O0` replaces only
 # it); HH_CFLAGS holds what the project needs and is always used.
 CFLAGS  ?= -O2 -g
-HH_CFLAGS := -std=c11 -Wall -Wextra -Werror -MMD -MP -D_POSIX_C_SOURCE=200809L \
+HH_CFLAGS := -std=c11 -pthread -Wall -Wextra -Werror -MMD -MP -D_POSIX_C_SOURCE=200809L \
            $(SIM_DIRS:%=-Isim/%) -Ianalysis $(PKG_CFLAGS)
-LDLIBS  := -lhdf5_hl $(PKG_LIBS) -lm
+LDLIBS  := -lhdf5_hl $(PKG_LIBS) -lm -pthread
 
 SIM_SRC  := $(filter-out sim/cli/main.c sim/cli/mpi.c,$(filter %.c,$(SIM_FILES)))
 ANA_SRC  := $(filter-out analysis/hhfit.c,$(wildcard analysis/*.c))
@@ -188,7 +188,7 @@ FUZZ_NUM_elodata := 6
 FUZZ_NUM_onlinedata := 7
 FUZZ_NUM_segdata := 8
 FUZZ_NUM_lmkb := 9
-FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -D_POSIX_C_SOURCE=200809L $(SIM_DIRS:%=-Isim/%) -Ianalysis \
+FUZZ_CFLAGS := -std=c11 -pthread -g -O1 -Wall -Wextra -D_POSIX_C_SOURCE=200809L $(SIM_DIRS:%=-Isim/%) -Ianalysis \
                $(PKG_CFLAGS) -DHH_VERSION='"$(VERSION)"' -DHH_GIT_COMMIT='"$(GIT_COMMIT)"' \
                -DHH_GIT_DIRTY=$(GIT_DIRTY) -DHH_SIM_HASH='"$(SIM_HASH)"' \
                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined

@@ -14,6 +14,7 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
+#include "cores.h"
 #include "adamw.h"
 #include "gpt.h"
 #include "gpt_kernels.h"  // gk_all_finite
@@ -337,6 +338,51 @@ static void test_simd_paths_bitwise(void **state) {
            gpt_simd_width(), n);
     free(out[0]);
     free(out[1]);
+    gpt_free(m);
+    gsl_rng_free(r);
+}
+
+// A forward and backward pass with the input and weight gradients of each
+// matmul on two threads (cores.h) gives bit-identical gradients to one thread,
+// and the two-thread run did split (C = 64, N = 256 rows: every pair is above
+// the hand-over threshold).
+static void test_two_cores_bitwise(void **state) {
+    (void)state;
+    enum { B = 4, T = 64, V = 64 };
+    GPTConfig c = {.n_layer = 2, .d_model = 64, .n_head = 4, .ctx = T, .vocab = V};
+    gsl_rng *r = rng_stream_alloc(7, "test_gpt", "two-cores");
+    GPT *m = make_model(&c, B);
+    randomize(m, r, 0.3);
+    static int tok[B * T], tgt[B * T];
+    for (int i = 0; i < B * T; i++) {
+        tok[i] = (int)rng_below(r, V);
+        tgt[i] = (int)rng_below(r, V);
+    }
+    HHErr err;
+    float *g[2];
+    size_t split[2];
+    for (int k = 0; k < 2; k++) {
+        int old = cores_force(k + 1);
+        size_t s0 = cores_pairs_split();
+        gpt_zero_grad(m);
+        double loss;
+        for (int rep = 0; rep < 3; rep++)  // gradients accumulate: 3 passes
+            assert_int_equal(gpt_lm_grad(m, tok, tgt, NULL, B, T, &loss, &err), 0);
+        split[k] = cores_pairs_split() - s0;
+        cores_force(old);
+        g[k] = malloc(m->num_params * sizeof(float));
+        memcpy(g[k], m->grads, m->num_params * sizeof(float));
+    }
+    size_t bad = 0;
+    for (size_t i = 0; i < m->num_params; i++) bad += memcmp(g[0] + i, g[1] + i, sizeof(float)) != 0;
+    if (bad) fail_msg("%zu of %zu gradients differ between one and two threads", bad, m->num_params);
+    assert_int_equal(split[0], 0);
+    if (split[1] < 3 * 4 * (size_t)c.n_layer)
+        fail_msg("two cores forced, but only %zu matmul pairs ran on two threads", split[1]);
+    printf("    two threads: %zu matmul pairs split, %zu gradients bit-identical to one thread\n",
+           split[1], m->num_params);
+    free(g[0]);
+    free(g[1]);
     gpt_free(m);
     gsl_rng_free(r);
 }
@@ -802,6 +848,7 @@ int main(void) {
         cmocka_unit_test(test_adamw_schedule),
         cmocka_unit_test(test_adamw_lanes),
         cmocka_unit_test(test_all_finite),
+        cmocka_unit_test(test_two_cores_bitwise),
         cmocka_unit_test(test_h5_roundtrip),
         cmocka_unit_test(test_sampler),
         cmocka_unit_test(test_bad_arguments),

@@ -1,4 +1,5 @@
 // jobs.c - see jobs.h
+#define _DEFAULT_SOURCE  // MAP_ANONYMOUS
 #include "jobs.h"
 
 #include <errno.h>
@@ -7,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cores.h"
 #include "h5io.h"
 #include "progress.h"
 
@@ -25,6 +28,24 @@ typedef struct {
     double t0;
     int *fds;     // (n) read end of a RUNNING child's stderr pipe, or -1
 } Pool;
+
+// The pool's slots and running jobs, in memory shared with the forked jobs so
+// that a job knows when a core is spare (cores.h); NULL when jobs do not fork.
+typedef struct {
+    int slots, running;
+} Share;
+static Share *g_share;
+
+static int spare_slots(void) {
+    if (!g_share) return 0;
+    int free = __atomic_load_n(&g_share->slots, __ATOMIC_RELAXED) -
+               __atomic_load_n(&g_share->running, __ATOMIC_RELAXED);
+    return free > 0 ? free : 0;
+}
+
+static void share_running(int running) {
+    if (g_share) __atomic_store_n(&g_share->running, running, __ATOMIC_RELAXED);
+}
 
 static const char *name_of(const Pool *p, int i) { return p->g->names ? p->g->names[i] : "job"; }
 
@@ -165,6 +186,7 @@ static int run_one(Pool *p, int i, JobFn fn, void *ctx, int *running) {
                 close(pfd[1]);
             }
             progress_in_child();
+            cores_set_spare(spare_slots);
             h5_job_start();
             int st = fn(i, ctx);
             fflush(NULL);
@@ -200,12 +222,21 @@ int jobs_run_graph(const JobGraph *g, JobFn fn, void *ctx, int *stopped, HHErr *
     for (int i = 0; i < n; i++) p.fds[i] = -1;
     progress_board_start(n, !g->runner, !g->say);
     int running = 0, slots = g->runner ? n + 1 : g->max_parallel > 1 ? g->max_parallel : 1;
+    if (!g->runner && slots > 1) {
+        g_share = mmap(NULL, sizeof *g_share, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (g_share == MAP_FAILED) g_share = NULL;  // jobs then never use a second core
+        else g_share->slots = slots, g_share->running = 0;
+    }
     for (;;) {  // after a failure, jobs that do not need its output go on (make -k)
         int i = next_ready(&p);
-        if (i >= 0 && running < slots && run_one(&p, i, fn, ctx, &running) == 0) continue;
+        if (i >= 0 && running < slots && run_one(&p, i, fn, ctx, &running) == 0) {
+            share_running(running);
+            continue;
+        }
         if (running == 0 || reap(&p) != 0) break;
-        running--;
+        share_running(--running);
     }
+    if (g_share) munmap(g_share, sizeof *g_share), g_share = NULL;
     int rc = 0, nstop = 0, nfail = 0, nskip = 0;
     for (int i = 0; i < n; i++) {
         int failed = p.state[i] == DONE && p.status[i] && p.status[i] != JOB_STOPPED;

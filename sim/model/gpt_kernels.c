@@ -3,6 +3,8 @@
 #define _DEFAULT_SOURCE  // madvise
 #include "gpt_kernels.h"
 
+#include "cores.h"
+
 #include <sys/mman.h>
 
 #include <math.h>
@@ -274,18 +276,36 @@ void gk_matmul_forward(float *out, const float *res, const float *inp,
 
 // gk_matmul_backward: dinp (N, C) = dout W (overwritten: activation gradients
 // are per-layer scratch), dweight (OC, C) += dout^T inp, dbias (OC) +=
-// column sums of dout (dbias may be NULL); ones (N) is a vector of 1s.
+// column sums of dout (dbias may be NULL); ones (N) is a vector of 1s. The
+// input gradient and the weight (and bias) gradient are independent calls:
+// while a core is spare they run at the same time (cores.h), same bits.
+typedef struct {
+    float *dinp, *dweight, *dbias;
+    const float *dout, *inp, *weight, *ones;
+    int N, C, OC;
+} MatmulBack;
+
+static void matmul_back_input(void *arg) {
+    const MatmulBack *a = arg;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, a->N, a->C, a->OC, 1.0f,
+                a->dout, a->OC, a->weight, a->C, 0.0f, a->dinp, a->C);
+}
+
+static void matmul_back_weight(void *arg) {
+    const MatmulBack *a = arg;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, a->OC, a->C, a->N, 1.0f, a->dout,
+                a->OC, a->inp, a->C, 1.0f, a->dweight, a->C);
+    if (a->dbias)
+        cblas_sgemv(CblasRowMajor, CblasTrans, a->N, a->OC, 1.0f, a->dout, a->OC, a->ones, 1,
+                    1.0f, a->dbias, 1);
+}
+
 void gk_matmul_backward(float *dinp, float *dweight, float *dbias,
                         const float *dout, const float *inp,
                         const float *weight, const float *ones, int N,
                         int C, int OC) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f,
-                dout, OC, weight, C, 0.0f, dinp, C);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout,
-                OC, inp, C, 1.0f, dweight, C);
-    if (dbias)
-        cblas_sgemv(CblasRowMajor, CblasTrans, N, OC, 1.0f, dout, OC, ones, 1,
-                    1.0f, dbias, 1);
+    MatmulBack a = {dinp, dweight, dbias, dout, inp, weight, ones, N, C, OC};
+    cores_pair(matmul_back_input, &a, matmul_back_weight, &a, 2.0 * N * C * OC);
 }
 
 // causal_exp_rows: for rows t = r0 .. r1-1 of a (row stride T), whose keys
