@@ -1,5 +1,6 @@
 // pmdata.c - see pmdata.h
 #include "pmdata.h"
+#include "pmstats.h"  // pm_sel_free
 
 #include "pipeline.h"
 #include "stage.h"
@@ -327,6 +328,7 @@ int run_load(const char *dir, RunData *rd, HHErr *err) {
 
 void pmrec_free(PMRec *r) {
     free(r->margin), free(r->smax), free(r->set), free(r->turn), free(r->gold), free(r->differs);
+    pm_sel_free(r);
     r->margin = r->smax = NULL;
     r->set = r->turn = r->gold = r->differs = NULL;
 }

@@ -41,6 +41,7 @@ typedef struct {
     int has_differs;         // 1 when the file had the tags
     double norm_mean, norm_sd;  // /norm (policy-sample score mean and sd)
     double acc_file[3];      // /eval/accuracy as stored: helpful, harmless, pooled
+    struct PMSelCache *sel;  // pmstats.c's per-selection scores of the pairs (NULL: none yet)
 } PMRec;
 
 typedef struct {

@@ -38,6 +38,10 @@ typedef struct {
 } AccCount;
 
 // Count over pairs idx[0..nidx-1] (idx NULL: all pairs) of every record in g.
+// pm_count keeps, per PM record, the score of each pair under the last few
+// selections it was asked for (a bootstrap asks for the same ones thousands of
+// times); pm_sel_free releases them (pmrec_free calls it).
+void pm_sel_free(PMRec *r);
 AccCount pm_count(const PMRec *const *g, int ng, const size_t *idx, size_t nidx, const PairSel *s);
 
 // k/n with a 95% Wilson interval (k may be fractional); n = 0 gives NaNs.

@@ -98,6 +98,18 @@ static void test_counts(void **state) {
     s.zmin = 5;  // pairs 5..9 -> 0,1,1,0,1
     c = pm_count(g, 1, NULL, 0, &s);
     CHECK_NEAR(c.k / c.n, 0.6, 1e-15, "accuracy above threshold 5");
+    // more selections in turn than pm_count keeps per record (evictions):
+    // each count is still its own selection's (normalised score of pair i is i)
+    for (int round = 0; round < 3; round++)
+        for (int k = 0; k < 10; k++) {
+            s = pairsel_all();
+            s.zmin = k;
+            size_t idx[3] = {9, 0, 9};  // with replacement, and one pair below every threshold but 0
+            c = pm_count(g, 1, NULL, 0, &s);
+            CHECK_INT(c.n, 10 - k, "pairs above a threshold, selections in turn");
+            c = pm_count(g, 1, idx, 3, &s);
+            CHECK_INT(c.n, k == 0 ? 3 : 2, "resampled pairs above a threshold");
+        }
     s.zmin = 9.5;
     CHECK_INT(pm_count(g, 1, NULL, 0, &s).n, 0, "no pair above the top");
     size_t idx[4] = {0, 0, 1, 9};  // a resample with repeats
