@@ -98,12 +98,13 @@ int report_prompt_overlap(Report *R, HHErr *err) {
     int8_t *dup = malloc((size_t)te.n + 1), *first = malloc((size_t)te.n + 1);
     if (!dup || !first || overlap_flags(tr.tok, tr.len, tr.n, te.tok, te.len, te.n, te.ctx, dup))
         rc = hh_fail(err, HH_EFAIL, "out of memory");
-    // first[i] = 1: no earlier test prompt has the same sequence (for the distinct count)
+    // first[i] = 1: no earlier duplicated test prompt has the same sequence (for the distinct count;
+    // quadratic in the duplicates only)
     for (int i = 0; !rc && i < te.n; i++) {
-        first[i] = 1;
+        first[i] = dup[i];
         for (int j = 0; j < i && first[i]; j++)
-            if (te.len[j] == te.len[i] && !memcmp(te.tok + (size_t)j * te.ctx, te.tok + (size_t)i * te.ctx,
-                                                  (size_t)te.len[i]))
+            if (dup[j] && te.len[j] == te.len[i] &&
+                !memcmp(te.tok + (size_t)j * te.ctx, te.tok + (size_t)i * te.ctx, (size_t)te.len[i]))
                 first[i] = 0;
     }
     int per_kind = R->rd->params.rl_eval_prompts;
