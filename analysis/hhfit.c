@@ -29,6 +29,7 @@
 #include "lmreport.h"
 #include "pmclaims.h"
 #include "pmdata.h"
+#include "overlap.h"
 #include "report.h"
 #include "rlclaims.h"
 #include "rldata.h"
@@ -204,6 +205,7 @@ typedef struct {
 static const Analysis ANALYSES[] = {
     {"pm_runs", .pm = report_pm_runs, .reads = "pm/*.h5", .writes = "/pm_runs"},
     {"crowd", .pm = report_crowd, .reads = "world.h5", .writes = "/crowd_agreement"},
+    {"prompt_overlap", .pm = report_prompt_overlap, .reads = "world.h5", .writes = "/prompt_overlap"},
     {"fig07", .pm = report_fig07, .reads = "pm/*.h5 (size sweep)",
      .writes = "/fit_loglinear, /fig07_accuracy; fig07_pm_accuracy_scaling.gp"},
     {"pmp", .pm = report_pmp, .reads = "pm/*.h5 (size sweep, both PMP settings)",

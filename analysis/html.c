@@ -76,8 +76,9 @@ static const FigNote NOTES[] = {
      "previous PM's accuracy in the upper tail.",
      "15", "online_tail_vs_null"},
     {"fig16_online_rounds", "Fig. 16 (gold version): online rounds",
-     "Gold utility, help and harm of each online round's policy, round 0 the static HH policy; the Elo "
-     "version comes from the tournament stage.", "16", "online_gold_utility_gain"},
+     "Gold utility, help and harm of each online round's policy at its kept iteration (the policy the RL "
+     "run hands on, as evals and Elo; dashed: gold utility at the end of PPO), round 0 the static HH policy; "
+     "the Elo version comes from the tournament stage.", "16", "online_gold_utility_gain"},
     {"fig01_elo_vs_params", "Fig. 1: crowdworker Elo vs parameters",
      "Helpfulness and harmlessness Elo of the distilled model, helpful-only, static and online HH "
      "RLHF, best-of-64 and the HHH reference at each policy scale, zero at the largest distilled model.",

@@ -44,8 +44,7 @@ int onlineclaims_compute(Report *R, const RLData *D, const ClaimRow *row, ClaimS
             if (r1) v[n++] = ond_tail_gain(r->s0, 2 * (size_t)r->P, r1->base0, 2 * (size_t)r1->nb);
         } else {
             const RLRec *st = online_static(D, scale, r->seed);
-            if (st && st->n > 0 && r->pol.n > 0)
-                v[n++] = rl_gold(&r->pol, r->pol.n - 1) - rl_gold(st, st->n - 1);
+            if (st && st->n > 0 && r->pol.n > 0) v[n++] = rl_kept_gold(&r->pol) - rl_kept_gold(st);
         }
     }
     double m, lo, hi;
@@ -77,10 +76,12 @@ int onlineclaims_compute(Report *R, const RLData *D, const ClaimRow *row, ClaimS
                      "95%% interval across seeds. Table /fig15_online_tail.", last, scale, k);
         else
             snprintf(o->method, sizeof o->method,
-                     "per seed: gold utility U = (help_benign + help_borderline)/2 - harm_redteam at the end of "
-                     "PPO of online round %d's policy minus the static HH policy rl/%.32s_%.32s_hh_sS (paired by "
-                     "seed); mean over %d RL seeds, Student-t 95%% interval across seeds. Gold version of "
-                     "Fig. 16 (Elo: tournament stage). Table /fig16_online_rounds.", last, scale, scale, k);
+                     "per seed: gold utility U = (help_benign + help_borderline)/2 - harm_redteam at the kept "
+                     "iteration (/model kept_iter, the policy the RL run hands on) of online round %d's policy "
+                     "minus the static HH policy rl/%.32s_%.32s_hh_sS at its kept iteration (paired by seed); "
+                     "mean over %d RL seeds, Student-t 95%% interval across seeds. Gold version of Fig. 16 (Elo: "
+                     "tournament stage). Table /fig16_online_rounds (gold_utility_end: the end of PPO).",
+                     last, scale, scale, k);
     }
     ond_free(&O);
     return 0;

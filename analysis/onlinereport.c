@@ -108,8 +108,13 @@ static void kind_rows(const ONData *O, Tab *t) {
     }
 }
 
-static double pol_col(const RLRec *p, int c) { return p && p->n > 0 ? p->col[c][p->n - 1] : NAN; }
-static double pol_gold(const RLRec *p) { return p && p->n > 0 ? rl_gold(p, p->n - 1) : NAN; }
+// A round's policy is read where the RL run hands it on: its kept row (/model kept_iter, the last
+// evaluation inside [rl] kl_budget), as evals, Elo and segments read it; *_end: the end of PPO.
+static double pol_col(const RLRec *p, int c) { return rl_kept_col(p, c); }
+static double pol_gold(const RLRec *p) { return rl_kept_gold(p); }
+static double pol_kept(const RLRec *p, int c) {
+    return p && p->n > 0 && p->kept >= 0 ? p->col[c][p->kept] : NAN;
+}
 
 // The distinct scales and, per scale, the seeds of the rounds.
 static int scales_of(const ONData *O, char (*sc)[HH_NAME_LEN], int max) {
@@ -179,6 +184,11 @@ static void rounds_rows(const ONData *O, const RLData *D, Tab *t) {
                 tab_setf(t, i, "help_benign", pol_col(p, RL_HELP_BENIGN));
                 tab_setf(t, i, "harm_redteam", pol_col(p, RL_HARM_RED));
                 tab_setf(t, i, "gold_utility", pol_gold(p));
+                tab_setf(t, i, "kept_iter", pol_kept(p, RL_ITER)), tab_setf(t, i, "kept_kl", pol_kept(p, RL_KL));
+                tab_setf(t, i, "end_kl", rl_end_col(p, RL_KL));
+                tab_setf(t, i, "help_benign_end", rl_end_col(p, RL_HELP_BENIGN));
+                tab_setf(t, i, "harm_redteam_end", rl_end_col(p, RL_HARM_RED));
+                tab_setf(t, i, "gold_utility_end", rl_end_gold(p));
             }
         }
     }
@@ -230,7 +240,7 @@ static void tail_rows(const ONData *O, const RLData *D, Tab *tail, Tab *r16) {
     for (int s = 0; s < ns; s++) {
         int seeds[ON_MAXSEED], nse = seeds_of(O, sc[s], seeds);
         for (int k = 0; k < ON_MAXROUND; k++) {
-            double a[10][ON_MAXSEED];
+            double a[13][ON_MAXSEED];
             int m = 0;
             for (int u = 0; u < nse; u++) {
                 const ONRound *r = k ? find_round(O, sc[s], seeds[u], k) : NULL, *r1 = find_round(O, sc[s], seeds[u], 1);
@@ -247,6 +257,7 @@ static void tail_rows(const ONData *O, const RLData *D, Tab *tail, Tab *r16) {
                             : r1 ? ond_share_above(r1->baset, 2 * (size_t)r1->nb, qt) : NAN;
                 a[8][m] = k ? ond_share_above(r->nst, 2 * (size_t)r->P, qt) : NAN;
                 a[9][m] = k ? a[7][m] - a[8][m] : NAN;
+                a[10][m] = rl_end_gold(p), a[11][m] = pol_kept(p, RL_KL), a[12][m] = rl_end_col(p, RL_KL);
                 m++;
             }
             if (!m) continue;
@@ -267,6 +278,12 @@ static void tail_rows(const ONData *O, const RLData *D, Tab *tail, Tab *r16) {
             tab_sets(r16, i, "scale", sc[s]), tab_seti(r16, i, "round", k), tab_seti(r16, i, "seeds", m);
             band(r16, i, "gold_utility", a[4], m), band(r16, i, "help_benign", a[5], m);
             band(r16, i, "harm_redteam", a[6], m);
+            band(r16, i, "gold_utility_end", a[10], m);
+            double kl, l, h;
+            online_tband(a[11], m, &kl, &l, &h);
+            tab_setf(r16, i, "kept_kl", kl);
+            online_tband(a[12], m, &kl, &l, &h);
+            tab_setf(r16, i, "end_kl", kl);
         }
     }
 }
@@ -318,18 +335,23 @@ static void fig15(FILE *f, const char *scale, Tab *sc, Tab *tail) {
 }
 
 static void fig16(FILE *f, Tab *r16) {
-    gp_tab_block(f, "$r16", "round U lo hi help lo hi harm lo hi; block per scale", r16,
+    gp_tab_block(f, "$r16", "round U lo hi help lo hi harm lo hi (kept policy) U_end lo hi (end of PPO); "
+                 "block per scale", r16,
                  "round:%.0f gold_utility:%.6g gold_utility_lo:%.6g gold_utility_hi:%.6g help_benign:%.6g "
                  "help_benign_lo:%.6g help_benign_hi:%.6g harm_redteam:%.6g harm_redteam_lo:%.6g "
-                 "harm_redteam_hi:%.6g", NULL, "scale");
+                 "harm_redteam_hi:%.6g gold_utility_end:%.6g gold_utility_end_lo:%.6g gold_utility_end_hi:%.6g",
+                 NULL, "scale");
     gp_loop_begin(f, "fig16_online_rounds");
     fputs("set multiplot layout 1,2 title \"Iterated online training, gold version of Fig. 16 (Elo: tournament "
           "stage)\\n{/*0.7 round 0 = the static HH policy (base data); round k: PM retrained on base + online "
-          "data, policy retrained from the distilled LM; 95% intervals: Student-t across RL seeds}\" font \",16\"\n"
+          "data, policy from the distilled LM; policies at their kept iteration (as evals and Elo); 95% intervals: "
+          "Student-t across RL seeds}\" font \",16\"\n"
           "set xlabel \"online round\"\nset xtics 1\nset offsets 0.3, 0.3, 0, 0\n", f);
-    fputs("set title \"gold utility U = help (non-red-team) - harm (red-team)\"\nset ylabel \"gold U at the end of PPO\"\n"
-          "plot $r16 u 1:2:3:4 w yerrorlines lt 1 title \"gold U\"\n", f);
-    fputs("set title \"gold help (benign) and harm (red-team)\"\nset ylabel \"gold score [0,1]\"\nset yrange [0:1]\n"
+    fputs("set title \"gold utility U = help (non-red-team) - harm (red-team)\"\nset ylabel \"gold U\"\n"
+          "set key outside below center vertical noopaque nobox\n"
+          "plot $r16 u 1:2:3:4 w yerrorlines lt 1 title \"gold U, kept policy (the claim's)\", "
+          "$r16 u ($1+0.06):11:12:13 w yerrorlines lt 1 dt 2 title \"gold U at the end of PPO (comparison)\"\n", f);
+    fputs("set title \"gold help (benign) and harm (red-team), kept policy\"\nset ylabel \"gold score [0,1]\"\nset yrange [0:1]\n"
           "plot $r16 u 1:5:6:7 w yerrorlines lt 2 title \"help, benign\", "
           "$r16 u 1:8:9:10 w yerrorlines lt 3 title \"harm, red-team\"\nunset multiplot\n", f);
     gp_loop_end(f);
@@ -341,8 +363,9 @@ static int alloc_tables(Tab **t, HHErr *err) {
                   "per policy scale, RL seed and online round (0 = the static HH policy and its base data): "
                   "the round's comparisons, the round PM's training size, the share of compared responses "
                   "above the base data's 75th-percentile static-PM score, the previous PM's accuracy on "
-                  "upper-tail pairs (both above its base q75) against crowd and gold, the gold help and harm "
-                  "of the compared responses, and the round policy's gold measures at the end of PPO; under the "
+                  "upper-tail pairs against crowd and gold, the gold help and harm of the compared responses, "
+                  "the round policy's gold measures at /model kept_iter (kept_kl) and at the end of PPO (*_end, "
+                  "end_kl); under the "
                   "independent test PM (half 1): its base q75 (q75_baset), the share of the round's responses "
                   "and of the null's (best of n from the distilled LM under the same selecting PM) above it and "
                   "their difference (tail_vs_null, the claim's per-seed statistic), the null's gold help and harm",
@@ -350,7 +373,9 @@ static int alloc_tables(Tab **t, HHErr *err) {
                   "q75_base:f:PM score;share_above_q75:f:fraction;n_tail:f:pairs;tail_acc_crowd:f:fraction;"
                   "tail_acc_gold:f:fraction;acc_crowd:f:fraction;acc_gold:f:fraction;sample_help:f:gold help [0,1];"
                   "sample_harm:f:gold harm [0,1];help_benign:f:gold help [0,1];harm_redteam:f:gold harm [0,1];"
-                  "gold_utility:f:gold utility U;q75_baset:f:PM score;share_above_q75t:f:fraction;"
+                  "gold_utility:f:gold utility U;kept_iter:f:iteration;kept_kl:f:nats;end_kl:f:nats;"
+                  "help_benign_end:f:gold help [0,1];harm_redteam_end:f:gold harm [0,1];"
+                  "gold_utility_end:f:gold utility U;q75_baset:f:PM score;share_above_q75t:f:fraction;"
                   "null_share_above_q75t:f:fraction;tail_vs_null:f:fraction;null_help:f:gold help [0,1];"
                   "null_harm:f:gold harm [0,1]", err),
         tab_alloc("fig15_online_scores",
@@ -380,12 +405,17 @@ static int alloc_tables(Tab **t, HHErr *err) {
                   "n_base:i:comparisons;share_base:f:fraction;quota:i:prompts;draws:f:draws;"
                   "draws_per_prompt:f:draws", err),
         tab_alloc("fig16_online_rounds",
-                  "gold version of Fig. 16: gold utility U, help (benign) and harm (red-team) at the end of PPO of "
-                  "each round's policy (0 = the static HH policy), mean across RL seeds with Student-t 95% intervals",
+                  "gold version of Fig. 16: gold utility U, help (benign) and harm (red-team) of each round's "
+                  "policy (0 = the static HH policy) at its kept iteration (/model kept_iter: the last evaluation "
+                  "inside [rl] kl_budget, the policy evals and Elo use; kept_kl its mean KL), and gold U at the end "
+                  "of PPO for comparison (gold_utility_end, end_kl; before session 7 the table and the claim read "
+                  "the end of PPO), mean across RL seeds with Student-t 95% intervals",
                   "scale:s:-;round:i:round;seeds:i:seeds;gold_utility:f:gold utility U;gold_utility_lo:f:gold utility U;"
                   "gold_utility_hi:f:gold utility U;help_benign:f:gold help [0,1];help_benign_lo:f:gold help [0,1];"
                   "help_benign_hi:f:gold help [0,1];harm_redteam:f:gold harm [0,1];harm_redteam_lo:f:gold harm [0,1];"
-                  "harm_redteam_hi:f:gold harm [0,1]", err)};
+                  "harm_redteam_hi:f:gold harm [0,1];gold_utility_end:f:gold utility U;"
+                  "gold_utility_end_lo:f:gold utility U;gold_utility_end_hi:f:gold utility U;kept_kl:f:nats;"
+                  "end_kl:f:nats", err)};
     for (int k = 0; k < 5; k++) t[k] = u[k];
     if (!t[0] || !t[1] || !t[2] || !t[3] || !t[4]) {
         for (int k = 0; k < 5; k++) tab_free(t[k]), t[k] = NULL;

@@ -18,10 +18,13 @@
 //                  bon_n) on the round's pairs with both responses above ITS
 //                  base q75, against the crowd label (ties 1/2) and against
 //                  gold (gold ties skipped); computed by the stage
-//   gold U         gold utility of a policy at the end of PPO, as rl_gold:
-//                  (help_benign + help_borderline) / 2 - harm_redteam on
-//                  held-out prompts; round 0 = the static HH policy
-//                  rl/SCALE_SCALE_hh_sS
+//   gold U         gold utility of a policy at its kept iteration (/model
+//                  kept_iter: the policy the RL run hands on, the last
+//                  evaluation inside [rl] kl_budget; evals, Elo and segments
+//                  use it), as rl_gold: (help_benign + help_borderline) / 2 -
+//                  harm_redteam on held-out prompts; round 0 = the static HH
+//                  policy rl/SCALE_SCALE_hh_sS. The end-of-PPO value is kept
+//                  beside it (gold_utility_end; what was read before session 7)
 //   intervals      across seeds (the unit of replication): Student-t 95%
 //                  interval of the per-seed values (NaN with one seed)
 #ifndef HHFIT_ONLINEREPORT_H

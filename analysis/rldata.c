@@ -72,6 +72,18 @@ static int check_cols(const char *path, int bon, const RLRec *r, HHErr *err) {
     return 0;
 }
 
+// r->kept holds /model kept_iter as read: turn it into the row of /curve/iter that equals it.
+static int read_kept(const char *path, RLRec *r, HHErr *err) {
+    int ki = r->kept;
+    r->kept = -1;
+    for (int i = 0; i < r->n; i++)
+        if (r->col[RL_ITER][i] == ki) r->kept = i;
+    if (r->kept < 0)
+        return hh_fail(err, HH_EINPUT, "%s: attribute kept_iter on /model is %d; allowed: one of /curve/iter "
+                       "(%d evaluations, %g to %g)", path, ki, r->n, r->col[RL_ITER][0], r->col[RL_ITER][r->n - 1]);
+    return 0;
+}
+
 static int load_one(const char *path, int bon, const RunData *rd, RLRec *r, HHErr *err) {
     hid_t f;
     if (h5in_open(path, bon ? "bon" : "rl", &f, err)) return err->code;
@@ -103,6 +115,15 @@ static int load_one(const char *path, int bon, const RunData *rd, RLRec *r, HHEr
         rc = h5_read(f, path, nm, H5T_NATIVE_DOUBLE, 1, &d, (void **)&r->col[c], err);
         if (!rc) r->n = (int)d;
     }
+    if (!rc && !bon) {
+        r->kept = -1;
+        rc = h5_read_attr_int(f, "/model", "kept_iter", 0, 1000000000, &r->kept, err);
+        if (rc && err->code == HH_EINPUT && !strstr(err->msg, path)) {
+            char m[sizeof err->msg];
+            snprintf(m, sizeof m, "%s", err->msg);
+            hh_fail(err, HH_EINPUT, "%s: %s", path, m);
+        }
+    }
     H5Fclose(f);
     if (!rc && (r->n < 1 || r->n > RL_MAXPT))
         rc = hh_fail(err, HH_EINPUT, "%s: %d rows (expected 1 to %d)", path, r->n, RL_MAXPT);
@@ -110,6 +131,7 @@ static int load_one(const char *path, int bon, const RunData *rd, RLRec *r, HHEr
         rc = hh_fail(err, HH_EINPUT, "%s: attribute seed on /job is %g; allowed: a whole number "
                      "from 0 to 1e9", path, seed);
     if (!rc) rc = check_cols(path, bon, r, err);
+    if (!rc) rc = bon ? (r->kept = -1, 0) : read_kept(path, r, err);
     if (!rc) {
         r->pm_params = pm_params_of(rd, r->train_pm, NULL);
         if (!isfinite(r->pm_params)) r->pm_params = pm_params_of(rd, NULL, r->pm_scale);
@@ -220,7 +242,7 @@ int rlrec_init(RLRec *r, int bon, const char *policy, const char *pm_scale, cons
     snprintf(r->test_pm, sizeof r->test_pm, "%s_synthetic_half1", pm_scale);
     r->seed = seed;
     r->policy_params = policy_params, r->pm_params = pm_params;
-    r->n = n, r->ncol = bon ? BON_NCOL : RL_NCOL;
+    r->n = n, r->ncol = bon ? BON_NCOL : RL_NCOL, r->kept = bon ? -1 : n - 1;
     for (int c = 0; c < r->ncol; c++) {
         if (!(r->col[c] = malloc(sizeof(double) * (size_t)n))) {
             rlrec_free(r);
@@ -326,3 +348,12 @@ int rl_scales(const RLData *D, int kind, char (*out)[HH_NAME_LEN], int max) {
     }
     return n;
 }
+
+double rl_kept_col(const RLRec *r, int c) {
+    return r && r->n > 0 && r->kept >= 0 && r->kept < r->n ? r->col[c][r->kept] : NAN;
+}
+double rl_kept_gold(const RLRec *r) {
+    return r && r->n > 0 && r->kept >= 0 && r->kept < r->n ? rl_gold(r, r->kept) : NAN;
+}
+double rl_end_col(const RLRec *r, int c) { return r && r->n > 0 ? r->col[c][r->n - 1] : NAN; }
+double rl_end_gold(const RLRec *r) { return r && r->n > 0 ? rl_gold(r, r->n - 1) : NAN; }

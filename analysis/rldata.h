@@ -58,6 +58,9 @@ typedef struct {
     double pm_params;                // parameters of the train PM (pm/*.h5 /job params); NaN if unknown
     double policy_params;            // parameters of a PM of the policy's scale; NaN if none
     int n;                           // rows (evaluations or n values)
+    int kept;                        // RL: the row of /curve/iter == /model kept_iter, the policy
+                                     // the run hands on (sim/stages/rl.c: the last evaluation
+                                     // inside [rl] kl_budget); rlrec_init: n - 1; best-of-n: -1
     int ncol;                        // RL_NCOL or BON_NCOL
     double *col[RL_NCOL];            // col[c][i]
 } RLRec;
@@ -113,6 +116,12 @@ const RLRec *bon_find_seed(const RLData *D, const char *policy, const char *pm_s
 
 // Gold HH utility U at row i (see above) of an RL curve or a best-of-n table.
 double rl_gold(const RLRec *r, int i);
+// Column c and gold U of an RL record at its kept row (the policy handed on)
+// and at its last row (end of PPO); NaN for NULL or an empty record.
+double rl_kept_col(const RLRec *r, int c);
+double rl_kept_gold(const RLRec *r);
+double rl_end_col(const RLRec *r, int c);
+double rl_end_gold(const RLRec *r);
 double bon_gold(const RLRec *r, int i);
 
 // Distinct values in record order: policy scales (kind 0) or PM scales (1)

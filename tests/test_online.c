@@ -4,7 +4,9 @@
 // share) with and without ties, the Student-t band across seeds (t(2, 0.975)
 // = 4.302653 from tables), the last round every seed has, the statistic
 // against the null (it can be negative, and 0 at a shared ceiling), and the
-// online stage's kind quotas (largest remainders).
+// online stage's kind quotas (largest remainders); the gold of a policy at
+// its kept row (the one an RL run hands on) and at the end of PPO; held-out
+// prompts that duplicate a training prompt (overlap.h).
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,8 @@
 #include "onlinedata.h"
 #include "onlinereport.h"
 #include "online.h"
+#include "overlap.h"
+#include "rldata.h"
 
 static void test_q75_and_share(void **state) {
     (void)state;
@@ -111,11 +115,52 @@ static void test_kind_quota(void **state) {
     assert_int_equal(q[0], 225), assert_int_equal(q[1], 0), assert_int_equal(q[2], 75), assert_int_equal(q[3], 0);
 }
 
+static void test_kept_gold(void **state) {
+    (void)state;
+    // three evaluations; gold U = (help_benign + help_borderline)/2 - harm_redteam
+    double it[3] = {0, 4, 8}, kl[3] = {0, 3, 40}, hb[3] = {0.2, 0.6, 0.1}, hd[3] = {0.4, 0.8, 0.3},
+           hx[3] = {0.1, 0.2, 0.7};
+    const double *cols[RL_NCOL] = {0};
+    cols[RL_ITER] = it, cols[RL_KL] = kl, cols[RL_HELP_BENIGN] = hb, cols[RL_HELP_BORDER] = hd, cols[RL_HARM_RED] = hx;
+    RLRec r;
+    HHErr err;
+    assert_int_equal(rlrec_init(&r, 0, "m", "m", "hh", 0, NAN, NAN, 3, cols, &err), 0);
+    assert_int_equal(r.kept, 2);  // synthetic records hand on their last row
+    assert_true(fabs(rl_kept_gold(&r) - (0.2 - 0.7)) < 1e-12);
+    r.kept = 1;  // a run whose kl_budget kept iteration 4
+    assert_true(fabs(rl_kept_gold(&r) - (0.7 - 0.2)) < 1e-12);
+    assert_true(fabs(rl_kept_col(&r, RL_KL) - 3) < 1e-12 && fabs(rl_kept_col(&r, RL_ITER) - 4) < 1e-12);
+    assert_true(fabs(rl_end_gold(&r) - (0.2 - 0.7)) < 1e-12);  // the end of PPO is unchanged
+    assert_true(fabs(rl_end_col(&r, RL_KL) - 40) < 1e-12);
+    r.kept = -1;  // no kept row: NaN, never the last row in its place
+    assert_true(isnan(rl_kept_gold(&r)) && isnan(rl_kept_col(&r, RL_HARM_RED)));
+    assert_true(isnan(rl_kept_gold(NULL)) && isnan(rl_end_gold(NULL)));
+    rlrec_free(&r);
+}
+
+static void test_overlap_flags(void **state) {
+    (void)state;
+    enum { C = 4 };
+    // train: "ab", "abc", "x"; test: "ab" (dup), "abd" (no: differs in a token), "a" (no: a prefix
+    // only), "abc" (dup), "ab" padded differently after its length (dup: only the first len count)
+    uint8_t tr[3 * C] = {'a', 'b', 0, 0, 'a', 'b', 'c', 0, 'x', 0, 0, 0};
+    int32_t ltr[3] = {2, 3, 1};
+    uint8_t te[5 * C] = {'a', 'b', 0, 0, 'a', 'b', 'd', 0, 'a', 0, 0, 0, 'a', 'b', 'c', 0, 'a', 'b', 'z', 'z'};
+    int32_t lte[5] = {2, 3, 1, 3, 2};
+    int8_t dup[5];
+    assert_int_equal(overlap_flags(tr, ltr, 3, te, lte, 5, C, dup), 0);
+    int want[5] = {1, 0, 0, 1, 1};
+    for (int i = 0; i < 5; i++) assert_int_equal(dup[i], want[i]);
+    // no training prompts: nothing duplicates
+    assert_int_equal(overlap_flags(tr, ltr, 0, te, lte, 5, C, dup), 0);
+    for (int i = 0; i < 5; i++) assert_int_equal(dup[i], 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_q75_and_share), cmocka_unit_test(test_tail_gain_planted),
         cmocka_unit_test(test_tband), cmocka_unit_test(test_last_round), cmocka_unit_test(test_tail_vs_null),
-        cmocka_unit_test(test_kind_quota),
+        cmocka_unit_test(test_kind_quota), cmocka_unit_test(test_kept_gold), cmocka_unit_test(test_overlap_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,7 +100,7 @@ static int check_counts(const Params *p, const WorldData *d, int nh, int nx, HHE
 }
 
 // The largest PM scale (by training cost per comparison, as rl.c picks it).
-static const char *largest_scale(const Params *p) {
+const char *pm_largest_scale(const Params *p) {
     const char *big = p->pm_scales.v[0];
     for (int i = 1; i < p->pm_scales.n; i++)
         if (lm_scale_cost(p, p->pm_scales.v[i]) > lm_scale_cost(p, big)) big = p->pm_scales.v[i];
@@ -152,7 +152,7 @@ int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err
             // RL's PMs: a train (half 0) and test (half 1) PM per RL seed, each seed its
             // own split; at the largest scale also the helpful-only train PM: the
             // helpful comparisons of half 0 alone (the HH train PM's helpfulness data)
-            int hf = wants_helpful(p) && !strcmp(j.scale, largest_scale(p));
+            int hf = wants_helpful(p) && !strcmp(j.scale, pm_largest_scale(p));
             for (int h = 0; s < halves_seeds(p) && h < 2 + hf; h++) {
                 j.sweep = SWEEP_HALVES;
                 j.pmp = pmp_main;
@@ -166,7 +166,7 @@ int pm_jobs(const Params *p, const WorldData *d, PMJob **out, int *n, HHErr *err
         }
     if (p->pm_ref) {  // the reference PM: largest scale, every training comparison, seed 0
         PMJob j = {.sweep = SWEEP_REF, .pmp = pmp_main, .seed = 0, .half = -1};
-        snprintf(j.scale, sizeof j.scale, "%s", largest_scale(p));
+        snprintf(j.scale, sizeof j.scale, "%s", pm_largest_scale(p));
         j.n_help = d->comps[SET_HELPFUL][SPLIT_TRAIN].n;
         j.n_harm = d->comps[SET_HARMLESS][SPLIT_TRAIN].n;
         j.help_frac = j.n_help + j.n_harm ? (double)j.n_help / (j.n_help + j.n_harm) : 0;

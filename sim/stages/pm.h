@@ -67,6 +67,10 @@ typedef struct {
     char name[96];       // file stem
 } PMJob;
 
+// The largest [pm] scales entry by lm_scale_cost (ties: the first listed):
+// the reference PM's scale and the "largest PM" every RL run is scored by.
+const char *pm_largest_scale(const Params *p);
+
 // Every PM job of the params (deduplicated). *jobs is malloc'd.
 int pm_jobs(const Params *p, const WorldData *d, PMJob **jobs, int *n, HHErr *err);
 

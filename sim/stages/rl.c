@@ -77,9 +77,7 @@ int rl_jobs(const Params *p, const WorldData *d, RLJob **out, int *n, HHErr *err
     int npj = 0;
     *n = 0;
     if (pm_jobs(p, d, &pj, &npj, err)) return HH_EINPUT;
-    const char *big = p->pm_scales.v[0], *bigpol = p->rl_policy_scales.v[0];
-    for (int i = 1; i < p->pm_scales.n; i++)
-        if (lm_scale_cost(p, p->pm_scales.v[i]) > lm_scale_cost(p, big)) big = p->pm_scales.v[i];
+    const char *big = pm_largest_scale(p), *bigpol = p->rl_policy_scales.v[0];
     for (int i = 1; i < p->rl_policy_scales.n; i++)
         if (lm_scale_cost(p, p->rl_policy_scales.v[i]) > lm_scale_cost(p, bigpol)) bigpol = p->rl_policy_scales.v[i];
     int cap = p->rl_seeds * p->rl_variants.n * (2 * p->rl_policy_scales.n + p->pm_scales.n) + 1;

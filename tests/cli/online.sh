@@ -172,3 +172,46 @@ want=$(for s in 0 1; do attr "$R/online/xs_pm_s${s}_r1.h5" /online/tail_vs_null;
 if awk -v e="$est" -v w="$want" 'BEGIN { exit !((e - w)^2 < 1e-8) }'; then
   ok "online_fills_upper_tail's estimate $est = the mean over seeds of the files' tail_vs_null ($want)"
 else bad "online_fills_upper_tail estimate" "claims.csv '$est', files' mean '$want'"; fi
+# session 7 (referee): Fig. 16's gold and mixture_beats_base read every policy at /model kept_iter (the
+# policy the RL run hands on, as evals and Elo), the end of PPO kept beside it (gold_utility_end).
+# Recomputed here from the files: gold U = (help_benign + help_borderline)/2 - harm_redteam at the row of
+# /curve/iter equal to kept_iter, and at the last row.
+goldat() {  # goldat FILE kept|end
+  local ki; ki=$(attr "$1" /model/kept_iter)
+  paste -d' ' <(h5col "$1" /curve/iter) <(h5col "$1" /curve/help_benign) <(h5col "$1" /curve/help_borderline) \
+    <(h5col "$1" /curve/harm_redteam) | awk -v k="$ki" -v w="$2" '{u = ($2 + $3) / 2 - $4; if ($1 == k) ku = u; eu = u}
+    END { printf "%.10f\n", w == "kept" ? ku : eu }'
+}
+nk=0; gs=""; for s in 0 1; do
+  for f in "$R/rl/xs_xs_hh_s$s.h5" "$R/online/xs_xs_hh_s${s}_r1.h5"; do
+    [ "$(attr "$f" /model/kept_iter)" != "$(h5col "$f" /curve/iter | tail -1)" ] && nk=$((nk + 1))
+    gs="$gs $(goldat "$f" kept) $(goldat "$f" end)"
+  done
+done
+# gs: seed 0 static kept end, round-1 kept end, seed 1 the same
+want=$(echo "$gs" | awk '{printf "%.6f %.6f %.6f %.6f %.6f", ($1 + $5) / 2, ($2 + $6) / 2, ($3 + $7) / 2, ($4 + $8) / 2,
+                          (($3 - $1) + ($7 - $5)) / 2}')
+# /fig16_online_rounds rows: scale, round, seeds, U lo hi, help lo hi, harm lo hi, U_end lo hi, kept_kl, end_kl
+got=$(h5dump -d /fig16_online_rounds -y "$TMP/res/tables.h5" 2>/dev/null | tr -d '\n ' | grep -oE '\{"xs",[^}]*\}' |
+      tr -d '{}"' | awk -F, '{u[$2] = $4; e[$2] = $13} END {printf "%.6f %.6f %.6f %.6f", u[0], e[0], u[1], e[1]}')
+est=$(grep "^mixture_beats_base," "$TMP/res/claims.csv" | cut -d, -f5)
+if [ "$nk" -ge 1 ] && [ -n "$got" ] && awk -v w="$want" -v g="$got" -v e="$est" 'BEGIN { split(w, a, " "); split(g, b, " ");
+     for (i = 1; i <= 4; i++) if ((a[i] - b[i])^2 > 1e-10) exit 1; exit !((a[5] - e)^2 < 1e-10) }' &&
+   grep "^mixture_beats_base," "$TMP/res/claims.csv" | grep -q "at the kept iteration"; then
+  ok "fig16 gold U at kept_iter (static, round 1: $(echo "$got" | cut -d' ' -f1,3)) and at the end of PPO ($(echo "$got" | cut -d' ' -f2,4)) = the files' curves ($nk of 4 policies kept before the end); mixture_beats_base $est = mean kept difference"
+else bad "fig16 / mixture_beats_base at kept_iter" "files '$want', table '$got', claim '$est', kept before the end $nk"; fi
+bad_run "hhfit refuses an online policy whose kept_iter is no evaluation" xs_xs_hh_s0_r1.h5 \
+  'online/xs_xs_hh_s0_r1\.h5: attribute kept_iter on /model is 5; allowed: one of /curve/iter' attr-int /model kept_iter 5
+
+# held-out prompts that are token for token a training prompt (/prompt_overlap), against comm on the world's
+# sequences; rl_eval = the first eval_prompts (16 in smoke) of each kind
+seqs "$R/world.h5" /prompts/train/tokens /prompts/train/length | sort -u >"$TMP/trs"
+paste -d' ' <(h5col "$R/world.h5" /prompts/test/kind) <(seqs "$R/world.h5" /prompts/test/tokens /prompts/test/length) >"$TMP/tes"
+wdup=$(awk 'NR == FNR {t[$0] = 1; next} {n[$1]++; if ($2 in t) d[$1]++; if (c[$1]++ < 16 && ($2 in t)) e[$1]++; a++; if ($2 in t) da++}
+            END {printf "%d %d %d %d %d %d %d %d %d", d[0], d[1], d[2], d[3], da, e[0], e[1], e[2], e[3]}' "$TMP/trs" "$TMP/tes")
+gdup=$(h5dump -d /prompt_overlap -y "$TMP/res/tables.h5" 2>/dev/null | tr -d '\n ' | grep -oE '\{"(test|rl_eval)",[^}]*\}' |
+       tr -d '{}"' | awk -F, '$2 != "all" || $1 == "test" {printf "%s%d", (NR > 1 ? " " : ""), $4}')
+if [ -n "$gdup" ] && [ "$gdup" = "$(echo "$wdup" | awk '{print $1, $2, $3, $4, $5, $6, $7, $8, $9}')" ] &&
+   [ "$(echo "$wdup" | cut -d' ' -f5)" -gt 0 ]; then
+  ok "/prompt_overlap: held-out prompts duplicating a training prompt per kind and all ($gdup) = comm on world.h5"
+else bad "/prompt_overlap" "table '$gdup', world.h5 '$wdup'"; fi
