@@ -279,7 +279,7 @@ static void test_exact_kl(void **state) {
     HHErr err;
     GPTCache *cache = gpt_cache_alloc(&TINY, 4, &err);
     gsl_rng *r = rng_stream_alloc(1, "test_ppo", "heldout_sample");
-    RolloutOpts ro = {1.0f, 0, 8, 0};
+    RolloutOpts ro = {1.0f, 0, 8, 0, 0};
     if (rollout_generate(p->policy, cache, hp, hl, NH, CTX, &ro, r, resp, rl, &err))
         fail_msg("rollout: %s", err.msg);
     double kl[NH], self[NH];
