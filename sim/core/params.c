@@ -226,8 +226,8 @@ static const ParamDesc TABLE[] = {
     {"rl", "trunc_penalty", PT_DOUBLE, OFF(rl_trunc_penalty), "-1", -100, 0, 0, 0,
      "added to the reward of a response cut off without EOS"},
     {"rl", "stop_turn", PT_INT, OFF(rl_stop_turn), "0", 0, 1, 0, 0,
-     "1: rl-stage samples end at a turn token (BOS, H, A, HHH), kept as the last token (no EOS: "
-     "trunc_penalty applies), as real systems stop at Human:; 0: only EOS or the length cap"},
+     "1: rl-stage samples also end at a turn token (BOS, H, A, HHH), kept as their last token "
+     "(no EOS, so trunc_penalty applies), like stopping at Human:"},
     {"rl", "eval_schedule", PT_NAMELIST, OFF(rl_eval_schedule), "log", 0, 0, 1, 1,
      "held-out evaluations: log = iterations 0, 1, 2, 4, ... (eval_per_octave per doubling) "
      "and the last; linear = 0, eval_every, 2 eval_every, ... and the last"},
