@@ -183,6 +183,9 @@ int report_pm_runs(Report *R, HHErr *err) {
         "n_helpful:i:comparisons;n_harmless:i:comparisons;acc_helpful:f:fraction;"
         "acc_harmless:f:fraction;acc_hh:f:fraction;acc_hh_lo:f:fraction;acc_hh_hi:f:fraction", err);
     if (!t) return err->code;
+    // every pm file is current for the run's params (pipeline_file_current), so one readout
+    const NameList *ro = &R->rd->params.pm_readout;
+    tab_attr_str(t, "pm_readout", ro->n ? ro->v[0] : "eos");
     for (int k = 0; k < R->rd->npm; k++) {
         const PMRec *r = &R->rd->pm[k];
         const PMRec *g[1] = {r};

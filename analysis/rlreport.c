@@ -147,6 +147,8 @@ int rlreport_runs(Report *R, const RLData *D, HHErr *err) {
         "train_pm_end:f:normalised score;test_pm_end:f:normalised score;big_pm_end:f:normalised score;"
         "gold_start:f:gold units;gold_end:f:gold units", err);
     if (!t) return err->code;
+    tab_attr_str(t, "rl_stop_turn", R->rd->params.rl_stop_turn ? "1: rollouts end at a turn token (BOS, H, A, HHH)"
+                                                             : "0: rollouts end at EOS or the length cap");
     if (!D->nrl && !D->nbon) return report_missing(R, t, D->missing_rl, err);
     for (int kind = 0; kind < 2; kind++) {
         int n = kind ? D->nbon : D->nrl;

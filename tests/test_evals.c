@@ -181,7 +181,7 @@ static void test_greedy_agrees(void **state) {
     int32_t *rl = malloc(sizeof(int32_t) * n);
     double *mg = calloc(EV_NSHOT * n, sizeof(double));
     GPTCache *c = gpt_cache_alloc(&cfg, 64, &err);
-    RolloutOpts ro = {0.0f, 0, 5, 0};  // greedy, up to 5 tokens
+    RolloutOpts ro = {0.0f, 0, 5, 0, 0};  // greedy, up to 5 tokens
     assert_int_equal(rollout_generate(m, c, it.prompt, it.plen, it.n, it.ctx, &ro, r, resp, rl, &err), 0);
     for (size_t i = 0; i < n; i++) {  // zero-shot rows: the greedy output is the answer
         if (it.set[i] == EV_FACTS) continue;

@@ -52,12 +52,12 @@ static void randomize(GPT *m, gsl_rng *r, double s) {
 // ----------------------------------------------------------------------------
 // gradient check
 
-enum { HEAD_LM, HEAD_SCALAR, HEAD_VALUE, HEAD_DISTILL };
+enum { HEAD_LM, HEAD_SCALAR, HEAD_VALUE, HEAD_DISTILL, HEAD_SPAN };
 
 typedef struct {
     GPT *m;
     int head, B, T;
-    int tokens[3 * 48], targets[3 * 48], pos[3];
+    int tokens[3 * 48], targets[3 * 48], pos[3], from[3];
     float w[3 * 48], teacher[3 * 48 * 11], cs[3], cv[3 * 48];
 } GradCase;
 
@@ -73,9 +73,10 @@ static double case_loss(GradCase *gc, int grad) {
     if (gc->head == HEAD_LM) loss = gpt_lm_loss(m, gc->targets, gc->w, dl);
     if (gc->head == HEAD_DISTILL)
         loss = gpt_distill_loss(m, gc->teacher, gc->w, dl);
-    if (gc->head == HEAD_SCALAR) {
+    if (gc->head == HEAD_SCALAR || gc->head == HEAD_SPAN) {
         float r[3];
-        assert_int_equal(gpt_scalar(m, gc->pos, r, &err), 0);
+        assert_int_equal(gpt_scalar_span(m, gc->head == HEAD_SPAN ? gc->from : NULL, gc->pos, r,
+                                         &err), 0);
         for (int b = 0; b < gc->B; b++) loss += (double)gc->cs[b] * r[b];
         memcpy(ds, gc->cs, sizeof ds);
     }
@@ -86,8 +87,8 @@ static double case_loss(GradCase *gc, int grad) {
     }
     if (grad) {
         gpt_zero_grad(m);
-        int rc = gpt_backward(m, want ? dl : NULL, gc->pos,
-                              gc->head == HEAD_SCALAR ? ds : NULL,
+        int rc = gpt_backward_span(m, want ? dl : NULL, gc->head == HEAD_SPAN ? gc->from : NULL,
+                              gc->pos, gc->head == HEAD_SCALAR || gc->head == HEAD_SPAN ? ds : NULL,
                               gc->head == HEAD_VALUE ? dv : NULL, &err);
         if (rc) fail_msg("gpt_backward: %s", err.msg);
     }
@@ -125,6 +126,11 @@ static void gradcheck(int head, int T) {
     for (int b = 0; b < 3; b++) {
         gc.pos[b] = (int)rng_below(r, T);
         gc.cs[b] = (float)gauss(r);
+    }
+    if (head == HEAD_SPAN) {  // [pm] readout = mean: spans of T, T - 2 and 1 positions
+        int pos[3] = {T - 1, T - 2, 2}, from[3] = {0, 1, 2};
+        memcpy(gc.pos, pos, sizeof pos);
+        memcpy(gc.from, from, sizeof from);
     }
     case_loss(&gc, 1);
     float *g = malloc(m->num_params * sizeof(float));
@@ -183,6 +189,43 @@ static void test_gradcheck_lm(void **state) { (void)state; gradcheck(HEAD_LM, 5)
 static void test_gradcheck_scalar(void **state) { (void)state; gradcheck(HEAD_SCALAR, 5); }
 static void test_gradcheck_value(void **state) { (void)state; gradcheck(HEAD_VALUE, 5); }
 static void test_gradcheck_distill(void **state) { (void)state; gradcheck(HEAD_DISTILL, 5); }
+static void test_gradcheck_span(void **state) { (void)state; gradcheck(HEAD_SPAN, 5); }
+static void test_gradcheck_span_long(void **state) { (void)state; gradcheck(HEAD_SPAN, 48); }
+
+// gpt_scalar_span: from NULL is gpt_scalar bit for bit; a one-position span
+// equals the EOS readout there to float rounding; a longer span is the head
+// on the mean hidden state (computed here in double from m->hidden); a bad
+// span is refused.
+static void test_scalar_span(void **state) {
+    (void)state;
+    GPTConfig c = {.n_layer = 1, .d_model = 8, .n_head = 2, .ctx = 6, .vocab = 11};
+    gsl_rng *r = rng_stream_alloc(7, "test_gpt", "span");
+    GPT *m = make_model(&c, 2);
+    randomize(m, r, 0.3);
+    int tok[12], pos[2] = {5, 3}, from[2] = {1, 3}, bad[2] = {1, 4};
+    for (int i = 0; i < 12; i++) tok[i] = (int)rng_below(r, 11);
+    HHErr err;
+    float a[2], b[2], s[2];
+    assert_int_equal(gpt_forward(m, tok, 2, 6, 0, &err), 0);
+    assert_int_equal(gpt_scalar(m, pos, a, &err), 0);
+    assert_int_equal(gpt_scalar_span(m, NULL, pos, b, &err), 0);
+    assert_memory_equal(a, b, sizeof a);
+    assert_int_equal(gpt_scalar_span(m, from, pos, s, &err), 0);
+    assert_true(fabs(s[1] - a[1]) < 1e-6);  // one position: pos 3 alone
+    double mean = 0;
+    for (int t = 1; t <= 5; t++)
+        for (int j = 0; j < 8; j++) mean += (double)m->hidden[(size_t)t * 8 + j] * m->p.wr[j] / 5;
+    mean += m->p.br[0];
+    assert_true(fabs(s[0] - mean) < 1e-5 * fmax(1, fabs(mean)));
+    assert_true(fabs(s[0] - a[0]) > 1e-3);  // the mean is not the last position
+    assert_int_not_equal(gpt_scalar_span(m, bad, pos, s, &err), 0);
+    assert_non_null(strstr(err.msg, "from[1]=4 outside 0..pos[1]=3"));
+    float ds[2] = {1, 1};
+    assert_int_not_equal(gpt_backward_span(m, NULL, bad, pos, ds, NULL, &err), 0);
+    gpt_free(m);
+    gsl_rng_free(r);
+}
+
 static void test_gradcheck_lm_long(void **state) { (void)state; gradcheck(HEAD_LM, 48); }
 static void test_gradcheck_value_long(void **state) { (void)state; gradcheck(HEAD_VALUE, 48); }
 
@@ -838,6 +881,9 @@ int main(void) {
         cmocka_unit_test(test_gradcheck_scalar),
         cmocka_unit_test(test_gradcheck_value),
         cmocka_unit_test(test_gradcheck_distill),
+        cmocka_unit_test(test_gradcheck_span),
+        cmocka_unit_test(test_gradcheck_span_long),
+        cmocka_unit_test(test_scalar_span),
         cmocka_unit_test(test_gradcheck_lm_long),
         cmocka_unit_test(test_gradcheck_value_long),
         cmocka_unit_test(test_micro_batches),

@@ -118,6 +118,9 @@ static const Bad BAD[] = {
     {"[pm]\nmixes = 0,0.5\n[rl]\nvariants = helpful\n", {"t.ini:4", "[rl] variants", "add 1 to [pm] mixes"}},
     {"[world]\nn_test_prompts = 50\n", {"t.ini (default)", "[rl] eval_prompts: 64", "n_test_prompts = 50"}},
     {"[rl]\nbon_prompts = 2000\n", {"t.ini:2", "[rl] bon_prompts: 2000", "n_test_prompts = 1000"}},
+    {"[pm]\nreadout = median\n", {"t.ini:2", "[pm] readout", "'median' is not a readout; allowed: eos, mean"}},
+    {"[pm]\nreadout = eos,mean\n", {"t.ini:2", "[pm] readout", NULL}},
+    {"[rl]\nstop_turn = 2\n", {"t.ini:2", "[rl] stop_turn", "[0, 1]"}},
     {"[distill]\neval_samples = 1001\n", {"t.ini:2", "[distill] eval_samples: 1001", "n_test_prompts"}},
 };
 

@@ -82,20 +82,23 @@ static double bt_loss(GPT *m, const PMComp *c, int n) {
     return L;
 }
 
-static void test_bt_gradient(void **state) {
-    (void)state;
+// The Bradley-Terry gradient of pm_score's readout (m->readout: 0 EOS, 1 the
+// mean over the response tokens, positions pl .. pl + rl - 1) by central
+// differences through pm_score, against gpt_backward_span.
+static void bt_gradient(int readout) {
     enum { N = 4 };
     Pairs pp[N];
     PMComp c[N];
     make_pairs(pp, c, N, "grad");
     GPT *m = tiny(2 * N);
+    m->readout = readout;
     // make the scalar head non-zero so every path carries gradient
     gsl_rng *r = rng_stream_alloc(3, "test_pm", "head");
     const GPTTensor *wr = gpt_tensor_info(m, GPT_WR);
     for (size_t i = 0; i < wr->numel; i++) m->params[wr->offset + i] = (float)gsl_ran_gaussian(r, 0.5);
     gsl_rng_free(r);
     // analytic: forward 2N sequences, dscalar = -(1 - sigmoid(d)) / N for chosen, + for rejected
-    int x[2 * N * 32], pos[2 * N];
+    int x[2 * N * 32], pos[2 * N], from[2 * N];
     float sc[2 * N], ds[2 * N];
     int T = 0;
     for (int k = 0; k < 2; k++)
@@ -110,18 +113,23 @@ static void test_bt_gradient(void **state) {
             for (int j = 0; j < q->pl; j++) x[b * T + t++] = q->p[j];
             for (int j = 0; j < q->rl; j++) x[b * T + t++] = q->r[j];
             pos[b] = t - 1;
+            from[b] = q->pl;
             while (t < T) x[b * T + t++] = 0;
         }
     HHErr err;
     assert_int_equal(gpt_forward(m, x, 2 * N, T, 0, &err), 0);
-    assert_int_equal(gpt_scalar(m, pos, sc, &err), 0);
+    assert_int_equal(gpt_scalar_span(m, readout ? from : NULL, pos, sc, &err), 0);
     for (int i = 0; i < N; i++) {
         double s = 1 / (1 + exp(-((double)sc[i] - sc[N + i])));
         ds[i] = (float)(-(1 - s) / N);
         ds[N + i] = (float)((1 - s) / N);
     }
     gpt_zero_grad(m);
-    assert_int_equal(gpt_backward(m, NULL, pos, ds, NULL, &err), 0);
+    assert_int_equal(gpt_backward_span(m, NULL, readout ? from : NULL, pos, ds, NULL, &err), 0);
+    // pm_score reads the same positions: its loss is the one just differentiated
+    double L0 = 0;
+    for (int i = 0; i < N; i++) L0 += log1p(exp(-((double)sc[i] - sc[N + i]))) / N;
+    assert_true(fabs(bt_loss(m, c, N) - L0) < 1e-6);
     // numeric, central differences on a few entries of three tensors
     const int tensors[3] = {GPT_WR, GPT_WTE, GPT_QKVW};
     double worst = 0;
@@ -142,9 +150,36 @@ static void test_bt_gradient(void **state) {
         }
     }
     gpt_free(m);
-    print_message("Bradley-Terry gradient: worst relative error %.3g over 15 entries\n", worst);
+    print_message("Bradley-Terry gradient (readout %s): worst relative error %.3g over 15 entries\n",
+                  readout ? "mean" : "eos", worst);
     // float forward with h = 1e-2: agreement to a few 1e-3 is what float allows
     if (worst > 2e-2) fail_msg("worst relative gradient error %.3g > 2e-2", worst);
+}
+
+static void test_bt_gradient(void **state) { (void)state; bt_gradient(0); }
+static void test_bt_gradient_mean(void **state) { (void)state; bt_gradient(1); }
+
+// [pm] readout = mean reads a different number than eos (the readouts are not
+// silently the same), and a one-token response (EOS alone) reads the same.
+static void test_readout_positions(void **state) {
+    (void)state;
+    GPT *m = tiny(2);
+    const GPTTensor *wr = gpt_tensor_info(m, GPT_WR);
+    for (size_t i = 0; i < wr->numel; i++) m->params[wr->offset + i] = 0.1f * (float)((int)i % 5 - 2);
+    uint8_t pr[2 * 32] = {TOK_BOS, TOK_H, TOK_COPY, TOK_S0 + 1, TOK_A}, rs[2 * RESP_MAX] = {0};
+    memcpy(pr + 32, pr, 5);
+    rs[0] = TOK_S0 + 1, rs[1] = TOK_S0 + 2, rs[2] = TOK_EOS;
+    rs[RESP_MAX] = TOK_EOS;
+    int32_t pl[2] = {5, 5}, rl[2] = {3, 1};
+    double eos[2], mean[2];
+    HHErr err;
+    assert_int_equal(pm_score(m, pr, pl, 32, rs, rl, 2, eos, &err), 0);
+    m->readout = 1;
+    assert_int_equal(pm_score(m, pr, pl, 32, rs, rl, 2, mean, &err), 0);
+    print_message("readout eos %.6f %.6f, mean %.6f %.6f\n", eos[0], eos[1], mean[0], mean[1]);
+    assert_true(fabs(eos[0] - mean[0]) > 1e-4);
+    assert_true(fabs(eos[1] - mean[1]) < 1e-6);
+    gpt_free(m);
 }
 
 static void test_learns_rule(void **state) {
@@ -264,6 +299,8 @@ static void test_nonfinite_stops_training(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bt_gradient),
+        cmocka_unit_test(test_bt_gradient_mean),
+        cmocka_unit_test(test_readout_positions),
         cmocka_unit_test(test_learns_rule),
         cmocka_unit_test(test_fit_reproducible),
         cmocka_unit_test(test_check_step_names),

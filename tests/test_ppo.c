@@ -262,6 +262,42 @@ static void test_param_gradient(void **state) {
 
 // ppo_exact_kl against sum_v p log(p / q) from gpt_softmax rows of separate
 // single-row forwards; KL of a model against itself is exactly 0.
+// [rl] stop_turn: with stop_turn = 1 a sampled turn token (BOS, H, A, HHH)
+// ends the response and stays as its last token; none occurs earlier. With 0
+// (the built-in) the same untrained model puts turn tokens inside responses.
+static int is_turn(int t) { return t == TOK_BOS || t == TOK_H || t == TOK_A || t == TOK_HHH; }
+
+static void test_stop_turn(void **state) {
+    (void)state;
+    GPT *m = make_init(&TINY, 1);
+    uint8_t pr[NP * CTX], resp[NP * RESP_MAX];
+    int32_t pl[NP], rl[NP];
+    make_prompts(pr, pl, NP, CTX, 1, "stop_turn");
+    HHErr err;
+    GPTCache *cache = gpt_cache_alloc(&TINY, 4, &err);
+    int inside[2] = {0, 0}, ended[2] = {0, 0};
+    for (int st = 0; st < 2; st++) {
+        gsl_rng *r = rng_stream_alloc(1, "test_ppo", "stop_turn_sample");
+        RolloutOpts ro = {1.0f, 0, RESP_MAX, 0, st};
+        if (rollout_generate(m, cache, pr, pl, NP, CTX, &ro, r, resp, rl, &err))
+            fail_msg("rollout: %s", err.msg);
+        gsl_rng_free(r);
+        for (int i = 0; i < NP; i++) {
+            const uint8_t *x = resp + (size_t)i * RESP_MAX;
+            for (int t = 0; t + 1 < rl[i]; t++) inside[st] += is_turn(x[t]);
+            ended[st] += is_turn(x[rl[i] - 1]);
+            if (st && is_turn(x[rl[i] - 1]) && rl[i] < RESP_MAX) assert_int_equal(x[rl[i]], TOK_PAD);
+        }
+    }
+    print_message("turn tokens inside responses: %d (stop_turn 0), %d (1); responses ending "
+                  "at one: %d, %d of %d\n", inside[0], inside[1], ended[0], ended[1], NP);
+    assert_true(inside[0] > 0);
+    assert_int_equal(inside[1], 0);
+    assert_true(ended[1] > 0);
+    gpt_cache_free(cache);
+    gpt_free(m);
+}
+
 static void test_exact_kl(void **state) {
     (void)state;
     GPT *init = make_init(&TINY, 1);
@@ -279,7 +315,7 @@ static void test_exact_kl(void **state) {
     HHErr err;
     GPTCache *cache = gpt_cache_alloc(&TINY, 4, &err);
     gsl_rng *r = rng_stream_alloc(1, "test_ppo", "heldout_sample");
-    RolloutOpts ro = {1.0f, 0, 8, 0};
+    RolloutOpts ro = {1.0f, 0, 8, 0, 0};
     if (rollout_generate(p->policy, cache, hp, hl, NH, CTX, &ro, r, resp, rl, &err))
         fail_msg("rollout: %s", err.msg);
     double kl[NH], self[NH];
@@ -713,6 +749,7 @@ int main(void) {
         cmocka_unit_test(test_loss_gradient),
         cmocka_unit_test(test_param_gradient),
         cmocka_unit_test(test_exact_kl),
+        cmocka_unit_test(test_stop_turn),
         cmocka_unit_test(test_learning),
         cmocka_unit_test(test_kl_penalty),
         cmocka_unit_test(test_trunc_penalty),

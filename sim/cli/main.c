@@ -222,7 +222,7 @@ static int sample_print(const Params *p, const WorldData *d, GPT *m, int n, doub
     int32_t *rlen = malloc(sizeof(int32_t) * (size_t)n);
     GPTCache *c = gpt_cache_alloc(&m->cfg, 64, err);
     gsl_rng *r = rng_stream_alloc(p->seed, "sample", "responses");
-    RolloutOpts ro = {(float)temp, 0, RESP_MAX, hhh};
+    RolloutOpts ro = {(float)temp, 0, RESP_MAX, hhh, 0};
     int rc = (!resp || !rlen || !c) ? hh_fail(err, HH_EFAIL, "out of memory")
              : rollout_generate(m, c, ps->tok, ps->len, n, ps->ctx, &ro, r, resp, rlen, err);
     for (int i = 0; !rc && i < n; i++) {

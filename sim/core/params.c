@@ -194,6 +194,9 @@ static const ParamDesc TABLE[] = {
     {"pm", "halves", PT_INT, OFF(pm_halves), "1", 0, 1, 0, 0,
      "1: train/test PMs on two disjoint halves of the data, per scale and RL seed; at the "
      "largest scale also a helpful-only PM on half 0's helpful comparisons"},
+    {"pm", "readout", PT_NAMELIST, OFF(pm_readout), "eos", 0, 0, 1, 1,
+     "where the scalar head reads the final hidden state: eos = the last token (EOS); mean = "
+     "mean over the response tokens up to and including the last"},
     {"pm", "norm_samples", PT_INT, OFF(pm_norm_samples), "256", 8, 1000000, 0, 0,
      "distilled-policy samples scored to normalise rewards (mean 0, sd 1)"},
 
@@ -222,6 +225,9 @@ static const ParamDesc TABLE[] = {
      "before KL first exceeds this; 0: the final policy"},
     {"rl", "trunc_penalty", PT_DOUBLE, OFF(rl_trunc_penalty), "-1", -100, 0, 0, 0,
      "added to the reward of a response cut off without EOS"},
+    {"rl", "stop_turn", PT_INT, OFF(rl_stop_turn), "0", 0, 1, 0, 0,
+     "1: rl-stage samples also end at a turn token (BOS, H, A, HHH), kept as their last token "
+     "(no EOS, so trunc_penalty applies), like stopping at Human:"},
     {"rl", "eval_schedule", PT_NAMELIST, OFF(rl_eval_schedule), "log", 0, 0, 1, 1,
      "held-out evaluations: log = iterations 0, 1, 2, 4, ... (eval_per_octave per doubling) "
      "and the last; linear = 0, eval_every, 2 eval_every, ... and the last"},
@@ -824,6 +830,9 @@ static int cross_check(const Params *p, const char *name, const int *line_of,
         if (strcmp(p->rl_variants.v[i], "hh") && strcmp(p->rl_variants.v[i], "helpful"))
             XFAIL("rl", "variants", "'%s' is not a variant; allowed: hh, helpful",
                   p->rl_variants.v[i]);
+    for (int i = 0; i < p->pm_readout.n; i++)
+        if (strcmp(p->pm_readout.v[i], "eos") && strcmp(p->pm_readout.v[i], "mean"))
+            XFAIL("pm", "readout", "'%s' is not a readout; allowed: eos, mean", p->pm_readout.v[i]);
     for (int i = 0; i < p->rl_eval_schedule.n; i++)
         if (strcmp(p->rl_eval_schedule.v[i], "log") && strcmp(p->rl_eval_schedule.v[i], "linear"))
             XFAIL("rl", "eval_schedule", "'%s' is not a schedule; allowed: log, linear",

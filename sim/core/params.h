@@ -122,6 +122,7 @@ typedef struct {
     int pm_pmp_n;           // PMP comparisons
     double pm_pmp_temp;     // noise temperature of PMP labels
     double pm_pmp_lr;       // PMP learning rate
+    NameList pm_readout;    // "eos" (scalar head at the last token) or "mean" (over the response)
     int pm_halves;          // 1: train PMs on disjoint halves (train PM / test PM)
     int pm_norm_samples;    // distilled-policy samples for reward normalisation
     // [rl]
@@ -138,6 +139,7 @@ typedef struct {
     double rl_kl_target;    // target KL of the controller
     double rl_kl_budget;    // nats; the policy handed on is the last checkpoint within it (0: final)
     double rl_trunc_penalty;// added to the reward of responses cut off without EOS
+    int rl_stop_turn;       // 1: rollouts of the rl stage end at a turn token (BOS, H, A, HHH)
     NameList rl_eval_schedule;  // "log" (0, 1, 2, 4, ... and the last) or "linear" (every eval_every)
     int rl_eval_per_octave; // log schedule: evaluations per doubling of the iteration count
     int rl_eval_every;      // linear schedule: iterations between held-out evaluations

@@ -375,24 +375,52 @@ int gpt_forward_at(GPT *m, const int *tokens, int B, int T, const int *lo, const
     return forward(m, tokens, B, T, lo, hi, want_logits, err);
 }
 
-int gpt_scalar(const GPT *m, const int *pos, float *out, HHErr *err) {
-    int C = m->cfg.d_model;
-    if (m->B < 1) return hh_fail(err, HH_EINPUT, "gpt_scalar: no forward yet");
-    else if (m->at) return hh_fail(err, HH_EINPUT, "gpt_scalar: after gpt_forward_at");
+static int check_span(const GPT *m, const int *from, const int *pos, const char *fn, HHErr *err) {
     for (int b = 0; b < m->B; b++) {
         if (pos[b] < 0 || pos[b] >= m->T)
             return hh_fail(err, HH_EINPUT,
-                           "gpt_scalar: pos[%d]=%d outside 0..%d", b, pos[b],
+                           "%s: pos[%d]=%d outside 0..%d", fn, b, pos[b],
                            m->T - 1);
+        if (from && (from[b] < 0 || from[b] > pos[b]))
+            return hh_fail(err, HH_EINPUT, "%s: from[%d]=%d outside 0..pos[%d]=%d", fn, b,
+                           from[b], b, pos[b]);
+    }
+    return 0;
+}
+
+// The scalar head on the mean of rows from..pos of row b: the mean of the
+// per-position head values (the head is linear), summed in double.
+static float span_scalar(const GPT *m, int b, int from, int pos) {
+    int C = m->cfg.d_model;
+    double s = 0;
+    for (int t = from; t <= pos; t++)
+        s += dot_f(m->a.lnf + ((size_t)b * m->T + t) * C, m->p.wr, C);
+    return (float)(s / (pos - from + 1)) + m->p.br[0];
+}
+
+int gpt_scalar_span(const GPT *m, const int *from, const int *pos, float *out, HHErr *err) {
+    int C = m->cfg.d_model;
+    if (m->B < 1) return hh_fail(err, HH_EINPUT, "gpt_scalar: no forward yet");
+    else if (m->at) return hh_fail(err, HH_EINPUT, "gpt_scalar: after gpt_forward_at");
+    if (check_span(m, from, pos, "gpt_scalar", err)) return HH_EINPUT;
+    for (int b = 0; b < m->B; b++) {
+        if (from) {
+            out[b] = span_scalar(m, b, from[b], pos[b]);
+            continue;
+        }
         const float *h = m->a.lnf + ((size_t)b * m->T + pos[b]) * C;
         out[b] = dot_f(h, m->p.wr, C) + m->p.br[0];
     }
     return 0;
 }
 
+int gpt_scalar(const GPT *m, const int *pos, float *out, HHErr *err) {
+    return gpt_scalar_span(m, NULL, pos, out, err);
+}
+
 // backward_heads: dln (N, C) = gradient of the final hidden state from the
 // three heads; accumulates the head and wte gradients.
-static void backward_heads(GPT *m, const float *dlogits, const int *pos,
+static void backward_heads(GPT *m, const float *dlogits, const int *from, const int *pos,
                            const float *dscalar, const float *dvalue) {
     int C = m->cfg.d_model, V = m->cfg.vocab, T = m->T;
     size_t N = (size_t)m->n_out;
@@ -403,7 +431,20 @@ static void backward_heads(GPT *m, const float *dlogits, const int *pos,
                            ones_vec(m), N, C, V);
     else
         memset(dln, 0, sizeof(float) * N * C);
-    if (dscalar)
+    if (dscalar && from)
+        for (int b = 0; b < m->B; b++) {
+            int n = pos[b] - from[b] + 1;
+            float d = (float)((double)dscalar[b] / n);
+            for (int t = from[b]; t <= pos[b]; t++) {
+                size_t i = (size_t)b * T + t;
+                for (int j = 0; j < C; j++) {
+                    dln[i * C + j] += d * m->p.wr[j];
+                    m->g.wr[j] += d * h[i * C + j];
+                }
+            }
+            m->g.br[0] += dscalar[b];
+        }
+    else if (dscalar)
         for (int b = 0; b < m->B; b++) {
             size_t i = (size_t)b * T + pos[b];
             float d = dscalar[b];
@@ -426,6 +467,11 @@ static void backward_heads(GPT *m, const float *dlogits, const int *pos,
 
 int gpt_backward(GPT *m, const float *dlogits, const int *pos,
                  const float *dscalar, const float *dvalue, HHErr *err) {
+    return gpt_backward_span(m, dlogits, NULL, pos, dscalar, dvalue, err);
+}
+
+int gpt_backward_span(GPT *m, const float *dlogits, const int *from, const int *pos,
+                      const float *dscalar, const float *dvalue, HHErr *err) {
     const GPTConfig *c = &m->cfg;
     int L = c->n_layer, C = c->d_model, NH = c->n_head, B = m->B, T = m->T;
     if (B < 1) return hh_fail(err, HH_EINPUT, "gpt_backward: no forward yet");
@@ -437,17 +483,13 @@ int gpt_backward(GPT *m, const float *dlogits, const int *pos,
         return hh_fail(err, HH_EINPUT, "gpt_backward: dscalar without pos");
     else if (dscalar && m->at)
         return hh_fail(err, HH_EINPUT, "gpt_backward: dscalar after gpt_forward_at");
-    for (int b = 0; dscalar && b < B; b++)
-        if (pos[b] < 0 || pos[b] >= T)
-            return hh_fail(err, HH_EINPUT,
-                           "gpt_backward: pos[%d]=%d outside 0..%d", b,
-                           pos[b], T - 1);
+    if (dscalar && check_span(m, from, pos, "gpt_backward", err)) return HH_EINPUT;
     size_t N = (size_t)B * T, S = (size_t)m->max_B * c->ctx, No = (size_t)m->n_out;
     GPTActs *a = &m->a;
     const GPTParams *p = &m->p;
     GPTParams *g = &m->g;
     const float *ones = ones_vec(m);
-    backward_heads(m, dlogits, pos, dscalar, dvalue);
+    backward_heads(m, dlogits, from, pos, dscalar, dvalue);
     const float *last = L > 0 ? a->res3 + (L - 1) * S * C : a->encoded;
     memset(a->dres, 0, sizeof(float) * No * C);
     gk_layernorm_backward(a->dres, g->lnfw, g->lnfb, a->dln, last, p->lnfw,

@@ -167,6 +167,9 @@ typedef struct {
     int at;             // the last forward was gpt_forward_at
     int n_out;          // rows of logits, values, hidden: B T, or gpt_forward_at's positions
     int *out_lo, *out_hi;  // (max_B) gpt_forward_at's position ranges
+    int readout;        // how a PM reads its scalar head (pm.c): 0 at the last
+                        // token (EOS), 1 mean over the response positions;
+                        // lm_load sets it from [pm] readout (0 after gpt_alloc)
 } GPT;
 
 // gpt_alloc: a model for cfg that runs batches up to max_B rows of up to
@@ -210,6 +213,11 @@ int gpt_forward_at(GPT *m, const int *tokens, int B, int T, const int *lo, const
 // gpt_scalar: out[b] = hidden[b, pos[b]] . w_r + b_r after gpt_forward
 // (0 <= pos[b] < T). (B)
 int gpt_scalar(const GPT *m, const int *pos, float *out, HHErr *err);
+// gpt_scalar_span: with from NULL, gpt_scalar; else out[b] = (mean over
+// t = from[b] .. pos[b] of hidden[b, t]) . w_r + b_r (0 <= from[b] <= pos[b]):
+// the mean of the per-position head values, summed in double ([pm] readout =
+// mean). (B)
+int gpt_scalar_span(const GPT *m, const int *from, const int *pos, float *out, HHErr *err);
 
 // gpt_zero_grad: m->grads = 0.
 void gpt_zero_grad(GPT *m);
@@ -237,6 +245,11 @@ int gpt_check_step(const GPT *m, const char *job, long step, double loss, double
 // any of them may be NULL (pos may be NULL when dscalar is).
 int gpt_backward(GPT *m, const float *dlogits, const int *pos,
                  const float *dscalar, const float *dvalue, HHErr *err);
+// gpt_backward_span: gpt_backward whose dscalar is the gradient of
+// gpt_scalar_span's mean readout over from[b] .. pos[b] (from NULL:
+// gpt_backward): each of those positions gets dscalar[b] / (pos - from + 1).
+int gpt_backward_span(GPT *m, const float *dlogits, const int *from, const int *pos,
+                      const float *dscalar, const float *dvalue, HHErr *err);
 
 // --- losses on m->logits of the last forward (want_logits). Each returns the
 // loss and, when dlogits is not NULL, overwrites dlogits (B, T, V) with its

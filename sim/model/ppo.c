@@ -554,7 +554,7 @@ int ppo_iterate(PPO *p, const uint8_t *prompts, const int32_t *plen, int n, PPOR
     memset(&st, 0, sizeof st);
     st.kl_coef = p->kl_coef;
     // 1. sample
-    RolloutOpts ro = {c->temperature, 0, c->max_resp, 0};
+    RolloutOpts ro = {c->temperature, 0, c->max_resp, 0, c->stop_turn};
     double t0 = now_sec();
     if ((rc = rollout_generate(p->policy, p->cache, prompts, plen, n, ctx, &ro, r, p->resp,
                                p->rlen, err))) return rc;

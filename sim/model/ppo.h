@@ -88,6 +88,7 @@ typedef struct {
     int kl_adaptive;      // 0     1: Ziegler et al.'s proportional controller on beta
     double kl_target;     // 6.0   target KL per response (nats) for the controller
     double kl_horizon;    // 10000 controller horizon, in responses
+    int stop_turn;        // 0     1: rollouts also end at a turn token (RolloutOpts)
     int trunc_mode;       // PPO_TRUNC_PENALTY
     double trunc_penalty; // -1.0  added to the score of a response cut off without EOS
 } PPOConfig;

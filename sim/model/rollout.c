@@ -49,7 +49,8 @@ static int generate_chunk(GPT *m, GPTCache *c, const uint8_t *prompts, const int
             int t = gpt_sample(logits + (size_t)b * V, V, o->temperature, o->top_k, r);
             uint8_t *row = resp + (size_t)(i0 + b) * RESP_MAX;
             row[rlen[i0 + b]++] = (uint8_t)t;
-            if (t == TOK_EOS || rlen[i0 + b] >= o->max_resp || c->pos[b] >= ctx) done[b] = 1;
+            int turn = o->stop_turn && (t == TOK_BOS || t == TOK_H || t == TOK_A || t == TOK_HHH);
+            if (t == TOK_EOS || turn || rlen[i0 + b] >= o->max_resp || c->pos[b] >= ctx) done[b] = 1;
             else { tok[b] = t; active++; }
         }
         if (!active) break;

@@ -20,6 +20,8 @@ typedef struct {
     int top_k;          // 0 = all tokens
     int max_resp;       // RESP_MAX: most response tokens (EOS included)
     int hhh_prefix;     // 1: insert the HHH persona token after BOS
+    int stop_turn;      // 1: a turn token (BOS, H, A, HHH) also ends a response; it is
+                        // kept as its last token (so the response has no EOS)
 } RolloutOpts;
 
 // Generate responses for n prompts with model m in batches of cache->B rows

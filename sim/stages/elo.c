@@ -211,7 +211,7 @@ static int sample_model(const Params *p, const Job *j, const ElContestant *c, GP
     char comp[96];
     snprintf(comp, sizeof comp, "sample/%s", c->name);
     gsl_rng *r = rng_stream_alloc(p->seed, j->name, comp);
-    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
+    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0, 0};
     int rc = rollout_generate(m, cache, pr, pl, P, ctx, &ro, r, S->resp + (size_t)ci * P * RESP_MAX,
                               S->len + (size_t)ci * P, err);
     gsl_rng_free(r);
@@ -370,7 +370,7 @@ static int elo_run(const Params *p, const WorldData *d, const Job *j, const Stag
             char comp[32];
             snprintf(comp, sizeof comp, "bon/s%d", s);
             gsl_rng *r = rng_stream_alloc(p->seed, j->name, comp);
-            RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
+            RolloutOpts ro = {1.0f, 0, RESP_MAX, 0, 0};
             rc = !cache || !r ? hh_fail(err, HH_EFAIL, "elo: out of memory")
                               : rollout_generate(m, cache, ppr, ppl, P * Bpool, ctx, &ro, r,
                                                  presp + (size_t)s * NP * RESP_MAX, plen + (size_t)s * NP, err);

@@ -84,7 +84,7 @@ int eval_norm_scores(const Params *p, const WorldData *d, GPT *pol, const char *
         pl[i] = ps->len[i % ps->n];
     }
     gsl_rng *r = rng_stream_alloc(p->seed, job, "norm");
-    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
+    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0, 0};
     if (!rc) rc = rollout_generate(pol, c, pr, pl, n, ps->ctx, &ro, r, resp, rl, err);
     gsl_rng_free(r);
     for (int k = 0; !rc && k < npm; k++)

@@ -64,6 +64,7 @@ int lm_load(const char *path, const char *kind, const Params *p, const char *sca
         rc = hh_fail(err, HH_EINPUT, "%s: model is not the '%s' config of these params; rerun the "
                      "stage that wrote it", path, sc);
     }
+    if (!rc) (*out)->readout = p->pm_readout.n && !strcmp(p->pm_readout.v[0], "mean");
     if (rc && err && !strstr(err->msg, path)) {
         char m[sizeof err->msg];
         snprintf(m, sizeof m, "%.300s: %.700s", path, err->msg);
@@ -460,7 +461,7 @@ int lm_pretrain(const Params *p, const WorldData *d, const Job *jb, const StageO
         return 0;
     }
     GoldEval ev;
-    RolloutOpts ro = {0.0f, 0, RESP_MAX, 0};
+    RolloutOpts ro = {0.0f, 0, RESP_MAX, 0, 0};
     r = rng_stream_alloc(p->seed, job, "eval");
     if (!rc) rc = eval_gold(m, d, EVAL_PER_KIND, &ro, r, &ev, err);
     gsl_rng_free(r);
@@ -579,7 +580,7 @@ static int distill_loop(const Params *p, const WorldData *d, const char *job, Tr
 // Gold evaluation of base, base + HHH prefix, and distilled models.
 static int distill_evals(const Params *p, const WorldData *d, const char *job, GPT *base,
                          GPT *student, GoldEval ev[3], HHErr *err) {
-    RolloutOpts ro = {(float)p->di_temperature, 0, RESP_MAX, 0};
+    RolloutOpts ro = {(float)p->di_temperature, 0, RESP_MAX, 0, 0};
     static const char *COMP[3] = {"eval/base", "eval/prefixed", "eval/distilled"};
     int rc = 0;
     for (int k = 0; !rc && k < 3; k++) {

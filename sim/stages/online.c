@@ -438,7 +438,7 @@ static int sample_scored(GPT *m, GPT *pmp, const Params *p, const char *job, con
     GPTCache *cache = gpt_cache_alloc(&m->cfg, 64, err);
     if (!cache) return HH_EFAIL;
     gsl_rng *g = rng_stream_alloc(p->seed, job, comp);
-    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
+    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0, 0};
     int rc = !g ? hh_fail(err, HH_EFAIL, "out of memory")
                 : rollout_generate(m, cache, spr, spl, (int)N, p->ctx, &ro, g, sresp, srl, err);
     gsl_rng_free(g);

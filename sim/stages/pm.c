@@ -22,8 +22,12 @@
 
 typedef PMPair Pair;
 
-// Build (B, T) inputs for pairs and the position of each last token.
-static int build(const Pair *pr, int B, int ctx, int *x, int *pos) {
+// Build (B, T) inputs for pairs and the position of each last token; from
+// (B, may be NULL) the position of each first response token: the positions
+// from[b] .. pos[b] are the response tokens the context keeps (EOS included
+// when present), or the last token alone when the context cut the whole
+// response. [pm] readout = mean averages the scalar head over them.
+static int build_span(const Pair *pr, int B, int ctx, int *x, int *from, int *pos) {
     int T = 1;
     for (int b = 0; b < B; b++) {
         int L = pr[b].pl + pr[b].rl;
@@ -35,9 +39,20 @@ static int build(const Pair *pr, int B, int ctx, int *x, int *pos) {
         for (int t = 0; t < pr[b].pl && k < T; t++) x[b * T + k++] = pr[b].p[t];
         for (int t = 0; t < pr[b].rl && k < T; t++) x[b * T + k++] = pr[b].r[t];
         pos[b] = k - 1;
+        if (from) from[b] = pr[b].pl < k ? pr[b].pl : k - 1;
         while (k < T) x[b * T + k++] = 0;
     }
     return T;
+}
+
+// The scalar readout of m ([pm] readout, m->readout) after build_span into
+// pos (B) and pos + B (the first response positions; pos holds 2 B ints).
+static int build(const Pair *pr, int B, int ctx, int *x, int *pos) {
+    return build_span(pr, B, ctx, x, pos + B, pos);
+}
+
+static int readout(const GPT *m, const int *pos, float *out, HHErr *err) {
+    return gpt_scalar_span(m, m->readout ? pos + m->B : NULL, pos, out, err);
 }
 
 static int score_pairs(GPT *m, const Pair *pr, int n, int ctx, int *x, int *pos, float *tmp,
@@ -46,7 +61,7 @@ static int score_pairs(GPT *m, const Pair *pr, int n, int ctx, int *x, int *pos,
     for (int i = 0; i < n; i += chunk) {
         int B = n - i < chunk ? n - i : chunk;
         int T = build(pr + i, B, ctx, x, pos);
-        if (gpt_forward(m, x, B, T, 0, err) || gpt_scalar(m, pos, tmp, err)) return HH_EFAIL;
+        if (gpt_forward(m, x, B, T, 0, err) || readout(m, pos, tmp, err)) return HH_EFAIL;
         for (int b = 0; b < B; b++) out[i + b] = tmp[b];
     }
     return 0;
@@ -55,7 +70,7 @@ static int score_pairs(GPT *m, const Pair *pr, int n, int ctx, int *x, int *pos,
 int pm_score(GPT *m, const uint8_t *prompts, const int32_t *plen, int ctx, const uint8_t *resp,
              const int32_t *rlen, int n, double *out, HHErr *err) {
     Pair *pr = malloc(sizeof(Pair) * ((size_t)n + 1));
-    int *x = malloc(sizeof(int) * (size_t)m->max_B * ctx), *pos = malloc(sizeof(int) * m->max_B);
+    int *x = malloc(sizeof(int) * (size_t)m->max_B * ctx), *pos = malloc(sizeof(int) * 2 * (size_t)m->max_B);
     float *tmp = malloc(sizeof(float) * m->max_B);
     int rc = (!pr || !x || !pos || !tmp) ? hh_fail(err, HH_EFAIL, "pm_score: out of memory") : 0;
     for (int i = 0; !rc && i < n; i++)
@@ -307,7 +322,7 @@ static int bt_step(GPT *m, AdamW *opt, const unsigned char *decay, const Comp *c
             pairs[nb + b] = c[order[b0 + b]].r;
         }
         int T = build(pairs, 2 * nb, m->cfg.ctx, x, pos);
-        if (gpt_forward(m, x, 2 * nb, T, 0, err) || gpt_scalar(m, pos, sc, err)) return HH_EFAIL;
+        if (gpt_forward(m, x, 2 * nb, T, 0, err) || readout(m, pos, sc, err)) return HH_EFAIL;
         for (int b = 0; b < nb; b++) {
             double dlt = (double)sc[b] - sc[nb + b], s = sigmoid(dlt);
             *loss += -log(fmax(s, 1e-300)) / B;
@@ -315,7 +330,8 @@ static int bt_step(GPT *m, AdamW *opt, const unsigned char *decay, const Comp *c
             ds[b] = (float)(-(1 - s) / B);
             ds[nb + b] = (float)((1 - s) / B);
         }
-        if (gpt_backward(m, NULL, pos, ds, NULL, err)) return HH_EFAIL;
+        if (gpt_backward_span(m, NULL, m->readout ? pos + 2 * nb : NULL, pos, ds, NULL, err))
+            return HH_EFAIL;
     }
     *gnorm = adamw_clip(m->grads, m->num_params, 1.0);
     AdamWConfig ac = {0.9f, 0.95f, 1e-8f, (float)wd};
@@ -326,7 +342,7 @@ static int bt_step(GPT *m, AdamW *opt, const unsigned char *decay, const Comp *c
 // Mean Bradley-Terry loss and accuracy (ties 1/2) of m on n comparisons.
 static int bt_eval(GPT *m, const Comp *c, int n, double *loss, double *acc, HHErr *err) {
     Pair *pr = malloc(sizeof(Pair) * (2 * (size_t)n + 1));
-    int *x = malloc(sizeof(int) * (size_t)m->max_B * m->cfg.ctx), *pos = malloc(sizeof(int) * m->max_B);
+    int *x = malloc(sizeof(int) * (size_t)m->max_B * m->cfg.ctx), *pos = malloc(sizeof(int) * 2 * (size_t)m->max_B);
     float *tmp = malloc(sizeof(float) * m->max_B);
     double *sc = malloc(sizeof(double) * (2 * (size_t)n + 1));
     int rc = !pr || !x || !pos || !tmp || !sc ? hh_fail(err, HH_EFAIL, "out of memory") : 0;
@@ -349,7 +365,7 @@ static int bt_train(const Params *p, GPT *m, const Comp *c, int n, const BTOpts 
     AdamW *opt = adamw_alloc(m->num_params, err);
     unsigned char *decay = malloc(m->num_params);
     int *order = malloc(sizeof(int) * ((size_t)n + B)), *x = malloc(sizeof(int) * 2 * B * m->cfg.ctx);
-    int *pos = malloc(sizeof(int) * 2 * B);
+    int *pos = malloc(sizeof(int) * 4 * (size_t)B);  // last and first (readout) positions
     float *sc = malloc(sizeof(float) * 2 * B), *ds = malloc(sizeof(float) * 2 * B);
     Pair *pairs = malloc(sizeof(Pair) * 2 * B);
     if (!opt || !decay || !order || !x || !pos || !sc || !ds || !pairs)
@@ -575,7 +591,7 @@ static int eval_set(GPT *m, const WorldData *d, int set, SetEval *ev, HHErr *err
     const CompSet *cs = &d->comps[set][SPLIT_TEST];
     int n = cs->n, ctx = m->cfg.ctx;
     Pair *pc = malloc(sizeof(Pair) * (2 * (size_t)n + 1));
-    int *x = malloc(sizeof(int) * (size_t)m->max_B * ctx), *pos = malloc(sizeof(int) * m->max_B);
+    int *x = malloc(sizeof(int) * (size_t)m->max_B * ctx), *pos = malloc(sizeof(int) * 2 * (size_t)m->max_B);
     float *tmp = malloc(sizeof(float) * m->max_B);
     double *s = malloc(sizeof(double) * (2 * (size_t)n + 1));
     ev->n = n;

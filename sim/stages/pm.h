@@ -4,6 +4,14 @@
 //     L = -log sigmoid(r(chosen) - r(rejected))
 // on crowdworker comparisons.
 //
+// Readout ([pm] readout; m->readout, set by lm_load for every model it loads,
+// so training, PMP, evaluation and every stage scoring with a PM agree):
+// eos (built-in) r = h[last] . w + b, h[last] the final hidden state at the
+// last token kept (EOS for a complete response); mean r = (mean of h[t] over
+// the response tokens t = plen .. plen + rlen - 1 the context keeps, EOS or a
+// kept [rl] stop_turn token included, prompt and its closing A excluded) . w
+// + b, or the last token alone when the context cut the whole response.
+//
 // Training: of a job's comparisons, [pm] val_frac of each set (drawn from the
 // job's stream (seed, job, "val/SET")) are a validation split; the rest are
 // trained on for at most [pm] epochs passes (order from (seed, job, "epoch/E"),
@@ -109,7 +117,7 @@ int pm_fit(const Params *p, GPT *m, const PMComp *c, int n, int epochs, double l
 
 // Scores of n (prompt, response) pairs: prompts (n, ctx) rows with lengths,
 // responses (n, RESP_MAX) rows with lengths. Sequences longer than ctx are
-// cut to ctx. Uses m in batches of m->max_B.
+// cut to ctx. Uses m in batches of m->max_B and m->readout (see the top).
 int pm_score(GPT *m, const uint8_t *prompts, const int32_t *plen, int ctx, const uint8_t *resp,
              const int32_t *rlen, int n, double *out, HHErr *err);
 

@@ -262,7 +262,7 @@ static int evaluate(RLState *st, PPO *ppo, long iter, const PPOStats *ps, double
     char comp[48];
     snprintf(comp, sizeof comp, "eval/%ld", iter);
     gsl_rng *r = rng_stream_alloc(st->p->seed, st->job, comp);
-    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
+    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0, st->p->rl_stop_turn};
     int rc = rollout_generate(ppo->policy, e->cache, e->pr, e->pl, e->n, ctx, &ro, r, e->resp,
                               e->rl, err);
     gsl_rng_free(r);
@@ -463,6 +463,7 @@ static void config(const Params *p, PPOConfig *c) {
     c->kl_adaptive = p->rl_kl_adaptive;
     c->kl_target = p->rl_kl_target;
     c->trunc_penalty = p->rl_trunc_penalty;
+    c->stop_turn = p->rl_stop_turn;
 }
 
 static int setup(RLState *st, const Params *p, const WorldData *d, const Job *jb, GPT **init,
@@ -694,7 +695,7 @@ int rl_best_of_n(const Params *p, const WorldData *d, const Job *jb, const Stage
     snprintf(label, sizeof label, "bon %s_%s_%s:", j->policy, j->pm_scale, j->variant);
     progress_start(&pg, label, 1, so->quiet);
     gsl_rng *r = rng_stream_alloc(p->seed, st.job, "bon");
-    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
+    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0, p->rl_stop_turn};
     if (!rc) rc = rollout_generate(init, c, pr, pl, (int)N, ps->ctx, &ro, r, resp, rl, err);
     gsl_rng_free(r);
     for (int k = 0; !rc && k < 3; k++) rc = reward_fn(&st.rw[k], pr, pl, resp, rl, (int)N, sc + k * N, err);

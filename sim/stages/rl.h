@@ -24,6 +24,14 @@
 // eval_every, 2 eval_every, ... and iters. A checkpoint is written at every
 // evaluation before the last and where --stop-after stops a run.
 //
+// Stop rule ([rl] stop_turn): 0 (built-in) a sample ends at EOS or RESP_MAX
+// tokens; 1 also at a turn token (BOS, H, A, HHH), kept as the response's last
+// token (PPO's log-probs and KL are those of the tokens sampled; the PMs score
+// the response with it; without EOS, [rl] trunc_penalty applies). It holds for
+// every sample of the rl and bon stages (PPO batches, held-out evaluations,
+// best-of-n pools); the reward normalisation samples ([pm] norm_samples, of
+// the distilled policy) and other stages' samples are unchanged.
+//
 // runs/NAME/rl/POLICY_PM_VARIANT_sS.h5 (kind "rl"):
 //   /job (attributes): policy, pm_scale, variant, seed, train_pm, test_pm, big_pm,
 //     big_pm_scale, scale (= policy)

@@ -114,7 +114,7 @@ static int sample_model(const Params *p, const WorldData *d, const Job *j, const
     gsl_rng *r = rc ? NULL : rng_stream_alloc(p->seed, j->name, comp);
     if (!rc && !r) rc = hh_fail(err, HH_EFAIL, "segments: out of memory");
     size_t o = (size_t)row * s->n;
-    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0};
+    RolloutOpts ro = {1.0f, 0, RESP_MAX, 0, 0};
     if (!rc)
         rc = rollout_generate(m, c, s->pr, s->plen, s->n, s->ctx, &ro, r, s->resp + o * RESP_MAX,
                               s->len + o, err);
