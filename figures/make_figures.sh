@@ -48,11 +48,9 @@ stage "analysis ($run -> $res/)" "$HHFIT" "$run" -o "$res" ${fit_args[@]+"${fit_
 draw() {  # every figure script of the results, into $out
   mkdir -p "$out"
   local n=0 g
-  for g in "$res"/*.gp; do
-    [ -e "$g" ] || continue
-    gnuplot -e "outdir='$out'" "$g"
-    n=$((n + 1))
-  done
+  for g in "$res"/*.gp; do [ -e "$g" ] && n=$((n + 1)); done
+  # two scripts at a time (each writes only its own files); a failing one fails the stage
+  [ "$n" = 0 ] || printf '%s\0' "$res"/*.gp | xargs -0 -P 2 -n 1 gnuplot -e "outdir='$out'"
   echo "make figures: drew $n figures into $out/ (PNG and PDF)" >&2
 }
 stage "figures ($res/*.gp -> $out/)" draw

@@ -1,6 +1,6 @@
-# sci7_acc.py RUN_DIR [N PMP SCALES SEEDS]: overall and content-only held-out
+# pm_readout_acc.py RUN_DIR [N PMP SCALES SEEDS]: overall and content-only held-out
 # accuracy of the size-sweep PMs nN h050 pmpPMP s0.. per scale (default: n4000,
-# pmp0, xs,s,m,l, 3 seeds; see sci7-readout.md). overall = /eval/accuracy pooled.
+# pmp0, xs,s,m,l, 3 seeds; see pm-readout.md). overall = /eval/accuracy pooled.
 import h5py, numpy as np, sys, os
 from math import sqrt
 run = sys.argv[1]

@@ -1,5 +1,5 @@
 #!/bin/bash
-# sci7_turns.sh N FILE...: per rl policy file, the share of N sampled
+# turn_tokens.sh N FILE...: per rl policy file, the share of N sampled
 # responses (temperature 1, hhsim sample: no stop rule) holding a turn token
 # (BOS, H, A or HHH) anywhere in the response.
 n=$1; shift
