@@ -343,6 +343,26 @@ static void test_simd_paths_agree(void **state) {
     gsl_rng_free(r);
 }
 
+// A model of config c for batches of B rows with random weights, and B x T
+// random tokens and targets (stream "test_gpt"/name; *r keeps it).
+static GPT *random_lm_case(const GPTConfig *c, int B, const char *name, int *tok, int *tgt,
+                           gsl_rng **r) {
+    *r = rng_stream_alloc(7, "test_gpt", name);
+    GPT *m = make_model(c, B);
+    randomize(m, *r, 0.3);
+    for (int i = 0; i < B * c->ctx; i++) {
+        tok[i] = (int)rng_below(*r, c->vocab);
+        tgt[i] = (int)rng_below(*r, c->vocab);
+    }
+    return m;
+}
+
+static size_t floats_differing(const float *a, const float *b, size_t n) {
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) bad += memcmp(a + i, b + i, sizeof(float)) != 0;
+    return bad;
+}
+
 // A forward and backward pass on the widest SIMD path and on the portable
 // 4-lane path give bit-identical logits, values and gradients (T = 64: two
 // attention blocks of whole 8-lane vectors; V = 64; C = 32).
@@ -350,14 +370,9 @@ static void test_simd_paths_bitwise(void **state) {
     (void)state;
     enum { B = 3, T = 64, V = 64 };
     GPTConfig c = {.n_layer = 2, .d_model = 32, .n_head = 4, .ctx = T, .vocab = V};
-    gsl_rng *r = rng_stream_alloc(7, "test_gpt", "simd-bitwise");
-    GPT *m = make_model(&c, B);
-    randomize(m, r, 0.3);
     static int tok[B * T], tgt[B * T];
-    for (int i = 0; i < B * T; i++) {
-        tok[i] = (int)rng_below(r, V);
-        tgt[i] = (int)rng_below(r, V);
-    }
+    gsl_rng *r;
+    GPT *m = random_lm_case(&c, B, "simd-bitwise", tok, tgt, &r);
     HHErr err;
     float *out[2];
     size_t n = m->num_params + (size_t)B * T * (V + 1);
@@ -373,8 +388,7 @@ static void test_simd_paths_bitwise(void **state) {
         memcpy(out[k] + m->num_params, m->logits, sizeof(float) * B * T * V);
         memcpy(out[k] + m->num_params + (size_t)B * T * V, m->values, sizeof(float) * B * T);
     }
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) bad += memcmp(out[0] + i, out[1] + i, sizeof(float)) != 0;
+    size_t bad = floats_differing(out[0], out[1], n);
     if (bad) fail_msg("%zu of %zu gradients/logits/values differ between the %d-lane "
                       "and the portable path", bad, n, gpt_simd_width());
     printf("    simd width %d vs portable: %zu gradients, logits and values bit-identical\n",
@@ -387,20 +401,15 @@ static void test_simd_paths_bitwise(void **state) {
 
 // A forward and backward pass with the input and weight gradients of each
 // matmul on two threads (cores.h) gives bit-identical gradients to one thread,
-// and the two-thread run did split (C = 64, N = 256 rows: every pair is above
-// the hand-over threshold).
+// and the two-thread run did split (C = 64, micro-batches of 128 rows: the
+// qkv, fc and fcproj pairs are above the hand-over threshold, attproj not).
 static void test_two_cores_bitwise(void **state) {
     (void)state;
     enum { B = 4, T = 64, V = 64 };
     GPTConfig c = {.n_layer = 2, .d_model = 64, .n_head = 4, .ctx = T, .vocab = V};
-    gsl_rng *r = rng_stream_alloc(7, "test_gpt", "two-cores");
-    GPT *m = make_model(&c, B);
-    randomize(m, r, 0.3);
     static int tok[B * T], tgt[B * T];
-    for (int i = 0; i < B * T; i++) {
-        tok[i] = (int)rng_below(r, V);
-        tgt[i] = (int)rng_below(r, V);
-    }
+    gsl_rng *r;
+    GPT *m = random_lm_case(&c, B, "two-cores", tok, tgt, &r);
     HHErr err;
     float *g[2];
     size_t split[2];
@@ -416,8 +425,7 @@ static void test_two_cores_bitwise(void **state) {
         g[k] = malloc(m->num_params * sizeof(float));
         memcpy(g[k], m->grads, m->num_params * sizeof(float));
     }
-    size_t bad = 0;
-    for (size_t i = 0; i < m->num_params; i++) bad += memcmp(g[0] + i, g[1] + i, sizeof(float)) != 0;
+    size_t bad = floats_differing(g[0], g[1], m->num_params);
     if (bad) fail_msg("%zu of %zu gradients differ between one and two threads", bad, m->num_params);
     assert_int_equal(split[0], 0);
     if (split[1] < 3 * 4 * (size_t)c.n_layer)
