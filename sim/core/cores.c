@@ -82,7 +82,8 @@ static int helper_ready(void) {
 }
 
 void cores_pair(CoresFn a, void *aa, CoresFn b, void *ba, double work) {
-    if (work < CORES_MIN_WORK || !cores_spare() || helper_ready() != 0) {
+    int m = mode();  // forced on (2): every pair splits, however small (tests)
+    if (m == 1 || (m == 0 && (work < CORES_MIN_WORK || !cores_spare())) || helper_ready() != 0) {
         a(aa);
         b(ba);
         return;

@@ -12,8 +12,9 @@
 // The helper is used while cores_spare() says a core is free: when this
 // process is a job of a local pool (jobs.c) and fewer jobs run than the pool
 // has slots (e.g. pretrain l running alone while everything else waits for
-// it). HHSIM_CORES=1 never uses it, HHSIM_CORES=2 always does (tests compare
-// the two); unset or anything else: the pool decides.
+// it). HHSIM_CORES=1 never uses it, HHSIM_CORES=2 always does, for every
+// pair however small (tests compare the two); unset or anything else: the pool
+// decides.
 #ifndef HHSIM_CORES_H
 #define HHSIM_CORES_H
 
@@ -34,7 +35,7 @@ int cores_spare(void);
 
 // Run a(aa) and b(ba): at the same time on two threads when a core is spare
 // and work (the pair's size in flops) is large enough to pay for the
-// hand-over, else a then b here. The two must not write memory the other
+// hand-over (or when forced), else a then b here. The two must not write memory the other
 // reads or writes.
 void cores_pair(CoresFn a, void *aa, CoresFn b, void *ba, double work);
 

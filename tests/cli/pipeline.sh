@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # pipeline.sh - the smoke pipeline end to end: world -> pretrain -> distill,
-# bit-identical whatever the number of parallel jobs, with valid outputs.
+# bit-identical whatever the number of parallel jobs, with valid outputs. The
+# 1-job runs split every matmul's gradient pair over two threads
+# (HHSIM_CORES=2, sim/core/cores.h), the 2-job runs never do (HHSIM_CORES=1).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 
@@ -8,13 +10,13 @@ P=params/smoke.ini
 t0=$(date +%s)
 "$HH" world $P -o "$TMP/j1" --quiet && cp -r "$TMP/j1" "$TMP/j2"
 tp0=$(date +%s.%N)
-expect_exit "pretrain smoke, 1 job" 0 "$HH" pretrain $P -o "$TMP/j1" --jobs 1 --quiet
+expect_exit "pretrain smoke, 1 job" 0 env HHSIM_CORES=2 "$HH" pretrain $P -o "$TMP/j1" --jobs 1 --quiet
 tp1=$(date +%s.%N)
-expect_exit "pretrain smoke, 2 jobs" 0 "$HH" pretrain $P -o "$TMP/j2" --jobs 2 --quiet
-expect_exit "distill smoke, 2 jobs" 0 "$HH" distill $P -o "$TMP/j1" --jobs 2 --quiet
-expect_exit "distill smoke, 1 job" 0 "$HH" distill $P -o "$TMP/j2" --jobs 1 --quiet
-expect_exit "pmp and pm smoke, 2 jobs" 0 "$HH" run $P -o "$TMP/j1" --only pmp,pm --jobs 2 --quiet
-expect_exit "pmp and pm smoke, 1 job" 0 "$HH" run $P -o "$TMP/j2" --only pmp,pm --jobs 1 --quiet
+expect_exit "pretrain smoke, 2 jobs" 0 env HHSIM_CORES=1 "$HH" pretrain $P -o "$TMP/j2" --jobs 2 --quiet
+expect_exit "distill smoke, 2 jobs" 0 env HHSIM_CORES=1 "$HH" distill $P -o "$TMP/j1" --jobs 2 --quiet
+expect_exit "distill smoke, 1 job" 0 env HHSIM_CORES=2 "$HH" distill $P -o "$TMP/j2" --jobs 1 --quiet
+expect_exit "pmp and pm smoke, 2 jobs" 0 env HHSIM_CORES=1 "$HH" run $P -o "$TMP/j1" --only pmp,pm --jobs 2 --quiet
+expect_exit "pmp and pm smoke, 1 job" 0 env HHSIM_CORES=2 "$HH" run $P -o "$TMP/j2" --only pmp,pm --jobs 1 --quiet
 echo "# smoke pretrain + distill + pm twice took $(( $(date +%s) - t0 )) s"
 for f in lm/xs.h5 lm/s.h5 distill/xs.h5 distill/s.h5 pmp/s_s0.h5 pm/s_n400_h050_pmp1_s0.h5 pm/xs_n800_h050_pmp1_s0_half1.h5; do
   if [ -s "$TMP/j1/$f" ] && h5diff --exclude-attribute / "$TMP/j1/$f" "$TMP/j2/$f" >"$TMP/diff" 2>&1 && [ ! -s "$TMP/diff" ]; then
@@ -69,12 +71,12 @@ if h5diff --exclude-attribute / "$TMP/j1/lm/s.h5" "$R/lm/s.h5" >/dev/null 2>&1; 
   ok "run's lm/s.h5 equals the pretrain command's"; else bad "run's lm/s.h5 equals the pretrain command's" "differs"; fi
 
 # RL: PPO and best-of-n on the smoke PMs; identical for 1 and 2 jobs; KL exact and >= 0
-expect_exit "rl and bon smoke, 2 jobs" 0 "$HH" run $P -o "$TMP/j1" --only rl,bon --jobs 2 --quiet
+expect_exit "rl and bon smoke, 2 jobs" 0 env HHSIM_CORES=1 "$HH" run $P -o "$TMP/j1" --only rl,bon --jobs 2 --quiet
 cp -a "$TMP/j1/pm" "$TMP/j1/pmp" "$TMP/j2/"
-expect_exit "rl smoke, 1 job, stopped after 10 iterations" 0 "$HH" run $P -o "$TMP/j2" --only rl,bon --jobs 1 --stop-after 10 --quiet
+expect_exit "rl smoke, 1 job, stopped after 10 iterations" 0 env HHSIM_CORES=2 "$HH" run $P -o "$TMP/j2" --only rl,bon --jobs 1 --stop-after 10 --quiet
 if [ -n "$(ls "$TMP/j2/rl" | grep ckpt)" ] && [ -z "$(ls "$TMP/j2/rl" | grep -v ckpt)" ]; then
   ok "stopped RL jobs keep checkpoints and write no result"; else bad "stopped RL jobs keep checkpoints and write no result" "$(ls "$TMP/j2/rl" 2>&1)"; fi
-expect_exit "rl smoke, 1 job, resumed" 0 "$HH" run $P -o "$TMP/j2" --only rl,bon --jobs 1 --quiet
+expect_exit "rl smoke, 1 job, resumed" 0 env HHSIM_CORES=2 "$HH" run $P -o "$TMP/j2" --only rl,bon --jobs 1 --quiet
 for f in rl/s_s_hh_s0.h5 rl/xs_s_helpful_s0.h5 bon/s_s_hh_s0.h5; do
   if [ -s "$TMP/j1/$f" ] && h5diff --exclude-attribute / "$TMP/j1/$f" "$TMP/j2/$f" >"$TMP/diff" 2>&1 && [ ! -s "$TMP/diff" ]; then
     ok "$f identical for 2 jobs and 1 job resumed"; else bad "$f identical for 2 jobs and 1 job resumed" "$(head -3 "$TMP/diff")"; fi
