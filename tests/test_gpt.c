@@ -14,6 +14,8 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
+#include <cblas.h>
+
 #include "cores.h"
 #include "adamw.h"
 #include "gpt.h"
@@ -881,6 +883,7 @@ static void test_bad_arguments(void **state) {
 }
 
 int main(void) {
+    openblas_set_num_threads(1);  // as hhsim runs every BLAS call (sim/cli/main.c)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tanh_exp_approx),
         cmocka_unit_test(test_simd_paths_agree),

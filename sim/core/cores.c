@@ -4,12 +4,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 // Below this many flops a pair runs on one thread: waking the helper costs
 // tens of microseconds, a GEMM of 2^21 flops about 100 (measured on the
 // bench machine, ~20 GFLOP/s single core).
 #define CORES_MIN_WORK 2097152.0
+
+static double g_min_work = -1.0;  // CORES_MIN_WORK, or HHSIM_CORES_MIN_WORK (tests)
 
 static int (*g_spare)(void);
 static int g_mode = -1;  // -1 unread, 0 pool decides, 1 never, 2 always
@@ -18,16 +19,20 @@ static size_t g_split;
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t go, done;
-    pid_t owner;  // the process that started the thread (a fork has none)
-    int started, busy;
+    int started, busy;  // a forked child has no helper: started is reset at fork
     CoresFn fn;
     void *arg;
-} H = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, NULL,
-       NULL};
+} H = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL};
 
 void cores_set_spare(int (*spare)(void)) { g_spare = spare; }
 
 static int mode(void) {
+    if (g_min_work < 0.0) {
+        const char *w = getenv("HHSIM_CORES_MIN_WORK");
+        char *end = NULL;
+        double v = w ? strtod(w, &end) : -1.0;
+        g_min_work = w && end != w && !*end && v >= 0.0 ? v : CORES_MIN_WORK;
+    }
     if (g_mode < 0) {
         const char *e = getenv("HHSIM_CORES");
         g_mode = e && !strcmp(e, "1") ? 1 : e && !strcmp(e, "2") ? 2 : 0;
@@ -62,14 +67,21 @@ static void *helper_main(void *unused) {
     return NULL;
 }
 
-// The helper thread of this process, started on first use; 0 when it runs.
-static int helper_ready(void) {
-    pid_t me = getpid();
-    if (H.started && H.owner == me) return 0;
-    // not started, or started by the process this one was forked from
+// In the child of a fork: the helper thread was not copied (and is idle in
+// the parent: nothing forks during a pair), so start afresh.
+static void after_fork_child(void) {
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t c = PTHREAD_COND_INITIALIZER;
-    H.mu = mu, H.go = c, H.done = c, H.busy = 0;
+    H.mu = mu, H.go = c, H.done = c, H.busy = 0, H.started = 0;
+}
+
+static pthread_once_t g_atfork = PTHREAD_ONCE_INIT;
+static void register_atfork(void) { pthread_atfork(NULL, NULL, after_fork_child); }
+
+// The helper thread of this process, started on first use; 0 when it runs.
+static int helper_ready(void) {
+    if (H.started) return 0;
+    if (pthread_once(&g_atfork, register_atfork)) return -1;
     pthread_attr_t at;
     pthread_t t;
     if (pthread_attr_init(&at)) return -1;
@@ -77,13 +89,13 @@ static int helper_ready(void) {
     int rc = pthread_create(&t, &at, helper_main, NULL);
     pthread_attr_destroy(&at);
     if (rc) return -1;
-    H.started = 1, H.owner = me;
+    H.started = 1;
     return 0;
 }
 
 void cores_pair(CoresFn a, void *aa, CoresFn b, void *ba, double work) {
     int m = mode();  // forced on (2): every pair splits, however small (tests)
-    if (m == 1 || (m == 0 && (work < CORES_MIN_WORK || !cores_spare())) || helper_ready() != 0) {
+    if (m == 1 || (m == 0 && (work < g_min_work || !cores_spare())) || helper_ready() != 0) {
         a(aa);
         b(ba);
         return;

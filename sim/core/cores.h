@@ -14,7 +14,10 @@
 // has slots (e.g. pretrain l running alone while everything else waits for
 // it). HHSIM_CORES=1 never uses it, HHSIM_CORES=2 always does, for every
 // pair however small (tests compare the two); unset or anything else: the pool
-// decides.
+// decides, for pairs of at least 2^21 flops (HHSIM_CORES_MIN_WORK=F sets F, so
+// that tests can take the pool's path on smoke models). The caller checks that
+// its BLAS runs one-threaded calls as asked (gpt_kernels.c: OpenBLAS's pthread
+// build; with its OpenMP build a second thread's calls could be threaded).
 #ifndef HHSIM_CORES_H
 #define HHSIM_CORES_H
 

@@ -305,7 +305,14 @@ void gk_matmul_backward(float *dinp, float *dweight, float *dbias,
                         const float *weight, const float *ones, int N,
                         int C, int OC) {
     MatmulBack a = {dinp, dweight, dbias, dout, inp, weight, ones, N, C, OC};
-    cores_pair(matmul_back_input, &a, matmul_back_weight, &a, 2.0 * N * C * OC);
+    // only with OpenBLAS's pthread build: there openblas_set_num_threads(1)
+    // holds for every thread; an OpenMP build sets it per thread
+    static int pthread_blas = -1;
+    if (pthread_blas < 0) pthread_blas = openblas_get_parallel() == 1;
+    if (pthread_blas)
+        cores_pair(matmul_back_input, &a, matmul_back_weight, &a, 2.0 * N * C * OC);
+    else
+        matmul_back_input(&a), matmul_back_weight(&a);
 }
 
 // causal_exp_rows: for rows t = r0 .. r1-1 of a (row stride T), whose keys
