@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-// Below this many flops a pair runs on one thread: waking the helper costs
-// tens of microseconds, a GEMM of 2^21 flops about 100 (measured on the
-// bench machine, ~20 GFLOP/s single core).
+// Below this many flops a pair runs on one thread: a GEMM of 2^21 flops takes
+// tens of microseconds on one core here (SGEMM ceiling ~97 GFLOP/s), about
+// what waking the helper can cost. A judgement, not a tuned value: on this
+// machine the threshold keeps smoke-sized pairs on one thread and splits the
+// l and xl ones.
 #define CORES_MIN_WORK 2097152.0
 
 static double g_min_work = -1.0;  // CORES_MIN_WORK, or HHSIM_CORES_MIN_WORK (tests)
